@@ -1,0 +1,39 @@
+"""mdctcompand: audio as an invertible, image-like 8-bit representation.
+
+The transform is an MDCT followed by per-band generalized-Gaussian (GGD) companding and
+uniform 8-bit quantization; on top of it sit the ``wav2jpeg`` codec, a captioned image
+dataset builder and an optional diffusion extra (``mdctcompand.diffusion``).
+
+``import mdctcompand`` stays light: numpy at import time, scipy and the Numba kernels at
+first use, never torch.
+"""
+
+from ._version import __version__
+from .exceptions import (
+    AudioReadError,
+    FormatError,
+    MdctCompandError,
+    ParameterError,
+    ProfileMismatchError,
+    UnsupportedVersionError,
+)
+from .transform import MDCT, imdct, mdct
+from .windows import check_princen_bradley, get_window, kbd_window, sine_window, vorbis_window
+
+__all__ = [
+    "MDCT",
+    "AudioReadError",
+    "FormatError",
+    "MdctCompandError",
+    "ParameterError",
+    "ProfileMismatchError",
+    "UnsupportedVersionError",
+    "__version__",
+    "check_princen_bradley",
+    "get_window",
+    "imdct",
+    "kbd_window",
+    "mdct",
+    "sine_window",
+    "vorbis_window",
+]

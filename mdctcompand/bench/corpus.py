@@ -1,0 +1,99 @@
+"""Real music for fitting and benchmarks: the Debian ``fretsonfire-songs-*`` packages.
+
+Each song ships as stems (``song.ogg``: the band, ``guitar.ogg``, sometimes
+``rhythm.ogg``); the full mix is their sum. The ``muldjord`` songs fit the shipped
+profile and the ``sectoid`` songs are held out for evaluation.
+
+Install with ``apt-get install -y fretsonfire-songs-muldjord fretsonfire-songs-sectoid``;
+functions here return empty lists (and scripts skip cleanly) where they are absent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..io import load_audio
+
+__all__ = ["FRETSONFIRE_ROOT", "INSTALL_HINT", "Song", "fretsonfire_songs", "song_clips"]
+
+FRETSONFIRE_ROOT = Path(os.environ.get("MDCTCOMPAND_FOF_ROOT", "/usr/share/games/fretsonfire/data/songs"))
+INSTALL_HINT = "apt-get install -y fretsonfire-songs-muldjord fretsonfire-songs-sectoid"
+#: Packs used to fit the shipped profile; the others are held out.
+FIT_PACKS = ("muldjord",)
+
+
+@dataclass(frozen=True)
+class Song:
+    """One song: its pack (``muldjord``/``sectoid``), name and stem files."""
+
+    pack: str
+    name: str
+    stems: tuple[Path, ...]
+
+    @property
+    def held_out(self) -> bool:
+        """True for songs not used to fit the shipped profile."""
+        return self.pack not in FIT_PACKS
+
+    def load(self, *, sample_rate: int = 24000, mono: bool = True) -> np.ndarray:
+        """The full mix (sum of the stems, peak-limited to 0.99), resampled; float32."""
+        parts = [load_audio(p, sample_rate=sample_rate, mono=mono, always_2d=True)[0] for p in self.stems]
+        n = max(p.shape[-1] for p in parts)
+        mix = np.zeros((parts[0].shape[0], n), dtype=np.float32)
+        for p in parts:
+            mix[:, : p.shape[-1]] += p
+        peak = float(np.abs(mix).max())
+        if peak > 0.99:
+            mix *= 0.99 / peak
+        return mix[0] if mono else mix
+
+
+def fretsonfire_songs(*, held_out: bool | None = None, root: Path | None = None) -> list[Song]:
+    """Songs found under ``root`` (default :data:`FRETSONFIRE_ROOT`), sorted; empty if not installed.
+
+    ``held_out=True`` keeps only songs not used to fit the shipped profile, ``False`` only
+    the fitting songs, ``None`` all.
+    """
+    root = Path(root) if root is not None else FRETSONFIRE_ROOT
+    songs = []
+    if not root.is_dir():
+        return songs
+    for song_dir in sorted(p for p in root.glob("*/*") if p.is_dir()):
+        stems = tuple(sorted(song_dir.glob("*.ogg")))
+        if stems:
+            songs.append(Song(song_dir.parent.name, song_dir.name, stems))
+    if held_out is not None:
+        songs = [s for s in songs if s.held_out == held_out]
+    return songs
+
+
+def song_clips(
+    songs: list[Song],
+    *,
+    duration: float = 10.0,
+    sample_rate: int = 24000,
+    max_clips_per_song: int | None = None,
+    skip_silent_db: float = -50.0,
+) -> Iterator[tuple[str, np.ndarray]]:
+    """Yield ``(name, clip)`` of consecutive ``duration``-second mono clips from each song.
+
+    Clips quieter than ``skip_silent_db`` dBFS RMS (intros, fade-outs) are skipped.
+    """
+    n = int(round(duration * sample_rate))
+    for song in songs:
+        audio = song.load(sample_rate=sample_rate)
+        count = 0
+        for i, start in enumerate(range(0, audio.size - n + 1, n)):
+            clip = audio[start : start + n]
+            rms = float(np.sqrt(np.mean(clip.astype(np.float64) ** 2)))
+            if rms <= 10 ** (skip_silent_db / 20):
+                continue
+            yield f"{song.pack}/{song.name}#{i}", clip
+            count += 1
+            if max_clips_per_song is not None and count >= max_clips_per_song:
+                break

@@ -1,0 +1,67 @@
+"""Interleaved timing: robust medians and ratios on a noisy machine."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Median wall time of a callable and its median ratio to a baseline, over interleaved runs."""
+
+    name: str
+    median_s: float
+    ratio: float
+    ratio_q25: float
+    ratio_q75: float
+
+
+def compare(
+    candidates: dict[str, Callable[[], object]],
+    *,
+    baseline: str,
+    repeat: int = 30,
+    min_time: float = 0.0,
+) -> list[Timing]:
+    """Time every callable ``repeat`` times, interleaved, and return medians and ratios to ``baseline``.
+
+    Interleaving (A, B, C, A, B, C, ...) exposes every candidate to the same machine
+    noise; the ratio is the median of the per-round ratios, with its quartiles.
+    Every callable runs once before timing (warm-up, Numba compilation).
+    """
+    if baseline not in candidates:
+        raise KeyError(f"baseline {baseline!r} is not one of {list(candidates)}")
+    for fn in candidates.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in candidates}
+    start = time.perf_counter()
+    rounds = 0
+    while rounds < repeat or time.perf_counter() - start < min_time:
+        for name, fn in candidates.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+        rounds += 1
+    base = np.asarray(times[baseline])
+    out = []
+    for name, ts in times.items():
+        r = np.asarray(ts) / base
+        out.append(
+            Timing(name, float(np.median(ts)), float(np.median(r)), *map(float, np.quantile(r, [0.25, 0.75])))
+        )
+    return out
+
+
+def format_table(rows: list[Timing], *, baseline: str, extra: dict[str, str] | None = None) -> str:
+    """Markdown table of :func:`compare` results."""
+    lines = [f"| implementation | median (ms) | ratio to {baseline} (q25-q75) |", "|---|---:|---:|"]
+    for r in rows:
+        note = f" {extra[r.name]}" if extra and r.name in extra else ""
+        lines.append(
+            f"| {r.name}{note} | {r.median_s * 1e3:.2f} | {r.ratio:.2f} ({r.ratio_q25:.2f}-{r.ratio_q75:.2f}) |"
+        )
+    return "\n".join(lines)

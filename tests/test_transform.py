@@ -1,0 +1,179 @@
+"""MDCT/IMDCT: perfect reconstruction, agreement with the definition, orthonormality."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import mdctcompand
+from mdctcompand import MDCT, ParameterError, imdct, mdct, reference
+
+WINDOWS = ["sine", "vorbis", "kbd:4"]
+
+
+def _peak(x):
+    return max(np.abs(x).max(), 1e-30)
+
+
+@given(
+    m=st.integers(2, 4096),
+    frames=st.floats(0.01, 4.0),
+    window=st.sampled_from(WINDOWS),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    lead=st.sampled_from([(), (2,), (2, 3)]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_perfect_reconstruction(m, frames, window, dtype, lead, seed):
+    n_frame = 2 * m
+    length = max(1, int(frames * n_frame))
+    x = np.random.default_rng(seed).uniform(-1, 1, lead + (length,)).astype(dtype)
+    t = MDCT(n_frame, window=window)
+    X = t.forward(x)
+    assert X.dtype == dtype
+    assert X.shape == lead + (m, t.n_frames(length))
+    y = t.inverse(X, length=length)
+    assert y.dtype == dtype and y.shape == x.shape
+    budget = 1e-5 if dtype == np.float32 else 1e-12
+    assert np.max(np.abs(y - x)) < budget * _peak(x)
+
+
+@pytest.mark.parametrize("frame_length", [4, 8, 16, 64, 512, 1024, 2048, 4096, 8192])
+@pytest.mark.parametrize("window", WINDOWS)
+def test_perfect_reconstruction_power_of_two_frames(frame_length, window, rng):
+    for length in (1, 2, frame_length // 2 - 1, frame_length // 2, frame_length + 3, 5 * frame_length + 1):
+        length = max(1, length)
+        x = rng.standard_normal((2, length))
+        y = imdct(mdct(x, frame_length=frame_length, window=window), length=length, window=window)
+        assert np.max(np.abs(y - x)) < 1e-12 * _peak(x)
+
+
+@given(
+    m=st.integers(2, 300),
+    length=st.integers(1, 2000),
+    window=st.sampled_from(WINDOWS),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_agrees_with_definition(m, length, window, seed):
+    x = np.random.default_rng(seed).standard_normal(length)
+    X = mdct(x, frame_length=2 * m, window=window)
+    X_ref = reference.mdct(x, frame_length=2 * m, window=window)
+    assert np.max(np.abs(X - X_ref)) < 1e-10 * max(1.0, np.abs(X_ref).max())
+    y = imdct(X_ref, length=length, window=window)
+    y_ref = reference.imdct(X_ref, length=length, window=window)
+    assert np.max(np.abs(y - y_ref)) < 1e-10
+
+
+def test_definition_formula_directly():
+    """One coefficient written out from the textbook MDCT formula."""
+    m = 6
+    x = np.random.default_rng(3).standard_normal(20)
+    X = mdct(x, frame_length=2 * m)
+    padded = np.concatenate([np.zeros(m), x, np.zeros(4 * m)])
+    w = np.sin(np.pi * (np.arange(2 * m) + 0.5) / (2 * m))
+    t, k = 2, 4
+    n = np.arange(2 * m)
+    expect = np.sqrt(2 / m) * np.sum(
+        w * padded[t * m : t * m + 2 * m] * np.cos(np.pi / m * (n + 0.5 + m / 2) * (k + 0.5))
+    )
+    assert abs(X[k, t] - expect) < 1e-13
+
+
+@given(m=st.integers(2, 1024), length=st.integers(1, 5000), seed=st.integers(0, 2**32 - 1))
+def test_parseval_and_linearity(m, length, seed):
+    rng = np.random.default_rng(seed)
+    x, z = rng.standard_normal((2, length))
+    a, b = rng.uniform(-3, 3, 2)
+    t = MDCT(2 * m)
+    X, Z = t.forward(x), t.forward(z)
+    energy = np.sum(x**2)
+    assert abs(np.sum(X**2) - energy) < 1e-12 * energy * max(1, np.log2(m))
+    assert np.max(np.abs(t.forward(a * x + b * z) - (a * X + b * Z))) < 1e-12 * np.abs(X).max() * 8
+
+
+def test_orthonormal_basis_rows():
+    """The full lapped analysis matrix has orthonormal rows (TDAC)."""
+    m, length = 8, 40
+    t = MDCT(2 * m, window="kbd:3")
+    A = t.forward(np.eye(length)).reshape(length, -1).T  # (coefficients, samples)
+    np.testing.assert_allclose(A.T @ A, np.eye(length), atol=1e-13)
+
+
+def test_float32_and_integer_pcm(rng):
+    x16 = (rng.uniform(-1, 1, 3000) * 32767).astype(np.int16)
+    X = mdct(x16, frame_length=256)
+    assert X.dtype == np.float32
+    y = imdct(X, length=3000)
+    np.testing.assert_allclose(y, x16 / 32768.0, atol=1e-6)
+    u8 = np.array([0, 128, 255], dtype=np.uint8)
+    np.testing.assert_allclose(imdct(mdct(u8, frame_length=4), length=3), [-1, 0, 127 / 128], atol=1e-6)
+
+
+def test_batch_equals_loop(rng):
+    x = rng.standard_normal((3, 2, 5000)).astype(np.float32)
+    t = MDCT(512)
+    X = t.forward(x)
+    for i in range(3):
+        for j in range(2):
+            np.testing.assert_array_equal(X[i, j], t.forward(x[i, j]))
+
+
+@pytest.mark.parametrize("workers", [2, -1])
+def test_threads_match_serial(workers, rng):
+    x = rng.standard_normal((3, 200_000)).astype(np.float32)
+    serial, threaded = MDCT(1024), MDCT(1024, workers=workers)
+    X = serial.forward(x)
+    np.testing.assert_array_equal(threaded.forward(x), X)
+    np.testing.assert_array_equal(threaded.inverse(X, length=200_000), serial.inverse(X, length=200_000))
+    one_row = x[:1]
+    np.testing.assert_array_equal(threaded.forward(one_row), serial.forward(one_row))
+
+
+def test_properties():
+    t = MDCT(1024, window="kbd:5")
+    assert (t.frame_length, t.hop_length, t.n_bins) == (1024, 512, 512)
+    assert t.window_name == "kbd:5"
+    assert t.n_frames(1) == 2 and t.n_frames(512) == 2 and t.n_frames(513) == 3
+    assert t.n_frames(t.max_samples(512)) == 512
+    f = t.bin_frequencies(24000)
+    assert f[0] == pytest.approx(11.71875) and f[-1] == pytest.approx(12000 - 11.71875)
+    assert t == MDCT(1024, window=("kbd", 5)) and t != MDCT(1024)
+    assert "kbd:5" in repr(t)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: mdct(np.array([]), frame_length=8), "0 samples"),
+        (lambda: mdct(np.float64(1.0), frame_length=8), "scalar"),
+        (lambda: mdct(np.array([1.0, np.nan, 0.0]), frame_length=8), "NaN"),
+        (lambda: mdct(np.array([1.0, np.inf]), frame_length=8), "NaN or infinite"),
+        (lambda: mdct(np.ones(10, dtype=complex), frame_length=8), "complex"),
+        (lambda: mdct(np.ones(10), frame_length=7), "frame_length=7"),
+        (lambda: mdct(np.ones(10), frame_length=8, workers=0), "workers=0"),
+        (lambda: imdct(np.ones((4, 3)), length=100), "needs"),
+        (lambda: imdct(np.ones((4, 3)), length=0), "length=0"),
+        (lambda: imdct(np.ones(4), length=4), "must be"),
+        (lambda: MDCT(8).inverse(np.ones((3, 4)), length=4), "n_bins=4"),
+        (lambda: MDCT(8).inverse(np.full((4, 3), np.nan), length=8), "NaN"),
+        (lambda: MDCT(8).inverse(np.ones((4, 3), dtype=complex), length=4), "complex"),
+    ],
+)
+def test_bad_input_is_named(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call()
+
+
+def test_errors_are_value_errors():
+    assert issubclass(ParameterError, ValueError)
+    assert issubclass(ParameterError, mdctcompand.MdctCompandError)
+
+
+def test_import_is_light():
+    import subprocess
+    import sys
+
+    code = "import sys, mdctcompand; print(','.join(m for m in ('numba', 'torch', 'scipy', 'PIL') if m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == ""
