@@ -9,6 +9,8 @@ first use, never torch.
 """
 
 from ._version import __version__
+from .compand import DEFAULT_TILT, Compander
+from .converter import AudioImageConverter, CodeImage
 from .exceptions import (
     AudioReadError,
     FormatError,
@@ -17,11 +19,21 @@ from .exceptions import (
     ProfileMismatchError,
     UnsupportedVersionError,
 )
+from .profile import GGDProfile, LevelSpec, default_profile
+from .stats import BandStatistics
 from .transform import MDCT, imdct, mdct
 from .windows import check_princen_bradley, get_window, kbd_window, sine_window, vorbis_window
 
 __all__ = [
+    "DEFAULT_TILT",
     "MDCT",
+    "AudioImageConverter",
+    "BandStatistics",
+    "CodeImage",
+    "Compander",
+    "GGDProfile",
+    "LevelSpec",
+    "default_profile",
     "AudioReadError",
     "FormatError",
     "MdctCompandError",

@@ -26,11 +26,14 @@ def compare(
     baseline: str,
     repeat: int = 30,
     min_time: float = 0.0,
+    block: int = 1,
 ) -> list[Timing]:
     """Time every callable ``repeat`` times, interleaved, and return medians and ratios to ``baseline``.
 
     Interleaving (A, B, C, A, B, C, ...) exposes every candidate to the same machine
     noise; the ratio is the median of the per-round ratios, with its quartiles.
+    With ``block > 1`` each candidate runs ``block`` times in a row per round and the
+    round keeps the block's median: steady-state (warm-cache) times, still interleaved.
     Every callable runs once before timing (warm-up, Numba compilation).
     """
     if baseline not in candidates:
@@ -42,9 +45,12 @@ def compare(
     rounds = 0
     while rounds < repeat or time.perf_counter() - start < min_time:
         for name, fn in candidates.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
+            runs = []
+            for _ in range(block):
+                t0 = time.perf_counter()
+                fn()
+                runs.append(time.perf_counter() - t0)
+            times[name].append(float(np.median(runs)))
         rounds += 1
     base = np.asarray(times[baseline])
     out = []

@@ -1,0 +1,110 @@
+"""8-bit per-band quantization: threshold search (encode) and table look-up (decode).
+
+``thresholds[k]`` holds 256 increasing values with ``thresholds[k, 0] = -inf``; the code of
+``x`` in band ``k`` is the largest ``j`` with ``x >= thresholds[k, j]``, found by an 8-step
+branch-free binary search. ``table[k, q]`` is the reconstruction of code ``q``.
+
+Two memory layouts, both 2-D: *frame-major* ``(n_frames, n_bands)`` (bands contiguous,
+how :class:`~mdctcompand.MDCT` stores coefficients) and *band-major* ``(n_bands, n_frames)``.
+Indices are unsigned (see :mod:`._kernels.lapped`) so that the loops vectorize.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, uint64
+
+
+@njit(cache=True, inline="always")
+def _search(t, v):
+    q = uint64(0)
+    q += uint64(128) * uint64(v >= t[q + uint64(128)])
+    q += uint64(64) * uint64(v >= t[q + uint64(64)])
+    q += uint64(32) * uint64(v >= t[q + uint64(32)])
+    q += uint64(16) * uint64(v >= t[q + uint64(16)])
+    q += uint64(8) * uint64(v >= t[q + uint64(8)])
+    q += uint64(4) * uint64(v >= t[q + uint64(4)])
+    q += uint64(2) * uint64(v >= t[q + uint64(2)])
+    q += uint64(1) * uint64(v >= t[q + uint64(1)])
+    return q
+
+
+@njit(cache=True, nogil=True)
+def encode_frame_major(x, thresholds, out):
+    """``out[f, k] = code of x[f, k]`` in band k; ``x``, ``out``: (n_frames, n_bands).
+
+    Works on tiles of 16 bands x 64 frames, band by band inside a tile: the tile stays in
+    L1 and each band's table stays hot (170 M values/s against 130 for a plain frame loop).
+    """
+    n_frames, n_bands = x.shape
+    for k0 in range(0, n_bands, 16):
+        k1 = min(k0 + 16, n_bands)
+        for f0 in range(0, n_frames, 64):
+            f1 = min(f0 + 64, n_frames)
+            for k in range(k0, k1):
+                k = uint64(k)
+                t = thresholds[k]
+                for f in range(f0, f1):
+                    f = uint64(f)
+                    out[f, k] = np.uint8(_search(t, x[f, k]))
+
+
+@njit(cache=True, nogil=True)
+def encode_band_major(x, thresholds, out):
+    """``out[k, f] = code of x[k, f]`` in band k; ``x``, ``out``: (n_bands, n_frames)."""
+    n_bands, n_frames = x.shape
+    for k in range(n_bands):
+        t = thresholds[k]
+        row = x[k]
+        dst = out[k]
+        for f in range(n_frames):
+            f = uint64(f)
+            dst[f] = np.uint8(_search(t, row[f]))
+
+
+@njit(cache=True, nogil=True)
+def decode_frame_major(codes, table, out):
+    """``out[f, k] = table[k, codes[f, k]]``; (n_frames, n_bands)."""
+    n_frames, n_bands = codes.shape
+    for f in range(n_frames):
+        src = codes[f]
+        dst = out[f]
+        for k in range(n_bands):
+            k = uint64(k)
+            dst[k] = table[k, uint64(src[k])]
+
+
+@njit(cache=True, nogil=True)
+def decode_band_major(codes, table, out):
+    """``out[k, f] = table[k, codes[k, f]]``; (n_bands, n_frames)."""
+    n_bands, n_frames = codes.shape
+    for k in range(n_bands):
+        t = table[k]
+        src = codes[k]
+        dst = out[k]
+        for f in range(n_frames):
+            f = uint64(f)
+            dst[f] = t[uint64(src[f])]
+
+
+@njit(cache=True, nogil=True)
+def interpolate_band_major(values, grid_step, table, out):
+    """Continuous decode: ``out[k, f]`` = linear interpolation of ``table[k]`` at ``values[k, f] / grid_step``.
+
+    ``table[k, i]`` is the reconstruction at code ``i * grid_step``; values are clipped to
+    the table's range.
+    """
+    n_bands, n_frames = values.shape
+    last = table.shape[1] - 1
+    for k in range(n_bands):
+        t = table[k]
+        for f in range(n_frames):
+            pos = values[k, f] / grid_step
+            if pos <= 0.0:
+                out[k, f] = t[0]
+            elif pos >= last:
+                out[k, f] = t[last]
+            else:
+                i = uint64(pos)
+                frac = pos - i
+                out[k, f] = t[i] + frac * (t[i + uint64(1)] - t[i])

@@ -1,0 +1,1 @@
+"""Command-line tools: ``mdctcompand`` (umbrella), ``wav2jpeg`` and ``jpeg2wav``."""

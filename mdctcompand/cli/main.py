@@ -1,0 +1,46 @@
+"""The ``mdctcompand`` umbrella command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import profile_cmd
+from ._common import Formatter, add_version, run
+
+DESCRIPTION = """\
+mdctcompand: audio as an invertible 8-bit image (MDCT + generalized-Gaussian companding).
+
+Subcommands group the library's jobs; `wav2jpeg` and `jpeg2wav` are the codec's own commands.
+"""
+
+EXAMPLES = """\
+examples:
+  mdctcompand profile show                      # the shipped default profile
+  mdctcompand profile fit music/ -o mine.json   # fit a profile on your corpus
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mdctcompand", description=DESCRIPTION, epilog=EXAMPLES, formatter_class=Formatter
+    )
+    add_version(parser)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    profile_cmd.register(sub)
+    return parser
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``mdctcompand`` console script."""
+    return run(_main, argv, "mdctcompand")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

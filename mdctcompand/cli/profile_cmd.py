@@ -1,0 +1,155 @@
+"""``mdctcompand profile``: fit, show and plot per-band GGD profiles."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ._common import CLIError, Formatter, quiet_parent
+
+FIT_EXAMPLES = """\
+examples:
+  # fit on a directory of music (24 kHz, frame 1024, 10 s clips), all cores
+  mdctcompand profile fit music/ -o my_profile.json --workers -1
+
+  # MusicCaps clips fetched with `mdctcompand dataset fetch`
+  mdctcompand profile fit musiccaps/audio/ -o musiccaps.json --name musiccaps
+
+  # keep the statistics, add more data later, merge across machines
+  mdctcompand profile fit part1/ -o p.json --save-statistics s1.json
+  mdctcompand profile fit part2/ -o p.json --statistics s1.json
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("profile", help="fit, show and plot per-band GGD profiles", formatter_class=Formatter)
+    psub = p.add_subparsers(dest="profile_command", required=True, metavar="{fit,show,plot}")
+
+    fit = psub.add_parser(
+        "fit",
+        parents=[quiet_parent()],
+        help="fit a profile on audio files or directories",
+        description="Fit per-band GGD shapes and scales on a corpus of audio.",
+        epilog=FIT_EXAMPLES,
+        formatter_class=Formatter,
+    )
+    fit.add_argument("inputs", nargs="+", help="audio files or directories (searched recursively)")
+    fit.add_argument("-o", "--output", required=True, help="profile JSON to write")
+    fit.add_argument("--force", action="store_true", help="overwrite the output")
+    fit.add_argument("--sample-rate", type=int, default=24000, help="resample to this rate (Hz)")
+    fit.add_argument("--frame-length", type=int, default=1024, help="MDCT frame length (bands = half)")
+    fit.add_argument("--window", default="sine", help="MDCT window: sine, vorbis, kbd, kbd:ALPHA")
+    fit.add_argument(
+        "--level", default="rms:-20", help="per-clip level normalization: rms:DB, peak:DB or none"
+    )
+    fit.add_argument("--clip-seconds", type=float, default=10.0, help="clip length")
+    fit.add_argument("--method", choices=("moments", "mle"), default="mle", help="per-band estimator")
+    fit.add_argument("--smoothing", type=int, default=9, help="across-band smoothing width (0: none)")
+    fit.add_argument("--name", default="custom", help="profile name")
+    fit.add_argument("--description", default="", help="free text stored in the profile")
+    fit.add_argument("--workers", type=int, default=-1, help="processes (-1: all cores)")
+    fit.add_argument("--statistics", help="statistics JSON to merge with (from an earlier run)")
+    fit.add_argument("--save-statistics", help="write the merged statistics JSON here")
+    fit.set_defaults(func=cmd_fit)
+
+    show = psub.add_parser(
+        "show",
+        parents=[quiet_parent()],
+        help="print a profile's geometry and a band summary",
+        formatter_class=Formatter,
+    )
+    show.add_argument("profile", nargs="?", default="default", help="profile JSON or 'default'")
+    show.add_argument("--json", action="store_true", help="print the whole profile as JSON")
+    show.set_defaults(func=cmd_show)
+
+    plot = psub.add_parser(
+        "plot",
+        parents=[quiet_parent()],
+        help="plot shape and scale per band (needs matplotlib)",
+        formatter_class=Formatter,
+    )
+    plot.add_argument("profile", nargs="?", default="default", help="profile JSON or 'default'")
+    plot.add_argument("-o", "--output", required=True, help="image file to write (png, svg, pdf)")
+    plot.add_argument("--force", action="store_true", help="overwrite the output")
+    plot.set_defaults(func=cmd_plot)
+
+
+def _load(spec: str):
+    from ..profile import GGDProfile, default_profile
+
+    if spec == "default":
+        return default_profile()
+    path = Path(spec)
+    if not path.exists():
+        raise CLIError(f"{spec}: no such profile file")
+    return GGDProfile.load(path)
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from ..fitting import FitConfig, fit_profile
+    from ..stats import BandStatistics
+
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise FileExistsError(f"{out} exists")
+    config = FitConfig(
+        sample_rate=args.sample_rate,
+        frame_length=args.frame_length,
+        window=args.window,
+        level=args.level,
+        clip_seconds=args.clip_seconds,
+    )
+    start = BandStatistics.load(args.statistics) if args.statistics else None
+    profile, stats = fit_profile(
+        args.inputs,
+        config=config,
+        method=args.method,
+        smoothing=args.smoothing,
+        name=args.name,
+        description=args.description,
+        workers=args.workers,
+        progress=not args.quiet,
+        statistics=start,
+    )
+    profile.save(out)
+    if args.save_statistics:
+        stats.save(args.save_statistics)
+    if not args.quiet:
+        print(f"wrote {out}: {profile.n_bands} bands from {stats.n_clips} clips, id {profile.id}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    p = _load(args.profile)
+    if args.json:
+        json.dump(p.to_dict(), sys.stdout, indent=1)
+        print()
+        return 0
+    f = p.band_frequencies()
+    print(p)
+    print(f"description: {p.description or '-'}")
+    print(
+        f"fitted on {p.n_clips} clips ({p.n_values} values per band, method {p.fit_method}, smoothing {p.smoothing})"
+    )
+    print(f"{'band':>6} {'Hz':>8} {'shape':>7} {'scale':>10} {'std':>10}")
+    for k in np.unique(np.linspace(0, p.n_bands - 1, 12).round().astype(int)):
+        print(f"{k:6d} {f[k]:8.0f} {p.shape[k]:7.3f} {p.scale[k]:10.3g} {p.std[k]:10.3g}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from ..io import atomic_output
+    from ..plotting import plot_profile
+
+    p = _load(args.profile)
+    out = Path(args.output)
+    with atomic_output(out, overwrite=args.force) as tmp:
+        fig = plot_profile(p)
+        fig.savefig(tmp, format=out.suffix.lstrip(".") or "png", dpi=120, bbox_inches="tight")
+    if not args.quiet:
+        print(f"wrote {out}")
+    return 0

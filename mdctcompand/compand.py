@@ -1,0 +1,340 @@
+"""GGD-CDF companding of MDCT bands and uniform 8-bit quantization.
+
+Band ``k`` of the coefficients is mapped through the CDF of a zero-location GGD with the
+profile's shape ``g_k`` and a *tilted* scale ``a_k * c**(1/g_k)``:
+
+.. math::
+
+    u = F_k(x) = \\tfrac12 + \\tfrac12 \\operatorname{sign}(x)\\, P\\big(1/g_k, (|x| / (a_k c^{1/g_k}))^{g_k}\\big),
+    \\qquad q = \\min(\\lfloor 256\\, u \\rfloor, 255).
+
+With ``c = 1`` this is the paper's histogram-equalizing compander (codes uniformly
+distributed, but poor round-trip SNR on heavy-tailed bands). Raising the density of a GGD
+to the power ``1/c`` gives a GGD of the same shape and scale ``a c^{1/g}``, so ``c = 3`` is the
+Panter-Dite compander, MSE-optimal at high rate; ``c = 2..3`` keeps the codes close to
+uniform (entropy 7.3-7.7 bits) while improving SNR by about 20 dB.
+
+Nothing here evaluates special functions at run time: encode is a branch-free binary
+search over 255 per-band thresholds ``F_k^{-1}(j/256)``, decode a look-up in 256 per-band
+reconstruction values (cell midpoints ``F_k^{-1}((q + 1/2)/256)`` or, optionally, cell
+centroids under the fitted GGD). scipy builds the tables once.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from . import ggd
+from ._validation import all_finite, check_positive_float, check_workers
+from .exceptions import ParameterError
+from .profile import GGDProfile
+
+__all__ = ["DEFAULT_TILT", "N_LEVELS", "Compander"]
+
+N_LEVELS = 256
+#: Default scale tilt ``c`` (see the module docstring and the docs' method page).
+DEFAULT_TILT = 5.0
+_ROUNDINGS = ("floor", "round")
+_RECONSTRUCTIONS = ("midpoint", "centroid")
+
+
+def _round_up_to_float32(t64: np.ndarray) -> np.ndarray:
+    """Smallest float32 >= each value: for float32 ``x``, ``x >= t32`` exactly when ``x >= t64``."""
+    t32 = t64.astype(np.float32)
+    low = t32.astype(np.float64) < t64
+    t32[low] = np.nextafter(t32[low], np.float32(np.inf))
+    return t32
+
+
+class Compander:
+    """Per-band GGD companding and 8-bit quantization of MDCT coefficients.
+
+    Parameters
+    ----------
+    profile : GGDProfile
+        Shape and scale of every band.
+    tilt : float, default 3
+        Scale tilt ``c``: the compander uses the GGD CDF with scale ``a * c**(1/g)``.
+        ``1`` reproduces the paper; ``3`` is the Panter-Dite (MSE-optimal) compander.
+    rounding : {"floor", "round"}, default "floor"
+        ``"floor"``: ``q = min(floor(256 u), 255)``, 256 cells of equal probability width.
+        ``"round"``: the paper's ``q = round(256 u)`` with 256 mapped to 255; the edge cells are
+        half as wide and decode at their midpoints (``u = 0.25/256`` and ``255.25/256``), never at
+        the infinite ``F^{-1}(0)``.
+    reconstruction : {"midpoint", "centroid"}, default "midpoint"
+        Decode each code to its cell's midpoint in ``u`` (the inverse compander), or to the
+        cell's centroid under the fitted (untilted) GGD, the MSE-optimal value.
+    workers : int, default 1
+        Threads for large arrays (``-1``: all cores).
+
+    Notes
+    -----
+    Coefficient arrays are ``(..., n_bands, n_frames)`` like :meth:`mdctcompand.MDCT.forward`
+    returns them; codes have the same shape and the same memory layout as their input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mdctcompand.profile import GGDProfile
+    >>> p = GGDProfile([0.5] * 4, [0.01, 0.02, 0.03, 0.04], sample_rate=8000, frame_length=8)
+    >>> c = Compander(p, tilt=3)
+    >>> x = np.random.default_rng(0).laplace(scale=0.02, size=(4, 1000))
+    >>> q = c.encode(x)
+    >>> q.dtype, q.shape
+    (dtype('uint8'), (4, 1000))
+    >>> y = c.decode(q, dtype=np.float64)
+    >>> snr = 10 * np.log10(np.sum(x**2) / np.sum((x - y) ** 2))
+    >>> bool(snr > 25)
+    True
+    """
+
+    def __init__(
+        self,
+        profile: GGDProfile,
+        *,
+        tilt: float = DEFAULT_TILT,
+        rounding: str = "floor",
+        reconstruction: str = "midpoint",
+        workers: int | None = 1,
+    ) -> None:
+        if not isinstance(profile, GGDProfile):
+            raise ParameterError(f"profile must be a GGDProfile; got {type(profile).__name__}")
+        if rounding not in _ROUNDINGS:
+            raise ParameterError(f"rounding={rounding!r} must be one of {_ROUNDINGS}")
+        if reconstruction not in _RECONSTRUCTIONS:
+            raise ParameterError(f"reconstruction={reconstruction!r} must be one of {_RECONSTRUCTIONS}")
+        self._profile = profile
+        self._tilt = check_positive_float(tilt, "tilt")
+        self._rounding = rounding
+        self._reconstruction = reconstruction
+        self._workers = check_workers(workers)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def profile(self) -> GGDProfile:
+        """The per-band GGD profile."""
+        return self._profile
+
+    @property
+    def tilt(self) -> float:
+        """Scale tilt ``c``."""
+        return self._tilt
+
+    @property
+    def rounding(self) -> str:
+        """``"floor"`` or ``"round"``."""
+        return self._rounding
+
+    @property
+    def reconstruction(self) -> str:
+        """``"midpoint"`` or ``"centroid"``."""
+        return self._reconstruction
+
+    @property
+    def n_bands(self) -> int:
+        """Number of bands."""
+        return self._profile.n_bands
+
+    @functools.cached_property
+    def companding_scale(self) -> np.ndarray:
+        """Per-band scale of the companding CDF, ``a * c**(1/g)``."""
+        return self._profile.scale * self._tilt ** (1.0 / self._profile.shape)
+
+    def settings(self) -> dict[str, Any]:
+        """The compander's settings (without the profile), as stored in encoded files."""
+        return {"tilt": self._tilt, "rounding": self._rounding, "reconstruction": self._reconstruction}
+
+    # ------------------------------------------------------------------ tables
+    @functools.cached_property
+    def cell_bounds(self) -> np.ndarray:
+        """Probability-domain cell edges: 257 values from 0 to 1 (cell ``q`` is ``[e[q], e[q+1])``)."""
+        j = np.arange(1, N_LEVELS, dtype=np.float64)
+        inner = j / N_LEVELS if self._rounding == "floor" else (j - 0.5) / N_LEVELS
+        return np.concatenate([[0.0], inner, [1.0]])
+
+    @functools.cached_property
+    def thresholds(self) -> np.ndarray:
+        """``(n_bands, 256)`` float64 decision thresholds; column 0 is ``-inf``, column j is ``F^{-1}(e[j])``."""
+        g = self._profile.shape[:, None]
+        a = self.companding_scale[:, None]
+        t = np.empty((self.n_bands, N_LEVELS))
+        t[:, 0] = -np.inf
+        t[:, 1:] = ggd.ppf(self.cell_bounds[None, 1:-1], g, a)
+        t.setflags(write=False)
+        return t
+
+    @functools.cached_property
+    def reconstruction_table(self) -> np.ndarray:
+        """``(n_bands, 256)`` float64 value decoded for each code."""
+        g = self._profile.shape[:, None]
+        if self._reconstruction == "midpoint":
+            e = self.cell_bounds
+            table = ggd.ppf(0.5 * (e[None, :-1] + e[None, 1:]), g, self.companding_scale[:, None])
+        else:
+            lower = self.thresholds
+            upper = np.concatenate([self.thresholds[:, 1:], np.full((self.n_bands, 1), np.inf)], axis=1)
+            table = ggd.cell_centroid(lower, upper, g, self._profile.scale[:, None])
+        table = np.ascontiguousarray(table)
+        table.setflags(write=False)
+        return table
+
+    @functools.cached_property
+    def _tables32(self) -> tuple[np.ndarray, np.ndarray]:
+        return _round_up_to_float32(self.thresholds), self.reconstruction_table.astype(np.float32)
+
+    # ------------------------------------------------------------------ checks
+    def _check_coefficients(self, x: Any, name: str) -> np.ndarray:
+        arr = np.asarray(x)
+        if arr.dtype not in (np.float32, np.float64):
+            if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+                raise ParameterError(f"{name} have dtype {arr.dtype}; expected float32 or float64")
+            arr = arr.astype(np.float64)
+        if arr.ndim < 2 or arr.shape[-2] != self.n_bands:
+            raise ParameterError(
+                f"{name} of shape {arr.shape} must be (..., n_bands={self.n_bands}, n_frames)"
+            )
+        return arr
+
+    # ------------------------------------------------------------------ continuous
+    def compand(self, coefficients: Any) -> np.ndarray:
+        """Continuous companding ``u = F_k(x)`` in [0, 1], float64 (no quantization).
+
+        Examples
+        --------
+        >>> from mdctcompand.profile import GGDProfile
+        >>> c = Compander(GGDProfile([1.0, 2.0], [1.0, 1.0], sample_rate=8000, frame_length=4), tilt=1)
+        >>> c.compand(np.zeros((2, 3)))
+        array([[0.5, 0.5, 0.5],
+               [0.5, 0.5, 0.5]])
+        """
+        x = self._check_coefficients(coefficients, "coefficients")
+        if not all_finite(x):
+            raise ParameterError("coefficients contain NaN or infinite values")
+        return ggd.cdf(x, self._profile.shape[:, None], self.companding_scale[:, None])
+
+    def expand(self, u: Any, *, dtype: Any = np.float64) -> np.ndarray:
+        """Continuous inverse ``x = F_k^{-1}(u)`` for ``u`` in [0, 1] (0 and 1 map to -inf and inf)."""
+        arr = self._check_coefficients(u, "probabilities")
+        return ggd.ppf(arr, self._profile.shape[:, None], self.companding_scale[:, None]).astype(dtype)
+
+    def decode_continuous(self, values: Any, *, dtype: Any = np.float32) -> np.ndarray:
+        """Decode real-valued codes in [0, 255] (model outputs) with the exact inverse compander.
+
+        A value ``v`` decodes to ``F^{-1}(u(v))`` where ``u`` interpolates linearly between the
+        cell midpoints of neighbouring codes, so integer values decode exactly as
+        :meth:`decode` with midpoint reconstruction, and nothing decodes to infinity. Values
+        outside [0, 255] are clipped.
+
+        Examples
+        --------
+        >>> from mdctcompand.profile import GGDProfile
+        >>> c = Compander(GGDProfile([0.6] * 2, [1.0, 2.0], sample_rate=8000, frame_length=4))
+        >>> codes = np.array([[0, 128, 255], [7, 100, 200]], dtype=np.uint8)
+        >>> bool(np.allclose(c.decode_continuous(codes.astype(float)), c.decode(codes), rtol=1e-6))
+        True
+        """
+        v = self._check_coefficients(values, "values")
+        if not all_finite(v):
+            raise ParameterError("values contain NaN or infinite values")
+        v = np.clip(v.astype(np.float64), 0.0, N_LEVELS - 1.0)
+        e = self.cell_bounds
+        mids = 0.5 * (e[:-1] + e[1:])
+        u = np.interp(v, np.arange(N_LEVELS, dtype=np.float64), mids)
+        return ggd.ppf(u, self._profile.shape[:, None], self.companding_scale[:, None]).astype(dtype)
+
+    # ------------------------------------------------------------------ 8-bit
+    def encode(self, coefficients: Any) -> np.ndarray:
+        """Quantize to 8-bit codes: ``q = min(floor(256 F_k(x)), 255)`` (or the paper's rounding).
+
+        Parameters
+        ----------
+        coefficients : array_like, shape (..., n_bands, n_frames)
+            float32 or float64 (other real dtypes are converted); finite.
+
+        Returns
+        -------
+        codes : np.ndarray of uint8, same shape (and memory layout) as the input
+        """
+        x = self._check_coefficients(coefficients, "coefficients")
+        if not all_finite(x):
+            raise ParameterError("coefficients contain NaN or infinite values")
+        thresholds = self._tables32[0] if x.dtype == np.float32 else self.thresholds
+        from ._kernels import quantize
+
+        return self._apply(quantize.encode_frame_major, quantize.encode_band_major, x, thresholds, np.uint8)
+
+    def decode(self, codes: Any, *, dtype: Any = np.float32) -> np.ndarray:
+        """Reconstruct coefficients from 8-bit codes by table look-up.
+
+        Parameters
+        ----------
+        codes : array_like of uint8, shape (..., n_bands, n_frames)
+        dtype : float32 or float64, default float32
+
+        Returns
+        -------
+        coefficients : np.ndarray, same shape as ``codes``
+        """
+        q = np.asarray(codes)
+        if q.dtype != np.uint8:
+            if not np.issubdtype(q.dtype, np.integer) or (q.size and (q.min() < 0 or q.max() > 255)):
+                raise ParameterError(f"codes must be uint8 (or integers in 0..255); got dtype {q.dtype}")
+            q = q.astype(np.uint8)
+        if q.ndim < 2 or q.shape[-2] != self.n_bands:
+            raise ParameterError(f"codes of shape {q.shape} must be (..., n_bands={self.n_bands}, n_frames)")
+        dtype = np.dtype(dtype)
+        if dtype == np.float32:
+            table = self._tables32[1]
+        elif dtype == np.float64:
+            table = self.reconstruction_table
+        else:
+            raise ParameterError(f"dtype={dtype} must be float32 or float64")
+        from ._kernels import quantize
+
+        return self._apply(quantize.decode_frame_major, quantize.decode_band_major, q, table, dtype)
+
+    def _apply(self, frame_major, band_major, src: np.ndarray, table: np.ndarray, dtype: Any) -> np.ndarray:
+        """Run a quantize kernel over ``src (..., n_bands, n_frames)`` in the memory order it has.
+
+        Frame-major input (a transposed C array, as :meth:`MDCT.forward` returns) gives a
+        frame-major result; anything else is processed band-major into a C-contiguous result.
+        """
+        from ._threads import run_chunks
+
+        lead = src.shape[:-2]
+        n_bands, n_frames = src.shape[-2:]
+        swapped = np.swapaxes(src, -1, -2)
+        if swapped.flags.c_contiguous and not src.flags.c_contiguous:
+            rows = swapped.reshape(-1, n_bands)
+            out = np.empty(rows.shape, dtype=dtype)
+            run_chunks(
+                lambda s: frame_major(rows[s], table, out[s]),
+                _spans(rows.shape[0], self._workers),
+                self._workers,
+            )
+            return np.swapaxes(out.reshape(lead + (n_frames, n_bands)), -1, -2)
+        items = np.ascontiguousarray(src).reshape(-1, n_bands, n_frames)
+        out = np.empty(items.shape, dtype=dtype)
+        # Chunks of (item, band span): a single image is split across its bands.
+        per_item = max(1, -(-self._workers // items.shape[0]))
+        chunks = [(i, s) for i in range(items.shape[0]) for s in _spans(n_bands, per_item)]
+        run_chunks(
+            lambda c: band_major(items[c[0], c[1]], table[c[1]], out[c[0], c[1]]), chunks, self._workers
+        )
+        return out.reshape(src.shape)
+
+    def __repr__(self) -> str:
+        return (
+            f"Compander(profile={self._profile.name!r}, tilt={self._tilt:g}, rounding={self._rounding!r}, "
+            f"reconstruction={self._reconstruction!r})"
+        )
+
+
+def _spans(n: int, parts: int) -> list[slice]:
+    """Split ``range(n)`` into at most ``parts`` contiguous slices of near-equal size."""
+    parts = max(1, min(parts, n))
+    bounds = np.linspace(0, n, parts + 1).round().astype(int)
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]

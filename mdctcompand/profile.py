@@ -1,0 +1,409 @@
+"""Per-band GGD profiles: the shape and scale of every MDCT band, with their geometry.
+
+A :class:`GGDProfile` belongs to one transform geometry (sample rate, frame length,
+window) and one level normalization; using it with another geometry raises
+:class:`~mdctcompand.ProfileMismatchError`. Profiles are saved as versioned JSON and
+identified by a content hash (:attr:`GGDProfile.id`), which is what encoded files record.
+
+The package ships a default profile (:func:`default_profile`) fitted with
+``mdctcompand profile fit`` on real band recordings; see ``scripts/fit_default_profile.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_int
+from .exceptions import ParameterError, ProfileMismatchError
+from .ggd import SHAPE_BRACKET
+from .windows import window_name
+
+__all__ = ["PROFILE_FORMAT_VERSION", "GGDProfile", "LevelSpec", "default_profile"]
+
+PROFILE_FORMAT_VERSION = 1
+_FORMAT = "mdctcompand.GGDProfile"
+_DEFAULT_PATH = Path(__file__).with_name("data") / "default_profile.json"
+
+
+@dataclass(frozen=True)
+class LevelSpec:
+    """How a clip's level is normalized before companding.
+
+    ``mode="rms"`` scales each clip (per channel) to ``target_db`` dBFS RMS, ``"peak"`` to
+    ``target_db`` dBFS peak, and ``"none"`` keeps the absolute level. The gain is capped at
+    ``max_gain_db`` so that near-silent clips are not blown up into noise.
+
+    Examples
+    --------
+    >>> spec = LevelSpec.parse("rms:-20")
+    >>> spec
+    LevelSpec(mode='rms', target_db=-20.0, max_gain_db=60.0)
+    >>> str(spec)
+    'rms:-20'
+    >>> float(spec.gain(np.full(100, 0.01)))  # -40 dBFS RMS up to -20: x10
+    10.0
+    """
+
+    mode: str = "rms"
+    target_db: float = -20.0
+    max_gain_db: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("rms", "peak", "none"):
+            raise ParameterError(f"level mode {self.mode!r} must be 'rms', 'peak' or 'none'")
+        if not np.isfinite(self.target_db) or not np.isfinite(self.max_gain_db):
+            raise ParameterError("level target and gain cap must be finite")
+
+    @classmethod
+    def parse(cls, spec: str | LevelSpec | None) -> LevelSpec:
+        """From ``"rms"``, ``"rms:-18"``, ``"peak:-1"``, ``"none"`` or a LevelSpec."""
+        if isinstance(spec, LevelSpec):
+            return spec
+        if spec is None:
+            return cls()
+        if not isinstance(spec, str):
+            raise ParameterError(f"level={spec!r} must be a string like 'rms:-20', 'peak:-1' or 'none'")
+        mode, _, target = spec.partition(":")
+        mode = mode.strip().lower()
+        if mode == "none":
+            return cls("none", 0.0)
+        default = -20.0 if mode == "rms" else -1.0
+        try:
+            value = float(target) if target else default
+        except ValueError as exc:
+            raise ParameterError(f"level={spec!r}: {target!r} is not a number of dB") from exc
+        return cls(mode, value)
+
+    def __str__(self) -> str:
+        return "none" if self.mode == "none" else f"{self.mode}:{self.target_db:g}"
+
+    def gain(self, audio: np.ndarray) -> np.ndarray:
+        """Gain per leading index of ``audio (..., n)`` that brings it to the target level."""
+        x = np.asarray(audio)
+        if self.mode == "none":
+            return np.ones(x.shape[:-1])
+        x64 = x.astype(np.float64, copy=False)
+        level = np.sqrt(np.mean(x64**2, axis=-1)) if self.mode == "rms" else np.max(np.abs(x64), axis=-1)
+        target = 10.0 ** (self.target_db / 20.0)
+        cap = 10.0 ** (self.max_gain_db / 20.0)
+        with np.errstate(divide="ignore"):
+            g = np.where(level > 0, target / level, 1.0)
+        return np.minimum(g, cap)
+
+
+def _as_band_array(values: Any, name: str) -> np.ndarray:
+    arr = np.array(values, dtype=np.float64)
+    if arr.ndim != 1 or arr.size < 1:
+        raise ParameterError(f"{name} must be a non-empty 1-D array; got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ParameterError(f"{name} values must be finite and > 0")
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class GGDProfile:
+    """Shape and scale of a zero-location GGD for every MDCT band, and the geometry they belong to.
+
+    Parameters
+    ----------
+    shape, scale : array_like, shape (n_bands,)
+        GGD shape ``g_k`` and scale ``a_k`` (``scipy.stats.gennorm`` convention).
+    sample_rate : int
+        Sample rate of the audio the profile was fitted on (Hz).
+    frame_length : int
+        MDCT frame length; ``n_bands = frame_length // 2``.
+    window : str
+        Canonical MDCT window name (``"sine"``, ``"kbd:4"``, ``"vorbis"``).
+    level : str or LevelSpec
+        Level normalization applied to every clip before fitting (``"rms:-20"``...).
+    name : str
+        Human-readable name.
+    description : str
+        Where the profile comes from (corpus, command).
+    n_clips, n_values : int
+        Size of the fitting corpus.
+    fit_method : str
+        ``"moments"`` or ``"mle"``.
+    smoothing : int
+        Width in bands of the smoothing applied across bands (0: none).
+
+    Examples
+    --------
+    >>> p = GGDProfile(shape=[0.5] * 4, scale=[1.0, 0.5, 0.2, 0.1], sample_rate=16000, frame_length=8)
+    >>> p.n_bands, str(p.level)
+    (4, 'rms:-20')
+    >>> GGDProfile.from_dict(p.to_dict()) == p
+    True
+    """
+
+    shape: np.ndarray
+    scale: np.ndarray
+    sample_rate: int
+    frame_length: int
+    window: str = "sine"
+    level: LevelSpec = field(default_factory=LevelSpec)
+    name: str = "custom"
+    description: str = ""
+    n_clips: int = 0
+    n_values: int = 0
+    fit_method: str = "moments"
+    smoothing: int = 0
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "shape", _as_band_array(self.shape, "shape"))
+        set_(self, "scale", _as_band_array(self.scale, "scale"))
+        if self.shape.size != self.scale.size:
+            raise ParameterError(f"shape has {self.shape.size} bands but scale has {self.scale.size}")
+        set_(self, "sample_rate", check_int(self.sample_rate, "sample_rate", minimum=1))
+        set_(self, "frame_length", check_int(self.frame_length, "frame_length", minimum=2))
+        if self.frame_length != 2 * self.shape.size:
+            raise ParameterError(
+                f"frame_length={self.frame_length} needs {self.frame_length // 2} bands; the profile has {self.shape.size}"
+            )
+        name = window_name(self.window)
+        if name is None:
+            raise ParameterError("profiles need a named window ('sine', 'vorbis', 'kbd:ALPHA')")
+        set_(self, "window", name)
+        set_(self, "level", LevelSpec.parse(self.level))
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_bands(self) -> int:
+        """Number of bands (``frame_length // 2``)."""
+        return int(self.shape.size)
+
+    @property
+    def id(self) -> str:
+        """Content hash (16 hex digits) of the values and geometry; what encoded files record."""
+        h = hashlib.sha256()
+        h.update(json.dumps(self._geometry_dict(), sort_keys=True).encode())
+        h.update(np.ascontiguousarray(self.shape, dtype="<f8").tobytes())
+        h.update(np.ascontiguousarray(self.scale, dtype="<f8").tobytes())
+        return h.hexdigest()[:16]
+
+    @property
+    def std(self) -> np.ndarray:
+        """Standard deviation of every band's fitted GGD."""
+        from .ggd import std_from_scale
+
+        return std_from_scale(self.scale, self.shape)
+
+    def band_frequencies(self) -> np.ndarray:
+        """Centre frequency of every band in Hz."""
+        return (np.arange(self.n_bands) + 0.5) * self.sample_rate / self.frame_length
+
+    def _geometry_dict(self) -> dict[str, Any]:
+        return {
+            "sample_rate": self.sample_rate,
+            "frame_length": self.frame_length,
+            "window": self.window,
+            "level": str(self.level),
+        }
+
+    # ------------------------------------------------------------------ checks
+    def check_geometry(self, *, sample_rate: int, frame_length: int, window: str | None = None) -> None:
+        """Raise :class:`ProfileMismatchError` unless the profile fits this geometry.
+
+        Examples
+        --------
+        >>> p = GGDProfile([1.0, 1.0], [1.0, 1.0], sample_rate=8000, frame_length=4)
+        >>> p.check_geometry(sample_rate=8000, frame_length=4, window="sine")
+        >>> p.check_geometry(sample_rate=16000, frame_length=4)
+        Traceback (most recent call last):
+        ...
+        mdctcompand.exceptions.ProfileMismatchError: profile 'custom' was fitted for sample_rate=8000 ...
+        """
+        problems = []
+        if int(sample_rate) != self.sample_rate:
+            problems.append(f"sample_rate={self.sample_rate} (not {sample_rate})")
+        if int(frame_length) != self.frame_length:
+            problems.append(f"frame_length={self.frame_length} (not {frame_length})")
+        if window is not None and window_name(window) != self.window:
+            problems.append(f"window={self.window!r} (not {window_name(window)!r})")
+        if problems:
+            raise ProfileMismatchError(
+                f"profile {self.name!r} was fitted for "
+                + ", ".join(problems)
+                + "; fit a profile for this geometry "
+                "with `mdctcompand profile fit` or use a matching transform"
+            )
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_statistics(
+        cls,
+        stats: Any,
+        *,
+        sample_rate: int,
+        frame_length: int,
+        window: str = "sine",
+        level: str | LevelSpec = "rms:-20",
+        method: str = "moments",
+        smoothing: int = 0,
+        min_scale_db: float | None = -60.0,
+        name: str = "custom",
+        description: str = "",
+        bracket: tuple[float, float] = SHAPE_BRACKET,
+    ) -> GGDProfile:
+        """Fit a profile from :class:`~mdctcompand.stats.BandStatistics`.
+
+        ``smoothing > 0`` smooths the curves across bands (see :meth:`smoothed`).
+        ``min_scale_db`` raises band scales more than that many dB below the median band's
+        to that floor: bands where the corpus had almost no energy (a resampler's
+        transition band, low-passed MP3s) would otherwise get a vanishing scale and
+        overload on any clip that has energy there. ``None`` disables the floor.
+        """
+        fit = stats.fit(method=method, bracket=bracket)
+        scale = np.asarray(fit.scale, dtype=np.float64)
+        if min_scale_db is not None:
+            scale = np.maximum(scale, np.median(scale) * 10.0 ** (min_scale_db / 20.0))
+        profile = cls(
+            shape=fit.shape,
+            scale=scale,
+            sample_rate=sample_rate,
+            frame_length=frame_length,
+            window=window,
+            level=level,
+            name=name,
+            description=description,
+            n_clips=int(stats.n_clips),
+            n_values=int(stats.count.max()),
+            fit_method=method,
+        )
+        return profile.smoothed(smoothing) if smoothing else profile
+
+    def smoothed(self, width: int = 9) -> GGDProfile:
+        """Smooth ``log shape`` and ``log scale`` across bands.
+
+        A running median of ``width`` bands removes outliers (tonal peaks in one band),
+        then a Hann-weighted moving average of the same width smooths the curve; edges
+        are handled by reflection. ``width`` 0 or 1 returns the profile unchanged.
+
+        Examples
+        --------
+        >>> p = GGDProfile([0.5, 0.5, 3.0, 0.5, 0.5], [1.0] * 5, sample_rate=8000, frame_length=10)
+        >>> [round(float(v), 3) for v in p.smoothed(3).shape]
+        [0.5, 0.5, 0.5, 0.5, 0.5]
+        """
+        width = check_int(width, "width", minimum=0)
+        if width <= 1:
+            return self
+        from scipy.ndimage import convolve1d, median_filter
+
+        width = min(width, self.n_bands)
+        kernel = np.hanning(width + 2)[1:-1]
+        kernel /= kernel.sum()
+
+        def smooth(v: np.ndarray) -> np.ndarray:
+            log_v = median_filter(np.log(v), size=width, mode="reflect")
+            return np.exp(convolve1d(log_v, kernel, mode="reflect"))
+
+        return replace(self, shape=smooth(self.shape), scale=smooth(self.scale), smoothing=width)
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        """Versioned JSON-compatible dictionary (floats round-trip exactly)."""
+        return {
+            "format": _FORMAT,
+            "version": PROFILE_FORMAT_VERSION,
+            "name": self.name,
+            "description": self.description,
+            **self._geometry_dict(),
+            "n_bands": self.n_bands,
+            "n_clips": self.n_clips,
+            "n_values": self.n_values,
+            "fit_method": self.fit_method,
+            "smoothing": self.smoothing,
+            "shape": self.shape.tolist(),
+            "scale": self.scale.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GGDProfile:
+        """Inverse of :meth:`to_dict`; rejects other formats and newer versions."""
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            raise ParameterError("not a GGD profile (missing format marker)")
+        version = data.get("version")
+        if not isinstance(version, int) or version < 1:
+            raise ParameterError(f"GGD profile has an invalid version {version!r}")
+        if version > PROFILE_FORMAT_VERSION:
+            raise ParameterError(
+                f"GGD profile version {version} is newer than this library reads ({PROFILE_FORMAT_VERSION}); upgrade mdctcompand"
+            )
+        try:
+            return cls(
+                shape=data["shape"],
+                scale=data["scale"],
+                sample_rate=data["sample_rate"],
+                frame_length=data["frame_length"],
+                window=data.get("window", "sine"),
+                level=data.get("level", "rms:-20"),
+                name=data.get("name", "custom"),
+                description=data.get("description", ""),
+                n_clips=int(data.get("n_clips", 0)),
+                n_values=int(data.get("n_values", 0)),
+                fit_method=data.get("fit_method", "moments"),
+                smoothing=int(data.get("smoothing", 0)),
+            )
+        except KeyError as exc:
+            raise ParameterError(f"GGD profile is missing the field {exc.args[0]!r}") from exc
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the profile as JSON (atomically)."""
+        from .io import atomic_output
+
+        with atomic_output(path, overwrite=True) as tmp:
+            tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> GGDProfile:
+        """Read a profile written by :meth:`save`."""
+        try:
+            data = json.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError) as exc:
+            raise ParameterError(f"{os.fspath(path)}: not a readable JSON profile ({exc})") from exc
+        return cls.from_dict(data)
+
+    # ------------------------------------------------------------------ misc
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GGDProfile):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return (
+            f"GGDProfile(name={self.name!r}, n_bands={self.n_bands}, sample_rate={self.sample_rate}, "
+            f"frame_length={self.frame_length}, window={self.window!r}, level='{self.level}', id={self.id!r})"
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def default_profile() -> GGDProfile:
+    """The profile shipped with the package (24 kHz, frame 1024, sine window, RMS -20 dBFS).
+
+    Fitted with ``mdctcompand profile fit`` on the four ``muldjord`` songs of the Debian
+    ``fretsonfire-songs-muldjord`` package (real band recordings), see
+    ``scripts/fit_default_profile.py``; the ``sectoid`` songs are held out for evaluation.
+
+    Examples
+    --------
+    >>> p = default_profile()
+    >>> p.n_bands, p.sample_rate, p.frame_length
+    (512, 24000, 1024)
+    """
+    return GGDProfile.load(_DEFAULT_PATH)

@@ -1,0 +1,73 @@
+import json
+import subprocess
+import sys
+
+import pytest
+import soundfile as sf
+
+from mdctcompand.profile import GGDProfile
+from mdctcompand.testing import make_signal
+
+
+def _cli(*args, check=False):
+    return subprocess.run(
+        [sys.executable, "-m", "mdctcompand.cli.main", *args], capture_output=True, text=True, check=check
+    )
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    d = tmp_path / "music"
+    (d / "sub").mkdir(parents=True)
+    for i in range(3):
+        sf.write(d / f"a{i}.wav", make_signal("mixture", 44100 * 4, sample_rate=44100, seed=i), 44100)
+    sf.write(d / "sub" / "b.flac", make_signal("noise", 22050 * 3, sample_rate=22050), 22050)
+    (d / "notes.txt").write_text("not audio")
+    return d
+
+
+def test_profile_fit_show_and_refit(corpus, tmp_path):
+    out = tmp_path / "p.json"
+    r = _cli("profile", "fit", str(corpus), "-o", str(out), "--clip-seconds", "2", "--workers", "1",
+             "--save-statistics", str(tmp_path / "s.json"), "--name", "test")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    p = GGDProfile.load(out)
+    assert (
+        p.name == "test" and p.n_bands == 512 and p.sample_rate == 24000 and p.n_clips == 8
+    )  # 3 x 2 clips + 2 (a 1 s tail counts)
+    assert "wrote" in r.stdout
+    # refuses to overwrite, then merges earlier statistics
+    again = _cli(
+        "profile", "fit", str(corpus / "sub"), "-o", str(out), "--statistics", str(tmp_path / "s.json")
+    )
+    assert again.returncode == 2 and "exists" in again.stderr and "--force" in again.stderr
+    merged = _cli("profile", "fit", str(corpus / "sub"), "-o", str(out), "--force", "-q",
+                  "--statistics", str(tmp_path / "s.json"), "--clip-seconds", "2")  # fmt: skip
+    assert merged.returncode == 0 and merged.stdout == ""
+    assert GGDProfile.load(out).n_clips == 10
+    show = _cli("profile", "show", str(out))
+    assert show.returncode == 0 and "512" in show.stdout and "shape" in show.stdout
+    whole = json.loads(_cli("profile", "show", str(out), "--json").stdout)
+    assert whole["n_bands"] == 512
+
+
+def test_profile_errors(tmp_path):
+    missing = _cli("profile", "fit", str(tmp_path / "nope"), "-o", str(tmp_path / "p.json"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    (tmp_path / "bad.wav").write_bytes(b"RIFF0000WAVEjunk")
+    bad = _cli("profile", "fit", str(tmp_path / "bad.wav"), "-o", str(tmp_path / "p.json"), "--workers", "1")
+    assert bad.returncode == 2 and "no usable" in bad.stderr and not (tmp_path / "p.json").exists()
+    assert _cli("profile", "show", str(tmp_path / "none.json")).returncode == 2
+
+
+def test_profile_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    r = _cli("profile", "plot", "-o", str(tmp_path / "p.png"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_help_and_version():
+    r = _cli("profile", "fit", "--help")
+    assert r.returncode == 0 and "examples:" in r.stdout
+    assert _cli("--version").stdout.startswith("mdctcompand ")

@@ -1,0 +1,155 @@
+"""The whole transform T: audio <-> 8-bit image."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from mdctcompand import ParameterError
+from mdctcompand.converter import METADATA_KEY, AudioImageConverter, CodeImage
+from mdctcompand.profile import GGDProfile, default_profile
+from mdctcompand.testing import make_signal
+
+
+@pytest.fixture(scope="module")
+def conv():
+    return AudioImageConverter()
+
+
+def _snr(x, y):
+    x = np.asarray(x, np.float64)
+    return 10 * np.log10(np.sum(x**2) / np.sum((x - y) ** 2))
+
+
+@given(length=st.integers(1, 30000), seed=st.integers(0, 1000))
+def test_any_length_round_trips(length, seed):
+    conv = AudioImageConverter()
+    x = make_signal("mixture", length, seed=seed).astype(np.float32)
+    enc = conv.codes_from_audio(x)
+    assert enc.codes.shape == (512, conv.n_frames(length)) and enc.length == length
+    y = conv.audio_from_codes(enc)
+    assert y.shape == x.shape and y.dtype == np.float32 and np.all(np.isfinite(y))
+    if length >= 4096 and np.sum(x.astype(float) ** 2) > 0:
+        assert _snr(x, y) > 20
+
+
+def test_low_frequencies_at_the_bottom(conv):
+    t = np.arange(48000) / 24000
+    x = (0.5 * np.sin(2 * np.pi * 100 * t)).astype(np.float32)  # band 4 of 512
+    codes = conv.codes_from_audio(x).codes.astype(float)
+    deviation = np.abs(codes - 127.5).mean(axis=1)
+    assert np.argmax(deviation) > 500  # bottom rows of the image
+    assert deviation[-5] > 10 * np.median(deviation)
+
+
+def test_gain_travels_and_level_none(conv):
+    x = 0.01 * make_signal("mixture", 24000).astype(np.float32)
+    enc = conv.codes_from_audio(x)
+    rms_db = 20 * np.log10(np.sqrt(np.mean(x.astype(float) ** 2)))
+    assert 20 * np.log10(enc.gain) == pytest.approx(-20 - rms_db, abs=1e-6)
+    y = conv.audio_from_codes(enc)
+    assert _snr(x, y) > 30
+    absolute = AudioImageConverter(level="none")
+    assert absolute.codes_from_audio(x).gain == 1.0
+
+
+def test_channels_and_batch_have_their_own_gains(conv):
+    x = np.stack([make_signal("mixture", 24000), 0.05 * make_signal("noise", 24000)]).astype(np.float32)
+    enc = conv.codes_from_audio(x)
+    assert enc.codes.shape == (2, 512, 48) and enc.gain.shape == (2,)
+    y = conv.audio_from_codes(enc)
+    for i in range(2):
+        single = conv.audio_from_codes(conv.codes_from_audio(x[i]))
+        np.testing.assert_allclose(y[i], single, atol=1e-7)
+
+
+def test_fixed_width_padding(conv):
+    x = make_signal("tone", 100000).astype(np.float32)
+    enc = conv.codes_from_audio(x, n_frames=512)
+    assert enc.codes.shape == (512, 512) and enc.length == 100000
+    y = conv.audio_from_codes(enc)
+    assert y.shape == (100000,) and _snr(x, y) > 20
+    whole = conv.audio_from_codes(enc.codes, length=None)  # everything the frames hold
+    assert whole.shape == (conv.max_samples(512),)
+    with pytest.raises(ParameterError, match="does not fit"):
+        conv.codes_from_audio(np.zeros(conv.max_samples(512) + 1, np.float32), n_frames=512)
+
+
+def test_pil_image_round_trip_with_metadata(conv):
+    x = make_signal("mixture", 30000).astype(np.float32)
+    img = conv.image_from_audio(x)
+    assert img.mode == "L" and img.size == (conv.n_frames(30000), 512)
+    meta = json.loads(img.info[METADATA_KEY])
+    assert meta["length"] == 30000 and meta["profile_id"] == default_profile().id
+    y = conv.audio_from_image(img)
+    np.testing.assert_array_equal(y, conv.audio_from_codes(conv.codes_from_audio(x)))
+
+
+def test_model_outputs_float_and_rgb(conv):
+    x = make_signal("mixture", 24000).astype(np.float32)
+    enc = conv.codes_from_audio(x)
+    ref = conv.audio_from_codes(enc)
+    unit = enc.codes.astype(np.float32) / 255.0
+    np.testing.assert_allclose(conv.audio_from_image(unit, length=24000, gain=enc.gain), ref, atol=1e-6)
+    np.testing.assert_allclose(
+        conv.audio_from_image(enc.codes.astype(np.float64), value_range="byte", length=24000, gain=enc.gain),
+        ref,
+        atol=1e-6,
+    )
+    rgb = np.repeat(enc.codes[..., None], 3, axis=-1)
+    np.testing.assert_array_equal(
+        conv.audio_from_image(Image.fromarray(rgb), length=24000, gain=enc.gain), ref
+    )
+    np.testing.assert_array_equal(conv.audio_from_image(rgb, length=24000, gain=enc.gain), ref)
+    # a noisy model output decodes close to the truth, never to infinity
+    noisy = np.clip(unit + np.random.default_rng(0).normal(0, 0.002, unit.shape), 0, 1)
+    y = conv.audio_from_image(noisy, length=24000, gain=enc.gain)
+    assert np.all(np.isfinite(y)) and _snr(ref, y) > 10
+
+
+def test_settings_round_trip():
+    c = AudioImageConverter(tilt=2.5, rounding="round", reconstruction="centroid", level="peak:-3")
+    back = AudioImageConverter.from_settings(json.loads(json.dumps(c.settings())))
+    assert back.settings() == c.settings()
+    x = make_signal("noise", 5000).astype(np.float32)
+    np.testing.assert_array_equal(back.codes_from_audio(x).codes, c.codes_from_audio(x).codes)
+
+
+def test_metadata_mismatch_is_refused(conv):
+    img = conv.image_from_audio(make_signal("tone", 5000).astype(np.float32))
+    other = AudioImageConverter(tilt=1.0)
+    with pytest.raises(ParameterError, match=r"tilt=5\.0"):
+        other.audio_from_image(img)
+    p = default_profile()
+    shifted = GGDProfile(p.shape, p.scale * 2, sample_rate=24000, frame_length=1024, name="other")
+    with pytest.raises(ParameterError, match="profile"):
+        AudioImageConverter(shifted).audio_from_image(img)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda c: c.codes_from_audio(np.array([])), "0 samples"),
+        (lambda c: c.codes_from_audio(np.array([0.0, np.inf])), "NaN or infinite"),
+        (lambda c: c.audio_from_codes(np.zeros((100, 10), np.uint8)), "n_bands=512"),
+        (lambda c: c.audio_from_codes(np.zeros((512, 1), np.uint8)), "at least 2"),
+        (lambda c: c.audio_from_codes(np.zeros((512, 3), np.uint8), length=5000), "needs"),
+        (lambda c: c.audio_from_codes(np.zeros((512, 3), np.uint8), gain=0.0), "gain"),
+        (lambda c: c.audio_from_image(np.full((512, 4), np.nan)), "NaN"),
+        (lambda c: c.audio_from_image(np.zeros((512, 4)), value_range="percent"), "value_range"),
+        (lambda c: c.audio_from_image(Image.new("CMYK", (4, 512))), "unsupported image mode"),
+        (lambda c: c.image_from_audio(np.zeros((2, 100))), "mono"),
+    ],
+)
+def test_bad_input(conv, call, match):
+    with pytest.raises(ParameterError, match=match):
+        call(conv)
+
+
+def test_code_image_dataclass(conv):
+    enc = conv.codes_from_audio(np.zeros(1000, np.float32))
+    assert isinstance(enc, CodeImage) and enc.n_frames == 3 and enc.sample_rate == 24000
+    assert np.all(enc.codes >= 127) and np.all(enc.codes <= 128)  # silence sits mid-range
