@@ -8,6 +8,7 @@ dataset builder and an optional diffusion extra (``mdctcompand.diffusion``).
 first use, never torch.
 """
 
+from . import codec, metrics
 from ._version import __version__
 from .compand import DEFAULT_TILT, Compander
 from .converter import AudioImageConverter, CodeImage
@@ -41,6 +42,8 @@ __all__ = [
     "ProfileMismatchError",
     "UnsupportedVersionError",
     "__version__",
+    "codec",
+    "metrics",
     "check_princen_bradley",
     "get_window",
     "imdct",

@@ -215,7 +215,7 @@ def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists (use overwrite/--force to replace it)")
+        raise FileExistsError(f"{path} exists (use --force, or overwrite=True, to replace it)")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=path.parent)
     os.close(fd)

@@ -26,11 +26,14 @@ from .exceptions import ParameterError, ProfileMismatchError
 from .ggd import SHAPE_BRACKET
 from .windows import window_name
 
-__all__ = ["PROFILE_FORMAT_VERSION", "GGDProfile", "LevelSpec", "default_profile"]
+__all__ = ["PROFILE_FORMAT_VERSION", "GGDProfile", "LevelSpec", "default_profile", "shipped_profile"]
 
 PROFILE_FORMAT_VERSION = 1
 _FORMAT = "mdctcompand.GGDProfile"
-_DEFAULT_PATH = Path(__file__).with_name("data") / "default_profile.json"
+_DATA = Path(__file__).with_name("data")
+_DEFAULT_PATH = _DATA / "default_profile.json"
+#: Profiles shipped by earlier releases, kept so that their files still decode (named ID.json).
+_RETIRED_DIR = _DATA / "profiles"
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ class LevelSpec:
 
     ``mode="rms"`` scales each clip (per channel) to ``target_db`` dBFS RMS, ``"peak"`` to
     ``target_db`` dBFS peak, and ``"none"`` keeps the absolute level. The gain is capped at
-    ``max_gain_db`` so that near-silent clips are not blown up into noise.
+    ``max_gain_db`` so that near-silent clips are not blown up into noise; digital silence
+    gets the cap (its codes sit mid-range, and decoding divides their small offsets by it).
 
     Examples
     --------
@@ -95,7 +99,7 @@ class LevelSpec:
         target = 10.0 ** (self.target_db / 20.0)
         cap = 10.0 ** (self.max_gain_db / 20.0)
         with np.errstate(divide="ignore"):
-            g = np.where(level > 0, target / level, 1.0)
+            g = np.where(level > 0, target / np.where(level > 0, level, 1.0), cap)
         return np.minimum(g, cap)
 
 
@@ -407,3 +411,25 @@ def default_profile() -> GGDProfile:
     (512, 24000, 1024)
     """
     return GGDProfile.load(_DEFAULT_PATH)
+
+
+def shipped_profile(profile_id: str) -> GGDProfile | None:
+    """The shipped profile (current default or a retired one) with this id, or ``None``.
+
+    Encoded files name their profile by id; re-fitting the default moves the old one to
+    ``mdctcompand/data/profiles/ID.json`` so that older files keep decoding.
+
+    Examples
+    --------
+    >>> shipped_profile(default_profile().id) is default_profile()
+    True
+    >>> shipped_profile("0000000000000000") is None
+    True
+    """
+    if profile_id == default_profile().id:
+        return default_profile()
+    path = _RETIRED_DIR / f"{profile_id}.json"
+    if path.is_file() and path.parent == _RETIRED_DIR:
+        profile = GGDProfile.load(path)
+        return profile if profile.id == profile_id else None
+    return None

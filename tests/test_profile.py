@@ -98,8 +98,8 @@ def test_level_spec():
     assert LevelSpec.parse("rms").target_db == -20
     assert LevelSpec.parse("peak").target_db == -1
     assert LevelSpec.parse("none").gain(np.ones((2, 10))).tolist() == [1.0, 1.0]
-    x = np.array([[0.5, -0.5], [0.0, 0.0]])
-    np.testing.assert_allclose(LevelSpec.parse("peak:-6.0206").gain(x), [1.0, 1.0], rtol=1e-4)
+    x = np.array([[0.5, -0.5], [0.0, 0.0]])  # digital silence gets the +60 dB cap
+    np.testing.assert_allclose(LevelSpec.parse("peak:-6.0206").gain(x), [1.0, 1000.0], rtol=1e-4)
     assert LevelSpec.parse("rms:-20").gain(np.full(10, 1e-9)) == pytest.approx(1000.0)  # capped at +60 dB
     with pytest.raises(ParameterError):
         LevelSpec.parse("rms:loud")

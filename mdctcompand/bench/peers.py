@@ -46,3 +46,51 @@ def numpy_imdct(frames: np.ndarray, window: np.ndarray, length: int) -> np.ndarr
     out[..., : n_frames * m] += z[..., :m].reshape(lead + (n_frames * m,))
     out[..., m:] += z[..., m:].reshape(lead + (n_frames * m,))
     return out[..., m : m + length]
+
+
+def align(reference: np.ndarray, estimate: np.ndarray, *, max_lag: int = 4000) -> np.ndarray:
+    """Shift ``estimate`` by the lag that maximizes its cross-correlation with ``reference``; same length.
+
+    Codecs like MP3 delay their output (encoder delay plus padding); metrics need it undone.
+    """
+    from scipy.signal import correlate
+
+    n = min(reference.size, estimate.size, 1 << 17)
+    c = correlate(estimate[:n], reference[:n], mode="full", method="fft")
+    centre = n - 1
+    window = c[max(0, centre - max_lag) : centre + max_lag + 1]
+    lag = int(np.argmax(window)) - min(centre, max_lag)
+    out = np.zeros_like(reference)
+    src = estimate[max(lag, 0) :]
+    dst_start = max(-lag, 0)
+    m = min(src.size, reference.size - dst_start)
+    out[dst_start : dst_start + m] = src[:m]
+    return out
+
+
+def mp3_roundtrip(
+    x: np.ndarray, sample_rate: int, *, bitrate_kbps: int = 24, quality: int = 2
+) -> tuple[np.ndarray, int]:
+    """Encode mono ``x`` with LAME (lameenc, CBR) and decode it back (soundfile/libsndfile).
+
+    LAME picks its own output rate (16 kHz at 24 kbit/s, with a low-pass near 6-8 kHz);
+    the result is resampled to ``sample_rate`` and aligned to ``x``. Returns the decoded
+    audio and the size of the MP3 stream in bytes.
+    """
+    import io
+
+    import lameenc
+    import soundfile as sf
+
+    from ..io import resample
+
+    enc = lameenc.Encoder()
+    enc.set_bit_rate(int(bitrate_kbps))
+    enc.set_in_sample_rate(int(sample_rate))
+    enc.set_channels(1)
+    enc.set_quality(int(quality))
+    pcm = (np.clip(x, -1, 1) * 32767).astype(np.int16)
+    data = bytes(enc.encode(pcm.tobytes()) + enc.flush())
+    y, sr = sf.read(io.BytesIO(data), dtype="float32")
+    y = resample(y, sr, sample_rate)
+    return align(x.astype(np.float32), y), len(data)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import profile_cmd
+from . import profile_cmd, wav2jpeg
 from ._common import Formatter, add_version, run
 
 DESCRIPTION = """\
@@ -17,6 +17,9 @@ Subcommands group the library's jobs; `wav2jpeg` and `jpeg2wav` are the codec's 
 
 EXAMPLES = """\
 examples:
+  mdctcompand encode song.wav -o song.jpg       # same as wav2jpeg
+  mdctcompand info song.jpg                     # what the file holds, bit rate
+  mdctcompand decode song.jpg -o song.wav       # same as jpeg2wav
   mdctcompand profile show                      # the shipped default profile
   mdctcompand profile fit music/ -o mine.json   # fit a profile on your corpus
 """
@@ -28,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_version(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    wav2jpeg.register(sub)
     profile_cmd.register(sub)
     return parser
 

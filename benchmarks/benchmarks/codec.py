@@ -1,0 +1,78 @@
+"""wav2jpeg: speed of file round trips and rate-distortion figures."""
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from mdctcompand import codec, metrics
+from mdctcompand.testing import make_signal
+
+from .compand import _clips
+
+
+class FileRoundTrip:
+    """10 s 44.1 kHz stereo WAV -> JPEG -> WAV, end to end with file I/O."""
+
+    def setup(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        d = Path(self.tmp.name)
+        x = np.stack(
+            [make_signal("mixture", 441000, 44100, 1), 0.5 * make_signal("mixture", 441000, 44100, 2)]
+        )
+        self.wav, self.img, self.out = d / "in.wav", d / "x.jpg", d / "out.wav"
+        sf.write(self.wav, x.T, 44100, subtype="PCM_16")
+        codec.encode_file(self.wav, self.img, overwrite=True)
+        codec.decode_file(self.img, self.out, overwrite=True)
+
+    def teardown(self):
+        self.tmp.cleanup()
+
+    def time_encode_file(self):
+        codec.encode_file(self.wav, self.img, overwrite=True)
+
+    def time_decode_file(self):
+        codec.decode_file(self.img, self.out, overwrite=True)
+
+    def peakmem_encode_file(self):
+        codec.encode_file(self.wav, self.img, overwrite=True)
+
+
+class RateDistortion:
+    params = [10, 25, 50, 75]
+    param_names = ["jpeg_quality"]
+    timeout = 300
+
+    def setup_cache(self):
+        clips = [c.astype(np.float32) for c in _clips(1)]
+        out = {}
+        for q in self.params:
+            rows = []
+            for x in clips:
+                data = codec.encode(x, 24000, quality=q)
+                y = codec.decode(data).audio
+                rows.append(
+                    (
+                        len(data) * 8 / (x.size / 24000) / 1000,
+                        metrics.snr(x, y),
+                        metrics.log_spectral_distance(x, y),
+                    )
+                )
+            out[q] = np.median(np.array(rows), axis=0).tolist()
+        return out
+
+    def track_kbps(self, results, q):
+        return results[q][0]
+
+    track_kbps.unit = "kbit/s"
+
+    def track_snr(self, results, q):
+        return results[q][1]
+
+    track_snr.unit = "dB"
+
+    def track_lsd(self, results, q):
+        return results[q][2]
+
+    track_lsd.unit = "dB"

@@ -1,0 +1,439 @@
+"""Image files that carry audio: one or more 8-bit tiles plus JSON metadata.
+
+Every tile is encoded on its own by Pillow's standard encoder. A file with one tile is a
+plain image; longer audio becomes the format's own multi-image container, assembled
+here from the tiles' bytes so that memory stays bounded by one tile plus the compressed
+output and no tile is re-encoded:
+
+=======  ==============================  ==========================================
+format   metadata                        several tiles
+=======  ==============================  ==========================================
+JPEG     COM segment                     MPO (CIPA DC-007 multi-picture JPEG)
+PNG      iTXt chunk ``mdctcompand``      APNG (each frame replaces the canvas)
+WebP     XMP chunk                       animated WebP (no blending, no disposal)
+AVIF     XMP                             one tile only
+=======  ==============================  ==========================================
+
+Viewers show the first tile of a multi-tile file. Reading goes through Pillow too.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html import escape, unescape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .exceptions import FormatError, ParameterError
+
+__all__ = [
+    "FORMATS",
+    "ImageFile",
+    "assemble",
+    "available_formats",
+    "decode_tile",
+    "encode_tile",
+    "format_from_path",
+    "open_image_file",
+]
+
+#: Supported formats: name -> (Pillow format, default extension, lossless?, multi-tile?)
+FORMATS: dict[str, tuple[str, str, bool, bool]] = {
+    "jpeg": ("JPEG", ".jpg", False, True),
+    "png": ("PNG", ".png", True, True),
+    "webp": ("WEBP", ".webp", False, True),
+    "avif": ("AVIF", ".avif", False, False),
+}
+_EXTENSIONS = {
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".mpo": "jpeg",
+    ".png": "png",
+    ".apng": "png",
+    ".webp": "webp",
+    ".avif": "avif",
+}
+_XMP_NS = "https://mdctcompand.readthedocs.io/ns/1.0/"
+_MAX_JPEG_MARKER = 65533
+
+
+def available_formats() -> list[str]:
+    """Formats this Pillow build can write (AVIF needs Pillow >= 11.2 built with libavif)."""
+    from PIL import features
+
+    out = ["jpeg", "png"]
+    if features.check("webp"):
+        out.append("webp")
+    if features.check("avif"):
+        out.append("avif")
+    return out
+
+
+def format_from_path(path: str | Path) -> str:
+    """Format name from a file extension (``.jpg``, ``.png``, ``.webp``, ``.avif``)."""
+    ext = Path(path).suffix.lower()
+    if ext not in _EXTENSIONS:
+        raise ParameterError(f"{path}: unknown image extension {ext!r}; use .jpg, .png, .webp or .avif")
+    return _EXTENSIONS[ext]
+
+
+def _check_format(fmt: str) -> str:
+    fmt = fmt.lower()
+    if fmt == "jpg":
+        fmt = "jpeg"
+    if fmt not in FORMATS:
+        raise ParameterError(f"format={fmt!r} must be one of {sorted(FORMATS)}")
+    if fmt not in available_formats():
+        raise ParameterError(f"format {fmt!r} is not supported by this Pillow build")
+    return fmt
+
+
+# ---------------------------------------------------------------------- encoding
+def flat_qstep(quality: int) -> int:
+    """JPEG quantization step of the flat table at ``quality`` (libjpeg's scaling of a base step of 16).
+
+    Examples
+    --------
+    >>> flat_qstep(50), flat_qstep(75), flat_qstep(25)
+    (16, 8, 32)
+    """
+    q = min(max(int(quality), 1), 100)
+    scale = 5000 // q if q < 50 else 200 - 2 * q
+    return int(min(max((16 * scale + 50) // 100, 1), 255))
+
+
+def _xmp_packet(text: str) -> bytes:
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        f'<rdf:Description rdf:about="" xmlns:mdctcompand="{_XMP_NS}" mdctcompand:params="{escape(text, quote=True)}"/>'
+        '</rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    ).encode()
+
+
+def _from_xmp(xmp: bytes | str) -> str | None:
+    text = xmp.decode("utf-8", "replace") if isinstance(xmp, bytes) else xmp
+    m = re.search(r'mdctcompand:params="([^"]*)"', text)
+    return unescape(m.group(1)) if m else None
+
+
+def encode_tile(
+    pixels: np.ndarray,
+    fmt: str,
+    *,
+    quality: int = 50,
+    metadata: str | None = None,
+    qtables: list[list[int]] | None = None,
+    effort: int | None = None,
+) -> bytes:
+    """Encode one grayscale tile.
+
+    Parameters
+    ----------
+    pixels : np.ndarray of uint8, shape (height, width)
+    fmt : {"jpeg", "png", "webp", "avif"}
+    quality : int
+        Lossy quality 1..100 (ignored for PNG).
+    metadata : str, optional
+        JSON text stored in the format's metadata slot.
+    qtables : "flat" or list of 64-entry lists, optional
+        JPEG quantization: ``"flat"`` is one step for all 64 spatial frequencies, scaled from
+        ``quality`` like libjpeg scales its standard table (16 at quality 50); a list gives
+        the table(s) in natural order. Default: libjpeg's standard luminance table.
+    effort : int, optional
+        Encoder effort (WebP method 0-6, AVIF speed 0-10, PNG compression 0-9).
+    """
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    fmt = _check_format(fmt)
+    if pixels.dtype != np.uint8 or pixels.ndim != 2:
+        raise ParameterError(f"tile must be a 2-D uint8 array; got {pixels.dtype} {pixels.shape}")
+    image = Image.fromarray(pixels, mode="L")
+    buf = io.BytesIO()
+    if fmt == "jpeg":
+        kw: dict[str, Any] = {"quality": int(quality), "optimize": True}
+        if isinstance(qtables, str):
+            if qtables != "flat":
+                raise ParameterError(f"qtables={qtables!r} must be 'flat' or a list of tables")
+            kw = {"qtables": [[flat_qstep(quality)] * 64], "optimize": True}
+        elif qtables is not None:
+            kw = {"qtables": qtables, "optimize": True}
+        if metadata is not None:
+            comment = metadata.encode("utf-8")
+            if len(comment) > _MAX_JPEG_MARKER:
+                raise ParameterError(f"metadata of {len(comment)} bytes does not fit a JPEG comment")
+            kw["comment"] = comment
+        image.save(buf, "JPEG", **kw)
+    elif fmt == "png":
+        info = PngInfo()
+        if metadata is not None:
+            info.add_itxt("mdctcompand", metadata, zip=True)
+        image.save(buf, "PNG", pnginfo=info, compress_level=6 if effort is None else int(effort))
+    elif fmt == "webp":
+        kw = {"quality": int(quality), "method": 4 if effort is None else int(effort)}
+        if metadata is not None:
+            kw["xmp"] = _xmp_packet(metadata)
+        image.convert("RGB").save(buf, "WEBP", **kw)
+    else:  # avif
+        kw = {"quality": int(quality), "speed": 6 if effort is None else int(effort), "subsampling": "4:0:0"}
+        if metadata is not None:
+            kw["xmp"] = _xmp_packet(metadata)
+        image.save(buf, "AVIF", **kw)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------- assembly
+def assemble(fmt: str, tiles: list[bytes]) -> bytes:
+    """Join independently encoded tiles (the first one carrying the metadata) into one file."""
+    fmt = _check_format(fmt)
+    if not tiles:
+        raise ParameterError("no tiles to assemble")
+    if len(tiles) == 1:
+        return tiles[0]
+    if fmt == "jpeg":
+        return _assemble_mpo(tiles)
+    if fmt == "png":
+        return _assemble_apng(tiles)
+    if fmt == "webp":
+        return _assemble_animated_webp(tiles)
+    raise ParameterError(f"format {fmt!r} holds a single tile; use jpeg, png or webp for longer audio")
+
+
+def _jpeg_segments_end(data: bytes) -> int:
+    """Offset just after the leading APP0/APPn/COM segments of a JPEG (where APP2 may go)."""
+    if data[:2] != b"\xff\xd8":
+        raise FormatError("tile is not a JPEG stream")
+    pos = 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF and data[pos + 1] in (0xE0, 0xE1, 0xFE):
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        pos += 2 + length
+    return pos
+
+
+def _assemble_mpo(tiles: list[bytes]) -> bytes:
+    from PIL import TiffImagePlugin
+
+    n = len(tiles)
+
+    # MP index IFD: version, number of images, MP entries (16 bytes each).
+    def app2(entries: bytes) -> bytes:
+        ifd = TiffImagePlugin.ImageFileDirectory_v2()
+        ifd[0xB000] = b"0100"
+        ifd[0xB001] = n
+        ifd[0xB002] = entries
+        body = b"MPF\x00" + b"II\x2a\x00" + struct.pack("<I", 8) + ifd.tobytes(8)
+        return b"\xff\xe2" + struct.pack(">H", len(body) + 2) + body
+
+    first = tiles[0]
+    insert_at = _jpeg_segments_end(first)
+    segment_len = len(app2(b"\x00" * 16 * n))
+    mp_offset = insert_at + 4 + 4  # marker + length + "MPF\0": the TIFF header starts here
+    sizes = [len(first) + segment_len] + [len(t) for t in tiles[1:]]
+    entries = b""
+    position = 0
+    for i, size in enumerate(sizes):
+        attribute = 0x030000 if i == 0 else 0x000000  # baseline primary image / undefined
+        offset = 0 if i == 0 else position - mp_offset
+        entries += struct.pack("<IIIHH", attribute, size, offset, 0, 0)
+        position += size
+    segment = app2(entries)
+    assert len(segment) == segment_len
+    return first[:insert_at] + segment + first[insert_at:] + b"".join(tiles[1:])
+
+
+def _png_chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise FormatError("tile is not a PNG stream")
+    pos = 8
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        yield kind, data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    )
+
+
+def _assemble_apng(tiles: list[bytes]) -> bytes:
+    chunks = list(_png_chunks(tiles[0]))
+    ihdr = dict(chunks)[b"IHDR"]
+    width, height = struct.unpack(">II", ihdr[:8])
+    seq = 0
+
+    def fctl() -> bytes:
+        nonlocal seq
+        body = struct.pack(">IIIIIHHBB", seq, width, height, 0, 0, 1, 1, 0, 0)  # dispose none, blend source
+        seq += 1
+        return _png_chunk(b"fcTL", body)
+
+    out = [
+        b"\x89PNG\r\n\x1a\n",
+        _png_chunk(b"IHDR", ihdr),
+        _png_chunk(b"acTL", struct.pack(">II", len(tiles), 0)),
+    ]
+    first_idat = True
+    for kind, body in chunks:
+        if kind in (b"IHDR", b"IEND"):
+            continue
+        if kind == b"IDAT" and first_idat:
+            out.append(fctl())
+            first_idat = False
+        out.append(_png_chunk(kind, body))
+    for tile in tiles[1:]:
+        parts = list(_png_chunks(tile))
+        if dict(parts)[b"IHDR"] != ihdr:
+            raise ParameterError("APNG tiles must share size and pixel format")
+        out.append(fctl())
+        for kind, body in parts:
+            if kind == b"IDAT":
+                out.append(_png_chunk(b"fdAT", struct.pack(">I", seq) + body))
+                seq += 1
+    out.append(_png_chunk(b"IEND", b""))
+    return b"".join(out)
+
+
+def _riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        raise FormatError("tile is not a WebP stream")
+    out = []
+    pos = 12
+    while pos + 8 <= len(data):
+        kind = data[pos : pos + 4]
+        (length,) = struct.unpack("<I", data[pos + 4 : pos + 8])
+        out.append((kind, data[pos + 8 : pos + 8 + length]))
+        pos += 8 + length + (length & 1)
+    return out
+
+
+def _riff_chunk(kind: bytes, body: bytes) -> bytes:
+    return kind + struct.pack("<I", len(body)) + body + (b"\x00" if len(body) & 1 else b"")
+
+
+def _assemble_animated_webp(tiles: list[bytes]) -> bytes:
+    from PIL import Image
+
+    width, height = Image.open(io.BytesIO(tiles[0])).size
+    xmp = b""
+    frames = []
+    for i, tile in enumerate(tiles):
+        chunks = _riff_chunks(tile)
+        image_data = b"".join(_riff_chunk(k, b) for k, b in chunks if k in (b"ALPH", b"VP8 ", b"VP8L"))
+        if i == 0:
+            xmp = dict(chunks).get(b"XMP ", b"")
+        header = (
+            (0).to_bytes(3, "little")  # x offset / 2
+            + (0).to_bytes(3, "little")  # y offset / 2
+            + (width - 1).to_bytes(3, "little")
+            + (height - 1).to_bytes(3, "little")
+            + (100).to_bytes(3, "little")  # duration (ms)
+            + bytes([0b10])  # do not blend, do not dispose
+        )
+        frames.append(_riff_chunk(b"ANMF", header + image_data))
+    flags = 0b10 | (0b100 if xmp else 0)  # animation, XMP
+    vp8x = bytes([flags, 0, 0, 0]) + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    anim = struct.pack("<IH", 0xFFFFFFFF, 0)  # background colour, loop forever
+    body = b"WEBP" + _riff_chunk(b"VP8X", vp8x) + _riff_chunk(b"ANIM", anim) + b"".join(frames)
+    if xmp:
+        body += _riff_chunk(b"XMP ", xmp)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+# ---------------------------------------------------------------------- reading
+def decode_tile(data: bytes) -> np.ndarray:
+    """Decode one tile's bytes (as written by :func:`encode_tile`) to a 2-D uint8 array."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return np.array(image.convert("L") if image.mode != "L" else image)
+
+
+@dataclass
+class ImageFile:
+    """An opened image file: its format, our metadata and its tiles (read lazily)."""
+
+    format: str
+    metadata: dict[str, Any]
+    n_tiles: int
+    _image: Any
+
+    def tiles(self) -> Iterator[np.ndarray]:
+        """Yield each tile as a 2-D uint8 array (colour images are converted to luminance)."""
+        for i in range(self.n_tiles):
+            try:
+                self._image.seek(i)
+                frame = self._image.convert("L") if self._image.mode != "L" else self._image
+                yield np.array(frame)
+            except (OSError, EOFError, SyntaxError, ValueError, struct.error) as exc:
+                raise FormatError(f"tile {i + 1} of {self.n_tiles} is truncated or corrupt ({exc})") from exc
+
+    def close(self) -> None:
+        self._image.close()
+
+    def __enter__(self) -> ImageFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _metadata_text(image: Any) -> str | None:
+    info = image.info
+    if "mdctcompand" in info:  # PNG iTXt
+        return info["mdctcompand"]
+    if "comment" in info:  # JPEG COM
+        comment = info["comment"]
+        return comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)
+    if "xmp" in info:  # WebP, AVIF
+        return _from_xmp(info["xmp"])
+    return None
+
+
+def open_image_file(source: str | Path | bytes) -> ImageFile:
+    """Open an image file (path or bytes) written by :func:`assemble`.
+
+    Raises
+    ------
+    FormatError
+        Not an image, an image without mdctcompand metadata, or corrupt metadata.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    name = "<bytes>" if isinstance(source, (bytes, bytearray)) else str(source)
+    fp = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    try:
+        image = Image.open(fp)
+    except FileNotFoundError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error) as exc:
+        raise FormatError(f"{name}: not an image file ({exc})") from exc
+    fmt = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif"}.get(
+        image.format or ""
+    )
+    text = _metadata_text(image)
+    if fmt is None or text is None:
+        image.close()
+        raise FormatError(
+            f"{name}: not an mdctcompand file (no mdctcompand metadata in this {image.format} image)"
+        )
+    try:
+        metadata = json.loads(text)
+    except ValueError as exc:
+        image.close()
+        raise FormatError(f"{name}: corrupt mdctcompand metadata ({exc})") from exc
+    if not isinstance(metadata, dict):
+        image.close()
+        raise FormatError(f"{name}: corrupt mdctcompand metadata (not a JSON object)")
+    return ImageFile(fmt, metadata, int(getattr(image, "n_frames", 1)), image)

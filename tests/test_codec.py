@@ -1,0 +1,246 @@
+"""wav2jpeg codec: round trips, metadata, containers, bad input."""
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from mdctcompand import FormatError, MdctCompandError, ParameterError, UnsupportedVersionError, codec, metrics
+from mdctcompand.containers import available_formats, encode_tile, open_image_file
+from mdctcompand.testing import make_signal
+
+DATA = Path(__file__).parent / "data"
+FORMATS = available_formats()
+
+
+def _stereo(n, sr, seed=0):
+    return np.stack(
+        [make_signal("mixture", n, sr, seed), 0.3 * make_signal("mixture", n, sr, seed + 1)]
+    ).astype(np.float32)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("sample_rate, channels", [(24000, 1), (44100, 2), (8000, 1), (48000, 2)])
+def test_round_trip_keeps_rate_channels_length(fmt, sample_rate, channels):
+    n = int(1.3 * sample_rate) + 7
+    x = (
+        _stereo(n, sample_rate)
+        if channels == 2
+        else make_signal("mixture", n, sample_rate).astype(np.float32)
+    )
+    data = codec.encode(x, sample_rate, format=fmt, quality=60)
+    y = codec.decode(data)
+    assert y.sample_rate == sample_rate and y.audio.shape == x.shape and y.audio.dtype == np.float32
+    assert np.all(np.isfinite(y.audio))
+    info = codec.read_info(data)
+    assert info.source_length == n and info.source_channels == channels and info.format == fmt
+
+
+@pytest.mark.parametrize("fmt", [f for f in ("jpeg", "png", "webp") if f in FORMATS])
+def test_multi_tile_containers(fmt):
+    x = _stereo(24000 * 3 + 123, 24000)
+    data = codec.encode(x, 24000, format=fmt, tile_frames=32, quality=80)
+    info = codec.read_info(data)
+    assert info.n_tiles == 5  # 143 frames / 32
+    with open_image_file(data) as f:
+        assert f.n_tiles == 5
+        assert all(t.shape == (1024, 32) for t in f.tiles())
+    one = codec.decode(codec.encode(x, 24000, format=fmt, quality=80)).audio
+    many = codec.decode(data).audio
+    # Tiling changes only the per-tile gains, not the quality.
+    assert abs(metrics.snr(x.ravel(), many.ravel()) - metrics.snr(x.ravel(), one.ravel())) < 2.0
+
+
+def test_png_is_the_lossless_8bit_transform():
+    x = make_signal("mixture", 48000, seed=2).astype(np.float32)
+    y = codec.decode(codec.encode(x, 24000, format="png", tilt=5.0)).audio
+    assert metrics.snr(x, y) > 33  # the 8-bit transform alone (see test_compand)
+
+
+# Measured on this 10 s signal: q25 18.2 kbit/s, 7.7 dB, LSD 10.8; q50 35.5, 13.5, 8.4; q85 74.7, 23.0, 4.6.
+@pytest.mark.parametrize(
+    "quality, max_kbps, min_snr, max_lsd",
+    [(25, 22.0, 6.5, 11.5), (50, 40.0, 12.0, 9.0), (85, 85.0, 21.0, 5.2)],
+)
+def test_jpeg_quality_budgets(quality, max_kbps, min_snr, max_lsd):
+    x = make_signal("mixture", 240000, seed=1).astype(np.float32)
+    data = codec.encode(x, 24000, quality=quality)
+    y = codec.decode(data).audio
+    assert codec.read_info(data).bitrate_kbps < max_kbps
+    assert metrics.snr(x, y) > min_snr
+    assert metrics.log_spectral_distance(x, y) < max_lsd
+
+
+def test_mmse_decoder_raises_snr():
+    x = make_signal("mixture", 120000, seed=4).astype(np.float32)
+    data = codec.encode(x, 24000, quality=25)
+    table, mmse = codec.decode(data).audio, codec.decode(data, decoder="mmse").audio
+    assert metrics.snr(x, mmse) > metrics.snr(x, table) + 0.3
+
+
+def test_bitrate_target():
+    x = make_signal("mixture", 240000, seed=5)
+    for target in (16, 32):
+        info = codec.read_info(codec.encode(x, 24000, bitrate=target))
+        assert 0.7 * target < info.bitrate_kbps < 1.1 * target
+
+
+def test_bandwidth_drops_high_bands():
+    x = make_signal("noise", 48000).astype(np.float32)
+    data = codec.encode(x, 24000, bandwidth=6000, quality=80)
+    meta = codec.read_info(data).metadata
+    assert meta["stored_bands"] == 256
+    y = codec.decode(data).audio
+    spec = np.abs(np.fft.rfft(y))
+    freqs = np.fft.rfftfreq(y.size, 1 / 24000)
+    assert spec[freqs > 7000].mean() < 0.02 * spec[freqs < 5000].mean()
+
+
+def test_custom_profile_travels_in_the_file():
+    from mdctcompand.profile import GGDProfile, default_profile
+
+    p = default_profile()
+    custom = GGDProfile(p.shape, p.scale * 1.5, sample_rate=24000, frame_length=1024, name="louder")
+    x = make_signal("mixture", 24000).astype(np.float32)
+    data = codec.encode(x, 24000, profile=custom)
+    info = codec.read_info(data)
+    assert info.profile_name == "louder" and info.profile_id == custom.id
+    assert metrics.snr(x, codec.decode(data).audio) > 3
+
+
+def test_previous_version_fixtures_decode():
+    """Files written by codec version 1 (tests/data) must always decode."""
+    y = codec.decode(DATA / "codec_v1_mono_24k.jpg")
+    x = make_signal("mixture", 12000, seed=3)
+    assert y.sample_rate == 24000 and y.audio.shape == (12000,)
+    assert metrics.snr(x, y.audio) > 12  # 13.8 dB when written
+    z = codec.decode(DATA / "codec_v1_stereo_22k_tiles.png")
+    x2 = np.stack([make_signal("mixture", 22050, 22050, 4), 0.1 * make_signal("noise", 22050, 22050, 5)])
+    assert z.sample_rate == 22050 and z.audio.shape == (2, 22050)
+    assert codec.read_info(DATA / "codec_v1_stereo_22k_tiles.png").n_tiles == 3
+    assert metrics.snr(x2.ravel(), z.audio.ravel()) > 24  # 25.7 dB when written
+
+
+def _with_metadata(meta: dict, fmt: str = "jpeg") -> bytes:
+    pixels = np.full((512, 16), 128, np.uint8)
+    return encode_tile(pixels, fmt, quality=90, metadata=json.dumps(meta))
+
+
+def _valid_meta():
+    data = codec.encode(make_signal("tone", 3000), 24000)
+    return codec.read_info(data).metadata
+
+
+def test_newer_version_and_foreign_files():
+    meta = _valid_meta()
+    with pytest.raises(UnsupportedVersionError, match="upgrade"):
+        codec.decode(_with_metadata({**meta, "version": codec.CODEC_VERSION + 1}))
+    buf = io.BytesIO()
+    Image.new("L", (16, 16)).save(buf, "PNG")
+    with pytest.raises(FormatError, match="not an mdctcompand file"):
+        codec.decode(buf.getvalue())
+    with pytest.raises(FormatError, match="not an image"):
+        codec.decode(b"RIFF....WAVEfmt " + bytes(100))
+    with pytest.raises(FormatError, match="unknown metadata format"):
+        codec.decode(_with_metadata({"format": "something-else"}))
+    with pytest.raises(FormatError, match="not available"):
+        codec.decode(_with_metadata({**meta, "profile": {"id": "abcdef0123456789", "name": "gone"}}))
+    with pytest.raises(FileNotFoundError):
+        codec.decode("/nonexistent/file.jpg")
+
+
+@pytest.mark.parametrize("fmt", [f for f in ("jpeg", "png", "webp") if f in FORMATS])
+def test_truncated_files(fmt):
+    x = make_signal("mixture", 24000 * 3)
+    data = codec.encode(x, 24000, format=fmt, tile_frames=32)
+    for cut in (len(data) // 2, len(data) - 50):
+        with pytest.raises(MdctCompandError):
+            codec.decode(data[:cut])
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["version", "n_tiles", "gains", "length", "source_length", "tilt", "stored_bands", "stereo",
+                         "stored_channels", "tile_frames", "coding_noise", "profile", "source_sample_rate", "format"]),
+        st.one_of(st.none(), st.integers(-5, 10**9), st.floats(allow_nan=True), st.text(max_size=5),
+                  st.lists(st.floats(allow_nan=True), max_size=3), st.lists(st.lists(st.integers(-1, 3), max_size=3), max_size=3)),
+        max_size=4,
+    )
+)  # fmt: skip
+def test_metadata_fuzz_only_raises_format_errors(changes):
+    meta = {**_VALID, **changes}
+    try:
+        codec.decode(_with_metadata(meta))
+    except MdctCompandError:
+        pass
+
+
+_VALID = {
+    "format": codec.CODEC_FORMAT, "version": 1, "source_sample_rate": 24000, "source_channels": 1,
+    "source_length": 3000, "sample_rate": 24000, "length": 3000, "stereo": "none", "stored_channels": 1,
+    "stored_bands": 512, "tile_frames": 4096, "n_tiles": 1, "tilt": 8.0, "gains": [[1.0]], "coding_noise": None,
+    "profile": {"id": __import__("mdctcompand").default_profile().id, "name": "default"},
+}  # fmt: skip
+
+
+def test_fuzz_base_metadata_is_valid():
+    y = codec.decode(_with_metadata(_VALID))
+    assert y.audio.shape == (3000,)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: codec.encode(np.array([]), 24000), "0 samples"),
+        (lambda: codec.encode(np.array([0.0, np.nan]), 24000), "NaN"),
+        (lambda: codec.encode(np.zeros((3, 100)), 24000), "only mono and stereo"),
+        (lambda: codec.encode(np.zeros((2, 2, 100)), 24000), "must be"),
+        (lambda: codec.encode(np.zeros(100), 0), "sample_rate"),
+        (lambda: codec.encode(np.zeros(100), 24000, quality=0), "quality"),
+        (lambda: codec.encode(np.zeros(100), 24000, format="gif"), "format"),
+        (lambda: codec.encode(np.zeros(100), 24000, format="png", bitrate=10), "lossless"),
+        (lambda: codec.encode(np.zeros(10**6), 24000, format="avif", tile_frames=64), "one tile"),
+    ],
+)
+def test_encode_bad_input(call, match):
+    with pytest.raises(ParameterError, match=match):
+        call()
+
+
+def test_three_channels_downmix_with_mono_mode():
+    x = np.stack([make_signal("tone", 4800)] * 3)
+    y = codec.decode(codec.encode(x, 48000, stereo="mono"))
+    assert y.audio.shape == (3, 4800)
+    np.testing.assert_allclose(y.audio[0], y.audio[2])
+
+
+def test_silence_and_tiny_inputs():
+    for n in (1, 2, 100, 511, 512, 513):
+        y = codec.decode(codec.encode(np.zeros(n), 24000)).audio
+        # no cell is centred on 0 (256 cells), but silence gets the +60 dB gain cap: < -120 dBFS
+        assert y.shape == (n,) and np.all(np.abs(y) < 1e-6)
+
+
+def test_files_are_written_atomically(tmp_path):
+    import soundfile as sf
+
+    src = tmp_path / "in.wav"
+    sf.write(src, make_signal("mixture", 24000), 24000)
+    out = tmp_path / "out.jpg"
+    info = codec.encode_file(src, out)
+    assert info.duration == pytest.approx(1.0) and out.exists()
+    with pytest.raises(FileExistsError):
+        codec.encode_file(src, out)
+    (tmp_path / "bad.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunk")
+    with pytest.raises(MdctCompandError):
+        codec.encode_file(tmp_path / "bad.wav", tmp_path / "bad.jpg")
+    assert not (tmp_path / "bad.jpg").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files left
+    codec.decode_file(out, tmp_path / "back.flac", subtype="PCM_24")
+    back, sr = sf.read(tmp_path / "back.flac")
+    assert sr == 24000 and back.shape == (24000,)
