@@ -185,6 +185,11 @@ class Compander:
     def _tables32(self) -> tuple[np.ndarray, np.ndarray]:
         return _round_up_to_float32(self.thresholds), self.reconstruction_table.astype(np.float32)
 
+    @functools.cached_property
+    def _buckets(self) -> tuple | None:
+        """Tables of the bucketed float32 encoder (see :mod:`._kernels.quantize`), or ``None``."""
+        return _bucket_tables(self._tables32[0])
+
     # ------------------------------------------------------------------ checks
     def _check_coefficients(self, x: Any, name: str) -> np.ndarray:
         arr = np.asarray(x)
@@ -264,7 +269,63 @@ class Compander:
         thresholds = self._tables32[0] if x.dtype == np.float32 else self.thresholds
         from ._kernels import quantize
 
+        if x.dtype == np.float32 and self._buckets is not None and _frame_major(x):
+            return np.swapaxes(self._encode_bucketed(x, to_image=False), -1, -2)
         return self._apply(quantize.encode_frame_major, quantize.encode_band_major, x, thresholds, np.uint8)
+
+    def _encode_bucketed(self, x: np.ndarray, *, to_image: bool) -> np.ndarray:
+        """Frame-major float32 ``x`` -> codes ``(..., n_frames, n_bands)`` or, ``to_image``, image rows."""
+        from ._kernels import quantize
+        from ._threads import run_chunks
+
+        padded, table, base, shift, nk = self._buckets
+        n_bands, n_frames = x.shape[-2:]
+        items = np.swapaxes(x, -1, -2).reshape(-1, n_frames, n_bands)
+        bits = items.view(np.uint32)
+        lead = x.shape[:-2]
+        if to_image:
+            out = np.empty((items.shape[0], n_bands, n_frames), dtype=np.uint8)
+            jobs = [(i, slice(0, n_frames)) for i in range(items.shape[0])]
+        else:
+            out = np.empty(items.shape, dtype=np.uint8)
+            jobs = [(i, s) for i in range(items.shape[0]) for s in _spans(n_frames, self._workers)]
+
+        def work(job: tuple[int, slice]) -> None:
+            i, s = job
+            dst = out[i] if to_image else out[i, s]
+            quantize.encode_bucketed(items[i, s], bits[i, s], padded, table, base, shift, nk, dst, to_image)
+
+        run_chunks(work, jobs, self._workers)
+        return out.reshape(lead + ((n_bands, n_frames) if to_image else (n_frames, n_bands)))
+
+    def encode_image(self, coefficients: Any, *, check_finite: bool = True) -> np.ndarray:
+        """Like :meth:`encode`, in image orientation: ``(..., n_bands, n_frames)`` uint8, C-contiguous,
+        row 0 the highest band (low frequencies at the bottom).
+
+        Equal to ``np.ascontiguousarray(encode(x)[..., ::-1, :])``; frame-major input (as
+        :meth:`MDCT.forward` returns it) is written to the image layout directly.
+        ``check_finite=False`` skips the NaN/inf check (for coefficients known to be finite,
+        e.g. straight from :meth:`MDCT.forward`, which checks its input).
+        """
+        x = self._check_coefficients(coefficients, "coefficients")
+        if not _frame_major(x):
+            return np.ascontiguousarray(self.encode(x)[..., ::-1, :])
+        if check_finite and not all_finite(x):
+            raise ParameterError("coefficients contain NaN or infinite values")
+        if x.dtype == np.float32 and self._buckets is not None:
+            return self._encode_bucketed(x, to_image=True)
+        from ._kernels import quantize
+        from ._threads import run_chunks
+
+        n_bands, n_frames = x.shape[-2:]
+        items = np.swapaxes(x, -1, -2).reshape(-1, n_frames, n_bands)
+        out = np.empty((items.shape[0], n_bands, n_frames), dtype=np.uint8)
+        run_chunks(
+            lambda i: quantize.encode_frame_major_to_image(items[i], self.thresholds, out[i]),
+            range(items.shape[0]),
+            self._workers,
+        )
+        return out.reshape(x.shape)
 
     def decode(self, codes: Any, *, dtype: Any = np.float32) -> np.ndarray:
         """Reconstruct coefficients from 8-bit codes by table look-up.
@@ -296,6 +357,14 @@ class Compander:
 
         return self._apply(quantize.decode_frame_major, quantize.decode_band_major, q, table, dtype)
 
+    def decode_image(self, image: Any, *, dtype: Any = np.float32) -> np.ndarray:
+        """Inverse of :meth:`encode_image`: image-oriented codes to coefficients ``(..., n_bands, n_frames)``.
+
+        Equal to ``decode(image[..., ::-1, :])`` (a flip and a band-major look-up: faster than
+        any transposing kernel, and :meth:`MDCT.inverse` takes either layout at the same speed).
+        """
+        return self.decode(np.asarray(image)[..., ::-1, :], dtype=dtype)
+
     def _apply(self, frame_major, band_major, src: np.ndarray, table: np.ndarray, dtype: Any) -> np.ndarray:
         """Run a quantize kernel over ``src (..., n_bands, n_frames)`` in the memory order it has.
 
@@ -316,7 +385,10 @@ class Compander:
                 self._workers,
             )
             return np.swapaxes(out.reshape(lead + (n_frames, n_bands)), -1, -2)
-        items = np.ascontiguousarray(src).reshape(-1, n_bands, n_frames)
+        if src.ndim == 2 and src.strides[-1] == src.itemsize:
+            items = src[None]  # rows contiguous (e.g. a flipped image): no copy needed
+        else:
+            items = np.ascontiguousarray(src).reshape(-1, n_bands, n_frames)
         out = np.empty(items.shape, dtype=dtype)
         # Chunks of (item, band span): a single image is split across its bands.
         per_item = max(1, -(-self._workers // items.shape[0]))
@@ -331,6 +403,63 @@ class Compander:
             f"Compander(profile={self._profile.name!r}, tilt={self._tilt:g}, rounding={self._rounding!r}, "
             f"reconstruction={self._reconstruction!r})"
         )
+
+
+def _frame_major(x: np.ndarray) -> bool:
+    """``x (..., n_bands, n_frames)`` is a transposed C array (how MDCT.forward returns coefficients)."""
+    return np.swapaxes(x, -1, -2).flags.c_contiguous and not x.flags.c_contiguous
+
+
+#: The bucketed encoder finishes with this many comparisons; buckets are refined until it suffices.
+_BUCKET_STEPS = 1
+_MAX_BUCKETS = 8192
+
+
+def _bucket_tables(t32: np.ndarray) -> tuple | None:
+    """Build the bucketed float32 encoder's tables from float32 thresholds ``(n_bands, 256)``.
+
+    Bucket ``i`` of band ``k`` holds magnitudes ``[e_i, e_{i+1})`` where ``e_i`` has bit pattern
+    ``(base_k + i) << shift`` (``e_0`` is 0, the last bucket is unbounded). The table holds,
+    per sign, the code of the bucket's smallest value; ``shift`` is lowered until no bucket
+    spans more than ``_BUCKET_STEPS`` thresholds. Returns ``None`` if that needs more than
+    ``_MAX_BUCKETS`` buckets per sign (the binary search is used then).
+    """
+    n_bands = t32.shape[0]
+    inner = t32[:, 1:]
+    nonzero = np.where(inner != 0, np.abs(inner), np.inf).min(axis=1)
+    largest = np.abs(inner).max(axis=1)
+    if not (np.all(np.isfinite(nonzero)) and np.all(np.isfinite(largest))):
+        return None
+    f32 = np.float32
+    for shift in range(20, 12, -1):
+        base = (nonzero.astype(f32).view(np.uint32) >> shift).astype(np.int64) - 1
+        top = (largest.astype(f32).view(np.uint32) >> shift).astype(np.int64) + 1
+        nk = int((top - base).max()) + 1
+        if nk > _MAX_BUCKETS:
+            return None
+        keys = np.clip(base[:, None] + np.arange(nk)[None, :], 0, None).astype(np.uint32)
+        lower = (keys << np.uint32(shift)).view(f32).copy()
+        lower[:, 0] = 0.0
+        upper = np.concatenate([lower[:, 1:], np.full((n_bands, 1), np.inf, f32)], axis=1)
+        table = np.empty((n_bands, 2 * nk), dtype=np.uint8)
+        worst = 0
+        for k in range(n_bands):
+            t = t32[k]
+
+            def code(v: np.ndarray, t: np.ndarray = t) -> np.ndarray:
+                return np.searchsorted(t, v, side="right") - 1
+
+            pos_first = code(lower[k])
+            pos_last = code(np.nextafter(upper[k], f32(-np.inf)))
+            neg_first = code(np.nextafter(-upper[k], f32(np.inf)))
+            neg_last = code(-lower[k])
+            table[k, nk:] = pos_first
+            table[k, :nk] = neg_first
+            worst = max(worst, int((pos_last - pos_first).max()), int((neg_last - neg_first).max()))
+        if worst <= _BUCKET_STEPS:
+            padded = np.concatenate([t32, np.full((n_bands, _BUCKET_STEPS), np.inf, f32)], axis=1)
+            return padded, table, base.astype(np.uint32), np.uint32(shift), np.uint32(nk)
+    return None
 
 
 def _spans(n: int, parts: int) -> list[slice]:

@@ -202,7 +202,7 @@ class AudioImageConverter:
         -------
         CodeImage
         """
-        x = as_float_audio(audio)
+        x = as_float_audio(audio, finite=False)  # MDCT.forward checks (and names) NaN/inf
         length = x.shape[-1]
         if n_frames is not None:
             n_frames = check_int(n_frames, "n_frames", minimum=2)
@@ -213,15 +213,12 @@ class AudioImageConverter:
                 )
             if capacity > length:
                 x = np.concatenate([x, np.zeros(x.shape[:-1] + (capacity - length,), dtype=x.dtype)], axis=-1)
-        gain = self._level.gain(x[..., :length])
-        scaled = x * gain[..., None].astype(x.dtype) if self._level.mode != "none" else x
-        codes = self._compander.encode(self._mdct.forward(scaled))
-        return CodeImage(
-            np.ascontiguousarray(codes[..., ::-1, :]),
-            np.asarray(gain, dtype=np.float64),
-            length,
-            self.sample_rate,
-        )
+        gain = np.asarray(self._level.gain(x[..., :length]), dtype=np.float64)
+        coefficients = self._mdct.forward(x)
+        if self._level.mode != "none":  # the MDCT is linear: scale its output in place, no copy
+            coefficients *= gain[..., None, None].astype(coefficients.dtype)
+        codes = self._compander.encode_image(coefficients, check_finite=False)  # forward checked its input
+        return CodeImage(codes, gain, length, self.sample_rate)
 
     # ------------------------------------------------------------------ codes -> audio
     def audio_from_codes(
@@ -268,23 +265,26 @@ class AudioImageConverter:
             raise ParameterError(
                 f"length={length} needs {self.n_frames(length)} frames; the codes have {n_frames}"
             )
-        bands = arr[..., ::-1, :]
         if arr.dtype == np.uint8:
-            coefficients = self._compander.decode(bands, dtype=dtype)
+            coefficients = self._compander.decode_image(arr, dtype=dtype)
         else:
-            coefficients = self._compander.decode_continuous(bands, dtype=dtype)
+            coefficients = self._compander.decode_continuous(arr[..., ::-1, :], dtype=dtype)
         coefficients = coefficients[..., : self.n_frames(length)]
-        audio = self._mdct.inverse(coefficients, length=length)
+        g = None
         if gain is not None:
             g = np.asarray(gain, dtype=np.float64)
             if not (np.all(np.isfinite(g)) and np.all(g > 0)):
                 raise ParameterError("gain must be finite and > 0")
             try:
-                audio = audio / np.broadcast_to(g, audio.shape[:-1])[..., None].astype(audio.dtype)
+                g = np.broadcast_to(g, arr.shape[:-2])
             except ValueError as exc:
                 raise ParameterError(
-                    f"gain of shape {g.shape} does not match audio of shape {audio.shape}"
+                    f"gain of shape {g.shape} does not match codes of shape {arr.shape}"
                 ) from exc
+        # Decoded from 8-bit codes (finite tables) or checked by decode_continuous: finite.
+        audio = self._mdct.inverse(coefficients, length=length, check_finite=False)
+        if g is not None:
+            audio /= g[..., None].astype(audio.dtype)  # in place: the inverse returned a fresh array
         return audio.astype(dtype, copy=False)
 
     # ------------------------------------------------------------------ PIL images

@@ -284,7 +284,7 @@ class MDCT:
             as_float_audio(x)
         return np.swapaxes(frames.reshape(lead + (n_frames, m)), -1, -2)
 
-    def inverse(self, coefficients: Any, *, length: int) -> np.ndarray:
+    def inverse(self, coefficients: Any, *, length: int, check_finite: bool = True) -> np.ndarray:
         """Inverse MDCT: windowed overlap-add of the frames, trimmed to ``length`` samples.
 
         Parameters
@@ -293,6 +293,8 @@ class MDCT:
             MDCT coefficients, float32 or float64 (dtype kept).
         length : int
             Length of the original signal; ``n_frames`` must equal ``ceil(length / hop) + 1``.
+        check_finite : bool, default True
+            Raise on NaN or infinite coefficients (``False`` skips the check, as in scipy).
 
         Returns
         -------
@@ -318,11 +320,11 @@ class MDCT:
         frames = np.swapaxes(X, -1, -2)
         if m % 2:
             out = _imdct_numpy(frames, self._window.astype(X.dtype), length)
-            if not all_finite(out):
+            if check_finite and not all_finite(out):
                 raise ParameterError("coefficients contain NaN or infinite values")
             return out
         out = np.empty((int(np.prod(lead, dtype=np.int64)), length), dtype=X.dtype)
-        if not self._synthesize(frames.reshape(-1, n_frames, m), -m, out):
+        if not self._synthesize(frames.reshape(-1, n_frames, m), -m, out, check_finite=check_finite):
             raise ParameterError("coefficients contain NaN or infinite values")
         return out.reshape(lead + (length,))
 
@@ -375,7 +377,9 @@ class MDCT:
         run_chunks(work, range(len(chunks)), self._workers)
         return frames, bool(finite.all())
 
-    def _synthesize(self, frames: np.ndarray, start: int, out: np.ndarray) -> bool:
+    def _synthesize(
+        self, frames: np.ndarray, start: int, out: np.ndarray, *, check_finite: bool = True
+    ) -> bool:
         """Overlap-add the inverse of ``frames (B, F, M)`` into ``out (B, n)``; frame t starts at ``start + t*M``.
 
         Returns whether all input frames were finite (checked per sub-block while in cache).
@@ -403,7 +407,8 @@ class MDCT:
                     f1 = min(f0 + step, fs.stop)
                     lo = max(f0 - 1, 0)
                     g = fft.dct(frames[r : r + 1, lo:f1], type=4, norm="ortho", axis=-1)
-                    finite[i] &= all_finite(g)
+                    if check_finite:
+                        finite[i] &= all_finite(g)
                     stop = f1 + 1 if f1 == n_frames else f1  # the last chunk also writes block F
                     lapped.overlap_add(g, start + lo * m, w, out[r : r + 1], f0 - lo, stop - lo)
 

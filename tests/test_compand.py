@@ -193,3 +193,30 @@ def test_bad_arguments():
         c.decode(np.full((6, 2), 300))
     with pytest.raises(ParameterError, match="float32 or float64"):
         c.decode(np.zeros((6, 2), np.uint8), dtype=np.int16)
+
+
+def test_bucketed_encoder_equals_binary_search(rng):
+    """The float32 fast path (bucket table + one comparison) gives exactly the binary search's codes."""
+    from mdctcompand._kernels import quantize
+
+    for tilt, rounding in [(1.0, "floor"), (5.0, "floor"), (8.0, "round"), (3.0, "round")]:
+        c = Compander(default_profile(), tilt=tilt, rounding=rounding)
+        t32 = c._tables32[0]
+        assert c._buckets is not None
+        edges = t32[:, 1:].T  # every threshold, in its own band
+        probes = [
+            edges,
+            np.nextafter(edges, np.float32(np.inf)),
+            np.nextafter(edges, np.float32(-np.inf)),
+            np.zeros((3, 512), np.float32),
+            np.full((2, 512), -0.0, np.float32),
+            np.full((2, 512), 1e-30, np.float32),
+            np.full((2, 512), -1e30, np.float32),
+            (rng.standard_normal((400, 512)) * np.logspace(-8, 2, 400)[:, None]).astype(np.float32),
+        ]
+        x = np.ascontiguousarray(np.concatenate(probes).astype(np.float32))  # (frames, bands)
+        reference = np.empty(x.shape, np.uint8)
+        quantize.encode_frame_major(x, t32, reference)
+        fast = c.encode(x.T)  # frame-major view -> bucketed path
+        np.testing.assert_array_equal(fast.T, reference)
+        np.testing.assert_array_equal(c.encode_image(x.T), reference.T[::-1])

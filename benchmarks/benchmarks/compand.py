@@ -68,3 +68,46 @@ class TransformQuality:
         return float(np.min(self._snrs(clips, tilt)))
 
     track_worst_snr.unit = "dB"
+
+
+class Baselines:
+    """Round trips of each pipeline on one 10 s clip: time and quality (LMMS + Griffin-Lim vs ours)."""
+
+    params = [
+        "companded MDCT c=5",
+        "companded MDCT c=1 (paper)",
+        "LMMS + GL hop 512",
+        "LMMS 8-bit (Riffusion) + GL",
+    ]
+    param_names = ["pipeline"]
+    timeout = 600
+
+    def setup(self, name):
+        from mdctcompand.bench.baselines import CompandedMDCT, LMMSGriffinLim
+
+        self.pipeline = {
+            "companded MDCT c=5": lambda: CompandedMDCT(),
+            "companded MDCT c=1 (paper)": lambda: CompandedMDCT(tilt=1.0, rounding="round"),
+            "LMMS + GL hop 512": lambda: LMMSGriffinLim(hop_length=512),
+            "LMMS 8-bit (Riffusion) + GL": lambda: LMMSGriffinLim(hop_length=512, quantize="riffusion"),
+        }[name]()
+        self.x = _clips(1)[0].astype(np.float32)
+        self.y = self.pipeline.roundtrip(self.x)
+
+    def time_roundtrip(self, name):
+        self.pipeline.roundtrip(self.x)
+
+    def track_snr(self, name):
+        return float(mdctcompand.metrics.snr(self.x, self.y))
+
+    track_snr.unit = "dB"
+
+    def track_lsd(self, name):
+        return float(mdctcompand.metrics.log_spectral_distance(self.x, self.y))
+
+    track_lsd.unit = "dB"
+
+    def track_mcd(self, name):
+        return float(mdctcompand.metrics.mel_cepstral_distortion(self.x, self.y, sample_rate=24000))
+
+    track_mcd.unit = "dB"
