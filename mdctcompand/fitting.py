@@ -99,6 +99,21 @@ def file_statistics(path: str | os.PathLike, config: FitConfig) -> BandStatistic
     return stats
 
 
+def batch_statistics(job: tuple[list[Path], FitConfig]) -> tuple[BandStatistics | None, list[str]]:
+    """Merged statistics of a batch of files (runs on a worker) and the files that failed."""
+    paths, config = job
+    total: BandStatistics | None = None
+    failures = []
+    for path in paths:
+        try:
+            stats = file_statistics(path, config)
+        except Exception as exc:
+            failures.append(f"{path}: {exc}")
+            continue
+        total = stats if total is None else total.merge(stats)
+    return total, failures
+
+
 def fit_profile(
     paths: Iterable[str | os.PathLike],
     *,
@@ -108,6 +123,7 @@ def fit_profile(
     name: str = "custom",
     description: str = "",
     workers: int = 1,
+    scheduler: str | None = None,
     progress: bool = False,
     statistics: BandStatistics | None = None,
 ) -> tuple[GGDProfile, BandStatistics]:
@@ -127,6 +143,9 @@ def fit_profile(
         Stored in the profile.
     workers : int, default 1
         Processes reading and transforming files in parallel (``-1``: all cores).
+    scheduler : str, optional
+        Dask scheduler address (``tcp://host:port``) or ``"local"``: batches of files are
+        reduced to statistics on the workers, and the batches merged here.
     progress : bool
         Show a progress bar.
     statistics : BandStatistics, optional
@@ -138,18 +157,32 @@ def fit_profile(
     statistics : BandStatistics
         The merged statistics (save them to merge more data later).
     """
+    from tqdm.auto import tqdm
+
+    from ._validation import check_workers
+    from .parallel import imap_unordered
+
     config = config or FitConfig()
     files = audio_files(paths)
     if not files and statistics is None:
         raise AudioReadError("no audio files found")
-    parts = map_files(file_statistics, files, config, workers=workers, progress=progress, desc="fitting")
+    n_workers = check_workers(workers)
+    size = max(1, min(32, len(files) // max(1, 4 * n_workers)))
+    batches = [files[i : i + size] for i in range(0, len(files), size)]
     total = BandStatistics(config.frame_length // 2) if statistics is None else statistics.copy()
-    failures = []
-    for path, result in zip(files, parts):
-        if isinstance(result, Exception):
-            failures.append(f"{path}: {result}")
-            continue
-        total = total.merge(result)
+    failures: list[str] = []
+    with tqdm(total=len(files), desc="fitting", unit="file", disable=not progress) as bar:
+        for index, result in imap_unordered(
+            batch_statistics, ((b, config) for b in batches), workers=n_workers, scheduler=scheduler
+        ):
+            if isinstance(result, Exception):
+                failures.append(f"batch {index}: {result}")
+            else:
+                stats, failed = result
+                failures.extend(failed)
+                if stats is not None:
+                    total = total.merge(stats)
+            bar.update(len(batches[index]))
     if total.n_clips == 0:
         detail = ("; " + "; ".join(failures[:3])) if failures else ""
         raise AudioReadError(f"no usable (non-silent, readable) clips in {len(files)} file(s){detail}")
@@ -165,41 +198,6 @@ def fit_profile(
         description=description,
     )
     return profile, total
-
-
-def _call(args: tuple[Any, Path, FitConfig]) -> Any:
-    fn, path, config = args
-    try:
-        return fn(path, config)
-    except Exception as exc:  # reported per file by the caller
-        return exc
-
-
-def map_files(fn, files: list[Path], config: Any, *, workers: int, progress: bool, desc: str) -> list[Any]:
-    """``[fn(f, config) for f in files]`` over a process pool; exceptions are returned, not raised."""
-    from tqdm.auto import tqdm
-
-    from ._validation import check_workers
-
-    workers = check_workers(workers)
-    jobs = [(fn, f, config) for f in files]
-    bar = tqdm(total=len(jobs), desc=desc, unit="file", disable=not progress)
-    results: list[Any] = []
-    try:
-        if workers <= 1 or len(jobs) <= 1:
-            for job in jobs:
-                results.append(_call(job))
-                bar.update()
-        else:
-            from concurrent.futures import ProcessPoolExecutor
-
-            with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-                for result in pool.map(_call, jobs):
-                    results.append(result)
-                    bar.update()
-    finally:
-        bar.close()
-    return results
 
 
 def config_dict(config: FitConfig) -> dict[str, Any]:

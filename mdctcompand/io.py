@@ -177,9 +177,15 @@ def load_audio(
             sr = int(f.samplerate)
             start = int(round(offset * sr))
             frames = -1 if duration is None else int(round(duration * sr))
+            if f.frames > 0 and start >= f.frames:
+                raise AudioReadError(
+                    f"{os.fspath(path)}: offset {offset:g} s is past the end of the file ({f.frames / sr:.2f} s)"
+                )
             if start:
                 f.seek(start)
             data = f.read(frames, dtype=dtype.name, always_2d=True)
+    except AudioReadError:
+        raise
     except Exception as exc:
         raise _open_error(path, exc) from exc
     if data.shape[0] == 0:
@@ -217,7 +223,9 @@ def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists (use --force, or overwrite=True, to replace it)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=path.parent)
+    # Hidden and ending in ".part": never mistaken for a finished file (e.g. by imagefolder
+    # loaders) if the process is killed before the rename. Writers name their format explicitly.
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

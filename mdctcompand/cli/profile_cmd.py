@@ -50,6 +50,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     fit.add_argument("--name", default="custom", help="profile name")
     fit.add_argument("--description", default="", help="free text stored in the profile")
     fit.add_argument("--workers", type=int, default=-1, help="processes (-1: all cores)")
+    fit.add_argument(
+        "--scheduler",
+        help="Dask scheduler (tcp://host:port, or 'local' for a LocalCluster of --workers processes)",
+    )
     fit.add_argument("--statistics", help="statistics JSON to merge with (from an earlier run)")
     fit.add_argument("--save-statistics", help="write the merged statistics JSON here")
     fit.set_defaults(func=cmd_fit)
@@ -110,6 +114,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         name=args.name,
         description=args.description,
         workers=args.workers,
+        scheduler=args.scheduler,
         progress=not args.quiet,
         statistics=start,
     )

@@ -1,0 +1,125 @@
+"""Running per-item jobs on all cores of one machine, or on a Dask cluster.
+
+:func:`imap_unordered` maps a function over items with a bounded number of tasks in flight
+(memory stays flat whatever the corpus size) and yields ``(index, result)`` pairs as
+they complete, ``result`` being the exception when a job failed (callers log and skip).
+
+Executors:
+
+- ``workers=1``: in this process (simplest to debug);
+- ``workers=N`` or ``-1`` (all cores): a local process pool;
+- ``scheduler="tcp://host:port"``: a running Dask cluster (``dask[distributed]``, the
+  ``dataset`` extra); ``scheduler="local"`` starts a ``LocalCluster`` of ``workers`` processes.
+
+No home-made distribution layer: Dask schedules, retries lost workers and moves data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from ._validation import check_workers
+from .exceptions import ParameterError
+
+__all__ = ["dask_client", "imap_unordered"]
+
+
+def _call(fn: Callable[[Any], Any], item: Any) -> Any:
+    try:
+        return fn(item)
+    except Exception as exc:  # reported to the caller as a value
+        return exc
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str, workers: int | None = None) -> Iterator[Any]:
+    """A Dask ``Client`` for ``scheduler`` (an address, or ``"local"`` for a LocalCluster)."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ParameterError(
+            "a Dask scheduler needs dask[distributed]: pip install 'mdctcompand[dataset]'"
+        ) from exc
+    if scheduler == "local":
+        n = check_workers(workers if workers not in (None, 1) else -1)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+    else:
+        client = Client(scheduler)
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+def imap_unordered(
+    fn: Callable[[Any], Any],
+    items: Iterable[Any],
+    *,
+    workers: int | None = -1,
+    scheduler: str | None = None,
+    in_flight: int | None = None,
+) -> Iterator[tuple[int, Any]]:
+    """Yield ``(index, fn(item) or its exception)`` as jobs complete.
+
+    Parameters
+    ----------
+    fn : callable
+        A picklable (module-level) function of one item.
+    items : iterable
+        Consumed lazily: at most ``in_flight`` items are pending at once.
+    workers : int, default -1
+        Processes (``-1``: all cores, ``1``: this process). With ``scheduler="local"``,
+        the LocalCluster's size.
+    scheduler : str, optional
+        Dask scheduler address or ``"local"``.
+    in_flight : int, optional
+        Bound on pending jobs (default: 4 per worker).
+    """
+    n = check_workers(workers)
+    iterator = enumerate(items)
+    if scheduler is not None:
+        yield from _dask(fn, iterator, scheduler, n, in_flight)
+        return
+    if n <= 1:
+        for i, item in iterator:
+            yield i, _call(fn, item)
+        return
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    limit = in_flight or 4 * n
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        pending: dict[Any, int] = {}
+        for i, item in iterator:
+            pending[pool.submit(_call, fn, item)] = i
+            if len(pending) >= limit:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield pending.pop(future), future.result()
+        for future in list(pending):
+            yield pending.pop(future), future.result()
+
+
+def _dask(fn, iterator, scheduler: str, workers: int, in_flight: int | None) -> Iterator[tuple[int, Any]]:
+    from dask.distributed import as_completed
+
+    with dask_client(scheduler, workers) as client:
+        limit = in_flight or 4 * max(1, len(client.scheduler_info().get("workers", {})) or workers)
+        pending: dict[Any, int] = {}
+        queue = as_completed()
+        for i, item in iterator:
+            future = client.submit(_call, fn, item, pure=False)
+            pending[future] = i
+            queue.add(future)
+            if len(pending) >= limit:
+                done = next(queue)
+                yield pending.pop(done), done.result()
+        for done in queue:
+            yield pending.pop(done), done.result()
