@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import dataset_cmd, profile_cmd, wav2jpeg
+from . import dataset_cmd, diffusion_cmd, profile_cmd, wav2jpeg
 from ._common import Formatter, add_version, quiet_parent, run
 
 DESCRIPTION = """\
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     wav2jpeg.register(sub)
     profile_cmd.register(sub)
     dataset_cmd.register(sub)
+    diffusion_cmd.register(sub)
     bench = sub.add_parser(
         "bench",
         parents=[quiet_parent()],

@@ -1,0 +1,149 @@
+"""The audio/image converter as a diffusers component, and tensor helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from diffusers.configuration_utils import ConfigMixin, register_to_config
+from diffusers.schedulers.scheduling_utils import SchedulerMixin
+
+from ..converter import AudioImageConverter
+from ..exceptions import ParameterError
+from ..profile import GGDProfile
+
+__all__ = ["MDCTImageConverter", "images_to_tensor", "resolve_device", "tensor_to_codes"]
+
+
+class MDCTImageConverter(ConfigMixin, SchedulerMixin):
+    """An :class:`~mdctcompand.AudioImageConverter` that a diffusers pipeline saves and loads.
+
+    Like the audio-diffusion ``Mel`` component, it is a config-only object (stored as
+    ``converter/converter_config.json`` by ``save_pretrained``): the profile and the compander
+    settings travel with the model, so generated images always decode with the settings the
+    model was trained on.
+
+    Parameters
+    ----------
+    profile : dict, optional
+        :meth:`GGDProfile.to_dict` of the profile (default: the shipped one).
+    tilt, rounding, reconstruction, level
+        See :class:`~mdctcompand.AudioImageConverter`.
+    frames : int
+        Image width in frames that the model works with (512 for SD 1.5 images).
+    """
+
+    config_name = "converter_config.json"
+
+    @register_to_config
+    def __init__(
+        self,
+        profile: dict | None = None,
+        tilt: float = 5.0,
+        rounding: str = "floor",
+        reconstruction: str = "midpoint",
+        level: str | None = None,
+        frames: int = 512,
+    ) -> None:
+        self._converter: AudioImageConverter | None = None
+
+    @classmethod
+    def from_converter(cls, converter: AudioImageConverter, *, frames: int = 512) -> MDCTImageConverter:
+        """Wrap an :class:`AudioImageConverter`."""
+        s = converter.settings()
+        return cls(s["profile"], s["tilt"], s["rounding"], s["reconstruction"], s["level"], frames)
+
+    @classmethod
+    def from_dataset(cls, dataset_dir: str) -> MDCTImageConverter:
+        """The converter a dataset built by :func:`mdctcompand.dataset.build_dataset` was made with."""
+        import json
+        from pathlib import Path
+
+        root = Path(dataset_dir)
+        settings = json.loads((root / "mdctcompand.json").read_text())
+        profile = GGDProfile.load(root / "profile.json").to_dict()
+        conv = settings["converter"]
+        return cls(
+            profile,
+            conv["tilt"],
+            conv["rounding"],
+            conv["reconstruction"],
+            conv["level"],
+            settings["build"]["frames"],
+        )
+
+    @property
+    def converter(self) -> AudioImageConverter:
+        """The underlying :class:`AudioImageConverter` (built once)."""
+        if self._converter is None:
+            c = self.config
+            profile = GGDProfile.from_dict(c.profile) if c.profile is not None else None
+            self._converter = AudioImageConverter(
+                profile, tilt=c.tilt, rounding=c.rounding, reconstruction=c.reconstruction, level=c.level
+            )
+        return self._converter
+
+    @property
+    def sample_rate(self) -> int:
+        return self.converter.sample_rate
+
+    @property
+    def n_bands(self) -> int:
+        return self.converter.n_bands
+
+    @property
+    def frames(self) -> int:
+        return int(self.config.frames)
+
+    def audio_from_values(self, values: np.ndarray, *, length: int | None = None) -> np.ndarray:
+        """Audio from real-valued code images ``(..., n_bands, n_frames)`` in [0, 255] (model outputs)."""
+        return self.converter.audio_from_codes(np.asarray(values, dtype=np.float64), length=length)
+
+
+def images_to_tensor(codes: np.ndarray, channels: int) -> torch.Tensor:
+    """uint8 code images ``(B, H, W)`` -> float tensor ``(B, channels, H, W)`` in [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(codes)).float().div_(127.5).sub_(1.0)
+    return x.unsqueeze(1).expand(-1, channels, -1, -1).contiguous()
+
+
+def tensor_to_codes(x: torch.Tensor) -> np.ndarray:
+    """Model images ``(B, C, H, W)`` in [-1, 1] -> real code values ``(B, H, W)`` in [0, 255] (channels averaged)."""
+    values = (x.detach().float().clamp(-1, 1) + 1.0) * 127.5
+    return values.mean(dim=1).cpu().numpy().astype(np.float64)
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """``"auto"`` picks CUDA, then Apple MPS, then the CPU; anything else is checked.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if device is None or str(device) == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ParameterError(f"device={device!r}: CUDA is not available here (use 'cpu' or 'auto')")
+    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ParameterError(f"device={device!r}: Apple MPS is not available here (use 'cpu' or 'auto')")
+    return dev
+
+
+def _generator(seed: int | None, device: torch.device) -> torch.Generator | None:
+    if seed is None:
+        return None
+    # CPU generators give the same noise on every device (MPS has no device generator).
+    return torch.Generator("cpu").manual_seed(int(seed))
+
+
+def randn(
+    shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device, dtype: Any
+) -> torch.Tensor:
+    """Gaussian noise drawn on the CPU (reproducible across devices), moved to ``device``."""
+    return torch.randn(shape, generator=generator, dtype=torch.float32).to(device=device, dtype=dtype)
