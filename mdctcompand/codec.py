@@ -93,6 +93,12 @@ class EncodeSettings:
     bitrate : float or None
         Target in kbit/s: the highest quality whose first tile stays at or under it is
         used for the whole file (overrides ``quality``; lossy formats only).
+
+    Examples
+    --------
+    >>> s = EncodeSettings(format="webp", quality=40)
+    >>> s.lossless, EncodeSettings(format="png").lossless
+    (False, True)
     """
 
     format: str = "jpeg"
@@ -129,7 +135,13 @@ class EncodeSettings:
             raise ParameterError(f"bitrate targets need a lossy format; {self.format} is lossless")
 
     def tile_options(self, quality: int | None = None) -> dict[str, Any]:
-        """Keyword arguments of :func:`~mdctcompand.containers.encode_tile` for these settings."""
+        """Keyword arguments of :func:`~mdctcompand.containers.encode_tile` for these settings.
+
+        Examples
+        --------
+        >>> EncodeSettings().tile_options()
+        {'quality': 25, 'qtables': 'flat'}
+        """
         options: dict[str, Any] = {"quality": int(self.quality if quality is None else quality)}
         if self.format == "jpeg" and self.qtable == "flat":
             options["qtables"] = "flat"
@@ -143,7 +155,14 @@ class EncodeSettings:
 
 @dataclass(frozen=True)
 class DecodedAudio:
-    """Decoded audio: ``audio`` is ``(n_samples,)`` for mono sources, ``(channels, n_samples)`` otherwise."""
+    """Decoded audio: ``audio`` is ``(n_samples,)`` for mono sources, ``(channels, n_samples)`` otherwise.
+
+    Examples
+    --------
+    >>> out = decode(encode(np.zeros((2, 4410)), 44100))
+    >>> out.audio.shape, out.sample_rate, out.duration
+    ((2, 4410), 44100, 0.1)
+    """
 
     audio: np.ndarray
     sample_rate: int
@@ -156,7 +175,15 @@ class DecodedAudio:
 
 @dataclass(frozen=True)
 class CodecInfo:
-    """What an encoded file holds (see :func:`read_info`)."""
+    """What an encoded file holds (see :func:`read_info`).
+
+    Examples
+    --------
+    >>> from mdctcompand.testing import make_signal
+    >>> info = read_info(encode(make_signal("mixture", 24000), 24000))
+    >>> info.format, info.duration, info.source_channels
+    ('jpeg', 1.0, 1)
+    """
 
     format: str
     version: int
@@ -181,7 +208,14 @@ class CodecInfo:
         return self.size_bytes * 8 / max(self.duration, 1e-9) / 1000
 
     def summary(self) -> str:
-        """Multi-line human-readable description."""
+        """Multi-line human-readable description.
+
+        Examples
+        --------
+        >>> from mdctcompand.testing import make_signal
+        >>> print(read_info(encode(make_signal("mixture", 24000), 24000)).summary().splitlines()[0])
+        format:       JPEG (quality 25), 1 tile(s), codec version 1
+        """
         q = "lossless" if self.quality is None else f"quality {self.quality}"
         bw = "full band" if self.bandwidth is None else f"bandwidth {self.bandwidth:g} Hz"
         return "\n".join(
@@ -801,6 +835,14 @@ def decode(source: str | os.PathLike | bytes, *, decoder: str = "table") -> Deco
     Returns
     -------
     DecodedAudio
+
+    Examples
+    --------
+    >>> from mdctcompand.testing import make_signal
+    >>> x = make_signal("mixture", 32000, 16000)
+    >>> y = decode(encode(x, 16000, format="png"))
+    >>> y.sample_rate, y.audio.shape
+    (16000, (32000,))
     """
     header, blocks = _decode_blocks(source, decoder)
     audio = np.concatenate(list(blocks), axis=1)
@@ -848,6 +890,16 @@ def encode_file(
 
     ``settings`` or keyword arguments as for :func:`encode`; the format defaults to the
     output's extension. Returns the :class:`CodecInfo` of the written file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, soundfile as sf
+    >>> from mdctcompand.testing import make_signal
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> sf.write(tmp / "song.wav", make_signal("mixture", 48000, 48000), 48000)
+    >>> info = encode_file(tmp / "song.wav", tmp / "song.webp", quality=40)
+    >>> info.format, info.source_sample_rate, info.duration
+    ('webp', 48000, 1.0)
     """
     from .io import atomic_output
 
@@ -873,6 +925,17 @@ def decode_file(
 
     PCM outputs are clipped to [-1, 1]; ``subtype`` (e.g. ``"PCM_16"``, ``"FLOAT"``) defaults to
     the format's default.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, soundfile as sf
+    >>> from mdctcompand.testing import make_signal
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> sf.write(tmp / "song.wav", make_signal("mixture", 48000, 48000), 48000)
+    >>> _ = encode_file(tmp / "song.wav", tmp / "song.jpg")
+    >>> info = decode_file(tmp / "song.jpg", tmp / "back.flac", subtype="PCM_24")
+    >>> sf.info(tmp / "back.flac").frames, sf.info(tmp / "back.flac").samplerate
+    (48000, 48000)
     """
     import soundfile as sf
 
@@ -900,7 +963,15 @@ def decode_file(
 
 
 def read_info(source: str | os.PathLike | bytes) -> CodecInfo:
-    """Describe an encoded file without decoding its audio."""
+    """Describe an encoded file without decoding its audio.
+
+    Examples
+    --------
+    >>> from mdctcompand.testing import make_signal
+    >>> info = read_info(encode(make_signal("mixture", 240000), 24000, quality=50))
+    >>> info.quality, info.n_tiles, 20 < info.bitrate_kbps < 60
+    (50, 1, True)
+    """
     f, h = _open(source)
     f.close()
     m = h.raw

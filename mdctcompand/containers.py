@@ -66,7 +66,13 @@ _MAX_JPEG_MARKER = 65533
 
 
 def available_formats() -> list[str]:
-    """Formats this Pillow build can write (AVIF needs Pillow >= 11.2 built with libavif)."""
+    """Formats this Pillow build can write (AVIF needs Pillow >= 11.2 built with libavif).
+
+    Examples
+    --------
+    >>> {"jpeg", "png"} <= set(available_formats())
+    True
+    """
     from PIL import features
 
     out = ["jpeg", "png"]
@@ -78,7 +84,13 @@ def available_formats() -> list[str]:
 
 
 def format_from_path(path: str | Path) -> str:
-    """Format name from a file extension (``.jpg``, ``.png``, ``.webp``, ``.avif``)."""
+    """Format name from a file extension (``.jpg``, ``.png``, ``.webp``, ``.avif``).
+
+    Examples
+    --------
+    >>> format_from_path("song.JPG"), format_from_path("x.webp")
+    ('jpeg', 'webp')
+    """
     ext = Path(path).suffix.lower()
     if ext not in _EXTENSIONS:
         raise ParameterError(f"{path}: unknown image extension {ext!r}; use .jpg, .png, .webp or .avif")
@@ -150,6 +162,12 @@ def encode_tile(
         the table(s) in natural order. Default: libjpeg's standard luminance table.
     effort : int, optional
         Encoder effort (WebP method 0-6, AVIF speed 0-10, PNG compression 0-9).
+
+    Examples
+    --------
+    >>> data = encode_tile(np.zeros((8, 8), np.uint8), "jpeg", quality=90, metadata='{"x": 1}')
+    >>> data[:2]
+    b'\\xff\\xd8'
     """
     from PIL import Image
     from PIL.PngImagePlugin import PngInfo
@@ -193,7 +211,16 @@ def encode_tile(
 
 # ---------------------------------------------------------------------- assembly
 def assemble(fmt: str, tiles: list[bytes]) -> bytes:
-    """Join independently encoded tiles (the first one carrying the metadata) into one file."""
+    """Join independently encoded tiles (the first one carrying the metadata) into one file.
+
+    Examples
+    --------
+    >>> tiles = [encode_tile(np.zeros((16, 16), np.uint8), "jpeg", metadata="{}")] + [
+    ...     encode_tile(np.zeros((16, 16), np.uint8), "jpeg") for _ in range(2)]
+    >>> data = assemble("jpeg", tiles)  # an MPO: three JPEGs in one file
+    >>> open_image_file(data).n_tiles
+    3
+    """
     fmt = _check_format(fmt)
     if not tiles:
         raise ParameterError("no tiles to assemble")
@@ -353,7 +380,13 @@ def _assemble_animated_webp(tiles: list[bytes]) -> bytes:
 
 # ---------------------------------------------------------------------- reading
 def decode_tile(data: bytes) -> np.ndarray:
-    """Decode one tile's bytes (as written by :func:`encode_tile`) to a 2-D uint8 array."""
+    """Decode one tile's bytes (as written by :func:`encode_tile`) to a 2-D uint8 array.
+
+    Examples
+    --------
+    >>> decode_tile(encode_tile(np.full((8, 8), 200, np.uint8), "png")).max()
+    np.uint8(200)
+    """
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as image:
@@ -362,7 +395,15 @@ def decode_tile(data: bytes) -> np.ndarray:
 
 @dataclass
 class ImageFile:
-    """An opened image file: its format, our metadata and its tiles (read lazily)."""
+    """An opened image file: its format, our metadata and its tiles (read lazily).
+
+    Examples
+    --------
+    >>> data = assemble("png", [encode_tile(np.zeros((8, 16), np.uint8), "png", metadata='{"a": 1}')])
+    >>> with open_image_file(data) as f:
+    ...     f.format, f.metadata, f.n_tiles
+    ('png', {'a': 1}, 1)
+    """
 
     format: str
     metadata: dict[str, Any]
@@ -370,7 +411,15 @@ class ImageFile:
     _image: Any
 
     def tiles(self) -> Iterator[np.ndarray]:
-        """Yield each tile as a 2-D uint8 array (colour images are converted to luminance)."""
+        """Yield each tile as a 2-D uint8 array (colour images are converted to luminance).
+
+        Examples
+        --------
+        >>> tiles = [encode_tile(np.full((8, 16), v, np.uint8), "png", metadata="{}" if v == 0 else None) for v in (0, 7)]
+        >>> with open_image_file(assemble("png", tiles)) as f:
+        ...     [int(t.max()) for t in f.tiles()]
+        [0, 7]
+        """
         for i in range(self.n_tiles):
             try:
                 self._image.seek(i)
@@ -380,6 +429,13 @@ class ImageFile:
                 raise FormatError(f"tile {i + 1} of {self.n_tiles} is truncated or corrupt ({exc})") from exc
 
     def close(self) -> None:
+        """Close the underlying image file.
+
+        Examples
+        --------
+        >>> f = open_image_file(encode_tile(np.zeros((8, 8), np.uint8), "jpeg", metadata="{}"))
+        >>> f.close()
+        """
         self._image.close()
 
     def __enter__(self) -> ImageFile:
@@ -408,6 +464,13 @@ def open_image_file(source: str | Path | bytes) -> ImageFile:
     ------
     FormatError
         Not an image, an image without mdctcompand metadata, or corrupt metadata.
+
+    Examples
+    --------
+    >>> f = open_image_file(encode_tile(np.zeros((8, 8), np.uint8), "webp", metadata='{"k": "v"}'))
+    >>> f.format, f.metadata
+    ('webp', {'k': 'v'})
+    >>> f.close()
     """
     from PIL import Image, UnidentifiedImageError
 

@@ -19,24 +19,82 @@ __all__ = [
 
 
 class MdctCompandError(Exception):
-    """Base class of every exception raised by mdctcompand."""
+    """Base class of every exception raised by mdctcompand.
+
+    Examples
+    --------
+    >>> import numpy as np, mdctcompand
+    >>> try:
+    ...     mdctcompand.mdct(np.array([]))
+    ... except mdctcompand.MdctCompandError as exc:
+    ...     print(type(exc).__name__)
+    ParameterError
+    """
 
 
 class ParameterError(MdctCompandError, ValueError):
-    """An argument has a bad value, dtype or shape; the message names the value."""
+    """An argument has a bad value, dtype or shape; the message names the value.
+
+    Examples
+    --------
+    >>> import mdctcompand
+    >>> try:
+    ...     mdctcompand.MDCT(7)
+    ... except ValueError as exc:  # also a ValueError
+    ...     print(exc)
+    frame_length=7 must be even (hop = frame_length / 2)
+    """
 
 
 class ProfileMismatchError(ParameterError):
-    """A GGD profile is used with a transform geometry it was not fitted for."""
+    """A GGD profile is used with a transform geometry it was not fitted for.
+
+    Examples
+    --------
+    >>> import mdctcompand
+    >>> try:
+    ...     mdctcompand.default_profile().check_geometry(sample_rate=44100, frame_length=1024)
+    ... except mdctcompand.ProfileMismatchError:
+    ...     print("wrong geometry")
+    wrong geometry
+    """
 
 
 class FormatError(MdctCompandError, ValueError):
-    """A file or byte string is not a valid mdctcompand image (foreign, corrupt or truncated)."""
+    """A file or byte string is not a valid mdctcompand image (foreign, corrupt or truncated).
+
+    Examples
+    --------
+    >>> from mdctcompand import codec, FormatError
+    >>> try:
+    ...     codec.decode(b"not an image")
+    ... except FormatError as exc:
+    ...     print(str(exc)[:30])
+    <bytes>: not an image file (ca
+    """
 
 
 class UnsupportedVersionError(FormatError):
-    """An encoded file was written by a newer format version than this library reads."""
+    """An encoded file was written by a newer format version than this library reads.
+
+    Examples
+    --------
+    >>> from mdctcompand import FormatError, UnsupportedVersionError
+    >>> issubclass(UnsupportedVersionError, FormatError)
+    True
+    """
 
 
 class AudioReadError(MdctCompandError, OSError):
-    """An audio file could not be read or decoded."""
+    """An audio file could not be read or decoded.
+
+    Examples
+    --------
+    >>> from mdctcompand.io import load_audio
+    >>> from mdctcompand import AudioReadError
+    >>> try:
+    ...     load_audio("/no/such/file.wav")
+    ... except AudioReadError as exc:
+    ...     print(exc)
+    /no/such/file.wav: no such file
+    """

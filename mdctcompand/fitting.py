@@ -46,6 +46,11 @@ class FitConfig:
         Clip length; the tail shorter than half a clip is dropped.
     silence_db : float
         Clips whose RMS is below this many dBFS are skipped.
+
+    Examples
+    --------
+    >>> FitConfig(sample_rate=16000, frame_length=512).clip_seconds
+    10.0
     """
 
     sample_rate: int = 24000
@@ -63,7 +68,17 @@ class FitConfig:
 
 
 def audio_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Expand files and directories (searched recursively) into a sorted list of audio files."""
+    """Expand files and directories (searched recursively) into a sorted list of audio files.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, soundfile as sf
+    >>> from mdctcompand.testing import make_signal
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> sf.write(tmp / "song.wav", make_signal("mixture", 48000, 48000), 48000)
+    >>> [p.name for p in audio_files([tmp])]
+    ['song.wav']
+    """
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -84,7 +99,18 @@ def clips(audio: np.ndarray, n: int) -> Iterator[np.ndarray]:
 
 
 def file_statistics(path: str | os.PathLike, config: FitConfig) -> BandStatistics:
-    """Statistics of one file (all of its non-silent clips, channels averaged to mono)."""
+    """Statistics of one file (all of its non-silent clips, channels averaged to mono).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, soundfile as sf
+    >>> from mdctcompand.testing import make_signal
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> sf.write(tmp / "song.wav", make_signal("mixture", 48000, 48000), 48000)
+    >>> stats = file_statistics(tmp / "song.wav", FitConfig(clip_seconds=1.0))
+    >>> stats.n_bands, stats.n_clips
+    (512, 1)
+    """
     from .io import load_audio
 
     audio, _ = load_audio(path, sample_rate=config.sample_rate, mono=True)
@@ -156,6 +182,16 @@ def fit_profile(
     profile : GGDProfile
     statistics : BandStatistics
         The merged statistics (save them to merge more data later).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, soundfile as sf
+    >>> from mdctcompand.testing import make_signal
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> sf.write(tmp / "song.wav", make_signal("mixture", 48000, 48000), 48000)
+    >>> profile, stats = fit_profile([tmp], config=FitConfig(clip_seconds=0.5), smoothing=0)
+    >>> profile.n_bands, stats.n_clips
+    (512, 2)
     """
     from tqdm.auto import tqdm
 

@@ -48,7 +48,13 @@ def pcm_to_float(x: Any) -> np.ndarray:
 
 
 class AudioInfo:
-    """What :func:`audio_info` reports of a file: sample rate, channels, frames, format."""
+    """What :func:`audio_info` reports of a file: sample rate, channels, frames, format.
+
+    Examples
+    --------
+    >>> AudioInfo(44100, 2, 88200, "WAV", "PCM_16").duration
+    2.0
+    """
 
     def __init__(self, sample_rate: int, channels: int, frames: int, format: str, subtype: str) -> None:
         self.sample_rate = sample_rate
@@ -82,6 +88,15 @@ def audio_info(path: PathLike) -> AudioInfo:
     ------
     AudioReadError
         The file is missing or not audio that libsndfile can read.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, soundfile as sf
+    >>> from mdctcompand.testing import make_signal
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> sf.write(tmp / "song.wav", make_signal("mixture", 48000, 48000), 48000)
+    >>> audio_info(tmp / "song.wav")
+    AudioInfo(sample_rate=48000, channels=1, frames=48000, format='WAV', subtype='PCM_16')
     """
     import soundfile as sf
 
@@ -166,6 +181,16 @@ def load_audio(
     ------
     AudioReadError
         Missing, unreadable or corrupt file, or no samples in the requested range.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, soundfile as sf
+    >>> from mdctcompand.testing import make_signal
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> sf.write(tmp / "song.wav", make_signal("mixture", 48000, 48000), 48000)
+    >>> x, sr = load_audio(tmp / "song.wav", sample_rate=24000, offset=0.5)
+    >>> x.shape, sr, x.dtype
+    ((12000,), 24000, dtype('float32'))
     """
     import soundfile as sf
 
@@ -262,6 +287,14 @@ def save_audio(
         soundfile format name, e.g. ``"WAV"``, ``"FLAC"``, ``"OGG"``.
     overwrite : bool, default True
         Replace an existing file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, soundfile as sf
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tone.flac"
+    >>> save_audio(path, np.zeros((2, 1000)), 8000, subtype="PCM_16")
+    >>> sf.info(path).channels, sf.info(path).frames
+    (2, 1000)
     """
     import soundfile as sf
 

@@ -263,6 +263,13 @@ def visqol(reference: Any, estimate: Any, *, sample_rate: int) -> float:
     """ViSQOL v3 audio-mode MOS-LQO (1..5) through ``visqol-python``; signals resampled to 48 kHz.
 
     Mono signals only (average channels first).
+
+    Examples
+    --------
+    >>> from mdctcompand.testing import make_signal
+    >>> x = make_signal("mixture", 48000)
+    >>> round(visqol(x, x, sample_rate=24000), 1)  # doctest: +SKIP
+    4.7
     """
     from .io import resample
 

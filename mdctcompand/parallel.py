@@ -35,7 +35,14 @@ def _call(fn: Callable[[Any], Any], item: Any) -> Any:
 
 @contextlib.contextmanager
 def dask_client(scheduler: str, workers: int | None = None) -> Iterator[Any]:
-    """A Dask ``Client`` for ``scheduler`` (an address, or ``"local"`` for a LocalCluster)."""
+    """A Dask ``Client`` for ``scheduler`` (an address, or ``"local"`` for a LocalCluster).
+
+    Examples
+    --------
+    >>> with dask_client("local", workers=2) as client:  # doctest: +SKIP
+    ...     client.submit(sum, [1, 2]).result()
+    3
+    """
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:
@@ -82,6 +89,11 @@ def imap_unordered(
         Dask scheduler address or ``"local"``.
     in_flight : int, optional
         Bound on pending jobs (default: 4 per worker).
+
+    Examples
+    --------
+    >>> sorted(imap_unordered(abs, [-1, 2, -3], workers=1))
+    [(0, 1), (1, 2), (2, 3)]
     """
     n = check_workers(workers)
     iterator = enumerate(items)

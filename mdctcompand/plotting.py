@@ -33,6 +33,13 @@ def plot_profile(profile: Any, *, others: dict[str, Any] | None = None):
     """Shape and scale of every band against frequency (log axes); returns the Figure.
 
     ``others`` maps labels to more profiles drawn on the same axes.
+
+    Examples
+    --------
+    >>> from mdctcompand import default_profile
+    >>> fig = plot_profile(default_profile())
+    >>> [ax.get_title() for ax in fig.axes]
+    ['shape per band', 'scale per band']
     """
     plt = _pyplot()
     fig, (ax_shape, ax_scale) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
@@ -49,7 +56,17 @@ def plot_profile(profile: Any, *, others: dict[str, Any] | None = None):
 
 
 def plot_codes(codes: np.ndarray, *, sample_rate: int, hop_length: int, ax: Any = None, title: str = ""):
-    """Show an 8-bit code image (bands x frames, low frequencies at the bottom) with time and frequency axes."""
+    """Show an 8-bit code image (bands x frames, low frequencies at the bottom) with time and frequency axes.
+
+    Examples
+    --------
+    >>> from mdctcompand import AudioImageConverter
+    >>> from mdctcompand.testing import make_signal
+    >>> codes = AudioImageConverter().codes_from_audio(make_signal("mixture", 48000)).codes
+    >>> fig = plot_codes(codes, sample_rate=24000, hop_length=512, title="mixture")
+    >>> fig.axes[0].get_title()
+    'mixture'
+    """
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4), layout="constrained")
@@ -64,7 +81,17 @@ def plot_codes(codes: np.ndarray, *, sample_rate: int, hop_length: int, ax: Any 
 
 
 def plot_band_fits(coefficients: np.ndarray, profile: Any, bands: list[int], *, bins: int = 120):
-    """Histograms of a few bands' coefficients against the profile's GGD densities (log y)."""
+    """Histograms of a few bands' coefficients against the profile's GGD densities (log y).
+
+    Examples
+    --------
+    >>> from mdctcompand import MDCT, default_profile
+    >>> from mdctcompand.testing import make_signal
+    >>> X = MDCT(1024).forward(make_signal("mixture", 96000))
+    >>> fig = plot_band_fits(X, default_profile(), [5, 50, 200])
+    >>> len(fig.axes)
+    3
+    """
     from . import ggd
 
     plt = _pyplot()

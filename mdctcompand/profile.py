@@ -68,7 +68,13 @@ class LevelSpec:
 
     @classmethod
     def parse(cls, spec: str | LevelSpec | None) -> LevelSpec:
-        """From ``"rms"``, ``"rms:-18"``, ``"peak:-1"``, ``"none"`` or a LevelSpec."""
+        """From ``"rms"``, ``"rms:-18"``, ``"peak:-1"``, ``"none"`` or a LevelSpec.
+
+        Examples
+        --------
+        >>> LevelSpec.parse("peak:-3")
+        LevelSpec(mode='peak', target_db=-3.0, max_gain_db=60.0)
+        """
         if isinstance(spec, LevelSpec):
             return spec
         if spec is None:
@@ -90,7 +96,13 @@ class LevelSpec:
         return "none" if self.mode == "none" else f"{self.mode}:{self.target_db:g}"
 
     def gain(self, audio: np.ndarray) -> np.ndarray:
-        """Gain per leading index of ``audio (..., n)`` that brings it to the target level."""
+        """Gain per leading index of ``audio (..., n)`` that brings it to the target level.
+
+        Examples
+        --------
+        >>> LevelSpec.parse("peak:0").gain(np.array([[0.5, -0.25], [0.1, 0.0]])).tolist()
+        [2.0, 10.0]
+        """
         x = np.asarray(audio)
         if self.mode == "none":
             return np.ones(x.shape[:-1])
@@ -217,7 +229,13 @@ class GGDProfile:
         return std_from_scale(self.scale, self.shape)
 
     def band_frequencies(self) -> np.ndarray:
-        """Centre frequency of every band in Hz."""
+        """Centre frequency of every band in Hz.
+
+        Examples
+        --------
+        >>> default_profile().band_frequencies()[:3]
+        array([11.71875, 35.15625, 58.59375])
+        """
         return (np.arange(self.n_bands) + 0.5) * self.sample_rate / self.frame_length
 
     def _geometry_dict(self) -> dict[str, Any]:
@@ -280,6 +298,15 @@ class GGDProfile:
         to that floor: bands where the corpus had almost no energy (a resampler's
         transition band, low-passed MP3s) would otherwise get a vanishing scale and
         overload on any clip that has energy there. ``None`` disables the floor.
+
+        Examples
+        --------
+        >>> from mdctcompand.stats import BandStatistics
+        >>> s = BandStatistics(4)
+        >>> s.update(np.random.default_rng(0).laplace(size=(4, 20000)))
+        >>> p = GGDProfile.from_statistics(s, sample_rate=8000, frame_length=8)
+        >>> bool(np.all(np.abs(p.shape - 1.0) < 0.05))  # Laplacian bands
+        True
         """
         fit = stats.fit(method=method, bracket=bracket)
         scale = np.asarray(fit.scale, dtype=np.float64)
@@ -330,7 +357,14 @@ class GGDProfile:
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
-        """Versioned JSON-compatible dictionary (floats round-trip exactly)."""
+        """Versioned JSON-compatible dictionary (floats round-trip exactly).
+
+        Examples
+        --------
+        >>> d = default_profile().to_dict()
+        >>> d["format"], d["version"], len(d["shape"])
+        ('mdctcompand.GGDProfile', 1, 512)
+        """
         return {
             "format": _FORMAT,
             "version": PROFILE_FORMAT_VERSION,
@@ -348,7 +382,14 @@ class GGDProfile:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GGDProfile:
-        """Inverse of :meth:`to_dict`; rejects other formats and newer versions."""
+        """Inverse of :meth:`to_dict`; rejects other formats and newer versions.
+
+        Examples
+        --------
+        >>> p = default_profile()
+        >>> GGDProfile.from_dict(p.to_dict()).id == p.id
+        True
+        """
         if not isinstance(data, dict) or data.get("format") != _FORMAT:
             raise ParameterError("not a GGD profile (missing format marker)")
         version = data.get("version")
@@ -377,7 +418,16 @@ class GGDProfile:
             raise ParameterError(f"GGD profile is missing the field {exc.args[0]!r}") from exc
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the profile as JSON (atomically)."""
+        """Write the profile as JSON (atomically).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "profile.json"
+        >>> default_profile().save(path)
+        >>> GGDProfile.load(path) == default_profile()
+        True
+        """
         from .io import atomic_output
 
         with atomic_output(path, overwrite=True) as tmp:
@@ -385,7 +435,16 @@ class GGDProfile:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> GGDProfile:
-        """Read a profile written by :meth:`save`."""
+        """Read a profile written by :meth:`save`.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "profile.json"
+        >>> default_profile().save(path)
+        >>> GGDProfile.load(path).name
+        'fretsonfire-muldjord'
+        """
         try:
             data = json.loads(Path(path).read_text())
         except FileNotFoundError:

@@ -75,7 +75,14 @@ def make_signal(kind: str, n: int, sample_rate: int = 24000, seed: int = 0) -> n
 def speech(
     text: str = "The quick brown fox jumps over the lazy dog.", *, sample_rate: int = 24000
 ) -> np.ndarray | None:
-    """Speech from espeak-ng resampled to ``sample_rate`` (float32), or ``None`` if espeak-ng is missing."""
+    """Speech from espeak-ng resampled to ``sample_rate`` (float32), or ``None`` if espeak-ng is missing.
+
+    Examples
+    --------
+    >>> x = speech("hello")
+    >>> x is None or x.ndim == 1
+    True
+    """
     exe = shutil.which("espeak-ng") or shutil.which("espeak")
     if exe is None:
         return None

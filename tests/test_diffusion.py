@@ -31,42 +31,17 @@ def offline():
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     """A 32-band, 8 kHz profile, a captioned dataset of 32 x 32 images and a tiny SD model."""
-    from mdctcompand import MDCT
-    from mdctcompand.dataset import BuildConfig, build_dataset, read_captions
-    from mdctcompand.diffusion import build_stable_diffusion
-    from mdctcompand.profile import GGDProfile
-    from mdctcompand.stats import BandStatistics
-    from mdctcompand.testing import make_signal
+    from mdctcompand.diffusion.testing import build_tiny_workspace
 
-    root = tmp_path_factory.mktemp("diffusion")
-    mdct, stats = MDCT(64), BandStatistics(32)
-    for s in range(4):
-        x = make_signal("mixture", 8000 * 4, 8000, seed=s).astype(np.float32)
-        stats.update(mdct.forward(x * np.float32(0.1 / np.sqrt(np.mean(x**2)))))
-    GGDProfile.from_statistics(stats, sample_rate=8000, frame_length=64, smoothing=3, name="tiny").save(
-        root / "profile.json"
-    )
-    lines = []
-    for i in range(6):
-        sf.write(
-            root / f"c{i}.wav", 0.5 * make_signal("mixture" if i % 2 else "tone", 4000, 8000, seed=i), 8000
-        )
-        lines.append(
-            json.dumps({"audio": f"c{i}.wav", "caption": ["a slow rock song", "a fast jazz piano"][i % 2]})
-        )
-    (root / "caps.jsonl").write_text("\n".join(lines) + "\n")
-    specs, _ = read_captions(root / "caps.jsonl")
-    config = BuildConfig(frames=32, profile=str(root / "profile.json"), tilt=5.0)
-    build_dataset(specs, root / "data", config=config, workers=1, progress=False)
-    build_stable_diffusion(root / "sd", image_size=32)
-    return root
+    ws = build_tiny_workspace(tmp_path_factory.mktemp("diffusion"))
+    return ws.root
 
 
 def _config(root: Path, out: str, **kw):
     from mdctcompand.diffusion import TrainingConfig
 
     args = dict(
-        pretrained_model=str(root / "sd"), dataset_dir=str(root / "data"), output_dir=str(root / out), rank=4, alpha=8.0,
+        pretrained_model=str(root / "model"), dataset_dir=str(root / "dataset"), output_dir=str(root / out), rank=4, alpha=8.0,
         max_train_steps=6, gradient_accumulation_steps=1, train_batch_size=4, checkpointing_steps=3,
         resolution=32, learning_rate=2e-3, seed=0,
     )  # fmt: skip
@@ -87,10 +62,10 @@ def lora_dir(workspace):
 def test_training_lowers_fixed_noise_loss(workspace, lora_dir):
     from mdctcompand.diffusion import fixed_noise_loss, load_pipeline
 
-    base = load_pipeline(workspace / "sd", lora=None, converter=_converter(lora_dir), device="cpu")
-    tuned = load_pipeline(workspace / "sd", lora=lora_dir, device="cpu")
-    before = fixed_noise_loss(base, workspace / "data")
-    after = fixed_noise_loss(tuned, workspace / "data")
+    base = load_pipeline(workspace / "model", lora=None, converter=_converter(lora_dir), device="cpu")
+    tuned = load_pipeline(workspace / "model", lora=lora_dir, device="cpu")
+    before = fixed_noise_loss(base, workspace / "dataset")
+    after = fixed_noise_loss(tuned, workspace / "dataset")
     assert after < 0.9 * before
     assert (lora_dir / "validation" / "step-12" / "00.wav").is_file()
     assert (lora_dir / "validation" / "step-12" / "00.png").is_file()
@@ -105,14 +80,14 @@ def _converter(directory):
 def test_adapter_reload_is_identical_and_keeps_alpha(workspace, lora_dir):
     from mdctcompand.diffusion import load_pipeline
 
-    a = load_pipeline(workspace / "sd", lora=lora_dir, device="cpu")
-    b = load_pipeline(workspace / "sd", lora=lora_dir, device="cpu")
+    a = load_pipeline(workspace / "model", lora=lora_dir, device="cpu")
+    b = load_pipeline(workspace / "model", lora=lora_dir, device="cpu")
     config = next(iter(a.unet.peft_config.values()))
     assert config.lora_alpha == 8.0 and config.r == 4  # alpha != rank survives the reload
     x = a("a fast jazz piano", num_inference_steps=3, seed=1, progress=False).audios
     y = b("a fast jazz piano", num_inference_steps=3, seed=1, progress=False).audios
     np.testing.assert_array_equal(x, y)
-    base = load_pipeline(workspace / "sd", converter=_converter(lora_dir), device="cpu")
+    base = load_pipeline(workspace / "model", converter=_converter(lora_dir), device="cpu")
     z = base("a fast jazz piano", num_inference_steps=3, seed=1, progress=False).audios
     assert not np.allclose(x, z)  # the adapter changes the output
 
@@ -133,7 +108,7 @@ def test_resume_continues_the_step_count(workspace):
 def test_generate_lengths_continuation_and_img2img(workspace, lora_dir):
     from mdctcompand.diffusion import load_pipeline
 
-    pipe = load_pipeline(workspace / "sd", lora=lora_dir, device="cpu")
+    pipe = load_pipeline(workspace / "model", lora=lora_dir, device="cpu")
     one = pipe("a slow rock song", num_inference_steps=2, seed=0, progress=False)
     conv = pipe.converter.converter
     assert one.audios.shape == (1, conv.max_samples(32)) and one.sample_rate == 8000
@@ -162,7 +137,7 @@ def test_scratch_pixel_unet_trains_saves_and_loads(workspace):
     assert pipe.vae is None and pipe.unet.config.in_channels == 1
     audio = pipe("a slow rock song", num_inference_steps=2, seed=0, progress=False).audios
     assert audio.shape == (1, pipe.converter.converter.max_samples(32)) and np.all(np.isfinite(audio))
-    assert np.isfinite(fixed_noise_loss(pipe, workspace / "data"))
+    assert np.isfinite(fixed_noise_loss(pipe, workspace / "dataset"))
 
 
 def test_flips_refused_and_config_checked(workspace):
@@ -176,18 +151,18 @@ def test_flips_refused_and_config_checked(workspace):
 
 def test_cli_train_and_generate(workspace, tmp_path):
     run = [sys.executable, "-m", "mdctcompand.cli.main"]
-    r = subprocess.run(run + ["train-lora", "--model", str(workspace / "sd"), "--dataset", str(workspace / "data"), "-o",
+    r = subprocess.run(run + ["train-lora", "--model", str(workspace / "model"), "--dataset", str(workspace / "dataset"), "-o",
                               str(tmp_path / "lora"), "--max-steps", "2", "--gradient-accumulation-steps", "1",
                               "--resolution", "32", "--checkpointing-steps", "100", "-q"], capture_output=True, text=True)  # fmt: skip
     assert r.returncode == 0, r.stderr
     out = tmp_path / "song.wav"
-    r = subprocess.run(run + ["generate", "a slow rock song", "--model", str(workspace / "sd"), "--lora",
+    r = subprocess.run(run + ["generate", "a slow rock song", "--model", str(workspace / "model"), "--lora",
                               str(tmp_path / "lora"), "--steps", "2", "--seconds", "0.5", "--seed", "3", "--device", "cpu",
                               "-o", str(out), "--image", str(tmp_path / "song.png"), "-q"], capture_output=True, text=True)  # fmt: skip
     assert r.returncode == 0, r.stderr
     info = sf.info(out)
     assert info.samplerate == 8000 and info.frames == 4000 and (tmp_path / "song.png").is_file()
-    again = subprocess.run(run + ["generate", "x", "--model", str(workspace / "sd"), "--lora", str(tmp_path / "lora"),
+    again = subprocess.run(run + ["generate", "x", "--model", str(workspace / "model"), "--lora", str(tmp_path / "lora"),
                                   "-o", str(out)], capture_output=True, text=True)  # fmt: skip
     assert again.returncode == 2 and "exists" in again.stderr
 

@@ -32,6 +32,17 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         See :class:`~mdctcompand.AudioImageConverter`.
     frames : int
         Image width in frames that the model works with (512 for SD 1.5 images).
+
+    Examples
+    --------
+    >>> conv = MDCTImageConverter(tilt=5.0)  # the shipped profile
+    >>> conv.sample_rate, conv.n_bands, conv.frames
+    (24000, 512, 512)
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> conv.save_pretrained(d)
+    >>> MDCTImageConverter.from_pretrained(d).config.tilt
+    5.0
     """
 
     config_name = "converter_config.json"
@@ -50,13 +61,28 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
 
     @classmethod
     def from_converter(cls, converter: AudioImageConverter, *, frames: int = 512) -> MDCTImageConverter:
-        """Wrap an :class:`AudioImageConverter`."""
+        """Wrap an :class:`AudioImageConverter`.
+
+        Examples
+        --------
+        >>> from mdctcompand import AudioImageConverter
+        >>> MDCTImageConverter.from_converter(AudioImageConverter(tilt=3.0), frames=256).config.frames
+        256
+        """
         s = converter.settings()
         return cls(s["profile"], s["tilt"], s["rounding"], s["reconstruction"], s["level"], frames)
 
     @classmethod
     def from_dataset(cls, dataset_dir: str) -> MDCTImageConverter:
-        """The converter a dataset built by :func:`mdctcompand.dataset.build_dataset` was made with."""
+        """The converter a dataset built by :func:`mdctcompand.dataset.build_dataset` was made with.
+
+        Examples
+        --------
+        >>> from mdctcompand.diffusion.testing import tiny_workspace
+        >>> conv = MDCTImageConverter.from_dataset(tiny_workspace().dataset)
+        >>> conv.sample_rate, conv.frames
+        (8000, 32)
+        """
         import json
         from pathlib import Path
 
@@ -97,7 +123,14 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         return int(self.config.frames)
 
     def audio_from_values(self, values: np.ndarray, *, length: int | None = None) -> np.ndarray:
-        """Audio from real-valued code images ``(..., n_bands, n_frames)`` in [0, 255] (model outputs)."""
+        """Audio from real-valued code images ``(..., n_bands, n_frames)`` in [0, 255] (model outputs).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> MDCTImageConverter().audio_from_values(np.full((512, 64), 127.5), length=24000).shape
+        (24000,)
+        """
         return self.converter.audio_from_codes(np.asarray(values, dtype=np.float64), length=length)
 
 

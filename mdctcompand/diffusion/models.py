@@ -10,7 +10,13 @@ __all__ = ["build_stable_diffusion", "sd15_unet_config", "small_unet_config", "w
 
 
 def sd15_unet_config(*, sample_size: int = 64, cross_attention_dim: int = 768) -> dict[str, Any]:
-    """The U-Net configuration of Stable Diffusion 1.5 (860 M parameters; 64 x 64 latents for 512 x 512 images)."""
+    """The U-Net configuration of Stable Diffusion 1.5 (860 M parameters; 64 x 64 latents for 512 x 512 images).
+
+    Examples
+    --------
+    >>> sd15_unet_config()["block_out_channels"]
+    [320, 640, 1280, 1280]
+    """
     return {
         "sample_size": sample_size,
         "in_channels": 4,
@@ -42,6 +48,12 @@ def small_unet_config(
     """A small conditional U-Net for training from scratch (pixel space: 1 channel; latent: 4).
 
     Cross-attention in every block but the first (the text conditions the coarse scales).
+
+    Examples
+    --------
+    >>> cfg = small_unet_config(sample_size=64, in_channels=1, cross_attention_dim=32)
+    >>> cfg["down_block_types"], cfg["in_channels"]
+    (['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'], 1)
     """
     n = len(block_out_channels)
     down = ["DownBlock2D"] + ["CrossAttnDownBlock2D"] * (n - 1)
@@ -61,7 +73,17 @@ def small_unet_config(
 
 
 def write_tiny_tokenizer(directory: str | Path) -> None:
-    """A working CLIP BPE tokenizer with a tiny vocabulary (characters and a few words), for tests."""
+    """A working CLIP BPE tokenizer with a tiny vocabulary (characters and a few words), for tests.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from transformers import CLIPTokenizer
+    >>> d = tempfile.mkdtemp()
+    >>> write_tiny_tokenizer(d)
+    >>> CLIPTokenizer.from_pretrained(d)("a slow song").input_ids[:2]  # <|startoftext|>, "a</w>"
+    [0, 3]
+    """
     from transformers import CLIPTokenizer
 
     directory = Path(directory)
@@ -117,6 +139,13 @@ def build_stable_diffusion(
     CLIP text encoder and a tiny CLIP tokenizer, PNDM scheduler with SD 1.5's betas: the
     same components and files as a real Stable Diffusion checkpoint, small enough for CPU
     tests. Load it with :func:`~mdctcompand.diffusion.load_pipeline` like any SD model.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = build_stable_diffusion(tempfile.mkdtemp(), image_size=32)
+    >>> sorted(p.name for p in pathlib.Path(path).iterdir())
+    ['model_index.json', 'scheduler', 'text_encoder', 'tokenizer', 'unet', 'vae']
     """
     import torch
     from diffusers import AutoencoderKL, PNDMScheduler, UNet2DConditionModel

@@ -45,6 +45,13 @@ class MDCTPipelineOutput(BaseOutput):
     sample_rate : int
     images : list of PIL.Image.Image
         The generated code image of each waveform (all frames, overlaps removed).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = MDCTPipelineOutput(audios=np.zeros((1, 10), np.float32), sample_rate=24000, images=[])
+    >>> out.audios.shape, out.sample_rate
+    ((1, 10), 24000)
     """
 
     audios: np.ndarray
@@ -65,6 +72,19 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
     scheduler : a diffusers scheduler
     converter : MDCTImageConverter
         Images <-> audio; saved with the pipeline.
+
+    Examples
+    --------
+    >>> from mdctcompand.diffusion import load_pipeline
+    >>> from mdctcompand.diffusion.testing import tiny_workspace
+    >>> ws = tiny_workspace()  # a tiny random SD-shaped model and its dataset's converter
+    >>> pipe = load_pipeline(ws.model, converter=ws.converter(), device="cpu")
+    >>> out = pipe("a slow rock song", num_inference_steps=2, seed=0, progress=False)
+    >>> out.audios.shape, out.sample_rate  # one 32-frame image at 8 kHz, hop 32
+    ((1, 992), 8000)
+    >>> long = pipe("a slow rock song", num_inference_steps=2, seed=0, audio_length_s=0.5, progress=False)
+    >>> long.audios.shape  # continued across images
+    (1, 4000)
     """
 
     model_cpu_offload_seq = "text_encoder->unet->vae"
@@ -110,7 +130,16 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
 
     # ------------------------------------------------------------------ helpers
     def encode_prompt(self, prompts: list[str], negative: list[str] | None, guidance: bool) -> torch.Tensor:
-        """CLIP text embeddings; with guidance, ``[negative; positive]`` stacked."""
+        """CLIP text embeddings; with guidance, ``[negative; positive]`` stacked.
+
+        Examples
+        --------
+        >>> from mdctcompand.diffusion import load_pipeline
+        >>> from mdctcompand.diffusion.testing import tiny_workspace
+        >>> pipe = load_pipeline(tiny_workspace().model, converter=tiny_workspace().converter(), device="cpu")
+        >>> tuple(pipe.encode_prompt(["a song"], None, True).shape)  # negative and positive, 16 tokens, width 32
+        (2, 16, 32)
+        """
 
         def embed(texts: list[str]) -> torch.Tensor:
             ids = self.tokenizer(
@@ -143,6 +172,18 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
     def check_inputs(
         self, prompt, negative_prompt, num_inference_steps, guidance_scale, audio_length_s, strength
     ) -> None:
+        """Raise :class:`~mdctcompand.ParameterError` naming the first bad argument of a call.
+
+        Examples
+        --------
+        >>> from mdctcompand.diffusion import load_pipeline
+        >>> from mdctcompand.diffusion.testing import tiny_workspace
+        >>> pipe = load_pipeline(tiny_workspace().model, converter=tiny_workspace().converter(), device="cpu")
+        >>> pipe.check_inputs("a song", None, 30, 7.0, None, 1.5)
+        Traceback (most recent call last):
+        ...
+        mdctcompand.exceptions.ParameterError: strength=1.5 must be in (0, 1]
+        """
         if not isinstance(prompt, (str, list)) or (
             isinstance(prompt, list) and not all(isinstance(p, str) for p in prompt)
         ):
@@ -363,6 +404,14 @@ def load_pipeline(
         ``"cuda"``, ``"mps"``, ``"cpu"`` or ``"auto"``.
     dtype : torch.dtype, optional
         E.g. ``torch.float16`` on GPUs.
+
+    Examples
+    --------
+    >>> from mdctcompand.diffusion.testing import tiny_workspace
+    >>> ws = tiny_workspace()
+    >>> pipe = load_pipeline(ws.model, converter=ws.converter(), device="cpu")
+    >>> type(pipe).__name__, pipe.device.type, pipe.latent_factor
+    ('MDCTDiffusionPipeline', 'cpu', 2)
     """
     dev = resolve_device(device)
     path = Path(str(model))

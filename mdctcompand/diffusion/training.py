@@ -76,6 +76,16 @@ class TrainingConfig:
     dataloader_num_workers : int
     scratch_channels : tuple of int
         Block widths of the from-scratch U-Net.
+
+    Examples
+    --------
+    >>> config = TrainingConfig("runwayml/stable-diffusion-v1-5", "mdct1k/", "lora/", rank=8, alpha=8)
+    >>> config.gradient_accumulation_steps, config.random_flip
+    (4, False)
+    >>> TrainingConfig("m", "d", "o", random_flip=True)
+    Traceback (most recent call last):
+    ...
+    mdctcompand.exceptions.ParameterError: random_flip=True reverses time: flipped MDCT images are not valid audio; leave it off
     """
 
     pretrained_model: str
@@ -199,6 +209,16 @@ def train(config: TrainingConfig, *, progress: bool = True) -> Path:
     ``lora_alpha`` in the metadata) beside ``converter/``; load it with
     ``load_pipeline(base_model, lora=output_dir)``. Scratch: a whole
     :class:`MDCTDiffusionPipeline` is saved to ``output_dir``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from mdctcompand.diffusion.testing import tiny_workspace
+    >>> ws = tiny_workspace()
+    >>> out = train(TrainingConfig(str(ws.model), str(ws.dataset), tempfile.mkdtemp(), max_train_steps=2,
+    ...                            gradient_accumulation_steps=1, resolution=32), progress=False)
+    >>> sorted(p.name for p in out.iterdir() if not p.name.startswith("checkpoint"))
+    ['converter', 'pytorch_lora_weights.safetensors', 'training_config.json', 'training_log.json']
     """
     from accelerate import Accelerator
     from accelerate.utils import ProjectConfiguration, set_seed
@@ -432,6 +452,16 @@ def fixed_noise_loss(
 
     The same noise, timesteps and images every call: a training-progress measure that does
     not fluctuate with the sampling (lower is better).
+
+    Examples
+    --------
+    >>> from mdctcompand.diffusion import load_pipeline
+    >>> from mdctcompand.diffusion.testing import tiny_workspace
+    >>> ws = tiny_workspace()
+    >>> pipe = load_pipeline(ws.model, converter=ws.converter(), device="cpu")
+    >>> loss = fixed_noise_loss(pipe, ws.dataset)
+    >>> loss == fixed_noise_loss(pipe, ws.dataset) and loss > 0  # the same noise every call
+    True
     """
     from datasets import load_dataset
     from diffusers import DDPMScheduler
