@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import as_float_audio, check_int
-from .compand import DEFAULT_TILT, N_LEVELS, Compander
+from .compand import DEFAULT_ROUNDING, DEFAULT_TILT, N_LEVELS, Compander
 from .exceptions import ParameterError
 from .profile import GGDProfile, LevelSpec, default_profile
 from .transform import MDCT
@@ -113,7 +113,7 @@ class AudioImageConverter:
         profile: GGDProfile | str | os.PathLike | None = None,
         *,
         tilt: float = DEFAULT_TILT,
-        rounding: str = "floor",
+        rounding: str = DEFAULT_ROUNDING,
         reconstruction: str = "midpoint",
         level: str | LevelSpec | None = None,
         workers: int | None = 1,
@@ -372,7 +372,7 @@ class AudioImageConverter:
         >>> conv = AudioImageConverter()
         >>> meta = conv.image_metadata(conv.codes_from_audio(np.zeros(1000, np.float32)))
         >>> meta["length"], meta["sample_rate"], meta["tilt"]
-        (1000, 24000, 5.0)
+        (1000, 24000, 5.5)
         """
         return {
             "length": enc.length,

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from .compand import DEFAULT_ROUNDING, DEFAULT_TILT
 from .exceptions import ParameterError
 
 __all__ = [
@@ -243,6 +244,8 @@ class BuildConfig:
         Profile JSON path, or ``"default"``.
     tilt : float
         Compander scale tilt.
+    rounding : {"round", "floor"}
+        Quantizer convention.
     level : str or None
         Level normalization (default: the profile's).
     silence_db : float
@@ -258,7 +261,8 @@ class BuildConfig:
 
     frames: int = 512
     profile: str = "default"
-    tilt: float = 5.0
+    tilt: float = DEFAULT_TILT
+    rounding: str = DEFAULT_ROUNDING
     level: str | None = None
     silence_db: float = -60.0
     png_compression: int = 1
@@ -269,11 +273,11 @@ class BuildConfig:
         Examples
         --------
         >>> BuildConfig().converter().compander.tilt
-        5.0
+        5.5
         """
         from .converter import AudioImageConverter
 
-        return AudioImageConverter(self.profile, tilt=self.tilt, level=self.level)
+        return AudioImageConverter(self.profile, tilt=self.tilt, rounding=self.rounding, level=self.level)
 
 
 @dataclass

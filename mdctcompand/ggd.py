@@ -69,7 +69,7 @@ def _check_params(shape: Any, scale: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def moment_ratio(shape: Any) -> np.ndarray:
-    """The GGD moment ratio ``r(g) = Gamma(1/g) Gamma(3/g) / Gamma(2/g)**2`` (variance over squared mean |x|).
+    """The GGD moment ratio ``r(g) = Gamma(1/g) Gamma(3/g) / Gamma(2/g)**2`` (variance over squared mean ``|x|``).
 
     Computed with log-gamma, so it is finite over the whole bracket (it grows like
     ``exp(0.2 / g)`` near 0).

@@ -36,7 +36,7 @@ def _samples(profile, n, seed=0):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_encode_equals_floor_definition(tilt, dtype):
     p = _small_profile()
-    c = Compander(p, tilt=tilt)
+    c = Compander(p, tilt=tilt, rounding="floor")
     x = _samples(p, 20000).astype(dtype)
     u = ggd.cdf(x.astype(np.float64), p.shape[:, None], (p.scale * tilt ** (1 / p.shape))[:, None])
     expect = np.minimum(np.floor(256 * u), 255).astype(np.uint8)
@@ -66,7 +66,7 @@ def test_encode_round_convention():
 
 def test_decode_is_the_midpoint_inverse():
     p = _small_profile()
-    c = Compander(p, tilt=3.0)
+    c = Compander(p, tilt=3.0, rounding="floor")
     codes = np.tile(np.arange(256, dtype=np.uint8), (p.n_bands, 1))
     a = (p.scale * 3 ** (1 / p.shape))[:, None]
     expect = ggd.ppf((codes + 0.5) / 256, p.shape[:, None], a)
@@ -76,7 +76,7 @@ def test_decode_is_the_midpoint_inverse():
 
 def test_centroid_reconstruction_is_the_cell_mean():
     p = _small_profile(2)
-    c = Compander(p, tilt=2.0, reconstruction="centroid")
+    c = Compander(p, tilt=2.0, rounding="floor", reconstruction="centroid")
     x = _samples(p, 400_000, seed=3) / 1.3  # exactly the fitted distribution
     q = c.encode(x)
     for k in range(2):
@@ -112,7 +112,7 @@ def test_memory_layouts_and_threads_agree(rng):
 
 def test_continuous_decode():
     p = _small_profile()
-    c = Compander(p, tilt=3.0)
+    c = Compander(p, tilt=3.0, rounding="floor")
     codes = np.tile(np.arange(256, dtype=np.uint8), (p.n_bands, 1))
     np.testing.assert_allclose(c.decode_continuous(codes.astype(float)), c.decode(codes), rtol=2e-6)
     half = c.decode_continuous(codes[:, :-1] + 0.5, dtype=np.float64)
@@ -220,3 +220,19 @@ def test_bucketed_encoder_equals_binary_search(rng):
         fast = c.encode(x.T)  # frame-major view -> bucketed path
         np.testing.assert_array_equal(fast.T, reference)
         np.testing.assert_array_equal(c.encode_image(x.T), reference.T[::-1])
+
+
+def test_default_mid_tread_keeps_silence_silent():
+    """Default rounding: code 128 decodes to exactly 0, so digital silence stays silent."""
+    from mdctcompand.converter import AudioImageConverter
+
+    c = Compander(default_profile())
+    assert c.rounding == "round"
+    np.testing.assert_array_equal(c.decode(np.full((512, 2), 128, np.uint8), dtype=np.float64), 0.0)
+    x = make_signal("mixture", 48000)
+    x[12000:30000] = 0.0  # a pause
+    y = AudioImageConverter().audio_from_codes(AudioImageConverter().codes_from_audio(x.astype(np.float32)))
+    assert np.abs(y[13000:29000]).max() == 0.0
+    floor = AudioImageConverter(rounding="floor")
+    z = floor.audio_from_codes(floor.codes_from_audio(x.astype(np.float32)))
+    assert np.abs(z[13000:29000]).max() > 1e-3  # the mid-rise quantizer buzzes in pauses

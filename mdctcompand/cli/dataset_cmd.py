@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..compand import DEFAULT_ROUNDING, DEFAULT_TILT
 from ._common import CLIError, Formatter, quiet_parent
 
 BUILD_EXAMPLES = """\
@@ -46,7 +47,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("-o", "--output", required=True, help="dataset directory")
     b.add_argument("--frames", type=int, default=512, help="image width in frames (512: about 10.9 s)")
     b.add_argument("--profile", default="default", help="GGD profile JSON or 'default'")
-    b.add_argument("--tilt", type=float, default=5.0, help="compander scale tilt c")
+    b.add_argument("--tilt", type=float, default=DEFAULT_TILT, help="compander scale tilt c")
+    b.add_argument(
+        "--rounding", choices=("round", "floor"), default=DEFAULT_ROUNDING, help="quantizer convention"
+    )
     b.add_argument("--name", default="MDCT dataset", help="dataset name for the card (e.g. MDCT-1k)")
     b.add_argument("--limit", type=int, help="use only the first N clips")
     b.add_argument("--workers", type=int, default=-1, help="processes (-1: all cores)")
@@ -86,7 +90,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         specs = specs[: args.limit]
     if not specs:
         raise CLIError(f"no clips with audio found ({len(log)} listed without audio)")
-    config = BuildConfig(frames=args.frames, profile=args.profile, tilt=args.tilt)
+    config = BuildConfig(frames=args.frames, profile=args.profile, tilt=args.tilt, rounding=args.rounding)
     report = build_dataset(
         specs, args.output, config=config, workers=args.workers, scheduler=args.scheduler,
         progress=not args.quiet, log=log, name=args.name,

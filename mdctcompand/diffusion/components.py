@@ -9,6 +9,7 @@ import torch
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
+from ..compand import DEFAULT_ROUNDING, DEFAULT_TILT
 from ..converter import AudioImageConverter
 from ..exceptions import ParameterError
 from ..profile import GGDProfile
@@ -35,7 +36,7 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
 
     Examples
     --------
-    >>> conv = MDCTImageConverter(tilt=5.0)  # the shipped profile
+    >>> conv = MDCTImageConverter(tilt=5.0)  # the shipped profile, a tilt other than the default
     >>> conv.sample_rate, conv.n_bands, conv.frames
     (24000, 512, 512)
     >>> import tempfile
@@ -51,8 +52,8 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
     def __init__(
         self,
         profile: dict | None = None,
-        tilt: float = 5.0,
-        rounding: str = "floor",
+        tilt: float = DEFAULT_TILT,
+        rounding: str = DEFAULT_ROUNDING,
         reconstruction: str = "midpoint",
         level: str | None = None,
         frames: int = 512,

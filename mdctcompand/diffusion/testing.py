@@ -75,7 +75,7 @@ def build_tiny_workspace(root: str | Path) -> TinyWorkspace:
         )
     (audio_dir / "captions.jsonl").write_text("\n".join(lines) + "\n")
     specs, _ = read_captions(audio_dir / "captions.jsonl")
-    config = BuildConfig(frames=32, profile=str(profile), tilt=5.0)
+    config = BuildConfig(frames=32, profile=str(profile))
     build_dataset(specs, root / "dataset", config=config, workers=1, progress=False)
     build_stable_diffusion(root / "model", image_size=32)
     return TinyWorkspace(root, root / "model", root / "dataset", profile)
