@@ -7,6 +7,7 @@ so the README's test command works on a fresh machine with only ``.[test]`` inst
 """
 
 import importlib.util
+import os
 
 
 def _missing(*names: str) -> bool:
@@ -18,6 +19,11 @@ def _missing(*names: str) -> bool:
             return True
     return False
 
+
+# Tests, doctests and examples never reach the Hugging Face hub (there is none in CI).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 collect_ignore = []
 if _missing("torch", "diffusers", "peft", "transformers", "accelerate"):
