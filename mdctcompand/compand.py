@@ -300,7 +300,13 @@ class Compander:
 
         if x.dtype == np.float32 and self._buckets is not None and _frame_major(x):
             return np.swapaxes(self._encode_bucketed(x, to_image=False), -1, -2)
-        return self._apply(quantize.encode_frame_major, quantize.encode_band_major, x, thresholds, np.uint8)
+        return self._apply(
+            lambda src, table, out: quantize.encode_frame_major(src, table, out, False),
+            quantize.encode_band_major,
+            x,
+            thresholds,
+            np.uint8,
+        )
 
     def _encode_bucketed(self, x: np.ndarray, *, to_image: bool) -> np.ndarray:
         """Frame-major float32 ``x`` -> codes ``(..., n_frames, n_bands)`` or, ``to_image``, image rows."""
@@ -358,7 +364,7 @@ class Compander:
         items = np.swapaxes(x, -1, -2).reshape(-1, n_frames, n_bands)
         out = np.empty((items.shape[0], n_bands, n_frames), dtype=np.uint8)
         run_chunks(
-            lambda i: quantize.encode_frame_major_to_image(items[i], self.thresholds, out[i]),
+            lambda i: quantize.encode_frame_major(items[i], self.thresholds, out[i], True),
             range(items.shape[0]),
             self._workers,
         )

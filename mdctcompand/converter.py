@@ -82,10 +82,10 @@ class AudioImageConverter:
     ----------
     profile : GGDProfile, path or None
         Per-band GGD profile; ``None`` or ``"default"`` uses the shipped one (24 kHz, frame 1024).
-    tilt : float, default 3
+    tilt : float, default 5.5
         Scale tilt ``c`` of the compander (1 reproduces the paper).
-    rounding : {"floor", "round"}
-        Quantizer convention, see :class:`~mdctcompand.compand.Compander`.
+    rounding : {"round", "floor"}, default "round"
+        Quantizer convention (round: silence stays silent), see :class:`~mdctcompand.compand.Compander`.
     reconstruction : {"midpoint", "centroid"}
         Decoded value of each code.
     level : str or LevelSpec, optional

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -234,8 +233,3 @@ def fit_profile(
         description=description,
     )
     return profile, total
-
-
-def config_dict(config: FitConfig) -> dict[str, Any]:
-    """The configuration as a plain dictionary."""
-    return asdict(config)

@@ -216,7 +216,7 @@ def test_bucketed_encoder_equals_binary_search(rng):
         ]
         x = np.ascontiguousarray(np.concatenate(probes).astype(np.float32))  # (frames, bands)
         reference = np.empty(x.shape, np.uint8)
-        quantize.encode_frame_major(x, t32, reference)
+        quantize.encode_frame_major(x, t32, reference, False)
         fast = c.encode(x.T)  # frame-major view -> bucketed path
         np.testing.assert_array_equal(fast.T, reference)
         np.testing.assert_array_equal(c.encode_image(x.T), reference.T[::-1])

@@ -75,6 +75,27 @@ def _outputs(inputs: list[str], output: str | None, suffix: str) -> list[tuple[P
     return pairs
 
 
+def _each(prog: str, pairs: list[tuple[Path, Path]], convert, describe) -> int:
+    """Run ``convert(src, dst)`` for every pair; one bad input is reported, the others still run.
+
+    A single input raises (the caller prints it and exits 2); with several, failures are
+    printed per file and the exit status is 2 if any failed.
+    """
+    failures = 0
+    for src, dst in pairs:
+        try:
+            result = convert(src, dst)
+        except Exception as exc:
+            if len(pairs) == 1:
+                raise
+            print(f"{prog}: error: {src}: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        if describe is not None:
+            print(describe(src, dst, result))
+    return 2 if failures else 0
+
+
 def cmd_encode(args: argparse.Namespace) -> int:
     from ..codec import EncodeSettings, encode_file
     from ..containers import FORMATS, format_from_path
@@ -86,42 +107,30 @@ def cmd_encode(args: argparse.Namespace) -> int:
         format=fmt, quality=args.quality, tilt=args.tilt, stereo=args.stereo, tile_frames=args.tile_frames,
         bandwidth=args.bandwidth, profile=profile, qtable=args.qtable, bitrate=args.bitrate,
     )  # fmt: skip
-    failures = 0
-    for src, dst in _outputs(args.inputs, args.output, FORMATS[fmt][1]):
-        try:
-            info = encode_file(src, dst, overwrite=args.force, settings=settings)
-        except Exception as exc:
-            if len(args.inputs) == 1:
-                raise
-            print(f"wav2jpeg: error: {src}: {exc}", file=sys.stderr)
-            failures += 1
-            continue
-        if not args.quiet:
-            q = "lossless" if info.quality is None else f"q{info.quality}"
-            print(
-                f"{src} -> {dst}: {info.duration:.2f} s, {info.bitrate_kbps:.1f} kbit/s ({info.format.upper()} {q})"
-            )
-    return 2 if failures else 0
+
+    def describe(src: Path, dst: Path, info) -> str:
+        q = "lossless" if info.quality is None else f"q{info.quality}"
+        return f"{src} -> {dst}: {info.duration:.2f} s, {info.bitrate_kbps:.1f} kbit/s ({info.format.upper()} {q})"
+
+    pairs = _outputs(args.inputs, args.output, FORMATS[fmt][1])
+    return _each(
+        "wav2jpeg", pairs, lambda s, d: encode_file(s, d, overwrite=args.force, settings=settings),
+        None if args.quiet else describe,
+    )  # fmt: skip
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
     from ..codec import decode_file
 
-    failures = 0
-    for src, dst in _outputs(args.inputs, args.output, ".wav"):
-        try:
-            info = decode_file(src, dst, overwrite=args.force, subtype=args.subtype, decoder=args.decoder)
-        except Exception as exc:
-            if len(args.inputs) == 1:
-                raise
-            print(f"jpeg2wav: error: {src}: {exc}", file=sys.stderr)
-            failures += 1
-            continue
-        if not args.quiet:
-            print(
-                f"{src} -> {dst}: {info.duration:.2f} s, {info.source_channels} channel(s) at {info.source_sample_rate} Hz"
-            )
-    return 2 if failures else 0
+    def describe(src: Path, dst: Path, info) -> str:
+        return f"{src} -> {dst}: {info.duration:.2f} s, {info.source_channels} channel(s) at {info.source_sample_rate} Hz"
+
+    def convert(src: Path, dst: Path):
+        return decode_file(src, dst, overwrite=args.force, subtype=args.subtype, decoder=args.decoder)
+
+    return _each(
+        "jpeg2wav", _outputs(args.inputs, args.output, ".wav"), convert, None if args.quiet else describe
+    )
 
 
 def _encode_parser() -> argparse.ArgumentParser:
