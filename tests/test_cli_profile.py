@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -71,3 +72,15 @@ def test_help_and_version():
     r = _cli("profile", "fit", "--help")
     assert r.returncode == 0 and "examples:" in r.stdout
     assert _cli("--version").stdout.startswith("mdctcompand ")
+
+
+def test_fit_on_a_dask_local_cluster_matches_local_processes(corpus):
+    pytest.importorskip("dask.distributed")
+    from mdctcompand.fitting import FitConfig, fit_profile
+
+    config = FitConfig(clip_seconds=2.0)
+    local, stats_local = fit_profile([corpus], config=config, workers=1, smoothing=0)
+    dask, stats_dask = fit_profile([corpus], config=config, workers=2, scheduler="local", smoothing=0)
+    assert stats_dask.n_clips == stats_local.n_clips == 8
+    np.testing.assert_allclose(dask.shape, local.shape, rtol=1e-9)
+    np.testing.assert_allclose(dask.scale, local.scale, rtol=1e-9)

@@ -9,6 +9,8 @@ writes to ``--out``:
   time per 10 s clip (single thread), speed relative to LMMS + Griffin-Lim, learned
   parameters and tunable settings per pipeline;
 - ``spectrograms.png``: STFT of a clip and of each pipeline's reconstruction;
+- ``rate_distortion.png``: wav2jpeg's bit rate against SNR, LSD (and ViSQOL) on the same
+  clips, with LAME MP3 at 24 kbit/s;
 - ``speed.png``: time per second of audio, log scale.
 """
 
@@ -192,6 +194,11 @@ def run(args: argparse.Namespace) -> int:
     text = markdown(rows, source, len(clip_list))
     (out / "report.md").write_text(text)
     written = figures(rows, clip_list[0], out)
+    from . import codec as codec_bench
+
+    codec_rows = codec_bench._rows(clip_list[: max(1, min(len(clip_list), 4))], not args.no_visqol)
+    codec_bench.plot(codec_rows, str(out / "rate_distortion.png"))
+    written.append(out / "rate_distortion.png")
     print(text)
     print("wrote", out / "report.md", *written)
     return 0
