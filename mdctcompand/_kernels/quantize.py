@@ -102,29 +102,6 @@ def decode_band_major(codes, table, out):
             dst[f] = t[uint64(src[f])]
 
 
-@njit(cache=True, nogil=True)
-def interpolate_band_major(values, grid_step, table, out):
-    """Continuous decode: ``out[k, f]`` = linear interpolation of ``table[k]`` at ``values[k, f] / grid_step``.
-
-    ``table[k, i]`` is the reconstruction at code ``i * grid_step``; values are clipped to
-    the table's range.
-    """
-    n_bands, n_frames = values.shape
-    last = table.shape[1] - 1
-    for k in range(n_bands):
-        t = table[k]
-        for f in range(n_frames):
-            pos = values[k, f] / grid_step
-            if pos <= 0.0:
-                out[k, f] = t[0]
-            elif pos >= last:
-                out[k, f] = t[last]
-            else:
-                i = uint64(pos)
-                frac = pos - i
-                out[k, f] = t[i] + frac * (t[i + uint64(1)] - t[i])
-
-
 @njit(cache=True, inline="always")
 def _bucket_search(t, tab, b0, shift, nk, v, b):
     """Code of ``v`` (float32 with bit pattern ``b``) from bucket table ``tab`` and padded thresholds ``t``.
