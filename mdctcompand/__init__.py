@@ -10,7 +10,7 @@ first use, never torch.
 
 from . import codec, metrics
 from ._version import __version__
-from .compand import DEFAULT_TILT, Compander
+from .compand import DEFAULT_ROUNDING, DEFAULT_TILT, Compander
 from .converter import AudioImageConverter, CodeImage
 from .exceptions import (
     AudioReadError,
@@ -26,6 +26,7 @@ from .transform import MDCT, imdct, mdct
 from .windows import check_princen_bradley, get_window, kbd_window, sine_window, vorbis_window
 
 __all__ = [
+    "DEFAULT_ROUNDING",
     "DEFAULT_TILT",
     "MDCT",
     "AudioImageConverter",
