@@ -464,11 +464,9 @@ def _image_values(image: Any, value_range: str) -> np.ndarray:
     """uint8 codes or float code values (0..255) from a PIL image or an array."""
     if value_range not in ("auto", "unit", "byte"):
         raise ParameterError(f"value_range={value_range!r} must be 'auto', 'unit' or 'byte'")
-    try:
-        from PIL import Image
-    except ImportError:  # pragma: no cover - pillow is a core dependency
-        Image = None
-    if Image is not None and isinstance(image, Image.Image):
+    from PIL import Image
+
+    if isinstance(image, Image.Image):
         if image.mode == "L":
             return np.asarray(image)
         if image.mode in ("RGB", "RGBA", "LA"):

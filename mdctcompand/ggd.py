@@ -53,9 +53,8 @@ __all__ = [
 SHAPE_BRACKET = (0.05, 20.0)
 
 
-def _as_float(x: Any, name: str) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
-    return arr
+def _as_float(x: Any) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
 
 
 def _check_params(shape: Any, scale: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -170,7 +169,7 @@ def pdf(x: Any, shape: Any, scale: Any, loc: Any = 0.0) -> np.ndarray:
     from scipy.special import gammaln
 
     g, a = _check_params(shape, scale)
-    z = np.abs(_as_float(x, "x") - loc) / a
+    z = np.abs(_as_float(x) - loc) / a
     return np.exp(np.log(g) - np.log(2 * a) - gammaln(1.0 / g) - z**g)
 
 
@@ -192,7 +191,7 @@ def cdf(x: Any, shape: Any, scale: Any, loc: Any = 0.0) -> np.ndarray:
     from scipy.special import gammaincc
 
     g, a = _check_params(shape, scale)
-    d = _as_float(x, "x") - loc
+    d = _as_float(x) - loc
     tail = 0.5 * gammaincc(1.0 / g, (np.abs(d) / a) ** g)
     return np.where(d < 0, tail, 1.0 - tail)
 
@@ -212,7 +211,7 @@ def ppf(u: Any, shape: Any, scale: Any, loc: Any = 0.0) -> np.ndarray:
     from scipy.special import gammainccinv
 
     g, a = _check_params(shape, scale)
-    u = _as_float(u, "u")
+    u = _as_float(u)
     if np.any((u < 0) | (u > 1) | np.isnan(u)):
         raise ParameterError("probabilities must lie in [0, 1]")
     tail = np.minimum(u, 1.0 - u)
@@ -237,8 +236,8 @@ def cell_centroid(lower: Any, upper: Any, shape: Any, scale: Any) -> np.ndarray:
     from scipy.special import gammainc, gammaincc, gammaln
 
     g, a = _check_params(shape, scale)
-    lo = _as_float(lower, "lower")
-    hi = _as_float(upper, "upper")
+    lo = _as_float(lower)
+    hi = _as_float(upper)
     g, a, lo, hi = np.broadcast_arrays(g, a, lo, hi)
     if np.any(hi <= lo):
         raise ParameterError("cell bounds must satisfy lower < upper")
