@@ -30,7 +30,7 @@ from ._validation import all_finite, as_float_audio, check_int, check_workers
 from .exceptions import ParameterError
 from .windows import WindowSpec, get_window, window_name
 
-__all__ = ["MDCT", "mdct", "imdct"]
+__all__ = ["MDCT", "MDCTAnalyzer", "MDCTSynthesizer", "mdct", "imdct"]
 
 # Chunks handed to threads hold at least this many coefficients (thread hand-off costs ~20 us).
 _PARALLEL_MIN_VALUES = 1 << 16
@@ -61,11 +61,16 @@ def _fold_map(m: int) -> tuple[np.ndarray, np.ndarray]:
     return index, sign
 
 
-def _frames_view(x: np.ndarray, m: int, n_frames: int) -> np.ndarray:
-    """Zero-padded frames ``(..., n_frames, 2m)`` of ``x`` with ``m`` samples of left padding."""
+def _frames_view(x: np.ndarray, m: int, n_frames: int, start: int | None = None) -> np.ndarray:
+    """Zero-padded frames ``(..., n_frames, 2m)`` of ``x``; frame ``t`` starts at sample ``start + t*m``.
+
+    The default ``start = -m`` is the transform's one hop of left padding.
+    """
+    start = -m if start is None else start
     n = x.shape[-1]
-    right = (n_frames + 1) * m - m - n
-    padded = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(m, right)])
+    stop = start + (n_frames + 1) * m
+    left, right = max(0, -start), max(0, stop - n)
+    padded = np.pad(x[..., max(0, start) : min(n, stop)], [(0, 0)] * (x.ndim - 1) + [(left, right)])
     return np.lib.stride_tricks.sliding_window_view(padded, 2 * m, axis=-1)[..., ::m, :]
 
 
@@ -84,13 +89,16 @@ def _fold_sources(m: int) -> tuple[np.ndarray, np.ndarray]:
     return src, sgn
 
 
-def _mdct_numpy(x: np.ndarray, window: np.ndarray, n_frames: int) -> np.ndarray:
-    """Plain-numpy fold + DCT: returns ``(..., n_frames, M)``. Any hop (even or odd)."""
+def _mdct_numpy(x: np.ndarray, window: np.ndarray, n_frames: int, start: int | None = None) -> np.ndarray:
+    """Plain-numpy fold + DCT: returns ``(..., n_frames, M)``. Any hop (even or odd).
+
+    Frame ``t`` starts at sample ``start + t*M`` (default ``-M``, the transform's left padding).
+    """
     from scipy import fft
 
     m = window.size // 2
     src, sgn = _fold_sources(m)
-    frames = _frames_view(x, m, n_frames) * window.astype(x.dtype)
+    frames = _frames_view(x, m, n_frames, start) * window.astype(x.dtype)
     sgn = sgn.astype(x.dtype)
     v = frames[..., src[0]] * sgn[0] + frames[..., src[1]] * sgn[1]
     if m % 2 == 0:
@@ -342,6 +350,61 @@ class MDCT:
             raise ParameterError(f"coefficients have {X.shape[-1]} frame(s); at least 2 are needed")
         return X
 
+    # ----------------------------------------------------------------- streaming
+    def stream_analyzer(self) -> MDCTAnalyzer:
+        """A streaming forward transform: push samples in chunks, get the frames that are complete.
+
+        The frames of all :meth:`MDCTAnalyzer.push` calls and of :meth:`MDCTAnalyzer.finish`,
+        joined along the last axis, equal :meth:`forward` of the whole signal.
+
+        Examples
+        --------
+        >>> t = MDCT(8)
+        >>> x = np.arange(10.0)
+        >>> a = t.stream_analyzer()
+        >>> parts = [a.push(x[:3]), a.push(x[3:]), a.finish()]
+        >>> [p.shape[-1] for p in parts]
+        [0, 2, 2]
+        >>> np.allclose(np.concatenate(parts, axis=-1), t.forward(x))
+        True
+        """
+        return MDCTAnalyzer(self)
+
+    def stream_synthesizer(self, *, length: int | None = None) -> MDCTSynthesizer:
+        """A streaming inverse transform: push frames in chunks, get the samples that are final.
+
+        With ``length`` the output stops after ``length`` samples (and :meth:`MDCTSynthesizer.finish`
+        checks that the frames of such a signal arrived); without it, ``k`` frames give
+        ``(k - 1) * hop`` samples (:meth:`max_samples`).
+
+        Examples
+        --------
+        >>> t = MDCT(8)
+        >>> x = np.arange(10.0)
+        >>> X = t.forward(x)
+        >>> s = t.stream_synthesizer(length=10)
+        >>> y = np.concatenate([s.push(X[:, :1]), s.push(X[:, 1:]), s.finish()])
+        >>> np.allclose(y, x)
+        True
+        """
+        return MDCTSynthesizer(self, length=length)
+
+    def _frames_at(self, rows: np.ndarray, start: int, n_frames: int) -> tuple[np.ndarray, bool]:
+        """Frames ``(B, n_frames, M)`` of ``rows (B, n)``, frame t starting at sample ``start + t*M``; finite?"""
+        if self.hop_length % 2 == 0:
+            return self._analyze(np.ascontiguousarray(rows), start, n_frames)
+        frames = _mdct_numpy(rows, self._typed_window(rows.dtype), n_frames, start)
+        return frames, all_finite(frames)
+
+    def _overlap(self, frames: np.ndarray, n_out: int) -> tuple[np.ndarray, bool]:
+        """Samples ``(B, n_out)`` from ``frames (B, F, M)``: output sample 0 is the middle of frame 0."""
+        m = self.hop_length
+        if m % 2:
+            out = _imdct_numpy(frames, self._typed_window(frames.dtype), n_out)
+            return out, all_finite(out)
+        out = np.empty((frames.shape[0], n_out), dtype=frames.dtype)
+        return out, self._synthesize(np.ascontiguousarray(frames), -m, out)
+
     # ----------------------------------------------------------------- kernels
     def _chunks(self, n_rows: int, n_frames: int) -> list[tuple[slice, slice]]:
         from ._threads import split_work
@@ -427,6 +490,190 @@ class MDCT:
 
     def __hash__(self) -> int:
         return hash((self._frame_length, self._window.tobytes()))
+
+
+class MDCTAnalyzer:
+    """Streaming forward MDCT (see :meth:`MDCT.stream_analyzer`).
+
+    Every :meth:`push` of samples ``(..., n)`` returns the frames ``(..., n_bins, k)`` that
+    the samples so far complete (frame ``t`` needs samples up to ``(t + 1) * hop``);
+    :meth:`finish` returns the rest, zero-padded like :meth:`MDCT.forward`. The leading
+    shape and dtype of the first push hold for the whole stream. Memory: one frame of samples.
+
+    Examples
+    --------
+    >>> a = MDCT(8).stream_analyzer()
+    >>> a.push(np.ones((2, 9))).shape, a.finish().shape, a.n_samples
+    ((2, 4, 2), (2, 4, 2), 9)
+    """
+
+    def __init__(self, mdct: MDCT) -> None:
+        self._mdct = mdct
+        m = mdct.hop_length
+        self._lead: tuple[int, ...] | None = None
+        self._buf: np.ndarray | None = None  # (B, k) samples from _buf_start on
+        self._buf_start = -m
+        self._next = 0  # next frame to emit
+        self._n = 0
+        self._done = False
+
+    @property
+    def n_samples(self) -> int:
+        """Samples pushed so far."""
+        return self._n
+
+    @property
+    def n_frames_out(self) -> int:
+        """Frames returned so far."""
+        return self._next
+
+    def push(self, samples: Any) -> np.ndarray:
+        """Add samples ``(..., n)``; return the newly complete frames ``(..., n_bins, k)`` (``k >= 0``).
+
+        Examples
+        --------
+        >>> a = MDCT(4).stream_analyzer()
+        >>> [a.push(np.ones(3)).shape[-1] for _ in range(3)]
+        [1, 2, 1]
+        """
+        if self._done:
+            raise ParameterError("the stream is finished; start a new analyzer")
+        x = as_float_audio(samples, min_length=0, finite=False)  # the frames are checked
+        m = self._mdct.hop_length
+        if self._lead is None:
+            self._lead = x.shape[:-1]
+            self._buf = np.zeros((int(np.prod(self._lead, dtype=np.int64)), m), dtype=x.dtype)
+        elif x.shape[:-1] != self._lead:
+            raise ParameterError(f"samples of shape {x.shape} do not continue a stream of shape {self._lead} + (n,)")
+        assert self._buf is not None
+        rows = x.reshape(self._buf.shape[0], x.shape[-1]).astype(self._buf.dtype, copy=False)
+        self._buf = np.concatenate([self._buf, rows], axis=1)
+        self._n += x.shape[-1]
+        return self._emit(self._n // m - self._next)
+
+    def finish(self) -> np.ndarray:
+        """Return the last frames (zero padding after the end); the stream then ends.
+
+        Examples
+        --------
+        >>> a = MDCT(4).stream_analyzer()
+        >>> _ = a.push(np.ones(5))
+        >>> a.finish().shape  # ceil(5 / 2) + 1 = 4 frames in all
+        (2, 2)
+        """
+        if self._n == 0:
+            raise ParameterError("no samples were pushed; the MDCT needs at least one")
+        frames = self._emit(self._mdct.n_frames(self._n) - self._next)
+        self._done = True
+        return frames
+
+    def _emit(self, count: int) -> np.ndarray:
+        m = self._mdct.hop_length
+        assert self._buf is not None and self._lead is not None
+        count = max(count, 0)
+        frames, finite = self._mdct._frames_at(self._buf, (self._next - 1) * m - self._buf_start, count)
+        if not finite:
+            raise ParameterError("samples contain NaN or infinite values")
+        self._next += count
+        keep = (self._next - 1) * m - self._buf_start  # frame `next` starts here
+        if keep > 0:
+            self._buf = self._buf[:, keep:]
+            self._buf_start += keep
+        return np.swapaxes(frames.reshape(self._lead + (count, m)), -1, -2)
+
+
+class MDCTSynthesizer:
+    """Streaming inverse MDCT (see :meth:`MDCT.stream_synthesizer`).
+
+    Every :meth:`push` of frames ``(..., n_bins, k)`` returns the samples that those frames
+    complete: the first push of ``k`` frames gives ``(k - 1) * hop`` samples, later pushes
+    ``k * hop``, never more than ``length``. Memory: one frame.
+
+    Examples
+    --------
+    >>> t = MDCT(8)
+    >>> s = t.stream_synthesizer()
+    >>> s.push(np.zeros((4, 3))).shape, s.push(np.zeros((4, 2))).shape, s.n_samples
+    ((8,), (8,), 16)
+    """
+
+    def __init__(self, mdct: MDCT, *, length: int | None = None) -> None:
+        self._mdct = mdct
+        self._length = None if length is None else check_int(length, "length", minimum=1)
+        self._prev: np.ndarray | None = None  # last frame pushed, (B, 1, M)
+        self._lead: tuple[int, ...] | None = None
+        self._frames = 0
+        self._n = 0
+
+    @property
+    def n_samples(self) -> int:
+        """Samples returned so far."""
+        return self._n
+
+    @property
+    def n_frames_in(self) -> int:
+        """Frames pushed so far."""
+        return self._frames
+
+    def push(self, coefficients: Any) -> np.ndarray:
+        """Add frames ``(..., n_bins, k)``; return the samples they complete ``(..., s)``.
+
+        Examples
+        --------
+        >>> s = MDCT(8).stream_synthesizer(length=5)
+        >>> s.push(np.zeros((4, 3))).shape  # 2 hops complete, but the signal has 5 samples
+        (5,)
+        """
+        X = np.asarray(coefficients)
+        if X.dtype not in (np.float32, np.float64):
+            X = self._mdct._check_coefficients(X)
+        m = self._mdct.hop_length
+        if X.ndim < 2 or X.shape[-2] != m:
+            raise ParameterError(f"coefficients of shape {X.shape} must be (..., n_bins={m}, k)")
+        lead, k = X.shape[:-2], X.shape[-1]
+        if self._lead is None:
+            self._lead = lead
+        elif lead != self._lead:
+            raise ParameterError(f"coefficients of shape {X.shape} do not continue a stream of shape {self._lead}")
+        if self._length is not None and self._frames + k > self._mdct.n_frames(self._length):
+            raise ParameterError(
+                f"{self._frames + k} frames pushed; a signal of length={self._length} has "
+                f"{self._mdct.n_frames(self._length)}"
+            )
+        frames = np.swapaxes(X, -1, -2).reshape(int(np.prod(lead, dtype=np.int64)), k, m)
+        if self._prev is not None:
+            frames = np.concatenate([self._prev.astype(frames.dtype, copy=False), frames], axis=1)
+        n_out = (frames.shape[1] - 1) * m
+        if self._length is not None:
+            n_out = min(n_out, self._length - self._n)
+        if k:
+            self._prev = frames[:, -1:].copy()
+        self._frames += k
+        if n_out <= 0:
+            return np.zeros(lead + (0,), dtype=frames.dtype)
+        out, finite = self._mdct._overlap(frames, n_out)
+        if not finite:
+            raise ParameterError("coefficients contain NaN or infinite values")
+        self._n += n_out
+        return out.reshape(lead + (n_out,))
+
+    def finish(self) -> np.ndarray:
+        """End the stream: an empty array, after checking that ``length`` samples came out.
+
+        Examples
+        --------
+        >>> s = MDCT(8).stream_synthesizer(length=10)
+        >>> _ = s.push(np.zeros((4, 2)))
+        >>> s.finish()
+        Traceback (most recent call last):
+        ...
+        mdctcompand.exceptions.ParameterError: 2 frames pushed; length=10 needs 4
+        """
+        if self._length is not None and self._n < self._length:
+            raise ParameterError(
+                f"{self._frames} frames pushed; length={self._length} needs {self._mdct.n_frames(self._length)}"
+            )
+        return np.zeros((self._lead or ()) + (0,), dtype=self._prev.dtype if self._prev is not None else np.float32)
 
 
 def mdct(

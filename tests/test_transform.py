@@ -177,3 +177,85 @@ def test_import_is_light():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == ""
+
+
+def _chunks(total, sizes):
+    """Split range(total) at the cumulative sums of ``sizes`` (cycled); the last chunk takes the rest."""
+    bounds, pos, i = [0], 0, 0
+    while pos < total:
+        pos = min(total, pos + sizes[i % len(sizes)])
+        bounds.append(pos)
+        i += 1
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+@given(
+    m=st.sampled_from([2, 3, 4, 7, 16, 64, 512]),
+    length=st.integers(1, 3000),
+    sizes=st.lists(st.integers(0, 700), min_size=1, max_size=6).filter(any),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    lead=st.sampled_from([(), (2,)]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_streaming_analyzer_matches_forward(m, length, sizes, dtype, lead, seed):
+    x = np.random.default_rng(seed).uniform(-1, 1, lead + (length,)).astype(dtype)
+    t = MDCT(2 * m)
+    a = t.stream_analyzer()
+    parts = [a.push(x[..., lo:hi]) for lo, hi in _chunks(length, sizes)]
+    parts.append(a.finish())
+    got = np.concatenate(parts, axis=-1)
+    want = t.forward(x)
+    assert got.shape == want.shape and got.dtype == dtype and a.n_frames_out == want.shape[-1]
+    budget = 1e-6 if dtype == np.float32 else 1e-13
+    assert np.max(np.abs(got - want)) <= budget * max(1.0, np.abs(want).max())
+
+
+@given(
+    m=st.sampled_from([2, 3, 4, 7, 16, 64, 512]),
+    length=st.integers(1, 3000),
+    sizes=st.lists(st.integers(0, 9), min_size=1, max_size=6).filter(any),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    with_length=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_streaming_synthesizer_matches_inverse(m, length, sizes, dtype, with_length, seed):
+    x = np.random.default_rng(seed).uniform(-1, 1, (2, length)).astype(dtype)
+    t = MDCT(2 * m)
+    X = t.forward(x)
+    s = t.stream_synthesizer(length=length if with_length else None)
+    parts = [s.push(X[..., lo:hi]) for lo, hi in _chunks(X.shape[-1], sizes)]
+    parts.append(s.finish())
+    got = np.concatenate(parts, axis=-1)
+    n = length if with_length else t.max_samples(X.shape[-1])
+    want = t.inverse(X, length=length)
+    assert got.shape == (2, n) and got.dtype == dtype
+    budget = 1e-6 if dtype == np.float32 else 1e-13
+    assert np.max(np.abs(got[:, :length] - want)) <= budget
+    assert np.max(np.abs(got[:, :length] - x)) <= 10 * budget
+
+
+def test_streaming_errors():
+    t = MDCT(8)
+    a = t.stream_analyzer()
+    with pytest.raises(ParameterError, match="no samples"):
+        a.finish()
+    a.push(np.zeros((2, 3)))
+    with pytest.raises(ParameterError, match="do not continue"):
+        a.push(np.zeros(3))
+    with pytest.raises(ParameterError, match="NaN"):
+        a.push(np.full((2, 9), np.nan))
+    a = t.stream_analyzer()
+    a.push(np.ones(4))
+    a.finish()
+    with pytest.raises(ParameterError, match="finished"):
+        a.push(np.ones(4))
+    s = t.stream_synthesizer(length=5)
+    with pytest.raises(ParameterError, match="has 3"):
+        s.push(np.zeros((4, 4)))
+    with pytest.raises(ParameterError, match="n_bins=4"):
+        s.push(np.zeros((3, 2)))
+    s.push(np.zeros((4, 2)))
+    with pytest.raises(ParameterError, match="needs 3"):
+        s.finish()
+    with pytest.raises(ParameterError, match="NaN"):
+        t.stream_synthesizer().push(np.full((4, 3), np.inf))
