@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import ggd
-from ._validation import all_finite, check_positive_float, check_workers
+from ._validation import all_finite, check_int, check_positive_float, check_workers
 from .exceptions import ParameterError
 from .profile import GGDProfile
 
@@ -74,6 +74,9 @@ class Compander:
         cell's centroid under the fitted (untilted) GGD, the MSE-optimal value.
     workers : int, default 1
         Threads for large arrays (``-1``: all cores).
+    bands : int, optional
+        Compand only the lowest ``bands`` bands of the profile (a band-limited image, e.g. the
+        codec's ``bandwidth``); default: all of them. See :meth:`subset`.
 
     Notes
     -----
@@ -104,6 +107,7 @@ class Compander:
         rounding: str = DEFAULT_ROUNDING,
         reconstruction: str = "midpoint",
         workers: int | None = 1,
+        bands: int | None = None,
     ) -> None:
         if not isinstance(profile, GGDProfile):
             raise ParameterError(f"profile must be a GGDProfile; got {type(profile).__name__}")
@@ -112,6 +116,11 @@ class Compander:
         if reconstruction not in _RECONSTRUCTIONS:
             raise ParameterError(f"reconstruction={reconstruction!r} must be one of {_RECONSTRUCTIONS}")
         self._profile = profile
+        n = profile.n_bands if bands is None else check_int(bands, "bands", minimum=1)
+        if n > profile.n_bands:
+            raise ParameterError(f"bands={n} exceeds the profile's {profile.n_bands} bands")
+        self._shape = profile.shape[:n]
+        self._scale = profile.scale[:n]
         self._tilt = check_positive_float(tilt, "tilt")
         self._rounding = rounding
         self._reconstruction = reconstruction
@@ -140,13 +149,39 @@ class Compander:
 
     @property
     def n_bands(self) -> int:
-        """Number of bands."""
-        return self._profile.n_bands
+        """Number of bands companded (the profile's, or the lowest ``bands`` of them)."""
+        return int(self._shape.size)
+
+    @property
+    def shape(self) -> np.ndarray:
+        """GGD shape of every companded band."""
+        return self._shape
+
+    @property
+    def scale(self) -> np.ndarray:
+        """GGD scale (untilted) of every companded band."""
+        return self._scale
+
+    def subset(self, n_bands: int) -> Compander:
+        """The same compander over the lowest ``n_bands`` bands only (its tables are the first rows of these).
+
+        Examples
+        --------
+        >>> from mdctcompand import default_profile
+        >>> c = Compander(default_profile())
+        >>> low = c.subset(128)
+        >>> low.n_bands, np.array_equal(low.thresholds, c.thresholds[:128])
+        (128, True)
+        """
+        return Compander(
+            self._profile, tilt=self._tilt, rounding=self._rounding, reconstruction=self._reconstruction,
+            workers=self._workers, bands=n_bands,
+        )  # fmt: skip
 
     @functools.cached_property
     def companding_scale(self) -> np.ndarray:
         """Per-band scale of the companding CDF, ``a * c**(1/g)``."""
-        return self._profile.scale * self._tilt ** (1.0 / self._profile.shape)
+        return self._scale * self._tilt ** (1.0 / self._shape)
 
     def settings(self) -> dict[str, Any]:
         """The compander's settings (without the profile), as stored in encoded files.
@@ -157,7 +192,10 @@ class Compander:
         >>> Compander(default_profile(), tilt=3).settings()
         {'tilt': 3.0, 'rounding': 'round', 'reconstruction': 'midpoint'}
         """
-        return {"tilt": self._tilt, "rounding": self._rounding, "reconstruction": self._reconstruction}
+        out: dict[str, Any] = {"tilt": self._tilt, "rounding": self._rounding, "reconstruction": self._reconstruction}
+        if self.n_bands < self._profile.n_bands:
+            out["bands"] = self.n_bands
+        return out
 
     # ------------------------------------------------------------------ tables
     @functools.cached_property
@@ -170,7 +208,7 @@ class Compander:
     @functools.cached_property
     def thresholds(self) -> np.ndarray:
         """``(n_bands, 256)`` float64 decision thresholds; column 0 is ``-inf``, column j is ``F^{-1}(e[j])``."""
-        g = self._profile.shape[:, None]
+        g = self._shape[:, None]
         a = self.companding_scale[:, None]
         t = np.empty((self.n_bands, N_LEVELS))
         t[:, 0] = -np.inf
@@ -181,14 +219,14 @@ class Compander:
     @functools.cached_property
     def reconstruction_table(self) -> np.ndarray:
         """``(n_bands, 256)`` float64 value decoded for each code."""
-        g = self._profile.shape[:, None]
+        g = self._shape[:, None]
         if self._reconstruction == "midpoint":
             e = self.cell_bounds
             table = ggd.ppf(0.5 * (e[None, :-1] + e[None, 1:]), g, self.companding_scale[:, None])
         else:
             lower = self.thresholds
             upper = np.concatenate([self.thresholds[:, 1:], np.full((self.n_bands, 1), np.inf)], axis=1)
-            table = ggd.cell_centroid(lower, upper, g, self._profile.scale[:, None])
+            table = ggd.cell_centroid(lower, upper, g, self._scale[:, None])
         table = np.ascontiguousarray(table)
         table.setflags(write=False)
         return table
@@ -230,7 +268,7 @@ class Compander:
         x = self._check_coefficients(coefficients, "coefficients")
         if not all_finite(x):
             raise ParameterError("coefficients contain NaN or infinite values")
-        return ggd.cdf(x, self._profile.shape[:, None], self.companding_scale[:, None])
+        return ggd.cdf(x, self._shape[:, None], self.companding_scale[:, None])
 
     def expand(self, u: Any, *, dtype: Any = np.float64) -> np.ndarray:
         """Continuous inverse ``x = F_k^{-1}(u)`` for ``u`` in [0, 1] (0 and 1 map to -inf and inf).
@@ -243,7 +281,7 @@ class Compander:
         array([0., 0.])
         """
         arr = self._check_coefficients(u, "probabilities")
-        return ggd.ppf(arr, self._profile.shape[:, None], self.companding_scale[:, None]).astype(dtype)
+        return ggd.ppf(arr, self._shape[:, None], self.companding_scale[:, None]).astype(dtype)
 
     def decode_continuous(self, values: Any, *, dtype: Any = np.float32) -> np.ndarray:
         """Decode real-valued codes in [0, 255] (model outputs) with the exact inverse compander.
@@ -268,7 +306,7 @@ class Compander:
         e = self.cell_bounds
         mids = 0.5 * (e[:-1] + e[1:])
         u = np.interp(v, np.arange(N_LEVELS, dtype=np.float64), mids)
-        return ggd.ppf(u, self._profile.shape[:, None], self.companding_scale[:, None]).astype(dtype)
+        return ggd.ppf(u, self._shape[:, None], self.companding_scale[:, None]).astype(dtype)
 
     # ------------------------------------------------------------------ 8-bit
     def encode(self, coefficients: Any) -> np.ndarray:
@@ -370,13 +408,16 @@ class Compander:
         )
         return out.reshape(x.shape)
 
-    def decode(self, codes: Any, *, dtype: Any = np.float32) -> np.ndarray:
+    def decode(self, codes: Any, *, dtype: Any = np.float32, table: Any = None) -> np.ndarray:
         """Reconstruct coefficients from 8-bit codes by table look-up.
 
         Parameters
         ----------
         codes : array_like of uint8, shape (..., n_bands, n_frames)
         dtype : float32 or float64, default float32
+        table : array_like, shape (n_bands, 256), optional
+            Value of every code in every band, instead of :attr:`reconstruction_table`
+            (e.g. :meth:`posterior_mean_table`); finite.
 
         Returns
         -------
@@ -398,17 +439,21 @@ class Compander:
         if q.ndim < 2 or q.shape[-2] != self.n_bands:
             raise ParameterError(f"codes of shape {q.shape} must be (..., n_bands={self.n_bands}, n_frames)")
         dtype = np.dtype(dtype)
-        if dtype == np.float32:
-            table = self._tables32[1]
-        elif dtype == np.float64:
-            table = self.reconstruction_table
-        else:
+        if dtype not in (np.float32, np.float64):
             raise ParameterError(f"dtype={dtype} must be float32 or float64")
+        if table is not None:
+            table = np.ascontiguousarray(table, dtype=dtype)
+            if table.shape != (self.n_bands, N_LEVELS) or not all_finite(table):
+                raise ParameterError(f"table of shape {table.shape} must be finite, ({self.n_bands}, {N_LEVELS})")
+        elif dtype == np.float32:
+            table = self._tables32[1]
+        else:
+            table = self.reconstruction_table
         from ._kernels import quantize
 
         return self._apply(quantize.decode_frame_major, quantize.decode_band_major, q, table, dtype)
 
-    def decode_image(self, image: Any, *, dtype: Any = np.float32) -> np.ndarray:
+    def decode_image(self, image: Any, *, dtype: Any = np.float32, table: Any = None) -> np.ndarray:
         """Inverse of :meth:`encode_image`: image-oriented codes to coefficients ``(..., n_bands, n_frames)``.
 
         Equal to ``decode(image[..., ::-1, :])`` (a flip and a band-major look-up: faster than
@@ -422,7 +467,30 @@ class Compander:
         >>> np.array_equal(c.decode_image(image), c.decode(image[::-1]))
         True
         """
-        return self.decode(np.asarray(image)[..., ::-1, :], dtype=dtype)
+        return self.decode(np.asarray(image)[..., ::-1, :], dtype=dtype, table=table)
+
+    def posterior_mean_table(self, noise_rms: Any) -> np.ndarray:
+        """``(n_bands, 256)`` table of ``E[x | received code p]`` when codes reach the decoder with noise.
+
+        Codes have the prior of the fitted GGD (mixed with 0.1 % of a uniform prior, for
+        robustness to clips louder than the profile); the channel (e.g. a lossy image codec)
+        adds Gaussian noise of RMS ``noise_rms[group]`` (in code units) to each code, for
+        ``len(noise_rms)`` equal groups of bands; each code stands for its cell's centroid.
+        The posterior mean is one matrix product per group. Use it as :meth:`decode`'s ``table``.
+
+        Examples
+        --------
+        >>> from mdctcompand import default_profile
+        >>> c = Compander(default_profile(), tilt=8)
+        >>> t = c.posterior_mean_table([2.0, 3.0])
+        >>> t.shape, bool(np.all(np.diff(t, axis=1) > 0))  # still increasing in the code
+        ((512, 256), True)
+        """
+        sigma = np.asarray(noise_rms, dtype=np.float64).ravel()
+        if sigma.size == 0 or not all_finite(sigma) or np.any(sigma < 0):
+            raise ParameterError(f"noise_rms={noise_rms!r} must hold finite values >= 0")
+        key = (self._profile, self._tilt, self._rounding, self.n_bands)
+        return _posterior_mean_table(*key, tuple(float(v) for v in sigma))
 
     def _apply(self, frame_major, band_major, src: np.ndarray, table: np.ndarray, dtype: Any) -> np.ndarray:
         """Run a quantize kernel over ``src (..., n_bands, n_frames)`` in the memory order it has.
@@ -462,6 +530,27 @@ class Compander:
             f"Compander(profile={self._profile.name!r}, tilt={self._tilt:g}, rounding={self._rounding!r}, "
             f"reconstruction={self._reconstruction!r})"
         )
+
+
+@functools.lru_cache(maxsize=8)
+def _posterior_mean_table(
+    profile: GGDProfile, tilt: float, rounding: str, n_bands: int, sigma: tuple[float, ...]
+) -> np.ndarray:
+    centroids = Compander(profile, tilt=tilt, rounding=rounding, reconstruction="centroid", bands=n_bands)
+    lower = centroids.thresholds
+    upper = np.concatenate([lower[:, 1:], np.full((n_bands, 1), np.inf)], axis=1)
+    g, a = centroids.shape[:, None], centroids.scale[:, None]
+    prior = np.maximum(ggd.cdf(upper, g, a) - ggd.cdf(lower, g, a), 0.0)
+    prior = 0.999 * prior / prior.sum(axis=1, keepdims=True) + 0.001 / N_LEVELS
+    centroid = centroids.reconstruction_table
+    levels = np.arange(N_LEVELS, dtype=np.float64)
+    out = np.empty((n_bands, N_LEVELS))
+    for group, idx in enumerate(np.array_split(np.arange(n_bands), min(len(sigma), n_bands))):
+        s = max(sigma[group], 0.25)
+        like = np.exp(-0.5 * ((levels[:, None] - levels[None, :]) / s) ** 2)  # (pixel, code)
+        out[idx] = ((like @ (prior[idx] * centroid[idx]).T) / (like @ prior[idx].T)).T
+    out.setflags(write=False)
+    return out
 
 
 def _frame_major(x: np.ndarray) -> bool:

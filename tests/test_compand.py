@@ -236,3 +236,34 @@ def test_default_mid_tread_keeps_silence_silent():
     floor = AudioImageConverter(rounding="floor")
     z = floor.audio_from_codes(floor.codes_from_audio(x.astype(np.float32)))
     assert np.abs(z[13000:29000]).max() > 1e-3  # the mid-rise quantizer buzzes in pauses
+
+
+@pytest.mark.parametrize("rounding", ["floor", "round"])
+def test_band_subset_is_the_lowest_rows(rounding, rng):
+    full = Compander(default_profile(), tilt=8.0, rounding=rounding)
+    low = full.subset(96)
+    assert low.n_bands == 96 and low.settings()["bands"] == 96 and "bands" not in full.settings()
+    np.testing.assert_array_equal(low.thresholds, full.thresholds[:96])
+    np.testing.assert_array_equal(low.reconstruction_table, full.reconstruction_table[:96])
+    x = (0.05 * rng.standard_normal((512, 40))).astype(np.float32)
+    np.testing.assert_array_equal(low.encode(x[:96]), full.encode(x)[:96])
+    with pytest.raises(ParameterError, match="exceeds"):
+        full.subset(513)
+
+
+def test_decode_with_a_table_and_posterior_mean(rng):
+    c = Compander(default_profile(), tilt=8.0).subset(64)
+    codes = rng.integers(0, 256, (64, 30), dtype=np.uint8)
+    np.testing.assert_array_equal(c.decode(codes, table=c.reconstruction_table), c.decode(codes))
+    # Almost no channel noise: the posterior mean is the cell centroid.
+    centroid = Compander(default_profile(), tilt=8.0, reconstruction="centroid").subset(64)
+    t = c.posterior_mean_table([1e-3])
+    inner = slice(8, 248)  # edge cells mix in the 0.1 % uniform prior
+    np.testing.assert_allclose(t[:, inner], centroid.reconstruction_table[:, inner], rtol=2e-3, atol=1e-12)
+    # More noise shrinks values towards zero (the prior's mode).
+    wide = c.posterior_mean_table([8.0])
+    assert np.all(np.abs(wide[:, 250]) < np.abs(t[:, 250]))
+    with pytest.raises(ParameterError, match="table of shape"):
+        c.decode(codes, table=np.zeros((3, 256)))
+    with pytest.raises(ParameterError, match="noise_rms"):
+        c.posterior_mean_table([np.nan])
