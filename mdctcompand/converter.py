@@ -3,14 +3,20 @@
 ``T(x) = flipud(Q(F(MDCT(g x))))`` with ``g`` the level-normalizing gain, ``F`` the per-band
 GGD compander and ``Q`` the 8-bit quantizer; its inverse decodes the codes, inverts the
 MDCT and undoes the gain. :class:`AudioImageConverter` holds the settings (profile, tilt,
-rounding, reconstruction, level) and converts in both directions, to numpy codes or
-to PIL images, for any audio length. Images from diffusion models (float values, RGB)
-are accepted on the way back.
+rounding, reconstruction, level, stored bands, channel layout) and converts in both
+directions, to numpy codes or to PIL images, for any audio length and sample rate (audio
+at another rate is resampled with soxr, and decoded back to it). Images from diffusion
+models (float values, RGB) are accepted on the way back.
+
+This is the one audio <-> image path of the library: the codec (:mod:`mdctcompand.codec`)
+streams tiles through :meth:`AudioImageConverter.codes_from_coefficients` and
+:meth:`AudioImageConverter.coefficients_from_codes`, and the dataset builder writes
+:meth:`AudioImageConverter.image_from_audio`'s images. Every image carries an
+:class:`~mdctcompand.header.AudioImageHeader` (``image.info[METADATA_KEY]``, JSON).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -18,12 +24,14 @@ from typing import Any
 import numpy as np
 
 from ._validation import as_float_audio, check_int
+from .channels import ChannelLayout
 from .compand import DEFAULT_ROUNDING, DEFAULT_TILT, N_LEVELS, Compander
 from .exceptions import ParameterError
+from .header import AudioImageHeader, header_from_profile
 from .profile import GGDProfile, LevelSpec, default_profile
 from .transform import MDCT
 
-__all__ = ["METADATA_KEY", "AudioImageConverter", "CodeImage"]
+__all__ = ["METADATA_KEY", "AudioImageConverter", "ChannelLayout", "CodeImage"]
 
 #: Key of the JSON settings attached to PIL images (``image.info[METADATA_KEY]``).
 METADATA_KEY = "mdctcompand"
@@ -42,7 +50,11 @@ class CodeImage:
     length : int
         Number of audio samples represented (the frames may hold padding beyond it).
     sample_rate : int
-        Sample rate in Hz.
+        Sample rate of the codes (the converter's) in Hz.
+    source_sample_rate : int or None
+        Rate of the audio that went in (``None``: the converter's); decoding returns it.
+    source_length : int or None
+        Samples of the audio that went in, at its rate (``None``: ``length``).
 
     Examples
     --------
@@ -56,6 +68,8 @@ class CodeImage:
     gain: np.ndarray
     length: int
     sample_rate: int
+    source_sample_rate: int | None = None
+    source_length: int | None = None
 
     @property
     def n_frames(self) -> int:
@@ -93,6 +107,14 @@ class AudioImageConverter:
         profile's, which is what its scales assume.
     workers : int, default 1
         Threads for the MDCT and the quantizer.
+    bands : int, optional
+        Store only the lowest ``bands`` bands (image height per channel); the others decode
+        as silence. Default: all of the profile's.
+    channels : ChannelLayout or {"mid-side", "left-right", "mono"}, default "mid-side"
+        How multichannel audio becomes an image (:mod:`mdctcompand.channels`): the default
+        stores stereo as mid and side, stacked as rows (mid on top).
+    resample_quality : str, default "VHQ"
+        soxr recipe for audio at another sample rate.
 
     Examples
     --------
@@ -100,7 +122,7 @@ class AudioImageConverter:
     >>> conv = AudioImageConverter()
     >>> t = np.arange(24000) / 24000
     >>> x = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-    >>> enc = conv.codes_from_audio(x)
+    >>> enc = conv.codes_from_audio(x, sample_rate=24000)
     >>> enc.codes.shape, enc.codes.dtype
     ((512, 48), dtype('uint8'))
     >>> y = conv.audio_from_codes(enc)
@@ -117,13 +139,19 @@ class AudioImageConverter:
         reconstruction: str = "midpoint",
         level: str | LevelSpec | None = None,
         workers: int | None = 1,
+        bands: int | None = None,
+        channels: ChannelLayout | str | None = None,
+        resample_quality: str = "VHQ",
     ) -> None:
         self._profile = _load_profile(profile)
         self._mdct = MDCT(self._profile.frame_length, window=self._profile.window, workers=workers)
         self._compander = Compander(
-            self._profile, tilt=tilt, rounding=rounding, reconstruction=reconstruction, workers=workers
-        )
+            self._profile, tilt=tilt, rounding=rounding, reconstruction=reconstruction, workers=workers,
+            bands=bands,
+        )  # fmt: skip
         self._level = self._profile.level if level is None else LevelSpec.parse(level)
+        self._layout = ChannelLayout.parse(channels)
+        self._resample_quality = resample_quality
 
     # ------------------------------------------------------------------ properties
     @property
@@ -138,7 +166,7 @@ class AudioImageConverter:
 
     @property
     def compander(self) -> Compander:
-        """The compander and quantizer."""
+        """The compander and quantizer (over the stored bands)."""
         return self._compander
 
     @property
@@ -147,14 +175,19 @@ class AudioImageConverter:
         return self._level
 
     @property
+    def channels(self) -> ChannelLayout:
+        """How multichannel audio is stored."""
+        return self._layout
+
+    @property
     def sample_rate(self) -> int:
         """Sample rate the converter works at (the profile's)."""
         return self._profile.sample_rate
 
     @property
     def n_bands(self) -> int:
-        """Image height (bands per channel)."""
-        return self._mdct.n_bins
+        """Image height per channel: the stored bands."""
+        return self._compander.n_bands
 
     @property
     def hop_length(self) -> int:
@@ -162,7 +195,7 @@ class AudioImageConverter:
         return self._mdct.hop_length
 
     def n_frames(self, n_samples: int) -> int:
-        """Image width for ``n_samples`` samples.
+        """Image width for ``n_samples`` samples (at :attr:`sample_rate`).
 
         Examples
         --------
@@ -187,13 +220,15 @@ class AudioImageConverter:
         Examples
         --------
         >>> s = AudioImageConverter(tilt=3).settings()
-        >>> s["tilt"], s["level"], s["profile"]["n_bands"]
-        (3.0, 'rms:-20', 512)
+        >>> s["tilt"], s["level"], s["profile"]["n_bands"], s["channels"]
+        (3.0, 'rms:-20', 512, 'mid-side')
         """
         return {
             "profile": self._profile.to_dict(),
             **self._compander.settings(),
             "level": str(self._level),
+            "channels": self._layout.mode,
+            "arrangement": self._layout.arrangement,
         }
 
     @classmethod
@@ -202,9 +237,9 @@ class AudioImageConverter:
 
         Examples
         --------
-        >>> c = AudioImageConverter(tilt=2.0, rounding="round")
-        >>> AudioImageConverter.from_settings(c.settings()).compander.rounding
-        'round'
+        >>> c = AudioImageConverter(tilt=2.0, rounding="round", bands=128)
+        >>> AudioImageConverter.from_settings(c.settings()).n_bands
+        128
         """
         try:
             return cls(
@@ -214,22 +249,104 @@ class AudioImageConverter:
                 reconstruction=settings["reconstruction"],
                 level=settings["level"],
                 workers=workers,
+                bands=settings.get("bands"),
+                channels=ChannelLayout(settings.get("channels", "mid-side"), settings.get("arrangement", "rows")),
             )
         except KeyError as exc:
             raise ParameterError(f"converter settings lack {exc.args[0]!r}") from exc
 
+    # ------------------------------------------------------------------ rates
+    def _at_my_rate(self, x: np.ndarray, sample_rate: Any) -> np.ndarray:
+        if sample_rate is None or sample_rate == self.sample_rate:
+            return x
+        from .io import resample
+
+        return resample(x, sample_rate, self.sample_rate, quality=self._resample_quality)
+
+    def _to_rate(self, y: np.ndarray, sample_rate: int, length: int) -> np.ndarray:
+        """``y`` at the converter's rate -> ``length`` samples at ``sample_rate``."""
+        if sample_rate != self.sample_rate:
+            from .io import resample
+
+            y = resample(y, self.sample_rate, sample_rate, quality=self._resample_quality)
+        if y.shape[-1] < length:
+            y = np.concatenate([y, np.zeros(y.shape[:-1] + (length - y.shape[-1],), y.dtype)], axis=-1)
+        return y[..., :length]
+
+    # ------------------------------------------------------------------ coefficients <-> codes
+    def codes_from_coefficients(self, coefficients: Any, *, gain: Any = 1.0) -> np.ndarray:
+        """8-bit codes of MDCT coefficients ``(..., n_bins, n_frames)`` scaled by ``gain`` (per leading index).
+
+        Returns the stored bands in image orientation, ``(..., n_bands, n_frames)`` uint8
+        (row 0 the highest stored band). Streaming clients (the codec) use this with the
+        frames of :meth:`~mdctcompand.MDCT.stream_analyzer`.
+
+        Examples
+        --------
+        >>> conv = AudioImageConverter(bands=64)
+        >>> conv.codes_from_coefficients(np.zeros((512, 3), np.float32)).shape
+        (64, 3)
+        """
+        X = np.asarray(coefficients)
+        if X.ndim < 2 or X.shape[-2] != self._mdct.n_bins:
+            raise ParameterError(f"coefficients of shape {X.shape} must be (..., {self._mdct.n_bins}, n_frames)")
+        g = np.asarray(gain, dtype=np.float64)
+        if not np.all(g == 1.0):
+            X = X * np.asarray(g, dtype=X.dtype)[..., None, None]  # a fresh array: the caller's stays
+        if self.n_bands < X.shape[-2]:
+            X = X[..., : self.n_bands, :]
+        return self._compander.encode_image(X, check_finite=False)
+
+    def coefficients_from_codes(
+        self, codes: Any, *, gain: Any = 1.0, table: Any = None, dtype: Any = np.float32
+    ) -> np.ndarray:
+        """Coefficients ``(..., n_bins, n_frames)`` of image-oriented codes ``(..., n_bands, n_frames)``.
+
+        uint8 codes decode by table look-up (``table``: another ``(n_bands, 256)`` table, e.g.
+        :meth:`~mdctcompand.compand.Compander.posterior_mean_table`); real values (model outputs,
+        code units 0..255) with the continuous inverse compander. Bands above the stored ones
+        are zero; the result is divided by ``gain`` (per leading index).
+
+        Examples
+        --------
+        >>> conv = AudioImageConverter(bands=64)
+        >>> X = conv.coefficients_from_codes(np.full((64, 3), 128, np.uint8))
+        >>> X.shape, float(np.abs(X).max())
+        ((512, 3), 0.0)
+        """
+        arr = np.asarray(codes)
+        if arr.ndim < 2 or arr.shape[-2] != self.n_bands:
+            raise ParameterError(f"codes of shape {arr.shape} must be (..., n_bands={self.n_bands}, n_frames)")
+        if arr.dtype == np.uint8:
+            X = self._compander.decode_image(arr, dtype=dtype, table=table)
+        else:
+            X = self._compander.decode_continuous(arr[..., ::-1, :], dtype=dtype)
+        if self.n_bands < self._mdct.n_bins:
+            full = np.zeros(X.shape[:-2] + (self._mdct.n_bins, X.shape[-1]), dtype=X.dtype)
+            full[..., : self.n_bands, :] = X
+            X = full
+        g = _check_gain(gain, arr.shape[:-2])
+        if g is not None:
+            X /= g[..., None, None].astype(X.dtype)
+        return X
+
     # ------------------------------------------------------------------ audio -> codes
-    def codes_from_audio(self, audio: Any, *, n_frames: int | None = None) -> CodeImage:
-        """Transform audio into 8-bit codes.
+    def codes_from_audio(
+        self, audio: Any, *, sample_rate: int | None = None, n_frames: int | None = None
+    ) -> CodeImage:
+        """Transform audio into 8-bit codes, every leading index (channel, batch item) on its own.
 
         Parameters
         ----------
         audio : array_like, shape (..., n_samples)
-            Audio at :attr:`sample_rate`, float or integer PCM; leading axes (channels,
-            batch) are transformed independently, each with its own gain.
+            Float audio or integer PCM; leading axes are transformed independently, each
+            with its own gain (see :meth:`image_from_audio` for stereo images).
+        sample_rate : int, optional
+            Rate of ``audio``. Another rate than :attr:`sample_rate` is resampled (soxr);
+            ``None`` means the audio is at :attr:`sample_rate` already.
         n_frames : int, optional
             Pad with silence to exactly this many frames (a fixed image width); the audio
-            must fit (``n_samples <= (n_frames - 1) * hop``).
+            (at the converter's rate) must fit (``n_samples <= (n_frames - 1) * hop``).
 
         Returns
         -------
@@ -239,11 +356,16 @@ class AudioImageConverter:
         --------
         >>> import numpy as np
         >>> from mdctcompand.testing import make_signal
-        >>> enc = AudioImageConverter().codes_from_audio(make_signal("mixture", 100000).astype(np.float32), n_frames=512)
+        >>> conv = AudioImageConverter()
+        >>> enc = conv.codes_from_audio(make_signal("mixture", 100000).astype(np.float32), n_frames=512)
         >>> enc.codes.shape, enc.length, round(float(enc.gain), 3) > 0
         ((512, 512), 100000, True)
+        >>> conv.codes_from_audio(np.zeros(44100, np.float32), sample_rate=44100).length  # resampled
+        24000
         """
         x = as_float_audio(audio, finite=False)  # MDCT.forward checks (and names) NaN/inf
+        source_length = x.shape[-1]
+        x = self._at_my_rate(x, sample_rate)
         length = x.shape[-1]
         if n_frames is not None:
             n_frames = check_int(n_frames, "n_frames", minimum=2)
@@ -258,8 +380,9 @@ class AudioImageConverter:
         coefficients = self._mdct.forward(x)
         if self._level.mode != "none":  # the MDCT is linear: scale its output in place, no copy
             coefficients *= gain[..., None, None].astype(coefficients.dtype)
-        codes = self._compander.encode_image(coefficients, check_finite=False)  # forward checked its input
-        return CodeImage(codes, gain, length, self.sample_rate)
+        codes = self.codes_from_coefficients(coefficients)
+        rate = None if sample_rate is None else int(sample_rate)
+        return CodeImage(codes, gain, length, self.sample_rate, rate, source_length if rate else None)
 
     # ------------------------------------------------------------------ codes -> audio
     def audio_from_codes(
@@ -268,6 +391,7 @@ class AudioImageConverter:
         *,
         length: int | None = None,
         gain: Any = None,
+        sample_rate: int | None = None,
         dtype: Any = np.float32,
     ) -> np.ndarray:
         """Invert :meth:`codes_from_audio`.
@@ -278,14 +402,18 @@ class AudioImageConverter:
             uint8 codes in image orientation; or real values (model outputs) in code units
             [0, 255], decoded with the continuous inverse compander.
         length : int, optional
-            Samples to return; default: the CodeImage's length, or everything the frames hold.
+            Samples at the converter's rate; default: the CodeImage's length, or everything
+            the frames hold.
         gain : float or array_like, optional
             Gain to undo; default: the CodeImage's gain, or 1 for plain arrays.
+        sample_rate : int, optional
+            Rate of the result (resampled with soxr). Default: the rate the CodeImage's
+            audio came in at (with its exact length), else the converter's.
         dtype : float32 or float64
 
         Returns
         -------
-        audio : np.ndarray, shape (..., length)
+        audio : np.ndarray, shape (..., n_samples)
 
         Examples
         --------
@@ -296,10 +424,15 @@ class AudioImageConverter:
         >>> y = conv.audio_from_codes(conv.codes_from_audio(x))
         >>> y.shape, bool(np.corrcoef(x, y)[0, 1] > 0.99)
         ((30000,), True)
+        >>> conv.audio_from_codes(conv.codes_from_audio(x, sample_rate=16000)).shape  # back at 16 kHz
+        (30000,)
         """
+        out_rate, out_length = self.sample_rate, None
         if isinstance(codes, CodeImage):
             length = codes.length if length is None else length
             gain = codes.gain if gain is None else gain
+            if codes.source_sample_rate is not None:
+                out_rate, out_length = codes.source_sample_rate, codes.source_length
             codes = codes.codes
         arr = np.asarray(codes)
         if arr.ndim < 2 or arr.shape[-2] != self.n_bands:
@@ -316,35 +449,30 @@ class AudioImageConverter:
             raise ParameterError(
                 f"length={length} needs {self.n_frames(length)} frames; the codes have {n_frames}"
             )
-        if arr.dtype == np.uint8:
-            coefficients = self._compander.decode_image(arr, dtype=dtype)
-        else:
-            coefficients = self._compander.decode_continuous(arr[..., ::-1, :], dtype=dtype)
-        coefficients = coefficients[..., : self.n_frames(length)]
-        g = None
-        if gain is not None:
-            g = np.asarray(gain, dtype=np.float64)
-            if not (np.all(np.isfinite(g)) and np.all(g > 0)):
-                raise ParameterError("gain must be finite and > 0")
-            try:
-                g = np.broadcast_to(g, arr.shape[:-2])
-            except ValueError as exc:
-                raise ParameterError(
-                    f"gain of shape {g.shape} does not match codes of shape {arr.shape}"
-                ) from exc
+        g = _check_gain(gain, arr.shape[:-2])
+        coefficients = self.coefficients_from_codes(arr[..., : self.n_frames(length)], dtype=dtype)
         # Decoded from 8-bit codes (finite tables) or checked by decode_continuous: finite.
         audio = self._mdct.inverse(coefficients, length=length, check_finite=False)
         if g is not None:
             audio /= g[..., None].astype(audio.dtype)  # in place: the inverse returned a fresh array
+        if sample_rate is not None:
+            out_rate = check_int(sample_rate, "sample_rate", minimum=1)
+            out_length = None
+        if out_rate != self.sample_rate:
+            if out_length is None:
+                out_length = max(1, round(length * out_rate / self.sample_rate))
+            audio = self._to_rate(audio, out_rate, out_length)
         return audio.astype(dtype, copy=False)
 
     # ------------------------------------------------------------------ PIL images
-    def image_from_audio(self, audio: Any, *, n_frames: int | None = None):
-        """Transform mono audio ``(n_samples,)`` into a grayscale PIL image.
+    def image_from_audio(self, audio: Any, *, sample_rate: int | None = None, n_frames: int | None = None):
+        """Transform audio ``(n_samples,)`` or ``(channels, n_samples)`` into a PIL image with its header.
 
-        The image's ``info[METADATA_KEY]`` holds JSON with the gain, length, sample rate,
-        profile id and compander settings, so :meth:`audio_from_image` inverts it without
-        extra arguments (PNG files written by :func:`mdctcompand.codec.save_image` keep it).
+        Stereo goes through the channel layout (:attr:`channels`; mid/side stacked as rows by
+        default, one gain for both channels). The image's ``info[METADATA_KEY]`` holds the
+        :class:`~mdctcompand.header.AudioImageHeader` as JSON (PNG files keep it, see
+        :meth:`save_image`), so :meth:`audio_from_image` inverts it without extra arguments,
+        back to the source's rate, channels and length.
 
         Examples
         --------
@@ -352,37 +480,128 @@ class AudioImageConverter:
         >>> img = conv.image_from_audio(np.zeros(10000, dtype=np.float32), n_frames=64)
         >>> img.size, img.mode
         ((64, 512), 'L')
+        >>> conv.image_from_audio(np.zeros((2, 44100), np.float32), sample_rate=44100).size
+        (48, 1024)
         """
         from PIL import Image
 
         x = as_float_audio(audio)
-        if x.ndim != 1:
-            raise ParameterError(f"image_from_audio takes mono audio (n_samples,); got shape {x.shape}")
-        enc = self.codes_from_audio(x, n_frames=n_frames)
-        image = Image.fromarray(enc.codes, mode="L")
-        image.info[METADATA_KEY] = json.dumps(self.image_metadata(enc))
+        if x.ndim > 2:
+            raise ParameterError(f"image_from_audio takes (n_samples,) or (channels, n_samples); got shape {x.shape}")
+        source = x.reshape(1, -1) if x.ndim == 1 else x
+        stored = self._layout.forward(source)
+        resampled = self._at_my_rate(stored, sample_rate)
+        length = resampled.shape[-1]
+        width = self.n_frames(length) if n_frames is None else check_int(n_frames, "n_frames", minimum=2)
+        if length > self.max_samples(width):
+            raise ParameterError(
+                f"audio of {length} samples does not fit in {width} frames (at most {self.max_samples(width)} samples)"
+            )
+        joint = float(self._level.gain(resampled.reshape(-1)))
+        padded = np.zeros((resampled.shape[0], self.max_samples(width)), dtype=resampled.dtype)
+        padded[:, :length] = resampled
+        codes = self.codes_from_coefficients(self._mdct.forward(padded), gain=joint)
+        header = self.image_header(
+            length=length, gains=[[joint] * stored.shape[0]], n_frames=width, source_channels=source.shape[0],
+            source_sample_rate=int(sample_rate or self.sample_rate), source_length=source.shape[-1],
+        )  # fmt: skip
+        pixels = self._layout.arrange(codes)
+        image = Image.fromarray(pixels, mode="LA" if pixels.ndim == 3 else "L")
+        image.info[METADATA_KEY] = header.to_json()
         return image
 
-    def image_metadata(self, enc: CodeImage) -> dict[str, Any]:
-        """The JSON-compatible parameters that travel with an image of ``enc``.
+    def image_header(
+        self,
+        *,
+        length: int,
+        gains: Any,
+        n_frames: int,
+        source_channels: int = 1,
+        source_sample_rate: int | None = None,
+        source_length: int | None = None,
+        n_tiles: int = 1,
+    ) -> AudioImageHeader:
+        """The header of an image (or ``n_tiles`` tiles of ``n_frames``) made by this converter.
 
         Examples
         --------
-        >>> import numpy as np
-        >>> conv = AudioImageConverter()
-        >>> meta = conv.image_metadata(conv.codes_from_audio(np.zeros(1000, np.float32)))
-        >>> meta["length"], meta["sample_rate"], meta["tilt"]
-        (1000, 24000, 5.5)
+        >>> h = AudioImageConverter(tilt=3.0).image_header(length=1000, gains=[[2.0]], n_frames=16)
+        >>> h.tilt, h.stored_bands, h.n_frames
+        (3.0, 512, 3)
         """
-        return {
-            "length": enc.length,
-            "gain": np.asarray(enc.gain).tolist(),
-            "sample_rate": enc.sample_rate,
-            "profile_id": self._profile.id,
-            "profile_name": self._profile.name,
-            **self._compander.settings(),
-            "level": str(self._level),
-        }
+        c = self._compander
+        stereo = self._layout.header_mode(source_channels)
+        if len(np.asarray(gains).reshape(-1)) != n_tiles * (2 if stereo in ("mid-side", "left-right") else 1):
+            raise ParameterError(f"gains={gains!r} do not match {n_tiles} tile(s) of {source_channels} channel(s)")
+        return header_from_profile(
+            self._profile, length=length, gains=gains, tile_frames=n_frames, tilt=c.tilt, rounding=c.rounding,
+            reconstruction=c.reconstruction, stereo=stereo, source_channels=source_channels,
+            source_sample_rate=source_sample_rate, source_length=source_length, stored_bands=self.n_bands,
+            arrangement=self._layout.arrangement, embed_profile=False,
+        )  # fmt: skip
+
+    def save_image(self, image: Any, path: str | os.PathLike, *, compress_level: int = 6) -> None:
+        """Write an image of :meth:`image_from_audio` as PNG with its header (atomically).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from PIL import Image
+        >>> conv = AudioImageConverter()
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "clip.png"
+        >>> conv.save_image(conv.image_from_audio(np.zeros(5000, np.float32)), path)
+        >>> conv.audio_from_image(Image.open(path)).shape
+        (5000,)
+        """
+        from .containers import encode_tile
+        from .io import atomic_output
+
+        text = getattr(image, "info", {}).get(METADATA_KEY)
+        if text is None:
+            raise ParameterError("the image has no mdctcompand header (make it with image_from_audio)")
+        data = encode_tile(np.asarray(image), "png", metadata=text, effort=compress_level)
+        with atomic_output(path, overwrite=True) as tmp:
+            tmp.write_bytes(data)
+
+    def read_header(self, image: Any) -> AudioImageHeader | None:
+        """The header of an image (``None`` if it has none), checked against this converter.
+
+        Raises :class:`~mdctcompand.ParameterError` if the image was made with other
+        settings (profile, tilt, rounding, stored bands) and :class:`~mdctcompand.FormatError`
+        if the header is corrupt.
+
+        Examples
+        --------
+        >>> conv = AudioImageConverter()
+        >>> conv.read_header(conv.image_from_audio(np.zeros(5000, np.float32))).length
+        5000
+        >>> AudioImageConverter(tilt=2.0).read_header(conv.image_from_audio(np.zeros(5000, np.float32)))
+        Traceback (most recent call last):
+        ...
+        mdctcompand.exceptions.ParameterError: the image was made with tilt=5.5; this converter uses 2.0
+        """
+        info = getattr(image, "info", None)
+        if not isinstance(info, dict) or METADATA_KEY not in info:
+            return None
+        width = getattr(image, "width", None)
+        header = AudioImageHeader.from_json(info[METADATA_KEY], image_width=width)
+        self._check_header(header)
+        return header
+
+    def _check_header(self, h: AudioImageHeader) -> None:
+        if h.profile_id != self._profile.id:
+            raise ParameterError(
+                f"the image was made with profile {h.profile_name!r} (id {h.profile_id}); this converter uses "
+                f"{self._profile.name!r} (id {self._profile.id})"
+            )
+        c = self._compander
+        for key, theirs, mine in (
+            ("tilt", h.tilt, c.tilt),
+            ("rounding", h.rounding, c.rounding),
+            ("stored_bands", h.stored_bands, self.n_bands),
+        ):
+            if theirs != mine:
+                raise ParameterError(f"the image was made with {key}={theirs!r}; this converter uses {mine!r}")
 
     def audio_from_image(
         self,
@@ -391,6 +610,7 @@ class AudioImageConverter:
         length: int | None = None,
         gain: Any = None,
         value_range: str = "auto",
+        sample_rate: int | None = None,
         dtype: Any = np.float32,
     ) -> np.ndarray:
         """Invert :meth:`image_from_audio`; also takes arrays and model outputs.
@@ -398,66 +618,76 @@ class AudioImageConverter:
         Parameters
         ----------
         image : PIL.Image.Image or array_like
-            A grayscale image (``L``), an RGB(A) image (channels averaged), or an array
+            An image with a header (decoded to the source's rate, channels and length), a
+            grayscale image (``L``), an RGB(A) image (channels averaged), or an array
             ``(..., n_bands, n_frames)`` / ``(n_bands, n_frames, 3)``: uint8 codes, or floats in
             [0, 1] or [0, 255].
         length, gain : optional
-            Override the values stored in the image's metadata (if any).
+            Override the values stored in the image's header (if any); ``length`` at the
+            converter's rate.
         value_range : {"auto", "unit", "byte"}
             For float input: ``"unit"`` means [0, 1] (code = 255 v), ``"byte"`` means [0, 255];
             ``"auto"`` picks ``"unit"`` when every value is <= 1.
+        sample_rate : int, optional
+            Rate of the result; default: the header's source rate, else the converter's.
         dtype : float32 or float64
 
         Returns
         -------
-        audio : np.ndarray
+        audio : np.ndarray, ``(n_samples,)`` or ``(channels, n_samples)``
 
         Examples
         --------
         >>> import numpy as np
         >>> conv = AudioImageConverter()
         >>> image = conv.image_from_audio(np.sin(np.arange(20000) / 10.0).astype(np.float32))
-        >>> conv.audio_from_image(image).shape  # length and gain read from image.info
+        >>> conv.audio_from_image(image).shape  # length and gain read from the header
         (20000,)
         >>> model_output = np.full((512, 64), 0.5)  # floats in [0, 1], e.g. from a diffusion model
         >>> conv.audio_from_image(model_output, length=20000).shape
         (20000,)
         """
-        meta: dict[str, Any] = {}
-        info = getattr(image, "info", None)
-        if isinstance(info, dict) and METADATA_KEY in info:
-            try:
-                meta = json.loads(info[METADATA_KEY])
-            except (TypeError, ValueError) as exc:
-                raise ParameterError(f"image metadata {METADATA_KEY!r} is not valid JSON") from exc
-            self._check_metadata(meta)
-        values = _image_values(image, value_range)
-        if length is None:
-            length = meta.get("length")
-        if gain is None and "gain" in meta:
-            gain = meta["gain"]
-        return self.audio_from_codes(values, length=length, gain=gain, dtype=dtype)
-
-    def _check_metadata(self, meta: dict[str, Any]) -> None:
-        pid = meta.get("profile_id")
-        if pid is not None and pid != self._profile.id:
-            raise ParameterError(
-                f"the image was made with profile {meta.get('profile_name', '?')!r} (id {pid}); this converter uses "
-                f"{self._profile.name!r} (id {self._profile.id})"
-            )
-        for key in ("tilt", "rounding", "sample_rate"):
-            mine = self.sample_rate if key == "sample_rate" else self._compander.settings()[key]
-            if key in meta and meta[key] != mine:
-                raise ParameterError(
-                    f"the image was made with {key}={meta[key]!r}; this converter uses {mine!r}"
-                )
+        header = self.read_header(image)
+        if header is None:
+            values = _image_values(image, value_range)
+            return self.audio_from_codes(values, length=length, gain=gain, sample_rate=sample_rate, dtype=dtype)
+        layout = ChannelLayout.from_header_mode(header.stereo, header.arrangement)
+        if header.stored_channels == 1:
+            stored = _image_values(image, value_range)[None]
+        else:
+            stored = layout.split(np.asarray(image), header.stored_channels)
+        n = header.length if length is None else length
+        g = np.broadcast_to(np.asarray(header.gains[0] if gain is None else gain, np.float64), stored.shape[:1])
+        y = self.audio_from_codes(stored, length=n, gain=g, dtype=dtype)
+        y = layout.inverse(y, header.source_channels)
+        rate = header.source_sample_rate if sample_rate is None else check_int(sample_rate, "sample_rate", minimum=1)
+        if rate == header.source_sample_rate and length is None:
+            n_out = header.source_length
+        else:
+            n_out = max(1, round(n * rate / self.sample_rate))
+        if rate != self.sample_rate or n_out != y.shape[-1]:
+            y = self._to_rate(y, rate, n_out)
+        return y[0] if header.source_channels == 1 else y
 
     def __repr__(self) -> str:
         c = self._compander
         return (
             f"AudioImageConverter(profile={self._profile.name!r}, tilt={c.tilt:g}, rounding={c.rounding!r}, "
-            f"reconstruction={c.reconstruction!r}, level='{self._level}')"
+            f"reconstruction={c.reconstruction!r}, level='{self._level}', bands={self.n_bands}, "
+            f"channels={self._layout.mode!r})"
         )
+
+
+def _check_gain(gain: Any, lead: tuple[int, ...]) -> np.ndarray | None:
+    if gain is None:
+        return None
+    g = np.asarray(gain, dtype=np.float64)
+    if not (np.all(np.isfinite(g)) and np.all(g > 0)):
+        raise ParameterError("gain must be finite and > 0")
+    try:
+        return np.broadcast_to(g, lead)
+    except ValueError as exc:
+        raise ParameterError(f"gain of shape {g.shape} does not match codes with leading shape {lead}") from exc
 
 
 def _image_values(image: Any, value_range: str) -> np.ndarray:
