@@ -103,7 +103,7 @@ class ChannelLayout:
             return 1
         if n_channels != 2:
             raise ParameterError(
-                f"{n_channels} channels: {self.mode} stores stereo only (use the 'mono' channel mode)"
+                f"{n_channels} channels: {self.mode} stores stereo only; the 'mono' mode (stereo='mono') downmixes"
             )
         return 2
 

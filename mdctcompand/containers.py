@@ -20,9 +20,9 @@ Viewers show the first tile of a multi-tile file. Reading goes through Pillow to
 from __future__ import annotations
 
 import io
-import json
 import re
 import struct
+import warnings
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,9 +33,11 @@ from typing import Any
 import numpy as np
 
 from .exceptions import FormatError, ParameterError
+from .header import MAX_TILE_PIXELS, parse_json
 
 __all__ = [
     "FORMATS",
+    "MAX_TILE_SIDES",
     "ImageFile",
     "assemble",
     "available_formats",
@@ -52,6 +54,8 @@ FORMATS: dict[str, tuple[str, str, bool, bool]] = {
     "webp": ("WEBP", ".webp", False, True),
     "avif": ("AVIF", ".avif", False, False),
 }
+#: Largest image side each format's encoder takes (AVIF: kept to 4096 for encoder memory and speed).
+MAX_TILE_SIDES: dict[str, int] = {"jpeg": 65535, "png": 65535, "webp": 16383, "avif": 4096}
 _EXTENSIONS = {
     ".jpg": "jpeg",
     ".jpeg": "jpeg",
@@ -410,23 +414,39 @@ class ImageFile:
     n_tiles: int
     _image: Any
 
-    def tiles(self) -> Iterator[np.ndarray]:
+    def tiles(self, *, rows: int | None = None, max_width: int | None = None) -> Iterator[np.ndarray]:
         """Yield each tile as a 2-D uint8 array (colour images are converted to luminance).
+
+        A frame is checked before its pixels are decoded: at most ``max_width`` columns,
+        exactly ``rows`` rows (when given) and at most :data:`MAX_TILE_PIXELS` pixels;
+        anything else (and any decoder error) is a :class:`~mdctcompand.FormatError`.
 
         Examples
         --------
         >>> tiles = [encode_tile(np.full((8, 16), v, np.uint8), "png", metadata="{}" if v == 0 else None) for v in (0, 7)]
         >>> with open_image_file(assemble("png", tiles)) as f:
-        ...     [int(t.max()) for t in f.tiles()]
+        ...     [int(t.max()) for t in f.tiles(rows=8)]
         [0, 7]
         """
         for i in range(self.n_tiles):
+            where = f"tile {i + 1} of {self.n_tiles}"
             try:
-                self._image.seek(i)
-                frame = self._image.convert("L") if self._image.mode != "L" else self._image
-                yield np.array(frame)
-            except (OSError, EOFError, SyntaxError, ValueError, struct.error) as exc:
-                raise FormatError(f"tile {i + 1} of {self.n_tiles} is truncated or corrupt ({exc})") from exc
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # Pillow's DecompressionBombWarning: we check sizes here
+                    self._image.seek(i)
+                    width, height = self._image.size
+                    if width * height > MAX_TILE_PIXELS or (max_width is not None and width > max_width):
+                        raise FormatError(f"{where} is {width} x {height} pixels: too large")
+                    if rows is not None and height != rows:
+                        raise FormatError(f"{where} has {height} rows; the header says {rows}")
+                    frame = self._image.convert("L") if self._image.mode != "L" else self._image
+                    yield np.array(frame)
+            except FormatError:
+                raise
+            except MemoryError:
+                raise
+            except Exception as exc:  # Pillow raises many types on corrupt data
+                raise FormatError(f"{where} is truncated or corrupt ({type(exc).__name__}: {exc})") from exc
 
     def close(self) -> None:
         """Close the underlying image file.
@@ -472,31 +492,38 @@ def open_image_file(source: str | Path | bytes) -> ImageFile:
     ('webp', {'k': 'v'})
     >>> f.close()
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     name = "<bytes>" if isinstance(source, (bytes, bytearray)) else str(source)
     fp = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
     try:
-        image = Image.open(fp)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # DecompressionBombWarning: sizes are checked below
+            image = Image.open(fp)
     except FileNotFoundError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error) as exc:
-        raise FormatError(f"{name}: not an image file ({exc})") from exc
-    fmt = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif"}.get(
-        image.format or ""
-    )
-    text = _metadata_text(image)
-    if fmt is None or text is None:
-        image.close()
-        raise FormatError(
-            f"{name}: not an mdctcompand file (no mdctcompand metadata in this {image.format} image)"
-        )
+    except MemoryError:
+        raise
+    except Exception as exc:  # UnidentifiedImageError, DecompressionBombError, struct.error, ...
+        raise FormatError(f"{name}: not an image file ({type(exc).__name__}: {exc})") from exc
     try:
-        metadata = json.loads(text)
-    except ValueError as exc:
+        fmt = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif"}.get(image.format or "")
+        width, height = image.size
+        if width * height > MAX_TILE_PIXELS:
+            raise FormatError(f"{name}: {width} x {height} pixels per image exceed the limit of {MAX_TILE_PIXELS}")
+        text = _metadata_text(image)
+        if fmt is None or text is None:
+            raise FormatError(
+                f"{name}: not an mdctcompand file (no mdctcompand metadata in this {image.format} image)"
+            )
+        metadata = parse_json(text)
+        if not isinstance(metadata, dict):
+            raise FormatError(f"{name}: corrupt mdctcompand metadata (not a JSON object)")
+        n_tiles = int(getattr(image, "n_frames", 1))
+    except FormatError:
         image.close()
-        raise FormatError(f"{name}: corrupt mdctcompand metadata ({exc})") from exc
-    if not isinstance(metadata, dict):
+        raise
+    except Exception as exc:
         image.close()
-        raise FormatError(f"{name}: corrupt mdctcompand metadata (not a JSON object)")
-    return ImageFile(fmt, metadata, int(getattr(image, "n_frames", 1)), image)
+        raise FormatError(f"{name}: corrupt image ({type(exc).__name__}: {exc})") from exc
+    return ImageFile(fmt, metadata, n_tiles, image)

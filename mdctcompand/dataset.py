@@ -333,11 +333,8 @@ def _item_files(spec: ClipSpec, n_images: int) -> list[str]:
 
 def process_item(job: tuple[ClipSpec, BuildConfig, str]) -> list[dict]:
     """Transform one clip into image files and return its metadata rows (runs on a worker)."""
-    from PIL import Image
-    from PIL.PngImagePlugin import PngInfo
-
     from .converter import METADATA_KEY
-    from .io import atomic_output
+    from .header import AudioImageHeader
 
     spec, config, out = job
     out_dir = Path(out)
@@ -351,16 +348,11 @@ def process_item(job: tuple[ClipSpec, BuildConfig, str]) -> list[dict]:
     rows = []
     for j, name in enumerate(_item_files(spec, n_images)):
         piece = audio[j * capacity : (j + 1) * capacity]
-        enc = conv.codes_from_audio(piece, n_frames=config.frames)
-        meta = conv.image_metadata(enc)
-        info = PngInfo()
-        info.add_itxt(METADATA_KEY, json.dumps(meta), zip=True)
+        image = conv.image_from_audio(piece, sample_rate=conv.sample_rate, n_frames=config.frames)
+        header = AudioImageHeader.from_json(image.info[METADATA_KEY])
         target = out_dir / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_output(target, overwrite=True) as tmp:
-            Image.fromarray(enc.codes, mode="L").save(
-                tmp, "PNG", pnginfo=info, compress_level=config.png_compression
-            )
+        conv.save_image(image, target, compress_level=config.png_compression)
         rows.append(
             {
                 "file_name": Path(name).name,
@@ -371,15 +363,14 @@ def process_item(job: tuple[ClipSpec, BuildConfig, str]) -> list[dict]:
                 "start_in_clip_s": round(j * capacity / conv.sample_rate, 6),
                 "length": int(piece.size),
                 "padding": int(capacity - piece.size),
-                "gain": float(enc.gain),
+                "gain": header.gains[0][0],
                 "sample_rate": conv.sample_rate,
                 **{k: v for k, v in spec.source.items() if k not in ("caption",)},
             }
         )
     record = out_dir / _STATE / "items" / f"{spec.id}.json"
     record.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_output(record, overwrite=True) as tmp:
-        tmp.write_text(json.dumps({"split": spec.split, "rows": rows}))
+    _write_text(record, json.dumps({"split": spec.split, "rows": rows}))
     return rows
 
 

@@ -2,16 +2,23 @@
 
 Arrays follow the library convention ``(..., n_samples)``: a multichannel file is read
 as ``(channels, n_samples)``, a mono one as ``(n_samples,)`` unless ``always_2d``.
+
+Outputs are written atomically (:func:`atomic_output`): to a hidden temporary file beside
+the target, created with the mode the umask gives new files, renamed onto the target only
+when writing succeeded, and removed on any failure, on Ctrl-C and on SIGTERM.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -20,9 +27,13 @@ from .exceptions import AudioReadError, ParameterError
 
 __all__ = [
     "AudioInfo",
+    "AudioReader",
+    "ResampleStream",
     "audio_info",
     "atomic_output",
+    "check_distinct",
     "load_audio",
+    "open_audio",
     "pcm_to_float",
     "resample",
     "save_audio",
@@ -145,6 +156,164 @@ def resample(x: Any, orig_sr: float, target_sr: float, *, quality: str = "VHQ") 
     return np.ascontiguousarray(y).reshape(lead + (y.shape[-1],))
 
 
+class ResampleStream:
+    """Streaming soxr resampler for ``(channels, n)`` float32 blocks (the identity when the rates agree).
+
+    Examples
+    --------
+    >>> r = ResampleStream(48000, 24000, 2, quality="HQ")
+    >>> parts = [r.push(np.zeros((2, 4800), np.float32)) for _ in range(3)] + [r.finish()]
+    >>> sum(p.shape[1] for p in parts)
+    7200
+    """
+
+    def __init__(self, in_rate: float, out_rate: float, channels: int, *, quality: str = "HQ") -> None:
+        self.in_rate = check_positive_float(in_rate, "in_rate")
+        self.out_rate = check_positive_float(out_rate, "out_rate")
+        self.channels = check_int(channels, "channels", minimum=1)
+        self._stream = None
+        if self.in_rate != self.out_rate:
+            import soxr
+
+            self._stream = soxr.ResampleStream(
+                self.in_rate, self.out_rate, self.channels, dtype="float32", quality=quality
+            )
+
+    def push(self, block: np.ndarray, *, last: bool = False) -> np.ndarray:
+        """Resample the next ``(channels, n)`` block; ``last=True`` flushes the filter.
+
+        Examples
+        --------
+        >>> ResampleStream(8000, 8000, 1).push(np.ones((1, 3), np.float32)).shape
+        (1, 3)
+        """
+        if self._stream is None:
+            return block
+        out = self._stream.resample_chunk(np.ascontiguousarray(block.T, dtype=np.float32), last=last)
+        return np.ascontiguousarray(np.asarray(out, dtype=np.float32).T).reshape(self.channels, -1)
+
+    def finish(self) -> np.ndarray:
+        """The samples still in the filter.
+
+        Examples
+        --------
+        >>> ResampleStream(8000, 16000, 1).finish().shape
+        (1, 0)
+        """
+        return self.push(np.zeros((self.channels, 0), np.float32), last=True)
+
+
+class AudioReader:
+    """An open audio file read in blocks (see :func:`open_audio`).
+
+    Attributes
+    ----------
+    sample_rate, channels, frames : int
+        ``frames`` is the length in samples as the file declares it (-1 if unknown).
+    format, subtype : str
+        soundfile's names, e.g. ``"WAV"`` and ``"PCM_16"``.
+    name : str
+        The path, or ``"<stream>"``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, soundfile as sf
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.flac"
+    >>> sf.write(path, np.zeros((5000, 2)), 8000, subtype="PCM_24")
+    >>> with open_audio(path) as reader:
+    ...     reader.subtype, [b.shape for b in reader.blocks(4096)]
+    ('PCM_24', [(2, 4096), (2, 904)])
+    """
+
+    def __init__(self, sf_file: Any, name: str) -> None:
+        self._file = sf_file
+        self.name = name
+        self.sample_rate = int(sf_file.samplerate)
+        self.channels = int(sf_file.channels)
+        self.frames = int(sf_file.frames) if sf_file.frames is not None else -1
+        self.format = str(sf_file.format)
+        self.subtype = str(sf_file.subtype)
+
+    def blocks(self, block_size: int) -> Iterator[np.ndarray]:
+        """Yield ``(channels, n)`` float32 blocks of at most ``block_size`` samples; NaN/inf is an error.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, soundfile as sf
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.wav"
+        >>> sf.write(path, np.zeros(10), 8000)
+        >>> with open_audio(path) as reader:
+        ...     [b.shape for b in reader.blocks(4)]
+        [(1, 4), (1, 4), (1, 2)]
+        """
+        while True:
+            try:
+                data = self._file.read(block_size, dtype="float32", always_2d=True)
+            except Exception as exc:
+                raise AudioReadError(f"{self.name}: corrupt audio data ({exc})") from exc
+            if data.shape[0] == 0:
+                return
+            if not np.isfinite(data).all():
+                raise AudioReadError(f"{self.name}: the file contains NaN or infinite samples")
+            yield np.ascontiguousarray(data.T)
+
+    def close(self) -> None:
+        """Close the file.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, soundfile as sf
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.wav"
+        >>> sf.write(path, np.zeros(10), 8000)
+        >>> open_audio(path).close()
+        """
+        self._file.close()
+
+    def __enter__(self) -> AudioReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_audio(source: PathLike | IO[bytes]) -> AudioReader:
+    """Open an audio file (a path, or a binary file object such as ``sys.stdin.buffer``) for block reading.
+
+    A file object that cannot seek (a pipe) is read into memory first.
+
+    Raises
+    ------
+    FileNotFoundError, AudioReadError
+
+    Examples
+    --------
+    >>> import io, soundfile as sf
+    >>> buf = io.BytesIO()
+    >>> sf.write(buf, np.zeros(100), 16000, format="WAV")
+    >>> _ = buf.seek(0)
+    >>> reader = open_audio(buf)
+    >>> reader.sample_rate, reader.frames, reader.name
+    (16000, 100, '<stream>')
+    """
+    import soundfile as sf
+
+    if isinstance(source, (str, os.PathLike)):
+        name = os.fspath(source)
+        if not Path(source).exists():
+            raise FileNotFoundError(f"{name}: no such file")
+        target: Any = name
+    else:
+        name = "<stream>"
+        target = source
+        seekable = getattr(source, "seekable", None)
+        if not (callable(seekable) and seekable()):
+            target = io.BytesIO(source.read())
+    try:
+        return AudioReader(sf.SoundFile(target), name)
+    except Exception as exc:
+        raise AudioReadError(f"{name}: cannot read audio ({exc})") from exc
+
+
 def load_audio(
     path: PathLike,
     *,
@@ -228,12 +397,53 @@ def load_audio(
     return audio, sr
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """While active (main thread, default SIGTERM handling only), SIGTERM raises SystemExit(143).
+
+    The exception unwinds ``with`` blocks, so temporary files are removed; the process still
+    ends with the status a SIGTERM gives (128 + 15).
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
 
-    A failure (exception, interrupt) removes the temporary file, so ``path`` is never left
-    partially written. Raises :class:`FileExistsError` if ``path`` exists and not ``overwrite``.
+    The temporary file is created with the permissions the umask gives new files (0644
+    under umask 022). A failure (exception, Ctrl-C, SIGTERM) removes it, so ``path`` is
+    never left partially written. Raises :class:`FileExistsError` if ``path`` exists and not
+    ``overwrite``.
 
     Examples
     --------
@@ -248,18 +458,46 @@ def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists (use --force, or overwrite=True, to replace it)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Hidden and ending in ".part": never mistaken for a finished file (e.g. by imagefolder
-    # loaders) if the process is killed before the rename. Writers name their format explicitly.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    with _sigterm_raises():
+        # Hidden and ending in ".part": never mistaken for a finished file (e.g. by imagefolder
+        # loaders) if the process is killed before the rename. Writers name their format explicitly.
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        tmp = Path(tmp_name)
+        try:
+            os.fchmod(fd, 0o666 & ~_umask())
+            os.close(fd)
+            yield tmp
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+
+
+def check_distinct(source: Any, target: Any) -> None:
+    """Raise :class:`~mdctcompand.ParameterError` if two paths name the same file (links included).
+
+    File objects and missing targets never clash.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "a.wav").write_bytes(b"x") and (d / "b").symlink_to(d / "a.wav")
+    >>> check_distinct(d / "a.wav", d / "b")
+    Traceback (most recent call last):
+    ...
+    mdctcompand.exceptions.ParameterError: .../b is the input file .../a.wav; choose another output
+    """
+    if not isinstance(source, (str, os.PathLike)) or not isinstance(target, (str, os.PathLike)):
+        return
+    a, b = Path(source), Path(target)
+    same = a.resolve() == b.resolve()
+    if not same and a.exists() and b.exists():
+        with contextlib.suppress(OSError):
+            same = os.path.samefile(a, b)
+    if same:
+        raise ParameterError(f"{b} is the input file {a}; choose another output")
 
 
 def save_audio(

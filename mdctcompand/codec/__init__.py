@@ -1,0 +1,69 @@
+"""wav2jpeg: a lossy audio codec = companded MDCT codes stored in a standard image.
+
+The codec is a client of the library's one audio <-> image path: the source's channels go
+through a :class:`~mdctcompand.channels.ChannelLayout` (mid/side by default), are resampled
+to the profile's rate (24 kHz by default, soxr), transformed by the streaming MDCT and
+turned into codes by :class:`~mdctcompand.AudioImageConverter` (one level gain per tile),
+and written as grayscale image tiles: bands x frames, low frequencies at the bottom, the
+channels stacked vertically. Everything decoding needs travels in the file's
+:class:`~mdctcompand.header.AudioImageHeader` (see :mod:`mdctcompand.containers` for where
+each format keeps it). Decoding returns exactly the source's length, channels and rate.
+
+Long inputs are cut into tiles of ``tile_frames`` frames (87 s at the defaults) and
+processed as a stream: memory is bounded by one tile plus the compressed output.
+
+Decoding can limit the damage that lossy image coding does near the code range's tails:
+with ``decoder="mmse"`` each decoded pixel value ``p`` maps to ``E[x | p]``, the
+coefficient's conditional mean given the code's prior (the fitted GGD) and the image
+codec's error (its RMS, measured by the encoder per band group and stored in the header);
+see :meth:`~mdctcompand.compand.Compander.posterior_mean_table`.
+
+Hostile files are refused with :class:`~mdctcompand.FormatError`: the header is validated
+(types, ranges, consistency, JSON size and depth), every tile's size is checked against
+it before its pixels are decoded, and the pixels of all tiles are bounded (``max_pixels``).
+
+Modules: :mod:`~mdctcompand.codec.settings` (:class:`EncodeSettings`),
+:mod:`~mdctcompand.codec.streaming` (tiles in a stream), :mod:`~mdctcompand.codec.core`
+(in memory), :mod:`~mdctcompand.codec.files` (files and pipes).
+"""
+
+from .core import (
+    CODEC_FORMAT,
+    CODEC_VERSION,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MAX_SAMPLES,
+    CodecInfo,
+    DecodedAudio,
+    Progress,
+    decode,
+    decode_stream,
+    encode,
+    encode_stream,
+    read_info,
+)
+from .files import DecodedFile, decode_file, encode_file
+from .settings import CODEC_ROUNDING, Decoder, EncodeSettings, ImageFormat, QTable, StereoMode
+
+__all__ = [
+    "CODEC_FORMAT",
+    "CODEC_ROUNDING",
+    "CODEC_VERSION",
+    "DEFAULT_MAX_PIXELS",
+    "DEFAULT_MAX_SAMPLES",
+    "CodecInfo",
+    "DecodedAudio",
+    "DecodedFile",
+    "Decoder",
+    "EncodeSettings",
+    "ImageFormat",
+    "Progress",
+    "QTable",
+    "StereoMode",
+    "decode",
+    "decode_file",
+    "decode_stream",
+    "encode",
+    "encode_file",
+    "encode_stream",
+    "read_info",
+]

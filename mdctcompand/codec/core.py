@@ -1,0 +1,548 @@
+"""Encoding and decoding in memory, and what an encoded file holds (:class:`CodecInfo`).
+
+The pipeline: source blocks -> channel layout -> resampling to the profile's rate ->
+:class:`~mdctcompand.codec.streaming.TileEncoder` (streaming MDCT, converter codes) ->
+image tiles -> container with the :class:`~mdctcompand.header.AudioImageHeader`; and back
+through :class:`~mdctcompand.codec.streaming.TileDecoder`. Every check that can fail is
+done before any work (settings, channel count, the header the settings would give, the
+container's tile limit where the length is known), and the final header is validated
+before anything is written.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from .._validation import as_float_audio, check_int
+from ..channels import ChannelLayout
+from ..containers import ImageFile, assemble, decode_tile, encode_tile, open_image_file
+from ..converter import AudioImageConverter
+from ..exceptions import FormatError, ParameterError
+from ..header import HEADER_FORMAT, HEADER_VERSION, SAMPLE_RATE_RANGE, AudioImageHeader, header_from_profile
+from ..io import ResampleStream
+from ..profile import GGDProfile
+from .settings import CODEC_ROUNDING, EncodeSettings
+from .streaming import TileDecoder, TileEncoder
+
+__all__ = [
+    "CODEC_FORMAT",
+    "CODEC_VERSION",
+    "DEFAULT_MAX_PIXELS",
+    "DEFAULT_MAX_SAMPLES",
+    "CodecInfo",
+    "DecodedAudio",
+    "Progress",
+    "decode",
+    "encode",
+    "read_info",
+]
+
+CODEC_FORMAT = HEADER_FORMAT
+#: Version of the metadata written now; files of this or an earlier version decode.
+CODEC_VERSION = HEADER_VERSION
+#: Default budget of pixels in all tiles of a file that is decoded (about 1.5 h of 24 kHz stereo).
+DEFAULT_MAX_PIXELS = 1 << 28
+#: Default budget of output values (samples x channels) of :func:`decode` (in memory: 256 MiB).
+DEFAULT_MAX_SAMPLES = 1 << 26
+#: Largest sample magnitude the encoder takes (float audio is expected in [-1, 1]).
+MAX_AMPLITUDE = 1e4
+#: Source samples per block when encoding in memory or from a file.
+BLOCK = 1 << 18
+_NOISE_GROUPS = 16
+_DECODERS = ("table", "mmse")
+
+Progress = Callable[[int, int], None]
+Source = str | os.PathLike | bytes | IO[bytes]
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """Decoded audio: ``audio`` is ``(n_samples,)`` for mono sources, ``(channels, n_samples)`` otherwise.
+
+    Examples
+    --------
+    >>> out = decode(encode(np.zeros((2, 4410)), 44100))
+    >>> out.audio.shape, out.sample_rate, out.duration, out.header.source_channels
+    ((2, 4410), 44100, 0.1, 2)
+    """
+
+    audio: np.ndarray
+    sample_rate: int
+    header: AudioImageHeader | None = None
+
+    @property
+    def duration(self) -> float:
+        """Duration in seconds."""
+        return self.audio.shape[-1] / self.sample_rate
+
+
+@dataclass(frozen=True)
+class CodecInfo:
+    """What an encoded file holds: its :class:`~mdctcompand.header.AudioImageHeader` and its size.
+
+    The properties are views of the header.
+
+    Examples
+    --------
+    >>> from mdctcompand.testing import make_signal
+    >>> info = read_info(encode(make_signal("mixture", 24000), 24000))
+    >>> info.format, info.duration, info.source_channels, info.header.stored_bands
+    ('jpeg', 1.0, 1, 512)
+    """
+
+    header: AudioImageHeader
+    size_bytes: int
+
+    format = property(lambda self: self.header.image_format, doc="Image format of the file.")
+    version = property(lambda self: self.header.version, doc="Header version the file was written with.")
+    duration = property(lambda self: self.header.duration, doc="Duration of the source in seconds.")
+    source_sample_rate = property(lambda self: self.header.source_sample_rate, doc="Source rate (Hz).")
+    source_channels = property(lambda self: self.header.source_channels, doc="Source channel count.")
+    source_length = property(lambda self: self.header.source_length, doc="Source length in samples.")
+    source_subtype = property(lambda self: self.header.source_subtype, doc="Source sample format, if known.")
+    sample_rate = property(lambda self: self.header.sample_rate, doc="Rate of the transform (Hz).")
+    stereo = property(lambda self: self.header.stereo, doc="Channel layout mode.")
+    n_tiles = property(lambda self: self.header.n_tiles, doc="Number of image tiles.")
+    quality = property(lambda self: self.header.quality, doc="Lossy image quality (None: lossless).")
+    tilt = property(lambda self: self.header.tilt, doc="Compander tilt.")
+    bandwidth = property(lambda self: self.header.bandwidth, doc="Requested bandwidth in Hz, if any.")
+    profile_name = property(lambda self: self.header.profile_name, doc="Name of the GGD profile.")
+    profile_id = property(lambda self: self.header.profile_id, doc="Id of the GGD profile.")
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The header as a JSON-compatible dictionary."""
+        return self.header.to_dict()
+
+    @property
+    def bitrate_kbps(self) -> float:
+        """Average bit rate of the whole file in kbit/s."""
+        return self.size_bytes * 8 / max(self.duration, 1e-9) / 1000
+
+    def summary(self) -> str:
+        """Multi-line human-readable description.
+
+        Examples
+        --------
+        >>> from mdctcompand.testing import make_signal
+        >>> print(read_info(encode(make_signal("mixture", 24000), 24000)).summary().splitlines()[0])
+        format:       JPEG (quality 25), 1 tile(s), codec version 2
+        """
+        h = self.header
+        q = "lossless" if h.quality is None else f"quality {h.quality}"
+        bw = "full band" if h.bandwidth is None else f"bandwidth {h.bandwidth:g} Hz"
+        fmt = (h.image_format or "image").upper()
+        sub = f", {h.source_subtype}" if h.source_subtype else ""
+        return "\n".join(
+            [
+                f"format:       {fmt} ({q}), {h.n_tiles} tile(s), codec version {h.version}",
+                f"audio:        {h.duration:.2f} s, {h.source_channels} channel(s) at {h.source_sample_rate} Hz "
+                f"({h.source_length} samples{sub})",
+                f"transform:    {h.sample_rate} Hz, {h.stereo}, tilt c={h.tilt:g}, {bw}, {h.stored_bands} bands",
+                f"profile:      {h.profile_name} (id {h.profile_id})",
+                f"size:         {self.size_bytes} bytes, {self.bitrate_kbps:.1f} kbit/s",
+            ]
+        )
+
+
+@functools.lru_cache(maxsize=8)
+def codec_converter(profile: GGDProfile, tilt: float, rounding: str, bands: int) -> AudioImageConverter:
+    """The converter a file of these settings is made with (cached: its tables are reused).
+
+    Examples
+    --------
+    >>> from mdctcompand import default_profile
+    >>> codec_converter(default_profile(), 8.0, "round", 256).n_bands
+    256
+    """
+    return AudioImageConverter(profile, tilt=tilt, rounding=rounding, bands=bands, level=profile.level)
+
+
+# ---------------------------------------------------------------------- encoding
+def _check_up_front(settings: EncodeSettings, sample_rate: int, n_channels: int, total: int | None) -> None:
+    """Everything that can fail before the first sample is transformed."""
+    lo, hi = SAMPLE_RATE_RANGE
+    if not lo <= sample_rate <= hi:
+        raise ParameterError(f"sample_rate={sample_rate} must be in {lo}..{hi} Hz")
+    layout = ChannelLayout(settings.stereo)
+    stored = layout.stored_channels(n_channels)
+    profile = settings.resolved_profile
+    if 10 ** (profile.level.max_gain_db / 20) > 1e6:
+        raise ParameterError(f"the profile's level gain cap ({profile.level.max_gain_db:g} dB) exceeds 120 dB")
+    # The header these settings give must be valid (sizes, bands); its values are stand-ins.
+    header_from_profile(
+        profile, length=1, gains=[[1.0] * stored], tile_frames=settings.tile_frames, tilt=settings.tilt,
+        rounding=CODEC_ROUNDING, stereo=layout.header_mode(n_channels), source_channels=n_channels,
+        source_sample_rate=sample_rate, source_length=max(1, round(sample_rate / profile.sample_rate)),
+        stored_bands=settings.stored_bands, bandwidth=settings.bandwidth, image_format=settings.format,
+    )  # fmt: skip
+    if total is not None and total > 0 and not settings.multi_tile:
+        frames = -(-round(total * profile.sample_rate / sample_rate) // (profile.frame_length // 2)) + 1
+        if frames > settings.tile_frames:
+            seconds = (settings.tile_frames - 1) * (profile.frame_length // 2) / profile.sample_rate
+            raise ParameterError(
+                f"{settings.format.upper()} holds one tile ({settings.tile_frames} frames, {seconds:.0f} s); "
+                f"this audio ({total / sample_rate:.1f} s) needs {frames} frames: use jpeg, png or webp"
+            )
+
+
+def _pick_quality(settings: EncodeSettings, tile: np.ndarray, seconds: float) -> int:
+    """Highest quality (1..100) whose encoding of ``tile`` stays at or under ``settings.bitrate``."""
+    target_bytes = settings.bitrate * 1000 / 8 * seconds  # type: ignore[operator]
+    lo, hi = 1, 100
+    if len(encode_tile(tile, settings.format, **settings.tile_options(lo))) > target_bytes:
+        return lo
+    while lo < hi:  # invariant: quality lo fits
+        mid = (lo + hi + 1) // 2
+        if len(encode_tile(tile, settings.format, **settings.tile_options(mid))) <= target_bytes:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _coding_noise(codes: np.ndarray, data: bytes, stored: int, bands: int) -> np.ndarray:
+    """RMS code error of the (lossy) image codec per band group: what the MMSE decoder assumes."""
+    err = decode_tile(data).astype(np.float32) - codes.astype(np.float32)
+    per_band = err.reshape(stored, bands, -1)[:, ::-1]  # rows back to band order
+    groups = np.array_split(np.arange(bands), min(_NOISE_GROUPS, bands))
+    return np.array([np.sqrt(np.mean(per_band[:, g] ** 2)) for g in groups])
+
+
+def encode_stream(
+    blocks: Iterator[np.ndarray],
+    *,
+    sample_rate: int,
+    n_channels: int,
+    settings: EncodeSettings,
+    out: IO[bytes],
+    total: int | None = None,
+    progress: Progress | None = None,
+    source_subtype: str | None = None,
+) -> AudioImageHeader:
+    """Encode ``(channels, n)`` float32 blocks at ``sample_rate``; write the file to ``out``.
+
+    ``total`` (source samples, if known) enables the up-front length checks and the
+    progress total. Returns the header written.
+
+    Examples
+    --------
+    >>> buf = io.BytesIO()
+    >>> h = encode_stream(iter([np.zeros((1, 8000), np.float32)]), sample_rate=8000, n_channels=1,
+    ...                   settings=EncodeSettings(), out=buf)
+    >>> h.source_length, h.length, read_info(buf.getvalue()).n_tiles
+    (8000, 24000, 1)
+    """
+    _check_up_front(settings, sample_rate, n_channels, total)
+    profile = settings.resolved_profile
+    layout = ChannelLayout(settings.stereo)
+    stored = layout.stored_channels(n_channels)
+    conv = codec_converter(profile, float(settings.tilt), CODEC_ROUNDING, settings.stored_bands)
+    resampler = ResampleStream(sample_rate, profile.sample_rate, stored, quality=settings.resample_quality)
+    encoder = TileEncoder(conv, layout, n_channels=stored, tile_frames=settings.tile_frames)
+    first: np.ndarray | None = None
+    quality = settings.quality
+    encoded: list[bytes] = []
+    noise: list[np.ndarray] = []
+
+    def consume(tiles: Iterator[np.ndarray]) -> None:
+        nonlocal first, quality
+        for tile in tiles:
+            if first is None:  # kept: encoded last, with the header
+                first = tile
+                if settings.bitrate is not None:
+                    seconds = min(encoder.n_samples, conv.max_samples(tile.shape[1])) / profile.sample_rate
+                    quality = _pick_quality(settings, tile, max(seconds, 1e-3))
+                continue
+            if not settings.multi_tile:
+                raise ParameterError(
+                    f"{settings.format.upper()} holds one tile ({settings.tile_frames} frames); use jpeg, png or webp"
+                )
+            data = encode_tile(tile, settings.format, **settings.tile_options(quality))
+            encoded.append(data)
+            if not settings.lossless:
+                noise.append(_coding_noise(tile, data, stored, conv.n_bands))
+
+    n_source = 0
+    for block in blocks:
+        if block.shape[1] == 0:
+            continue
+        peak = float(np.max(np.abs(block)))
+        if not peak <= MAX_AMPLITUDE:
+            raise ParameterError(
+                f"audio peak {peak:g} exceeds {MAX_AMPLITUDE:g} (float audio is expected in [-1, 1])"
+            )
+        n_source += block.shape[1]
+        consume(encoder.push(resampler.push(layout.forward(block))))
+        if progress is not None:
+            progress(n_source, total if total and total > 0 else n_source)
+    if n_source == 0:
+        raise ParameterError("no audio samples to encode")
+    consume(encoder.push(resampler.finish()))
+    consume(encoder.finish())
+    assert first is not None
+    options = settings.tile_options(quality)
+    if not settings.lossless:
+        noise.insert(0, _coding_noise(first, encode_tile(first, settings.format, **options), stored, conv.n_bands))
+    header = header_from_profile(
+        profile, length=encoder.n_samples, gains=encoder.gains, tile_frames=settings.tile_frames,
+        tilt=settings.tilt, rounding=CODEC_ROUNDING, stereo=layout.header_mode(n_channels),
+        source_channels=n_channels, source_sample_rate=sample_rate, source_length=n_source,
+        stored_bands=conv.n_bands, bandwidth=settings.bandwidth, image_format=settings.format,
+        quality=None if settings.lossless else int(quality),
+        qtable=settings.qtable if settings.format == "jpeg" else None,
+        coding_noise=None if settings.lossless else np.round(np.mean(noise, axis=0), 3),
+        source_subtype=source_subtype,
+    )  # fmt: skip
+    data = encode_tile(first, settings.format, metadata=header.to_json(), **options)
+    out.write(assemble(settings.format, [data, *encoded]))
+    return header
+
+
+_SUBTYPES = {
+    np.dtype(np.int16): "PCM_16", np.dtype(np.int32): "PCM_32", np.dtype(np.uint8): "PCM_U8",
+    np.dtype(np.int8): "PCM_S8", np.dtype(np.float32): "FLOAT", np.dtype(np.float64): "DOUBLE",
+}  # fmt: skip
+
+
+def encode(
+    audio: Any,
+    sample_rate: int,
+    *,
+    settings: EncodeSettings | None = None,
+    format: str | None = None,
+    quality: int | None = None,
+    tilt: float | None = None,
+    stereo: str | None = None,
+    tile_frames: int | None = None,
+    bandwidth: float | None = None,
+    profile: GGDProfile | None = None,
+    resample_quality: str | None = None,
+    qtable: str | None = None,
+    bitrate: float | None = None,
+    progress: Progress | None = None,
+) -> bytes:
+    """Encode audio to image bytes.
+
+    Parameters
+    ----------
+    audio : array_like, shape (n_samples,) or (channels, n_samples)
+        Float audio in [-1, 1] or integer PCM, any sample rate.
+    sample_rate : int
+        Sample rate of ``audio`` in Hz.
+    settings : EncodeSettings, optional
+        All settings at once; the keywords below (where not ``None``) change them. Their
+        meanings and defaults are those of :class:`EncodeSettings` (JPEG, quality 25, tilt 8,
+        mid-side, tiles of 4096 frames, full band, the shipped profile, flat JPEG table).
+    format, quality, tilt, stereo, tile_frames, bandwidth, profile, resample_quality, qtable, bitrate
+        See :class:`EncodeSettings`.
+    progress : callable, optional
+        ``progress(samples_done, samples_total)`` after each block (source samples).
+
+    Returns
+    -------
+    bytes
+        The image file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mdctcompand.testing import make_signal
+    >>> x = make_signal("mixture", 44100, sample_rate=44100)
+    >>> data = encode(x, 44100, quality=60)
+    >>> data[:2] == b"\\xff\\xd8"  # a JPEG
+    True
+    >>> y = decode(data)
+    >>> y.sample_rate, y.audio.shape
+    (44100, (44100,))
+    """
+    s = (settings or EncodeSettings()).replace(
+        format=format, quality=quality, tilt=tilt, stereo=stereo, tile_frames=tile_frames, bandwidth=bandwidth,
+        profile=profile, resample_quality=resample_quality, qtable=qtable, bitrate=bitrate,
+    )  # fmt: skip
+    subtype = _SUBTYPES.get(np.asarray(audio).dtype) if hasattr(audio, "dtype") else None
+    x = as_float_audio(audio)
+    if x.ndim > 2:
+        raise ParameterError(f"audio of shape {x.shape} must be (n_samples,) or (channels, n_samples)")
+    sample_rate = check_int(sample_rate, "sample_rate", minimum=1)
+    source = x.reshape(1, -1) if x.ndim == 1 else x
+    n = source.shape[1]
+    blocks = (source[:, i : i + BLOCK].astype(np.float32) for i in range(0, n, BLOCK))
+    buf = io.BytesIO()
+    encode_stream(
+        blocks, sample_rate=sample_rate, n_channels=source.shape[0], settings=s, out=buf, total=n,
+        progress=progress, source_subtype=subtype,
+    )  # fmt: skip
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------- decoding
+def read_source(source: Source) -> str | os.PathLike | bytes:
+    """A path or bytes for :func:`~mdctcompand.containers.open_image_file` (file objects are read).
+
+    Examples
+    --------
+    >>> read_source(io.BytesIO(b"abc"))
+    b'abc'
+    """
+    if isinstance(source, (str, os.PathLike)):
+        if not Path(source).exists():
+            raise FileNotFoundError(f"{os.fspath(source)}: no such file")
+        return source
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    read = getattr(source, "read", None)
+    if read is None:
+        raise ParameterError(f"source of type {type(source).__name__} must be a path, bytes or a binary file object")
+    data = read()
+    if not isinstance(data, bytes):
+        raise ParameterError("the file object must be opened in binary mode")
+    return data
+
+
+def open_encoded(source: Source) -> tuple[ImageFile, AudioImageHeader]:
+    """Open an encoded file and validate its header; returns ``(ImageFile, header)``.
+
+    Examples
+    --------
+    >>> f, h = open_encoded(encode(np.zeros(1000), 8000))
+    >>> f.close(); h.source_sample_rate
+    8000
+    """
+    f = open_image_file(read_source(source))  # type: ignore[arg-type]
+    try:
+        header = AudioImageHeader.from_dict(f.metadata)
+        if header.image_format is not None and header.image_format != f.format:
+            raise FormatError(f"the header says {header.image_format}; the file is {f.format}")
+        if f.n_tiles != header.n_tiles:
+            raise FormatError(
+                f"the file holds {f.n_tiles} tile(s) but its header promises {header.n_tiles} (truncated?)"
+            )
+    except BaseException:
+        f.close()
+        raise
+    return f, header
+
+
+def decode_stream(
+    source: Source, *, decoder: str = "table", max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[AudioImageHeader, Iterator[np.ndarray]]:
+    """The header and a generator of decoded ``(source channels, n)`` float32 blocks at the source rate.
+
+    Everything that can be checked before decoding (header, profile, pixel budget, tile
+    count) is checked before this returns.
+
+    Examples
+    --------
+    >>> h, blocks = decode_stream(encode(np.zeros((2, 1000)), 8000))
+    >>> [b.shape for b in blocks]
+    [(2, 1000)]
+    """
+    if decoder not in _DECODERS:
+        raise ParameterError(f"decoder={decoder!r} must be one of {_DECODERS}")
+    max_pixels = check_int(max_pixels, "max_pixels", minimum=1)
+    f, h = open_encoded(source)
+    try:
+        h.check_pixel_budget(max_pixels)
+        profile = h.resolve_profile()
+        conv = codec_converter(profile, h.tilt, h.rounding, h.stored_bands)
+        table = None
+        if decoder == "mmse" and h.coding_noise:
+            table = conv.compander.posterior_mean_table(h.coding_noise)
+        tiles = TileDecoder(conv, h, table)
+        resampler = ResampleStream(h.sample_rate, h.source_sample_rate, h.stored_channels, quality="HQ")
+        layout = ChannelLayout.from_header_mode(h.stereo, h.arrangement)
+    except BaseException:
+        f.close()
+        raise
+
+    def blocks() -> Iterator[np.ndarray]:
+        written = 0
+        with f:
+            for i, pixels in enumerate(f.tiles(rows=h.rows, max_width=h.tile_frames)):
+                part = tiles.push(pixels, i)
+                y = resampler.push(part, last=i == h.n_tiles - 1)
+                y = layout.inverse(y, h.source_channels)[:, : h.source_length - written]
+                written += y.shape[1]
+                yield y
+            tiles.finish()
+            if written < h.source_length:  # resampler rounding: pad the last few samples
+                yield np.zeros((h.source_channels, h.source_length - written), np.float32)
+
+    return h, blocks()
+
+
+def decode(
+    source: Source,
+    *,
+    decoder: str = "table",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_samples: int = DEFAULT_MAX_SAMPLES,
+) -> DecodedAudio:
+    """Decode an encoded file (path, bytes or binary file object) to audio at the source's rate and length.
+
+    Parameters
+    ----------
+    source : path, bytes or binary file object
+    decoder : {"table", "mmse"}, default "table"
+        ``"table"``: each code decodes to its reconstruction value. ``"mmse"``: the
+        conditional mean given the image codec's measured noise (lossy files; lossless
+        ones decode as ``"table"``): about 1 dB more SNR, slightly lower ViSQOL.
+    max_pixels : int
+        Refuse files whose tiles hold more pixels in all (a decompression-bomb guard).
+    max_samples : int
+        Refuse files whose audio has more values (samples x channels) than this: the
+        result is held in memory (use :func:`decode_file` to stream long audio to a file).
+
+    Returns
+    -------
+    DecodedAudio
+
+    Examples
+    --------
+    >>> from mdctcompand.testing import make_signal
+    >>> x = make_signal("mixture", 32000, 16000)
+    >>> y = decode(encode(x, 16000, format="png"))
+    >>> y.sample_rate, y.audio.shape
+    (16000, (32000,))
+    """
+    max_samples = check_int(max_samples, "max_samples", minimum=1)
+    header, blocks = decode_stream(source, decoder=decoder, max_pixels=max_pixels)
+    n_values = header.source_length * header.source_channels
+    if n_values > max_samples:
+        blocks.close()  # type: ignore[attr-defined]
+        raise FormatError(
+            f"the file holds {n_values} samples in all; decode() keeps at most {max_samples} in memory "
+            "(max_samples; decode_file streams to a file)"
+        )
+    audio = np.empty((header.source_channels, header.source_length), dtype=np.float32)
+    pos = 0
+    for block in blocks:
+        audio[:, pos : pos + block.shape[1]] = block
+        pos += block.shape[1]
+    return DecodedAudio(audio[0] if header.source_channels == 1 else audio, header.source_sample_rate, header)
+
+
+def read_info(source: Source) -> CodecInfo:
+    """Describe an encoded file without decoding its audio.
+
+    Examples
+    --------
+    >>> from mdctcompand.testing import make_signal
+    >>> info = read_info(encode(make_signal("mixture", 240000), 24000, quality=50))
+    >>> info.quality, info.n_tiles, 20 < info.bitrate_kbps < 60
+    (50, 1, True)
+    """
+    data = read_source(source)
+    f, h = open_encoded(data)
+    f.close()
+    size = len(data) if isinstance(data, bytes) else Path(data).stat().st_size
+    return CodecInfo(h, size)

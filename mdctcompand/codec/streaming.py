@@ -1,0 +1,198 @@
+"""Tiles in a stream: audio blocks -> tiles of codes (encoder) and tiles -> audio blocks (decoder).
+
+Both sides are thin loops around public operations: the transform's streaming MDCT
+(:meth:`~mdctcompand.MDCT.stream_analyzer`, :meth:`~mdctcompand.MDCT.stream_synthesizer`),
+the converter's coefficient <-> code operations and the channel layout. Memory is one tile
+of samples and frames, whatever the length of the audio.
+
+Tile ``i`` holds frames ``[i * T, i * T + count)`` (``T = tile_frames``); its level gain is
+computed from the samples those frames cover, ``[(i * T - 1) * hop, (i * T + count) * hop)``,
+jointly over the stored channels (a quiet side channel then keeps small codes, which cost
+few bits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..channels import ChannelLayout
+from ..converter import AudioImageConverter
+from ..exceptions import FormatError
+from ..header import AudioImageHeader
+
+__all__ = ["TileDecoder", "TileEncoder", "zero_code"]
+
+
+def zero_code(converter: AudioImageConverter) -> int:
+    """Code of a zero coefficient (what silent padding frames hold).
+
+    Examples
+    --------
+    >>> zero_code(AudioImageConverter(rounding="round"))
+    128
+    """
+    return int(np.searchsorted(converter.compander.cell_bounds, 0.5, side="right") - 1)
+
+
+class TileEncoder:
+    """Push ``(stored channels, n)`` blocks at the converter's rate; get image tiles ``(rows, width)`` uint8.
+
+    Examples
+    --------
+    >>> conv = AudioImageConverter(tilt=8.0)
+    >>> enc = TileEncoder(conv, ChannelLayout(), n_channels=1, tile_frames=32)
+    >>> tiles = list(enc.push(np.zeros((1, 20000), np.float32))) + list(enc.finish())
+    >>> [t.shape for t in tiles], len(enc.gains)
+    ([(512, 32), (512, 32)], 2)
+    """
+
+    def __init__(
+        self, converter: AudioImageConverter, layout: ChannelLayout, *, n_channels: int, tile_frames: int
+    ) -> None:
+        self.converter = converter
+        self.layout = layout
+        self.tile_frames = tile_frames
+        self.analyzer = converter.mdct.stream_analyzer()
+        m = converter.hop_length
+        self.n_channels = n_channels
+        self.frames = np.empty((n_channels, tile_frames, m), dtype=np.float32)  # frame-major tile
+        self.filled = 0
+        self.samples = np.zeros((n_channels, 0), dtype=np.float32)  # the current tile's samples
+        self.samples_start = 0
+        self.first_frame = 0  # first frame of the current tile
+        self.gains: list[list[float]] = []
+
+    @property
+    def n_samples(self) -> int:
+        """Samples pushed so far."""
+        return self.analyzer.n_samples
+
+    def push(self, block: np.ndarray) -> Iterator[np.ndarray]:
+        """Add samples; yield every tile they complete.
+
+        Examples
+        --------
+        >>> enc = TileEncoder(AudioImageConverter(), ChannelLayout(), n_channels=1, tile_frames=16)
+        >>> len(list(enc.push(np.zeros((1, 512 * 20), np.float32))))  # 19 complete frames: one tile
+        1
+        """
+        self.samples = np.concatenate([self.samples, block], axis=1)
+        yield from self._take(self.analyzer.push(block))
+
+    def finish(self) -> Iterator[np.ndarray]:
+        """Yield the last tile(s) (zero padding after the end of the audio).
+
+        Examples
+        --------
+        >>> enc = TileEncoder(AudioImageConverter(), ChannelLayout(), n_channels=1, tile_frames=16)
+        >>> list(enc.push(np.zeros((1, 1000), np.float32))), [t.shape for t in enc.finish()]
+        ([], [(512, 16)])
+        """
+        yield from self._take(self.analyzer.finish())
+        if self.filled:
+            yield self._tile(last=True)
+
+    def _take(self, coefficients: np.ndarray) -> Iterator[np.ndarray]:
+        frames = np.swapaxes(coefficients, -1, -2)  # (channels, k, M) frame-major views
+        while frames.shape[1]:
+            take = min(frames.shape[1], self.tile_frames - self.filled)
+            self.frames[:, self.filled : self.filled + take] = frames[:, :take]
+            self.filled += take
+            frames = frames[:, take:]
+            if self.filled == self.tile_frames:
+                yield self._tile(last=False)
+
+    def _tile(self, *, last: bool) -> np.ndarray:
+        conv, m, count = self.converter, self.converter.hop_length, self.filled
+        f0 = self.first_frame
+        lo = max(0, (f0 - 1) * m) - self.samples_start
+        hi = min(self.n_samples, (f0 + count) * m) - self.samples_start
+        span = self.samples[:, lo:hi]
+        gain = float(conv.level.gain(span.reshape(-1))) if span.size else 1.0
+        frames = np.swapaxes(self.frames[:, :count], -1, -2)  # (channels, bins, count), frame-major
+        codes = conv.codes_from_coefficients(frames, gain=gain)
+        # A file of one tile is as wide as its audio (whole 16-frame blocks); in longer files
+        # every tile, the last one too, is a full tile (containers need equal frame sizes).
+        width = -(-count // 16) * 16 if (last and f0 == 0) else self.tile_frames
+        if width > count:
+            pad = np.full(codes.shape[:-1] + (width - count,), zero_code(conv), dtype=np.uint8)
+            codes = np.concatenate([codes, pad], axis=-1)
+        self.gains.append([gain] * self.n_channels)
+        self.first_frame += count
+        self.filled = 0
+        keep = max(0, (self.first_frame - 1) * m) - self.samples_start  # the next tile's samples
+        self.samples = self.samples[:, keep:]
+        self.samples_start += keep
+        return self.layout.arrange(codes)
+
+
+class TileDecoder:
+    """Push the tiles of a file (in order); get ``(stored channels, n)`` blocks at the converter's rate.
+
+    ``table`` replaces the compander's reconstruction table (the MMSE decoder).
+
+    Examples
+    --------
+    >>> from mdctcompand.header import header_from_profile
+    >>> conv = AudioImageConverter(tilt=8.0)
+    >>> h = header_from_profile(conv.profile, length=10000, gains=[[1.0]], tile_frames=32)
+    >>> dec = TileDecoder(conv, h)
+    >>> dec.push(np.full((512, 32), 128, np.uint8), 0).shape
+    (1, 10000)
+    """
+
+    def __init__(self, converter: AudioImageConverter, header: AudioImageHeader, table: np.ndarray | None = None):
+        self.converter = converter
+        self.header = header
+        self.layout = ChannelLayout.from_header_mode(header.stereo, header.arrangement)
+        self.table = table
+        self.synthesizer = converter.mdct.stream_synthesizer(length=header.length)
+
+    @property
+    def n_samples(self) -> int:
+        """Samples returned so far."""
+        return self.synthesizer.n_samples
+
+    def push(self, pixels: np.ndarray, index: int) -> np.ndarray:
+        """Decode tile ``index``; return the samples it completes.
+
+        Examples
+        --------
+        >>> from mdctcompand.header import header_from_profile
+        >>> conv = AudioImageConverter(tilt=8.0)
+        >>> h = header_from_profile(conv.profile, length=10000, gains=[[1.0]], tile_frames=32)
+        >>> TileDecoder(conv, h).push(np.zeros((100, 32), np.uint8), 0)
+        Traceback (most recent call last):
+        ...
+        mdctcompand.exceptions.FormatError: tile 1 has shape (100, 32); the header needs (512, 21..32)
+        """
+        h = self.header
+        first, count = h.tile_span(index)
+        if pixels.ndim != 2 or pixels.shape[0] != h.rows or not count <= pixels.shape[1] <= h.tile_frames:
+            raise FormatError(
+                f"tile {index + 1} has shape {pixels.shape}; the header needs ({h.rows}, {count}..{h.tile_frames})"
+            )
+        stored = self.layout.split(pixels[:, :count], h.stored_channels)
+        gains = np.asarray(h.gains[index], dtype=np.float64)
+        coefficients = self.converter.coefficients_from_codes(stored, gain=gains, table=self.table)
+        return self.synthesizer.push(coefficients)
+
+    def finish(self) -> None:
+        """Check that the tiles held all of the audio.
+
+        Examples
+        --------
+        >>> from mdctcompand.header import header_from_profile
+        >>> conv = AudioImageConverter(tilt=8.0)
+        >>> h = header_from_profile(conv.profile, length=30000, gains=[[1.0]] * 2, tile_frames=32)
+        >>> dec = TileDecoder(conv, h)
+        >>> _ = dec.push(np.full((512, 32), 128, np.uint8), 0)
+        >>> dec.finish()
+        Traceback (most recent call last):
+        ...
+        mdctcompand.exceptions.FormatError: the file ends before its audio does (truncated?)
+        """
+        if self.synthesizer.n_samples < self.header.length:
+            raise FormatError("the file ends before its audio does (truncated?)")
