@@ -33,6 +33,7 @@ __all__ = [
     "HEADER_VERSION",
     "MAX_HEADER_BYTES",
     "MAX_TILE_PIXELS",
+    "MAX_TILE_SAMPLES",
     "AudioImageHeader",
     "header_from_profile",
 ]
@@ -47,8 +48,11 @@ MAX_JSON_DEPTH = 16
 SAMPLE_RATE_RANGE = (1, 768_000)
 #: Level gains accepted (a gain outside means the audio was near silent or absurdly loud).
 GAIN_RANGE = (1e-6, 1e6)
-#: Largest tile (image frame) in pixels, and the largest image side (JPEG's limit).
-MAX_TILE_PIXELS = 1 << 25
+#: Largest tile (image frame) in pixels and in audio samples (frames x hop x stored channels),
+#: and the largest image side (JPEG's limit). They bound the decoder's memory per tile
+#: (about 200 MB); the codec's default tiles (4096 frames) hold 4 Mi pixels and samples.
+MAX_TILE_PIXELS = 1 << 23
+MAX_TILE_SAMPLES = 1 << 23
 MAX_SIDE = 65535
 MAX_CHANNELS = 64
 _LENGTH_MAX = 1 << 40
@@ -212,6 +216,12 @@ class AudioImageHeader:
             raise FormatError(
                 f"tiles of {self.rows} x {self.tile_frames} = {self.tile_pixels} pixels exceed the limit of "
                 f"{MAX_TILE_PIXELS}"
+            )
+        tile_samples = self.tile_frames * self.hop_length * self.stored_channels
+        if tile_samples > MAX_TILE_SAMPLES:
+            raise FormatError(
+                f"tiles of {self.tile_frames} frames x {self.hop_length} hop x {self.stored_channels} channel(s) = "
+                f"{tile_samples} samples exceed the limit of {MAX_TILE_SAMPLES}"
             )
         _float("tilt", self.tilt, 1e-3, 1e3)
         _choice("rounding", self.rounding, _ROUNDINGS)

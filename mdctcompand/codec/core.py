@@ -56,6 +56,8 @@ DEFAULT_MAX_SAMPLES = 1 << 26
 MAX_AMPLITUDE = 1e4
 #: Source samples per block when encoding in memory or from a file.
 BLOCK = 1 << 18
+#: Samples (at the transform's rate) resampled at a time when decoding.
+_SUB_BLOCK = 1 << 16
 _NOISE_GROUPS = 16
 _DECODERS = ("table", "mmse")
 
@@ -469,10 +471,13 @@ def decode_stream(
         with f:
             for i, pixels in enumerate(f.tiles(rows=h.rows, max_width=h.tile_frames)):
                 part = tiles.push(pixels, i)
-                y = resampler.push(part, last=i == h.n_tiles - 1)
-                y = layout.inverse(y, h.source_channels)[:, : h.source_length - written]
-                written += y.shape[1]
-                yield y
+                # Sub-blocks bound the memory of resampling (up to 32x) and of channel copies.
+                for start in range(0, max(part.shape[1], 1), _SUB_BLOCK):
+                    last = i == h.n_tiles - 1 and start + _SUB_BLOCK >= part.shape[1]
+                    y = resampler.push(part[:, start : start + _SUB_BLOCK], last=last)
+                    y = layout.inverse(y, h.source_channels)[:, : h.source_length - written]
+                    written += y.shape[1]
+                    yield y
             tiles.finish()
             if written < h.source_length:  # resampler rounding: pad the last few samples
                 yield np.zeros((h.source_channels, h.source_length - written), np.float32)

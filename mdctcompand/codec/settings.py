@@ -11,7 +11,7 @@ import numpy as np
 from ..channels import ChannelLayout
 from ..containers import FORMATS, MAX_TILE_SIDES
 from ..exceptions import ParameterError
-from ..header import MAX_TILE_PIXELS, SAMPLE_RATE_RANGE
+from ..header import MAX_TILE_PIXELS, MAX_TILE_SAMPLES, SAMPLE_RATE_RANGE
 from ..profile import GGDProfile, default_profile
 
 __all__ = ["CODEC_ROUNDING", "Decoder", "EncodeSettings", "ImageFormat", "QTable", "StereoMode"]
@@ -117,10 +117,11 @@ class EncodeSettings:
         rows = self.stored_bands * 2
         if rows > MAX_TILE_SIDES[fmt]:
             raise ParameterError(f"{rows} image rows (stereo) exceed {fmt}'s limit of {MAX_TILE_SIDES[fmt]}")
-        if rows * self.tile_frames > MAX_TILE_PIXELS:
+        hop = self.resolved_profile.frame_length // 2
+        if max(rows, 2 * hop) * self.tile_frames > min(MAX_TILE_PIXELS, MAX_TILE_SAMPLES):
             raise ParameterError(
-                f"tile_frames={self.tile_frames} gives tiles of {rows * self.tile_frames} pixels; at most "
-                f"{MAX_TILE_PIXELS} are allowed"
+                f"tile_frames={self.tile_frames} gives stereo tiles of {rows * self.tile_frames} pixels and "
+                f"{2 * hop * self.tile_frames} samples; at most {MAX_TILE_PIXELS} of each are allowed"
             )
 
     def replace(self, **changes: Any) -> EncodeSettings:
