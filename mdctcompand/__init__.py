@@ -10,6 +10,7 @@ first use, never torch.
 
 from . import codec, metrics
 from ._version import __version__
+from .channels import ChannelLayout
 from .compand import DEFAULT_ROUNDING, DEFAULT_TILT, Compander
 from .converter import AudioImageConverter, CodeImage
 from .exceptions import (
@@ -20,6 +21,7 @@ from .exceptions import (
     ProfileMismatchError,
     UnsupportedVersionError,
 )
+from .header import AudioImageHeader
 from .profile import GGDProfile, LevelSpec, default_profile
 from .stats import BandStatistics
 from .transform import MDCT, imdct, mdct
@@ -30,6 +32,8 @@ __all__ = [
     "DEFAULT_TILT",
     "MDCT",
     "AudioImageConverter",
+    "AudioImageHeader",
+    "ChannelLayout",
     "BandStatistics",
     "CodeImage",
     "Compander",

@@ -178,10 +178,14 @@ class ChannelLayout:
         True
         """
         if stored == 1:
-            return image.reshape((1,) + image.shape[-2:]) if image.ndim == 2 else np.moveaxis(image, -1, 0)[:1]
+            return (
+                image.reshape((1,) + image.shape[-2:]) if image.ndim == 2 else np.moveaxis(image, -1, 0)[:1]
+            )
         if self.arrangement == "rows":
             if image.ndim != 2 or image.shape[0] % stored:
-                raise ParameterError(f"an image of shape {image.shape} does not hold {stored} channels as rows")
+                raise ParameterError(
+                    f"an image of shape {image.shape} does not hold {stored} channels as rows"
+                )
             return image.reshape(stored, image.shape[0] // stored, image.shape[1])
         if image.ndim != 3 or image.shape[-1] < stored:
             raise ParameterError(f"an image of shape {image.shape} does not hold {stored} channels as planes")

@@ -192,7 +192,11 @@ class Compander:
         >>> Compander(default_profile(), tilt=3).settings()
         {'tilt': 3.0, 'rounding': 'round', 'reconstruction': 'midpoint'}
         """
-        out: dict[str, Any] = {"tilt": self._tilt, "rounding": self._rounding, "reconstruction": self._reconstruction}
+        out: dict[str, Any] = {
+            "tilt": self._tilt,
+            "rounding": self._rounding,
+            "reconstruction": self._reconstruction,
+        }
         if self.n_bands < self._profile.n_bands:
             out["bands"] = self.n_bands
         return out
@@ -444,7 +448,9 @@ class Compander:
         if table is not None:
             table = np.ascontiguousarray(table, dtype=dtype)
             if table.shape != (self.n_bands, N_LEVELS) or not all_finite(table):
-                raise ParameterError(f"table of shape {table.shape} must be finite, ({self.n_bands}, {N_LEVELS})")
+                raise ParameterError(
+                    f"table of shape {table.shape} must be finite, ({self.n_bands}, {N_LEVELS})"
+                )
         elif dtype == np.float32:
             table = self._tables32[1]
         else:

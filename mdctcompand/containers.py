@@ -507,10 +507,14 @@ def open_image_file(source: str | Path | bytes) -> ImageFile:
     except Exception as exc:  # UnidentifiedImageError, DecompressionBombError, struct.error, ...
         raise FormatError(f"{name}: not an image file ({type(exc).__name__}: {exc})") from exc
     try:
-        fmt = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif"}.get(image.format or "")
+        fmt = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif"}.get(
+            image.format or ""
+        )
         width, height = image.size
         if width * height > MAX_TILE_PIXELS:
-            raise FormatError(f"{name}: {width} x {height} pixels per image exceed the limit of {MAX_TILE_PIXELS}")
+            raise FormatError(
+                f"{name}: {width} x {height} pixels per image exceed the limit of {MAX_TILE_PIXELS}"
+            )
         text = _metadata_text(image)
         if fmt is None or text is None:
             raise FormatError(

@@ -250,7 +250,9 @@ class AudioImageConverter:
                 level=settings["level"],
                 workers=workers,
                 bands=settings.get("bands"),
-                channels=ChannelLayout(settings.get("channels", "mid-side"), settings.get("arrangement", "rows")),
+                channels=ChannelLayout(
+                    settings.get("channels", "mid-side"), settings.get("arrangement", "rows")
+                ),
             )
         except KeyError as exc:
             raise ParameterError(f"converter settings lack {exc.args[0]!r}") from exc
@@ -289,7 +291,9 @@ class AudioImageConverter:
         """
         X = np.asarray(coefficients)
         if X.ndim < 2 or X.shape[-2] != self._mdct.n_bins:
-            raise ParameterError(f"coefficients of shape {X.shape} must be (..., {self._mdct.n_bins}, n_frames)")
+            raise ParameterError(
+                f"coefficients of shape {X.shape} must be (..., {self._mdct.n_bins}, n_frames)"
+            )
         g = np.asarray(gain, dtype=np.float64)
         if not np.all(g == 1.0):
             X = X * np.asarray(g, dtype=X.dtype)[..., None, None]  # a fresh array: the caller's stays
@@ -316,7 +320,9 @@ class AudioImageConverter:
         """
         arr = np.asarray(codes)
         if arr.ndim < 2 or arr.shape[-2] != self.n_bands:
-            raise ParameterError(f"codes of shape {arr.shape} must be (..., n_bands={self.n_bands}, n_frames)")
+            raise ParameterError(
+                f"codes of shape {arr.shape} must be (..., n_bands={self.n_bands}, n_frames)"
+            )
         if arr.dtype == np.uint8:
             X = self._compander.decode_image(arr, dtype=dtype, table=table)
         else:
@@ -487,7 +493,9 @@ class AudioImageConverter:
 
         x = as_float_audio(audio)
         if x.ndim > 2:
-            raise ParameterError(f"image_from_audio takes (n_samples,) or (channels, n_samples); got shape {x.shape}")
+            raise ParameterError(
+                f"image_from_audio takes (n_samples,) or (channels, n_samples); got shape {x.shape}"
+            )
         source = x.reshape(1, -1) if x.ndim == 1 else x
         stored = self._layout.forward(source)
         resampled = self._at_my_rate(stored, sample_rate)
@@ -532,7 +540,9 @@ class AudioImageConverter:
         c = self._compander
         stereo = self._layout.header_mode(source_channels)
         if len(np.asarray(gains).reshape(-1)) != n_tiles * (2 if stereo in ("mid-side", "left-right") else 1):
-            raise ParameterError(f"gains={gains!r} do not match {n_tiles} tile(s) of {source_channels} channel(s)")
+            raise ParameterError(
+                f"gains={gains!r} do not match {n_tiles} tile(s) of {source_channels} channel(s)"
+            )
         return header_from_profile(
             self._profile, length=length, gains=gains, tile_frames=n_frames, tilt=c.tilt, rounding=c.rounding,
             reconstruction=c.reconstruction, stereo=stereo, source_channels=source_channels,
@@ -601,7 +611,9 @@ class AudioImageConverter:
             ("stored_bands", h.stored_bands, self.n_bands),
         ):
             if theirs != mine:
-                raise ParameterError(f"the image was made with {key}={theirs!r}; this converter uses {mine!r}")
+                raise ParameterError(
+                    f"the image was made with {key}={theirs!r}; this converter uses {mine!r}"
+                )
 
     def audio_from_image(
         self,
@@ -650,17 +662,25 @@ class AudioImageConverter:
         header = self.read_header(image)
         if header is None:
             values = _image_values(image, value_range)
-            return self.audio_from_codes(values, length=length, gain=gain, sample_rate=sample_rate, dtype=dtype)
+            return self.audio_from_codes(
+                values, length=length, gain=gain, sample_rate=sample_rate, dtype=dtype
+            )
         layout = ChannelLayout.from_header_mode(header.stereo, header.arrangement)
         if header.stored_channels == 1:
             stored = _image_values(image, value_range)[None]
         else:
             stored = layout.split(np.asarray(image), header.stored_channels)
         n = header.length if length is None else length
-        g = np.broadcast_to(np.asarray(header.gains[0] if gain is None else gain, np.float64), stored.shape[:1])
+        g = np.broadcast_to(
+            np.asarray(header.gains[0] if gain is None else gain, np.float64), stored.shape[:1]
+        )
         y = self.audio_from_codes(stored, length=n, gain=g, dtype=dtype)
         y = layout.inverse(y, header.source_channels)
-        rate = header.source_sample_rate if sample_rate is None else check_int(sample_rate, "sample_rate", minimum=1)
+        rate = (
+            header.source_sample_rate
+            if sample_rate is None
+            else check_int(sample_rate, "sample_rate", minimum=1)
+        )
         if rate == header.source_sample_rate and length is None:
             n_out = header.source_length
         else:
@@ -687,7 +707,9 @@ def _check_gain(gain: Any, lead: tuple[int, ...]) -> np.ndarray | None:
     try:
         return np.broadcast_to(g, lead)
     except ValueError as exc:
-        raise ParameterError(f"gain of shape {g.shape} does not match codes with leading shape {lead}") from exc
+        raise ParameterError(
+            f"gain of shape {g.shape} does not match codes with leading shape {lead}"
+        ) from exc
 
 
 def _image_values(image: Any, value_range: str) -> np.ndarray:

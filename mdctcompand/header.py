@@ -26,7 +26,7 @@ import numpy as np
 
 from ._version import __version__
 from .exceptions import FormatError, ParameterError, UnsupportedVersionError
-from .profile import GGDProfile, default_profile, shipped_profile
+from .profile import GGDProfile, default_profile, shipped_profile  # noqa: F401 (default_profile: examples)
 
 __all__ = [
     "HEADER_FORMAT",
@@ -202,7 +202,9 @@ class AudioImageHeader:
         _int("stored_channels", self.stored_channels, 1, 2)
         expected_stored = 2 if self.stereo in ("mid-side", "left-right") else 1
         if self.stored_channels != expected_stored:
-            raise _fail("stored_channels", self.stored_channels, f"{expected_stored} for stereo={self.stereo!r}")
+            raise _fail(
+                "stored_channels", self.stored_channels, f"{expected_stored} for stereo={self.stereo!r}"
+            )
         if self.stereo == "none" and self.source_channels != 1:
             raise _fail("source_channels", self.source_channels, "1 for stereo='none'")
         if expected_stored == 2 and self.source_channels != 2:
@@ -231,7 +233,9 @@ class AudioImageHeader:
             raise _fail("profile_id", self.profile_id, "16 hexadecimal digits")
         _text("profile_name", self.profile_name)
         if self.profile is not None and self.profile.id != self.profile_id:
-            raise FormatError(f"the embedded profile's id {self.profile.id} differs from profile_id {self.profile_id}")
+            raise FormatError(
+                f"the embedded profile's id {self.profile.id} differs from profile_id {self.profile_id}"
+            )
         if self.bandwidth is not None:
             _float("bandwidth", self.bandwidth, 1.0, float(SAMPLE_RATE_RANGE[1]))
         _choice("image_format", self.image_format, _IMAGE_FORMATS, optional=True)
@@ -251,8 +255,10 @@ class AudioImageHeader:
 
     def _check_gains(self) -> None:
         g = self.gains
-        if type(g) is not tuple or len(g) != self.n_tiles or any(
-            type(row) is not tuple or len(row) != self.stored_channels for row in g
+        if (
+            type(g) is not tuple
+            or len(g) != self.n_tiles
+            or any(type(row) is not tuple or len(row) != self.stored_channels for row in g)
         ):
             raise _fail("gains", g, f"{self.n_tiles} x {self.stored_channels} numbers")
         for row in g:
@@ -331,7 +337,9 @@ class AudioImageHeader:
         mdctcompand.exceptions.FormatError: the file declares 32768 pixels; the limit is 10000 (max_pixels)
         """
         if self.total_pixels > max_pixels:
-            raise FormatError(f"the file declares {self.total_pixels} pixels; the limit is {max_pixels} (max_pixels)")
+            raise FormatError(
+                f"the file declares {self.total_pixels} pixels; the limit is {max_pixels} (max_pixels)"
+            )
 
     def resolve_profile(self) -> GGDProfile:
         """The header's GGD profile: embedded, shipped with the library, or a :class:`FormatError`.
@@ -398,7 +406,9 @@ class AudioImageHeader:
         """
         text = json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
         if len(text.encode()) > MAX_HEADER_BYTES:
-            raise ParameterError(f"the header takes {len(text.encode())} bytes; at most {MAX_HEADER_BYTES} fit")
+            raise ParameterError(
+                f"the header takes {len(text.encode())} bytes; at most {MAX_HEADER_BYTES} fit"
+            )
         return text
 
     @classmethod
@@ -542,7 +552,9 @@ def _check_profile_values(p: GGDProfile) -> None:
     if p.frame_length > 1 << 16:
         raise FormatError(f"the embedded profile has frame_length={p.frame_length}; at most {1 << 16}")
     if not (np.all((p.shape >= 0.01) & (p.shape <= 100)) and np.all((p.scale > 1e-30) & (p.scale < 1e30))):
-        raise FormatError("the embedded profile has shapes outside [0.01, 100] or scales outside (1e-30, 1e30)")
+        raise FormatError(
+            "the embedded profile has shapes outside [0.01, 100] or scales outside (1e-30, 1e30)"
+        )
     lo, hi = SAMPLE_RATE_RANGE
     if not lo <= p.sample_rate <= hi:
         raise FormatError(f"the embedded profile has sample_rate={p.sample_rate}")
@@ -653,4 +665,3 @@ def header_from_profile(
         )  # fmt: skip
     except FormatError as exc:
         raise ParameterError(f"these settings would write a file that cannot be decoded: {exc}") from exc
-

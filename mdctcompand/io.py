@@ -422,7 +422,10 @@ def _sigterm_raises() -> Iterator[None]:
     The exception unwinds ``with`` blocks, so temporary files are removed; the process still
     ends with the status a SIGTERM gives (128 + 15).
     """
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL
+    ):
         yield
         return
 

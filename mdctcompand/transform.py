@@ -544,7 +544,9 @@ class MDCTAnalyzer:
             self._lead = x.shape[:-1]
             self._buf = np.zeros((int(np.prod(self._lead, dtype=np.int64)), m), dtype=x.dtype)
         elif x.shape[:-1] != self._lead:
-            raise ParameterError(f"samples of shape {x.shape} do not continue a stream of shape {self._lead} + (n,)")
+            raise ParameterError(
+                f"samples of shape {x.shape} do not continue a stream of shape {self._lead} + (n,)"
+            )
         assert self._buf is not None
         rows = x.reshape(self._buf.shape[0], x.shape[-1]).astype(self._buf.dtype, copy=False)
         self._buf = np.concatenate([self._buf, rows], axis=1)
@@ -634,15 +636,20 @@ class MDCTSynthesizer:
         if self._lead is None:
             self._lead = lead
         elif lead != self._lead:
-            raise ParameterError(f"coefficients of shape {X.shape} do not continue a stream of shape {self._lead}")
+            raise ParameterError(
+                f"coefficients of shape {X.shape} do not continue a stream of shape {self._lead}"
+            )
         if self._length is not None and self._frames + k > self._mdct.n_frames(self._length):
             raise ParameterError(
                 f"{self._frames + k} frames pushed; a signal of length={self._length} has "
                 f"{self._mdct.n_frames(self._length)}"
             )
-        frames = np.swapaxes(X, -1, -2).reshape(int(np.prod(lead, dtype=np.int64)), k, m)
-        if self._prev is not None:
-            frames = np.concatenate([self._prev.astype(frames.dtype, copy=False), frames], axis=1)
+        rows = int(np.prod(lead, dtype=np.int64))
+        first = 0 if self._prev is None else 1
+        frames = np.empty((rows, first + k, m), dtype=X.dtype)  # frame-major, after the previous frame
+        if first:
+            frames[:, 0] = self._prev[:, 0]  # type: ignore[index]
+        frames[:, first:] = np.swapaxes(X.reshape(rows, m, k), -1, -2)
         n_out = (frames.shape[1] - 1) * m
         if self._length is not None:
             n_out = min(n_out, self._length - self._n)
@@ -673,7 +680,9 @@ class MDCTSynthesizer:
             raise ParameterError(
                 f"{self._frames} frames pushed; length={self._length} needs {self._mdct.n_frames(self._length)}"
             )
-        return np.zeros((self._lead or ()) + (0,), dtype=self._prev.dtype if self._prev is not None else np.float32)
+        return np.zeros(
+            (self._lead or ()) + (0,), dtype=self._prev.dtype if self._prev is not None else np.float32
+        )
 
 
 def mdct(

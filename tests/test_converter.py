@@ -160,7 +160,9 @@ def test_code_image_dataclass(conv):
 
 
 def _stereo(n, sr):
-    return np.stack([make_signal("mixture", n, sr, 1), 0.3 * make_signal("mixture", n, sr, 2)]).astype(np.float32)
+    return np.stack([make_signal("mixture", n, sr, 1), 0.3 * make_signal("mixture", n, sr, 2)]).astype(
+        np.float32
+    )
 
 
 # Measured: mid-side 34.1 dB, left-right 32.6 dB, planes 34.1 dB (2 s of the test mixture, 24 kHz).
@@ -172,7 +174,9 @@ def test_stereo_images_round_trip(layout, min_snr):
     x = _stereo(48000, 24000)
     img = conv.image_from_audio(x)
     planes = conv.channels.arrangement == "planes"
-    assert img.size == (conv.n_frames(48000), 512 if planes else 1024) and img.mode == ("LA" if planes else "L")
+    assert img.size == (conv.n_frames(48000), 512 if planes else 1024) and img.mode == (
+        "LA" if planes else "L"
+    )
     y = conv.audio_from_image(img)
     assert y.shape == x.shape
     assert _snr(x, y) > min_snr

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from mdctcompand import codec, metrics
+from mdctcompand import FormatError, codec, metrics
 from mdctcompand.testing import make_signal
 
 from .compand import _clips
@@ -37,6 +37,52 @@ class FileRoundTrip:
 
     def peakmem_encode_file(self):
         codec.encode_file(self.wav, self.img, overwrite=True)
+
+    def peakmem_decode_file(self):
+        codec.decode_file(self.img, self.out, overwrite=True)
+
+
+class InMemory:
+    """10 s 44.1 kHz stereo array -> JPEG bytes -> array (no file I/O)."""
+
+    def setup(self):
+        self.x = np.stack(
+            [make_signal("mixture", 441000, 44100, 1), 0.5 * make_signal("mixture", 441000, 44100, 2)]
+        ).astype(np.float32)
+        self.data = codec.encode(self.x, 44100)
+        codec.decode(self.data)
+
+    def time_encode(self):
+        codec.encode(self.x, 44100)
+
+    def time_decode(self):
+        codec.decode(self.data)
+
+
+class HostileFiles:
+    """Refusing decompression bombs and crafted headers stays cheap (see mdctcompand.bench.fuzz)."""
+
+    def setup(self):
+        from mdctcompand.bench import fuzz
+
+        self.bomb = dict(fuzz.hostile_containers())["APNG 8 frames of 67 M pixels"]
+        self.deep = dict(fuzz.crafted_cases())["header deep JSON array"]
+
+    def _refuse(self, data):
+        try:
+            codec.decode(data)
+        except FormatError:
+            return
+        raise AssertionError("decoded a hostile file")
+
+    def time_refuse_apng_bomb(self):
+        self._refuse(self.bomb)
+
+    def peakmem_refuse_apng_bomb(self):
+        self._refuse(self.bomb)
+
+    def time_refuse_deep_json(self):
+        self._refuse(self.deep)
 
 
 class RateDistortion:

@@ -178,7 +178,9 @@ def _check_up_front(settings: EncodeSettings, sample_rate: int, n_channels: int,
     stored = layout.stored_channels(n_channels)
     profile = settings.resolved_profile
     if 10 ** (profile.level.max_gain_db / 20) > 1e6:
-        raise ParameterError(f"the profile's level gain cap ({profile.level.max_gain_db:g} dB) exceeds 120 dB")
+        raise ParameterError(
+            f"the profile's level gain cap ({profile.level.max_gain_db:g} dB) exceeds 120 dB"
+        )
     # The header these settings give must be valid (sizes, bands); its values are stand-ins.
     header_from_profile(
         profile, length=1, gains=[[1.0] * stored], tile_frames=settings.tile_frames, tilt=settings.tilt,
@@ -293,7 +295,9 @@ def encode_stream(
     assert first is not None
     options = settings.tile_options(quality)
     if not settings.lossless:
-        noise.insert(0, _coding_noise(first, encode_tile(first, settings.format, **options), stored, conv.n_bands))
+        noise.insert(
+            0, _coding_noise(first, encode_tile(first, settings.format, **options), stored, conv.n_bands)
+        )
     header = header_from_profile(
         profile, length=encoder.n_samples, gains=encoder.gains, tile_frames=settings.tile_frames,
         tilt=settings.tilt, rounding=CODEC_ROUNDING, stereo=layout.header_mode(n_channels),
@@ -403,7 +407,9 @@ def read_source(source: Source) -> str | os.PathLike | bytes:
         return bytes(source)
     read = getattr(source, "read", None)
     if read is None:
-        raise ParameterError(f"source of type {type(source).__name__} must be a path, bytes or a binary file object")
+        raise ParameterError(
+            f"source of type {type(source).__name__} must be a path, bytes or a binary file object"
+        )
     data = read()
     if not isinstance(data, bytes):
         raise ParameterError("the file object must be opened in binary mode")

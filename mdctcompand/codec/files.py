@@ -24,7 +24,7 @@ from ..containers import format_from_path
 from ..exceptions import ParameterError
 from ..io import atomic_output, check_distinct, open_audio
 from ..profile import GGDProfile
-from .core import DEFAULT_MAX_PIXELS, BLOCK, CodecInfo, Progress, decode_stream, encode_stream, read_source
+from .core import BLOCK, DEFAULT_MAX_PIXELS, CodecInfo, Progress, decode_stream, encode_stream, read_source
 from .settings import EncodeSettings
 
 __all__ = ["DecodedFile", "decode_file", "encode_file"]
@@ -165,7 +165,9 @@ def _audio_format(output: Target, format: str | None) -> str:
         format = Path(output).suffix.lstrip(".")
     fmt = {"OGA": "OGG", "AIF": "AIFF", "OPUS": "OGG"}.get(format.upper(), format.upper())
     if fmt not in sf.available_formats():
-        raise ParameterError(f"audio format {format!r} is unknown; use wav, flac, ogg, ... (from the extension or format=)")
+        raise ParameterError(
+            f"audio format {format!r} is unknown; use wav, flac, ogg, ... (from the extension or format=)"
+        )
     return fmt
 
 

@@ -90,7 +90,11 @@ class EncodeSettings:
         if fmt not in FORMATS:
             raise ParameterError(f"format={self.format!r} must be one of {sorted(FORMATS)}")
         object.__setattr__(self, "format", fmt)
-        if isinstance(self.quality, bool) or not isinstance(self.quality, int) or not 1 <= self.quality <= 100:
+        if (
+            isinstance(self.quality, bool)
+            or not isinstance(self.quality, int)
+            or not 1 <= self.quality <= 100
+        ):
             raise ParameterError(f"quality={self.quality!r} must be an integer in 1..100")
         ChannelLayout(self.stereo)  # checks the mode
         if isinstance(self.tile_frames, bool) or not isinstance(self.tile_frames, int):
@@ -99,15 +103,21 @@ class EncodeSettings:
             raise ParameterError(f"tile_frames={self.tile_frames} must be a multiple of 16, >= 16")
         widest = MAX_TILE_SIDES[fmt] // 16 * 16
         if self.tile_frames > widest:
-            raise ParameterError(f"tile_frames={self.tile_frames}: {fmt} tiles are at most {widest} frames wide")
+            raise ParameterError(
+                f"tile_frames={self.tile_frames}: {fmt} tiles are at most {widest} frames wide"
+            )
         if self.bandwidth is not None and not MIN_BANDWIDTH <= self.bandwidth <= SAMPLE_RATE_RANGE[1]:
-            raise ParameterError(f"bandwidth={self.bandwidth} must be between {MIN_BANDWIDTH:g} Hz and the Nyquist rate")
+            raise ParameterError(
+                f"bandwidth={self.bandwidth} must be between {MIN_BANDWIDTH:g} Hz and the Nyquist rate"
+            )
         if not 1e-2 <= self.tilt <= 1e3:
             raise ParameterError(f"tilt={self.tilt} must be in [0.01, 1000]")
         if self.qtable not in ("flat", "standard"):
             raise ParameterError(f"qtable={self.qtable!r} must be 'flat' or 'standard'")
         if self.resample_quality not in _RESAMPLE_QUALITIES:
-            raise ParameterError(f"resample_quality={self.resample_quality!r} must be one of {_RESAMPLE_QUALITIES}")
+            raise ParameterError(
+                f"resample_quality={self.resample_quality!r} must be one of {_RESAMPLE_QUALITIES}"
+            )
         if self.bitrate is not None and not 0.1 <= self.bitrate <= 1e5:
             raise ParameterError(f"bitrate={self.bitrate} must be in 0.1..100000 kbit/s")
         if self.bitrate is not None and self.lossless:
@@ -176,4 +186,3 @@ class EncodeSettings:
     def multi_tile(self) -> bool:
         """Whether the format holds several tiles (AVIF holds one)."""
         return FORMATS[self.format][3]
-

@@ -59,7 +59,7 @@ class TileEncoder:
         self.n_channels = n_channels
         self.frames = np.empty((n_channels, tile_frames, m), dtype=np.float32)  # frame-major tile
         self.filled = 0
-        self.samples = np.zeros((n_channels, 0), dtype=np.float32)  # the current tile's samples
+        self.blocks: list[np.ndarray] = []  # the current tile's samples, from sample `samples_start` on
         self.samples_start = 0
         self.first_frame = 0  # first frame of the current tile
         self.gains: list[list[float]] = []
@@ -78,7 +78,7 @@ class TileEncoder:
         >>> len(list(enc.push(np.zeros((1, 512 * 20), np.float32))))  # 19 complete frames: one tile
         1
         """
-        self.samples = np.concatenate([self.samples, block], axis=1)
+        self.blocks.append(block)
         yield from self._take(self.analyzer.push(block))
 
     def finish(self) -> Iterator[np.ndarray]:
@@ -109,7 +109,8 @@ class TileEncoder:
         f0 = self.first_frame
         lo = max(0, (f0 - 1) * m) - self.samples_start
         hi = min(self.n_samples, (f0 + count) * m) - self.samples_start
-        span = self.samples[:, lo:hi]
+        samples = np.concatenate(self.blocks, axis=1) if len(self.blocks) != 1 else self.blocks[0]
+        span = samples[:, lo:hi]
         gain = float(conv.level.gain(span.reshape(-1))) if span.size else 1.0
         frames = np.swapaxes(self.frames[:, :count], -1, -2)  # (channels, bins, count), frame-major
         codes = conv.codes_from_coefficients(frames, gain=gain)
@@ -123,7 +124,7 @@ class TileEncoder:
         self.first_frame += count
         self.filled = 0
         keep = max(0, (self.first_frame - 1) * m) - self.samples_start  # the next tile's samples
-        self.samples = self.samples[:, keep:]
+        self.blocks = [samples[:, keep:]]
         self.samples_start += keep
         return self.layout.arrange(codes)
 
@@ -143,7 +144,9 @@ class TileDecoder:
     (1, 10000)
     """
 
-    def __init__(self, converter: AudioImageConverter, header: AudioImageHeader, table: np.ndarray | None = None):
+    def __init__(
+        self, converter: AudioImageConverter, header: AudioImageHeader, table: np.ndarray | None = None
+    ):
         self.converter = converter
         self.header = header
         self.layout = ChannelLayout.from_header_mode(header.stereo, header.arrangement)
@@ -169,7 +172,7 @@ class TileDecoder:
         mdctcompand.exceptions.FormatError: tile 1 has shape (100, 32); the header needs (512, 21..32)
         """
         h = self.header
-        first, count = h.tile_span(index)
+        _, count = h.tile_span(index)
         if pixels.ndim != 2 or pixels.shape[0] != h.rows or not count <= pixels.shape[1] <= h.tile_frames:
             raise FormatError(
                 f"tile {index + 1} has shape {pixels.shape}; the header needs ({h.rows}, {count}..{h.tile_frames})"
