@@ -170,7 +170,7 @@ class AudioImageHeader:
     tilt: float
     rounding: str
     reconstruction: str
-    gains: tuple[tuple[float, ...], ...]
+    gains: tuple[tuple[float, ...], ...] = field(repr=False)
     profile_id: str
     profile_name: str
     profile: GGDProfile | None = field(default=None, repr=False, compare=False)
@@ -179,7 +179,7 @@ class AudioImageHeader:
     image_format: str | None = None
     quality: int | None = None
     qtable: str | None = None
-    coding_noise: tuple[float, ...] | None = None
+    coding_noise: tuple[float, ...] | None = field(default=None, repr=False)
     source_subtype: str | None = None
     encoder: str = f"mdctcompand {__version__}"
     version: int = HEADER_VERSION

@@ -244,10 +244,11 @@ def test_three_channels_downmix_with_mono_mode():
     np.testing.assert_allclose(y.audio[0], y.audio[2])
 
 
-def test_silence_and_tiny_inputs():
-    for n in (1, 2, 100, 511, 512, 513):
-        y = codec.decode(codec.encode(np.zeros(n), 24000)).audio
-        # no cell is centred on 0 (256 cells), but silence gets the +60 dB gain cap: < -120 dBFS
+@pytest.mark.parametrize("rate", [24000, 8000, 44100, 768000])
+def test_silence_and_tiny_inputs(rate):
+    for n in (1, 2, 3, 100, 511, 512, 513):
+        y = codec.decode(codec.encode(np.zeros(n), rate)).audio
+        # silence decodes to silence (code 128 is exactly zero)
         assert y.shape == (n,) and np.all(np.abs(y) < 1e-6)
 
 

@@ -377,6 +377,40 @@ def cases(n: int, seed: int = 0) -> Iterator[tuple[str, bytes]]:
         yield f"mutation {i} of {name}", mutate(data, rng)
 
 
+def cli_tracebacks(inputs: list[bytes], tmp: Path) -> int:
+    """Run the ``jpeg2wav`` console entry point in a fresh process on each input; count tracebacks.
+
+    Also counts (as tracebacks) runs that fail but leave their output behind.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> cli_tracebacks([b"junk"], Path(tempfile.mkdtemp()))
+    0
+    """
+    import subprocess
+    import sys
+
+    entry = "import sys; from mdctcompand.cli.wav2jpeg import main_decode; sys.exit(main_decode())"
+    bad = 0
+    for data in inputs:
+        src, out = tmp / "cli.img", tmp / "cli.wav"
+        src.write_bytes(data)
+        run = subprocess.run(
+            [sys.executable, "-c", entry, str(src), "-o", str(out), "--force", "-q"],
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        failed_with_output = run.returncode != 0 and (
+            out.exists() or any(p.name.startswith(".") for p in tmp.iterdir())
+        )
+        if "Traceback" in run.stderr or run.returncode not in (0, 2) or failed_with_output:
+            bad += 1
+            print(" - jpeg2wav:", run.returncode, run.stderr.strip().splitlines()[-1:])
+        for p in tmp.iterdir():
+            p.unlink()
+    return bad
+
+
 def _peak_rss_mb() -> float:
     import resource
 
@@ -389,6 +423,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--cases", type=int, default=2400, help="number of hostile inputs")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--subprocess", type=int, default=0, metavar="N",
+        help="also run jpeg2wav in a fresh process on N of the inputs (about 1.5 s each)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     all_cases = list(cases(args.cases, args.seed))
@@ -406,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
                 problems.append(f"{name}: {outcome}: {detail}")
             for p in tmp.iterdir():
                 p.unlink()
+        sample = [data for _, data in all_cases[:: max(1, len(all_cases) // max(args.subprocess, 1))]]
+        cli_bad = cli_tracebacks(sample[: args.subprocess], tmp) if args.subprocess else 0
     total = sum(counts.values())
     print(f"### Decoder fuzzing: {total} hostile inputs ({time.perf_counter() - t0:.0f} s)\n")
     print("| outcome | count | target |\n|---|---:|---|")
@@ -414,11 +454,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| other exceptions | {counts['bug']} | 0 |")
     print(f"| jpeg2wav tracebacks | {counts['traceback']} | 0 |")
     print(f"| outputs left after a failure | {counts['left-output']} | 0 |")
+    if args.subprocess:
+        print(
+            f"| jpeg2wav in its own process: tracebacks of {min(args.subprocess, total)} runs | {cli_bad} | 0 |"
+        )
     print(f"\nlargest input {largest / 1e6:.2f} MB; peak resident memory {_peak_rss_mb():.0f} MB "
           f"(after building the inputs {base_rss:.0f} MB; target < 600 MB)")  # fmt: skip
     for line in problems[:50]:
         print(" -", line)
-    return 1 if problems or _peak_rss_mb() >= 600 else 0
+    return 1 if problems or cli_bad or _peak_rss_mb() >= 600 else 0
 
 
 if __name__ == "__main__":

@@ -279,7 +279,7 @@ def encode_stream(
     for block in blocks:
         if block.shape[1] == 0:
             continue
-        peak = float(np.max(np.abs(block)))
+        peak = max(float(block.max()), -float(block.min()))
         if not peak <= MAX_AMPLITUDE:
             raise ParameterError(
                 f"audio peak {peak:g} exceeds {MAX_AMPLITUDE:g} (float audio is expected in [-1, 1])"
@@ -291,6 +291,8 @@ def encode_stream(
     if n_source == 0:
         raise ParameterError("no audio samples to encode")
     consume(encoder.push(resampler.finish()))
+    if encoder.n_samples == 0:  # shorter than one sample at the profile's rate
+        consume(encoder.push(np.zeros((stored, 1), np.float32)))
     consume(encoder.finish())
     assert first is not None
     options = settings.tile_options(quality)

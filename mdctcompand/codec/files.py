@@ -252,8 +252,8 @@ def decode_file(
         ) as out:
             for block in blocks:
                 if clip:
-                    clipped += int(np.count_nonzero(np.abs(block) > 1.0))
-                    block = np.clip(block, -1.0, 1.0)
+                    clipped += int(np.count_nonzero(block > 1.0)) + int(np.count_nonzero(block < -1.0))
+                    block = np.clip(block, -1.0, 1.0, out=block if block.flags.writeable else None)
                 out.write(block.T)
                 done += block.shape[1]
                 if progress is not None:
