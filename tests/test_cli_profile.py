@@ -84,3 +84,27 @@ def test_fit_on_a_dask_local_cluster_matches_local_processes(corpus):
     assert stats_dask.n_clips == stats_local.n_clips == 8
     np.testing.assert_allclose(dask.shape, local.shape, rtol=1e-9)
     np.testing.assert_allclose(dask.scale, local.scale, rtol=1e-9)
+
+
+def test_profile_list_and_show_shipped_names():
+    from mdctcompand.profile import load_profile
+
+    listing = _cli("profile", "list")
+    assert listing.returncode == 0, listing.stderr
+    for name in ("paper", "44k", "48k"):
+        p = load_profile(name)
+        line = next(ln for ln in listing.stdout.splitlines() if ln.startswith(name + " "))
+        assert p.id in line and str(p.sample_rate) in line and str(p.n_bands) in line
+    assert "44.1k" in listing.stdout and "default" in listing.stdout
+    for spec, rate, bands in (("44k", 44100, 1024), ("44.1k", 44100, 1024), ("48K", 48000, 1024), ("default", 24000, 512)):
+        show = _cli("profile", "show", spec)
+        assert show.returncode == 0, show.stderr
+        assert f"sample_rate={rate}" in show.stdout and f"n_bands={bands}" in show.stdout
+    whole = json.loads(_cli("profile", "show", "48k", "--json").stdout)
+    assert whole["sample_rate"] == 48000 and len(whole["scale"]) == 1024
+
+
+def test_profile_show_unknown_name_lists_the_shipped_ones():
+    r = _cli("profile", "show", "22k")
+    assert r.returncode == 2
+    assert "'22k' is neither a shipped profile (paper, 44k, 48k" in r.stderr
