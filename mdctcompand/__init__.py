@@ -22,7 +22,7 @@ from .exceptions import (
     UnsupportedVersionError,
 )
 from .header import AudioImageHeader
-from .profile import GGDProfile, LevelSpec, default_profile
+from .profile import GGDProfile, LevelSpec, default_profile, load_profile, profile_for_rate, shipped_profiles
 from .stats import BandStatistics
 from .transform import MDCT, imdct, mdct
 from .windows import check_princen_bradley, get_window, kbd_window, sine_window, vorbis_window
@@ -40,6 +40,9 @@ __all__ = [
     "GGDProfile",
     "LevelSpec",
     "default_profile",
+    "load_profile",
+    "profile_for_rate",
+    "shipped_profiles",
     "AudioReadError",
     "FormatError",
     "MdctCompandError",

@@ -17,14 +17,21 @@ from pathlib import Path
 import numpy as np
 
 from .exceptions import AudioReadError, ParameterError
+from .ggd import SHAPE_BRACKET
 from .profile import GGDProfile, LevelSpec
 from .stats import BandStatistics
 from .transform import MDCT
 
-__all__ = ["AUDIO_EXTENSIONS", "FitConfig", "audio_files", "file_statistics", "fit_profile"]
+__all__ = ["AUDIO_EXTENSIONS", "DEFAULT_MIN_SHAPE", "FitConfig", "audio_files", "file_statistics", "fit_profile"]
 
 #: File extensions treated as audio when a directory is scanned.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".opus")
+#: Smallest GGD shape a fitted profile gets (the likelihood is maximized over shapes >= this).
+#: Bands that are mostly empty (lossy sources above 16-19 kHz, resampler transition bands) fit
+#: shapes near 0.1, for which the tilted compander's range exceeds 10^6 standard deviations:
+#: every coefficient then falls in the zero cell and any code error decodes to a huge value.
+#: 0.4 was chosen on the fitting songs (see docs/method.rst, "Full band").
+DEFAULT_MIN_SHAPE = 0.4
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,7 @@ def fit_profile(
     scheduler: str | None = None,
     progress: bool = False,
     statistics: BandStatistics | None = None,
+    min_shape: float = DEFAULT_MIN_SHAPE,
 ) -> tuple[GGDProfile, BandStatistics]:
     """Fit a per-band GGD profile on audio files.
 
@@ -175,6 +183,9 @@ def fit_profile(
         Show a progress bar.
     statistics : BandStatistics, optional
         Statistics to start from (e.g. from other machines); merged with the new ones.
+    min_shape : float, default 0.4
+        Smallest shape a band gets: the fit maximizes the likelihood over shapes
+        ``>= min_shape`` (see :data:`DEFAULT_MIN_SHAPE`); 0.05 is the unconstrained fit.
 
     Returns
     -------
@@ -198,6 +209,8 @@ def fit_profile(
     from .parallel import imap_unordered
 
     config = config or FitConfig()
+    if not SHAPE_BRACKET[0] <= min_shape < SHAPE_BRACKET[1]:
+        raise ParameterError(f"min_shape={min_shape} must be in [{SHAPE_BRACKET[0]}, {SHAPE_BRACKET[1]})")
     files = audio_files(paths)
     if not files and statistics is None:
         raise AudioReadError("no audio files found")
@@ -231,5 +244,6 @@ def fit_profile(
         smoothing=smoothing,
         name=name,
         description=description,
+        bracket=(min_shape, SHAPE_BRACKET[1]),
     )
     return profile, total

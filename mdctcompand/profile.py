@@ -5,8 +5,20 @@ window) and one level normalization; using it with another geometry raises
 :class:`~mdctcompand.ProfileMismatchError`. Profiles are saved as versioned JSON and
 identified by a content hash (:attr:`GGDProfile.id`), which is what encoded files record.
 
-The package ships a default profile (:func:`default_profile`) fitted with
-``mdctcompand profile fit`` on real band recordings; see ``scripts/fit_default_profile.py``.
+The package ships profiles fitted with ``mdctcompand profile fit`` on real band recordings
+(see ``scripts/fit_default_profile.py``), selected by a short name (:func:`load_profile`,
+:func:`shipped_profiles`) or by the input's sample rate (:func:`profile_for_rate`):
+
+==========  =========================  ===========  ===========================================
+name        aliases                    sample rate  geometry
+==========  =========================  ===========  ===========================================
+``paper``   ``default``, ``24k``       24 kHz       frame 1024: 512 bands of 23.4 Hz, 0-12 kHz
+``44k``     ``44.1k``, ``44100``       44.1 kHz     frame 2048: 1024 bands of 21.5 Hz, full band
+``48k``     ``48000``                  48 kHz       frame 2048: 1024 bands of 23.4 Hz, full band
+==========  =========================  ===========  ===========================================
+
+``paper`` (also :func:`default_profile`) keeps the paper's settings; ``44k`` and ``48k`` keep
+the whole band of 44.1 and 48 kHz audio.
 """
 
 from __future__ import annotations
@@ -26,12 +38,33 @@ from .exceptions import ParameterError, ProfileMismatchError
 from .ggd import SHAPE_BRACKET
 from .windows import window_name
 
-__all__ = ["PROFILE_FORMAT_VERSION", "GGDProfile", "LevelSpec", "default_profile", "shipped_profile"]
+__all__ = [
+    "AUTO_RATE_RANGE",
+    "PROFILE_FORMAT_VERSION",
+    "GGDProfile",
+    "LevelSpec",
+    "default_profile",
+    "load_profile",
+    "profile_for_rate",
+    "shipped_aliases",
+    "shipped_profile",
+    "shipped_profiles",
+]
 
 PROFILE_FORMAT_VERSION = 1
 _FORMAT = "mdctcompand.GGDProfile"
 _DATA = Path(__file__).with_name("data")
 _DEFAULT_PATH = _DATA / "default_profile.json"
+#: Shipped profiles by name: file in ``mdctcompand/data``.
+_SHIPPED_FILES = {
+    "paper": "default_profile.json",
+    "44k": "profile_44k.json",
+    "48k": "profile_48k.json",
+}
+#: Other spellings of the shipped names (matched case-insensitively, like the names).
+_ALIASES = {"default": "paper", "24k": "paper", "24000": "paper", "44.1k": "44k", "44100": "44k", "48000": "48k"}
+#: Input sample rates (Hz) that :func:`profile_for_rate` serves with a shipped profile.
+AUTO_RATE_RANGE = (8000, 192000)
 #: Profiles shipped by earlier releases, kept so that their files still decode (named ID.json).
 _RETIRED_DIR = _DATA / "profiles"
 
@@ -471,7 +504,7 @@ class GGDProfile:
 
 @functools.lru_cache(maxsize=1)
 def default_profile() -> GGDProfile:
-    """The profile shipped with the package (24 kHz, frame 1024, sine window, RMS -20 dBFS).
+    """The paper's profile (24 kHz, frame 1024, sine window, RMS -20 dBFS): ``load_profile("paper")``.
 
     Fitted with ``mdctcompand profile fit`` on the four ``muldjord`` songs of the Debian
     ``fretsonfire-songs-muldjord`` package (real band recordings), see
@@ -486,21 +519,150 @@ def default_profile() -> GGDProfile:
     return GGDProfile.load(_DEFAULT_PATH)
 
 
-def shipped_profile(profile_id: str) -> GGDProfile | None:
-    """The shipped profile (current default or a retired one) with this id, or ``None``.
+@functools.lru_cache(maxsize=None)
+def _shipped(name: str) -> GGDProfile:
+    return default_profile() if name == "paper" else GGDProfile.load(_DATA / _SHIPPED_FILES[name])
 
-    Encoded files name their profile by id; re-fitting the default moves the old one to
+
+def shipped_profiles() -> tuple[str, ...]:
+    """Names of the shipped profiles, for :func:`load_profile` (aliases not included).
+
+    Examples
+    --------
+    >>> shipped_profiles()
+    ('paper', '44k', '48k')
+    >>> [(load_profile(n).sample_rate, load_profile(n).n_bands) for n in shipped_profiles()]
+    [(24000, 512), (44100, 1024), (48000, 1024)]
+    """
+    return tuple(_SHIPPED_FILES)
+
+
+def shipped_aliases() -> dict[str, tuple[str, ...]]:
+    """Other spellings :func:`load_profile` accepts for each shipped profile.
+
+    Examples
+    --------
+    >>> shipped_aliases()["44k"]
+    ('44.1k', '44100')
+    """
+    return {name: tuple(a for a, n in _ALIASES.items() if n == name) for name in _SHIPPED_FILES}
+
+
+def _shipped_name(spec: str) -> str | None:
+    key = spec.strip().lower()
+    key = _ALIASES.get(key, key)
+    return key if key in _SHIPPED_FILES else None
+
+
+def load_profile(profile: GGDProfile | str | os.PathLike | None = None) -> GGDProfile:
+    """A profile from a shipped name, a JSON file, or a profile (returned as is).
+
+    Parameters
+    ----------
+    profile : GGDProfile, str, path or None
+        A shipped name or alias (case-insensitive): ``"paper"`` (``"default"``, ``"24k"``),
+        ``"44k"`` (``"44.1k"``, ``"44100"``), ``"48k"`` (``"48000"``); or a profile JSON file
+        written by :meth:`GGDProfile.save`. ``None`` gives the paper's profile.
+
+    Raises
+    ------
+    ParameterError
+        ``profile`` is neither a shipped name nor an existing file, or the file is not a profile.
+
+    Examples
+    --------
+    >>> load_profile("44.1k") is load_profile("44k")
+    True
+    >>> load_profile("default") is default_profile()
+    True
+    >>> load_profile("22k")
+    Traceback (most recent call last):
+    ...
+    mdctcompand.exceptions.ParameterError: profile '22k' is neither a shipped profile (paper, 44k, 48k; aliases default, 24k, 24000, 44.1k, 44100, 48000) nor a profile file
+    """
+    if profile is None:
+        return default_profile()
+    if isinstance(profile, GGDProfile):
+        return profile
+    if isinstance(profile, str):
+        name = _shipped_name(profile)
+        if name is not None:
+            return _shipped(name)
+    if isinstance(profile, (str, os.PathLike)):
+        path = Path(profile)
+        if path.is_file():
+            return GGDProfile.load(path)
+        raise ParameterError(
+            f"profile {os.fspath(profile)!r} is neither a shipped profile ({', '.join(_SHIPPED_FILES)}; "
+            f"aliases {', '.join(_ALIASES)}) nor a profile file"
+        )
+    raise ParameterError(f"profile={profile!r} must be a GGDProfile, a shipped profile's name or a JSON file")
+
+
+def profile_for_rate(sample_rate: float) -> GGDProfile:
+    """The shipped profile that serves audio at ``sample_rate`` (Hz).
+
+    The rule, for input rates in :data:`AUTO_RATE_RANGE` (8 to 192 kHz):
+
+    1. a shipped profile at exactly that rate (24000: ``paper``, 44100: ``44k``, 48000: ``48k``);
+    2. below 48 kHz, the lowest-rate profile at or above the input's rate, so that its whole
+       band is kept (8-24 kHz: ``paper``; 24-44.1 kHz: ``44k``; 44.1-48 kHz: ``48k``);
+    3. above 48 kHz, the full-band profile whose rate divides the input's (88.2 and 176.4 kHz:
+       ``44k``), otherwise ``48k`` (96, 192 kHz, ...).
+
+    The audio is then resampled to the profile's rate. Other rates raise: pass a profile
+    fitted for them (``profile=`` in the API, ``--profile`` on the command line).
+
+    Examples
+    --------
+    >>> [profile_for_rate(r).name for r in (16000, 24000, 32000, 44100, 48000, 88200, 96000)]  # doctest: +NORMALIZE_WHITESPACE
+    ['fretsonfire-muldjord', 'fretsonfire-muldjord', 'fretsonfire-muldjord-44k', 'fretsonfire-muldjord-44k',
+     'fretsonfire-muldjord-48k', 'fretsonfire-muldjord-44k', 'fretsonfire-muldjord-48k']
+    >>> profile_for_rate(4000)
+    Traceback (most recent call last):
+    ...
+    mdctcompand.exceptions.ParameterError: sample_rate=4000 Hz: no shipped profile serves it (automatic choice covers 8000-192000 Hz); pass a profile fitted for this rate with --profile (profile= in the API)
+    """
+    try:
+        rate = float(sample_rate)
+    except (TypeError, ValueError):
+        raise ParameterError(f"sample_rate={sample_rate!r} must be a number of Hz") from None
+    if not np.isfinite(rate) or rate <= 0:
+        raise ParameterError(f"sample_rate={sample_rate!r} must be a positive number of Hz")
+    low, high = AUTO_RATE_RANGE
+    if not low <= rate <= high:
+        raise ParameterError(
+            f"sample_rate={sample_rate:g} Hz: no shipped profile serves it (automatic choice covers "
+            f"{low}-{high} Hz); pass a profile fitted for this rate with --profile (profile= in the API)"
+        )
+    profiles = sorted((_shipped(n) for n in _SHIPPED_FILES), key=lambda p: p.sample_rate)
+    for p in profiles:
+        if p.sample_rate >= rate:
+            return p
+    for p in profiles:
+        if p.sample_rate > default_profile().sample_rate and (rate / p.sample_rate).is_integer():
+            return p
+    return profiles[-1]
+
+
+def shipped_profile(profile_id: str) -> GGDProfile | None:
+    """The shipped profile (current or retired) with this id, or ``None``.
+
+    Encoded files name their profile by id; re-fitting a shipped profile moves the old one to
     ``mdctcompand/data/profiles/ID.json`` so that older files keep decoding.
 
     Examples
     --------
     >>> shipped_profile(default_profile().id) is default_profile()
     True
+    >>> shipped_profile(load_profile("48k").id) is load_profile("48k")
+    True
     >>> shipped_profile("0000000000000000") is None
     True
     """
-    if profile_id == default_profile().id:
-        return default_profile()
+    for name in _SHIPPED_FILES:
+        if profile_id == _shipped(name).id:
+            return _shipped(name)
     path = _RETIRED_DIR / f"{profile_id}.json"
     if path.is_file() and path.parent == _RETIRED_DIR:
         profile = GGDProfile.load(path)

@@ -84,3 +84,55 @@ def test_fit_on_a_dask_local_cluster_matches_local_processes(corpus):
     assert stats_dask.n_clips == stats_local.n_clips == 8
     np.testing.assert_allclose(dask.shape, local.shape, rtol=1e-9)
     np.testing.assert_allclose(dask.scale, local.scale, rtol=1e-9)
+
+
+def test_profile_list_and_show_shipped_names():
+    from mdctcompand.profile import load_profile
+
+    listing = _cli("profile", "list")
+    assert listing.returncode == 0, listing.stderr
+    for name in ("paper", "44k", "48k"):
+        p = load_profile(name)
+        line = next(ln for ln in listing.stdout.splitlines() if ln.startswith(name + " "))
+        assert p.id in line and str(p.sample_rate) in line and str(p.n_bands) in line
+    assert "44.1k" in listing.stdout and "default" in listing.stdout
+    for spec, rate, bands in (("44k", 44100, 1024), ("44.1k", 44100, 1024), ("48K", 48000, 1024), ("default", 24000, 512)):
+        show = _cli("profile", "show", spec)
+        assert show.returncode == 0, show.stderr
+        assert f"sample_rate={rate}" in show.stdout and f"n_bands={bands}" in show.stdout
+    whole = json.loads(_cli("profile", "show", "48k", "--json").stdout)
+    assert whole["sample_rate"] == 48000 and len(whole["scale"]) == 1024
+
+
+def test_profile_show_unknown_name_lists_the_shipped_ones():
+    r = _cli("profile", "show", "22k")
+    assert r.returncode == 2
+    assert "'22k' is neither a shipped profile (paper, 44k, 48k" in r.stderr
+
+
+def test_min_shape_bounds_the_fitted_shapes(tmp_path):
+    from mdctcompand.fitting import DEFAULT_MIN_SHAPE, FitConfig, fit_profile
+
+    sr, n = 16000, 16000 * 8
+    x = np.fft.rfft(make_signal("mixture", n, sr))
+    x[np.fft.rfftfreq(n, 1 / sr) > 5000] = 0  # empty above 5 kHz but for a 10 ms burst every second,
+    x = np.fft.irfft(x, n)  # like a lossy source's top bands: shapes far below 0.4 there
+    for start in range(0, n, sr):
+        x[start : start + 160] += 0.3 * np.sin(2 * np.pi * 6500 * np.arange(160) / sr)
+    sf.write(tmp_path / "a.wav", x, sr)
+    config = FitConfig(sample_rate=sr, frame_length=256, clip_seconds=2)
+    free, _ = fit_profile([tmp_path], config=config, method="mle", smoothing=0, min_shape=0.05)
+    bounded, _ = fit_profile([tmp_path], config=config, method="mle", smoothing=0)
+    assert DEFAULT_MIN_SHAPE == 0.4
+    assert free.shape.min() < 0.2 and bounded.shape.min() == pytest.approx(0.4)
+    inside = free.shape > 0.45  # bands the bound does not touch keep their fit
+    np.testing.assert_allclose(bounded.shape[inside], free.shape[inside], rtol=1e-5)
+    with pytest.raises(ValueError, match="min_shape=0.01"):
+        fit_profile([tmp_path], config=config, min_shape=0.01)
+    out = tmp_path / "p.json"
+    r = _cli("profile", "fit", str(tmp_path / "a.wav"), "-o", str(out), "--sample-rate", "16000",
+             "--frame-length", "256", "--clip-seconds", "2", "--min-shape", "0.5", "--workers", "1", "-q")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert GGDProfile.load(out).shape.min() >= 0.5 - 1e-12
+    bad = _cli("profile", "fit", str(tmp_path / "a.wav"), "-o", str(tmp_path / "q.json"), "--min-shape", "0")
+    assert bad.returncode == 2 and "min_shape=0" in bad.stderr and not (tmp_path / "q.json").exists()

