@@ -131,8 +131,10 @@ def add_decode_arguments(p: argparse.ArgumentParser) -> None:
         "(default: NAME.decoded.wav beside the image NAME.jpg, never the original's name)",
     )  # fmt: skip
     out.add_argument(
-        "--output-dir", metavar="DIR", help="write NAME.wav for each image NAME.jpg here; created if missing"
-    )
+        "--output-dir", metavar="DIR",
+        help="write NAME.wav for each image NAME.jpg here (NAME.decoded.wav if DIR is the images' own "
+        "folder); directory inputs keep their sub-folders; created if missing",
+    )  # fmt: skip
     p.add_argument(
         "-f", "--format", metavar="FORMAT",
         help="audio format: wav, flac, ogg, aiff, ... (default: from -o's extension, else wav)",
@@ -243,6 +245,9 @@ def expand_inputs(arguments: Sequence[str], extensions: tuple[str, ...], what: s
 
 
 def _is_regular(path: Path) -> bool:
+    """A file that an output can be named after (not /dev/stdin, a pipe, a device or /proc/self/fd/N)."""
+    if Path(os.path.abspath(path)).parts[1:2] in (("dev",), ("proc",)):
+        return False
     try:
         return path.is_file() and not path.is_char_device() and not path.is_fifo()
     except OSError:
@@ -471,7 +476,7 @@ def run_jobs(console: Console, jobs: list[Job], work: Callable[..., Outcome], op
         def progress(done: int, total: int) -> None:
             if "bar" not in holder:
                 holder["bar"] = stack.enter_context(
-                    console.bar(total=total, unit="sample", desc=jobs[0].name, initial=done)
+                    console.bar(total=total, unit="sample", desc=Path(jobs[0].name).name, initial=done)
                 )
             else:
                 holder["bar"].update(done - holder["done"])
