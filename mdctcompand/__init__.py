@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checkers and IDEs
-    from . import codec, io, metrics
+    from . import codec, io, metrics  # noqa: F401 (io: reachable, not in __all__)
     from .compand import DEFAULT_ROUNDING, DEFAULT_TILT, Compander
     from .converter import AudioImageConverter, CodeImage
     from .exceptions import (

@@ -34,14 +34,19 @@ def jpeg2wav(*args, **kw):
 
 
 def mdctcompand(*args):
-    return subprocess.run([sys.executable, "-m", "mdctcompand.cli.main", *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "mdctcompand.cli.main", *args], capture_output=True, text=True
+    )
 
 
 @pytest.fixture
 def wav(tmp_path):
     path = tmp_path / "song.wav"
     x = np.stack(
-        [make_signal("mixture", 44100 * 2 + 17, 44100, 1), 0.5 * make_signal("mixture", 44100 * 2 + 17, 44100, 2)]
+        [
+            make_signal("mixture", 44100 * 2 + 17, 44100, 1),
+            0.5 * make_signal("mixture", 44100 * 2 + 17, 44100, 2),
+        ]
     )
     sf.write(path, x.T, 44100, subtype="PCM_16")
     return path
@@ -153,16 +158,23 @@ def test_clipping_reported_and_float_kept(tmp_path, capsys):
     x = 2.0 * make_signal("tone", 24000, 24000)  # peaks at 1.4
     sf.write(loud, x, 24000, subtype="FLOAT")
     assert main_encode([str(loud), "-f", "png", "-q"]) == 0
-    assert main_decode([str(tmp_path / "loud.png"), "-o", str(tmp_path / "pcm.wav"), "--subtype", "PCM_16"]) == 0
+    assert (
+        main_decode([str(tmp_path / "loud.png"), "-o", str(tmp_path / "pcm.wav"), "--subtype", "PCM_16"]) == 0
+    )
     err = capsys.readouterr().err
     assert "loud.png" in err and "samples" in err and "clipped" in err and "--subtype FLOAT" in err
-    assert main_decode([str(tmp_path / "loud.png"), "-o", str(tmp_path / "float.wav"), "--subtype", "FLOAT"]) == 0
+    assert (
+        main_decode([str(tmp_path / "loud.png"), "-o", str(tmp_path / "float.wav"), "--subtype", "FLOAT"])
+        == 0
+    )
     assert "clipped" not in capsys.readouterr().err
     y, _ = sf.read(tmp_path / "float.wav")
     assert abs(np.abs(y).max() - np.abs(x).max()) < 0.1  # lossless PNG, float output: the peaks survive
 
 
-@pytest.mark.skipif(not NEW_CODEC_API, reason="the header records the source's sample format after the issue-16 codec merge")
+@pytest.mark.skipif(
+    not NEW_CODEC_API, reason="the header records the source's sample format after the issue-16 codec merge"
+)
 @pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "FLOAT"])
 def test_decode_keeps_the_source_sample_format(tmp_path, subtype):
     src = tmp_path / "src.wav"

@@ -33,7 +33,9 @@ def _all_parsers():
 #: diffusion_cmd.py (train-lora, generate) is edited by the diffusion helper in parallel.
 _OWNED_ELSEWHERE = {"train-lora", "generate"}
 PARSERS = [
-    pytest.param(name, parser, marks=pytest.mark.xfail(reason="help texts in diffusion_cmd.py, edited elsewhere"))
+    pytest.param(
+        name, parser, marks=pytest.mark.xfail(reason="help texts in diffusion_cmd.py, edited elsewhere")
+    )
     if name in _OWNED_ELSEWHERE
     else pytest.param(name, parser)
     for name, parser in _all_parsers()
@@ -55,7 +57,9 @@ def test_every_option_has_help_and_one_default(name, parser):
 
 
 def test_info_help_has_a_description():
-    r = subprocess.run([sys.executable, "-m", "mdctcompand.cli.main", "info", "--help"], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "mdctcompand.cli.main", "info", "--help"], capture_output=True, text=True
+    )
     assert r.returncode == 0 and "Describe encoded files" in r.stdout
 
 
@@ -74,7 +78,10 @@ def test_encode_defaults_are_the_codec_defaults():
         ("use stereo='mono'", "use --stereo mono"),
         ('format="bmp" is unknown', "--format bmp is unknown"),
         ("quality=500 must be in 1..100", "--quality 500 must be in 1..100"),
-        ("x.jpg exists (use --force, or overwrite=True, to replace it)", "x.jpg exists (use --force to replace it)"),
+        (
+            "x.jpg exists (use --force, or overwrite=True, to replace it)",
+            "x.jpg exists (use --force to replace it)",
+        ),
         ("pass overwrite=True", "pass --force"),
         ("shape=(3, 4) is wrong", "shape=(3, 4) is wrong"),  # not a flag: left alone
         ("subtype='PCM_99', decoder='x'", "--subtype PCM_99, --decoder x"),

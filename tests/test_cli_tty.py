@@ -78,7 +78,9 @@ def test_no_bar_when_quiet_or_piped(song, tmp_path):
 def test_pipe_round_trip_through_stdin_and_stdout(song):
     """cat song.wav | wav2jpeg - -o - -f png | jpeg2wav - -o - -f flac: data on stdout, messages on stderr."""
     enc = subprocess.run(
-        [sys.executable, "-c", ENCODE, "-", "-o", "-", "-f", "png"], input=song.read_bytes(), capture_output=True
+        [sys.executable, "-c", ENCODE, "-", "-o", "-", "-f", "png"],
+        input=song.read_bytes(),
+        capture_output=True,
     )
     assert enc.returncode == 0, enc.stderr
     assert enc.stdout[:8] == b"\x89PNG\r\n\x1a\n" and b"<stdin> -> <stdout>" in enc.stderr

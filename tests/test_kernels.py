@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mdctcompand import Compander, default_profile
-from mdctcompand import _kernels
+from mdctcompand import Compander, _kernels, default_profile
 from mdctcompand._kernels import _lapped_numba, _quantize_numba, lapped, quantize
 from mdctcompand.reference import imdct as imdct_reference
 from mdctcompand.reference import mdct as mdct_reference
@@ -41,7 +40,12 @@ def test_fold_builds_identical(m, n, rows, shift, dtype, seed):
     start = -m + shift * m // 2 * 2  # even offsets around the transform's -M
     n_frames = -(-n // m) + 1
     a, b = _both(
-        _lapped_numba.fold, lapped.fold_numpy, lambda: np.full((rows, n_frames, m), np.nan, dtype), x, start, w
+        _lapped_numba.fold,
+        lapped.fold_numpy,
+        lambda: np.full((rows, n_frames, m), np.nan, dtype),
+        x,
+        start,
+        w,
     )
     np.testing.assert_array_equal(a, b)
 

@@ -33,7 +33,9 @@ def _prepare():
     """A 10 s 44.1 kHz stereo 16-bit clip and its image (written once, reused by every sample)."""
     os.makedirs(_DIR, exist_ok=True)
     if not os.path.exists(_CLIP):
-        x = np.stack([make_signal("mixture", 441000, 44100, 1), 0.5 * make_signal("mixture", 441000, 44100, 2)])
+        x = np.stack(
+            [make_signal("mixture", 441000, 44100, 1), 0.5 * make_signal("mixture", 441000, 44100, 2)]
+        )
         sf.write(_CLIP, x.T, 44100, subtype="PCM_16")
     subprocess.run([sys.executable, "-c", ENCODE], check=True)
 

@@ -53,7 +53,9 @@ def fold_numpy(x: np.ndarray, start: int, window: np.ndarray, out: np.ndarray) -
     first, second = blocks[:, :-1], blocks[:, 1:]  # halves (a b) and (c d) of every frame
     w = window
     np.subtract(
-        np.negative(w[m : m + h][::-1]) * second[..., :h][..., ::-1], w[m + h :] * second[..., h:], out=out[..., :h]
+        np.negative(w[m : m + h][::-1]) * second[..., :h][..., ::-1],
+        w[m + h :] * second[..., h:],
+        out=out[..., :h],
     )
     np.subtract(w[:h] * first[..., :h], w[h:m][::-1] * first[..., h:][..., ::-1], out=out[..., h:])
 

@@ -79,9 +79,13 @@ def startup(work: Path, repeat: int) -> str:
     }  # fmt: skip
     _run([py, "-c", ENCODE, str(clip), "-o", str(work / "c.jpg"), "--force", "-q"])
     if shutil.which("opusenc"):
-        candidates["opusenc 24 kbit/s"] = lambda: _run(["opusenc", "--quiet", "--bitrate", "24", str(clip), str(work / "c.opus")])
+        candidates["opusenc 24 kbit/s"] = lambda: _run(
+            ["opusenc", "--quiet", "--bitrate", "24", str(clip), str(work / "c.opus")]
+        )
     if shutil.which("lame"):
-        candidates["lame 24 kbit/s"] = lambda: _run(["lame", "--quiet", "-b", "24", str(clip), str(work / "c.mp3")])
+        candidates["lame 24 kbit/s"] = lambda: _run(
+            ["lame", "--quiet", "-b", "24", str(clip), str(work / "c.mp3")]
+        )
     if shutil.which("ffmpeg"):
         candidates["ffmpeg aac 24 kbit/s"] = lambda: _run(
             ["ffmpeg", "-loglevel", "error", "-y", "-i", str(clip), "-c:a", "aac", "-b:a", "24k", str(work / "c.m4a")]
@@ -101,7 +105,20 @@ def batch(work: Path, n_clips: int, repeat: int) -> str:
     py = sys.executable
 
     def encode(jobs: int):
-        return lambda: _run([py, "-c", ENCODE, str(src), "--output-dir", str(work / f"j{jobs}"), "--force", "-q", "-j", str(jobs)])
+        return lambda: _run(
+            [
+                py,
+                "-c",
+                ENCODE,
+                str(src),
+                "--output-dir",
+                str(work / f"j{jobs}"),
+                "--force",
+                "-q",
+                "-j",
+                str(jobs),
+            ]
+        )
 
     rows = compare({"--jobs 1": encode(1), "--jobs 2": encode(2)}, baseline="--jobs 1", repeat=repeat)
     images = sorted((work / "j2").glob("*.jpg"))
@@ -153,7 +170,9 @@ def importtime() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=9, help="interleaved rounds per start-up command")
     parser.add_argument("--clips", type=int, default=100, help="clips in the batch (0: skip the batch)")
     parser.add_argument("--batch-repeat", type=int, default=3, help="interleaved rounds of the batch")

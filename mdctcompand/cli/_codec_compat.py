@@ -64,12 +64,12 @@ def _output_path(target: Any, suffix: str, overwrite: bool) -> Iterator[Path]:
             shutil.copyfileobj(f, target)
 
 
-def encode_file(input: Any, output: Any, *, overwrite: bool = False, settings: Any = None, progress: Progress = None):
+def encode_file(
+    input: Any, output: Any, *, overwrite: bool = False, settings: Any = None, progress: Progress = None
+):
     import soundfile as sf
 
-    from .. import codec
-
-    from .. import _pyav
+    from .. import _pyav, codec
     from ..exceptions import AudioReadError
 
     with _input_path(input) as src:
@@ -123,7 +123,12 @@ def decode_file(
         header, blocks = codec._decode_blocks(src, decoder)
         with _output_path(output, f".{fmt.lower()}", overwrite) as tmp:
             with sf.SoundFile(
-                os.fspath(tmp), "w", header.source_sample_rate, header.source_channels, subtype=subtype, format=fmt
+                os.fspath(tmp),
+                "w",
+                header.source_sample_rate,
+                header.source_channels,
+                subtype=subtype,
+                format=fmt,
             ) as out:
                 for block in blocks:
                     if clip:

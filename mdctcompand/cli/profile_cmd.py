@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "profile", help="fit, show and plot per-band GGD profiles", formatter_class=Formatter,
         description="Per-band generalized-Gaussian profiles: fit one on your audio, print one, plot one.",
     )  # fmt: skip
-    psub = p.add_subparsers(dest="profile_command", required=True, metavar="{fit,show,plot}", help="what to do")
+    psub = p.add_subparsers(
+        dest="profile_command", required=True, metavar="{fit,show,plot}", help="what to do"
+    )
 
     fit = psub.add_parser(
         "fit",

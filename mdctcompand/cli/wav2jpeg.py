@@ -282,13 +282,17 @@ def plan_jobs(
         if item.path is None:
             raise CLIError("input - (stdin) needs -o FILE, or -o - for stdout")
         if not _is_regular(item.path):
-            raise CLIError(f"{item.path}: not a regular file (a pipe or device); name the output with -o FILE or -o -")
+            raise CLIError(
+                f"{item.path}: not a regular file (a pipe or device); name the output with -o FILE or -o -"
+            )
         if out_dir is None:
             folder, stem = item.path.parent, item.path.stem
         else:
             rel = item.path.relative_to(item.base) if item.base is not None else Path(item.path.name)
             folder, stem = out_dir / rel.parent, rel.stem
-        same_folder = os.path.normcase(os.path.abspath(folder)) == os.path.normcase(os.path.abspath(item.path.parent))
+        same_folder = os.path.normcase(os.path.abspath(folder)) == os.path.normcase(
+            os.path.abspath(item.path.parent)
+        )
         if decoded and same_folder:
             stem += ".decoded"
         jobs.append(Job(str(item.path), str(folder / f"{stem}{suffix}")))
@@ -307,7 +311,9 @@ def _checked(jobs: list[Job], force: bool) -> list[Job]:
             continue
         k = key(job.target)
         if k in sources:
-            raise CLIError(f"{job.name}: the output {job.target} would overwrite the input {sources[k].source}")
+            raise CLIError(
+                f"{job.name}: the output {job.target} would overwrite the input {sources[k].source}"
+            )
         if k in claimed:
             raise CLIError(
                 f"{claimed[k].name} and {job.name} would both be written to {job.target}; "
@@ -387,16 +393,19 @@ def _opened_target(target: str) -> Iterator[Any]:
         sys.stdout.buffer.flush()
 
 
-def encode_one(job: Job, options: EncodeOptions, progress: Callable[[int, int], None] | None = None) -> Outcome:
+def encode_one(
+    job: Job, options: EncodeOptions, progress: Callable[[int, int], None] | None = None
+) -> Outcome:
     """Encode one file: the command line's only call into the codec's encoder."""
-    from ._codec_compat import api  # PRE-MERGE shim: becomes `from .. import codec` (codec.encode_file)
-
     from ..exceptions import AudioReadError
+    from ._codec_compat import api  # PRE-MERGE shim: becomes `from .. import codec` (codec.encode_file)
 
     start = time.perf_counter()
     try:
         with _opened_source(job.source) as src, _opened_target(job.target) as dst:
-            info = api().encode_file(src, dst, overwrite=options.force, settings=options.settings, progress=progress)
+            info = api().encode_file(
+                src, dst, overwrite=options.force, settings=options.settings, progress=progress
+            )
     except AudioReadError as exc:
         from .. import _pyav
 
@@ -412,7 +421,9 @@ def encode_one(job: Job, options: EncodeOptions, progress: Callable[[int, int], 
     return Outcome(job, line, info.duration, time.perf_counter() - start)
 
 
-def decode_one(job: Job, options: DecodeOptions, progress: Callable[[int, int], None] | None = None) -> Outcome:
+def decode_one(
+    job: Job, options: DecodeOptions, progress: Callable[[int, int], None] | None = None
+) -> Outcome:
     """Decode one file: the command line's only call into the codec's decoder."""
     from ._codec_compat import api  # PRE-MERGE shim: becomes `from .. import codec` (codec.decode_file)
 
@@ -441,11 +452,15 @@ def _pool(n: int):
 
     # fork (Linux): workers start without re-importing anything; elsewhere the platform's default.
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") and "fork" in methods else None)
+    context = multiprocessing.get_context(
+        "fork" if sys.platform.startswith("linux") and "fork" in methods else None
+    )
     return ProcessPoolExecutor(max_workers=n, mp_context=context)
 
 
-def run_jobs(console: Console, jobs: list[Job], work: Callable[..., Outcome], options: Any, n_jobs: int) -> int:
+def run_jobs(
+    console: Console, jobs: list[Job], work: Callable[..., Outcome], options: Any, n_jobs: int
+) -> int:
     """Run every job (serially, or in ``n_jobs`` processes); report each; exit status 2 if any failed.
 
     One failing input is reported with its name and the others still run.
@@ -505,8 +520,9 @@ def run_jobs(console: Console, jobs: list[Job], work: Callable[..., Outcome], op
 
         pool = _pool(n)
         try:
+            # submit (which starts the workers) before the bar starts tqdm's monitor thread: no fork under threads
+            futures = {pool.submit(_call, work, job, options): job for job in jobs}
             with console.bar(total=len(jobs), unit="file") as bar:
-                futures = {pool.submit(_call, work, job, options): job for job in jobs}
                 for future in as_completed(futures):
                     exc = future.exception()
                     if exc is None:
@@ -540,13 +556,17 @@ def _encode_settings(args: argparse.Namespace) -> tuple[Any, str]:
         try:
             from_ext = format_from_path(args.output)
         except ValueError as exc:
-            raise CLIError(f"-o {args.output}: unknown image extension; use .jpg, .png, .webp or .avif (or -f)") from exc
+            raise CLIError(
+                f"-o {args.output}: unknown image extension; use .jpg, .png, .webp or .avif (or -f)"
+            ) from exc
         if fmt is not None and fmt != from_ext:
             raise CLIError(f"--format {fmt} does not match -o {args.output} (a {from_ext} name)")
         fmt = from_ext
     fmt = fmt or "jpeg"
     if fmt not in available_formats():
-        raise CLIError(f"--format {fmt} is not available in this Pillow build (AVIF needs Pillow >= 11.2 with libavif)")
+        raise CLIError(
+            f"--format {fmt} is not available in this Pillow build (AVIF needs Pillow >= 11.2 with libavif)"
+        )
     profile = None
     if args.profile not in (None, "default"):
         from ..profile import GGDProfile
@@ -574,7 +594,11 @@ def cmd_encode(args: argparse.Namespace, prog: str = "wav2jpeg") -> int:
         inputs, output=args.output, output_dir=args.output_dir, suffix=_IMAGE_SUFFIX[fmt], decoded=False,
         force=args.force,
     )  # fmt: skip
-    q = "lossless" if settings.lossless else (f"{settings.bitrate:g} kbit/s" if settings.bitrate else f"quality {settings.quality}")
+    q = (
+        "lossless"
+        if settings.lossless
+        else (f"{settings.bitrate:g} kbit/s" if settings.bitrate else f"quality {settings.quality}")
+    )
     console.detail(
         f"{prog}: {len(jobs)} file(s), {fmt} {q}, tilt {settings.tilt:g}, {settings.stereo}, "
         f"{settings.tile_frames}-frame tiles, {min(n_jobs, len(jobs))} process(es)"
@@ -588,7 +612,9 @@ def _audio_format(args: argparse.Namespace) -> str:
     known = sf.available_formats()
     fmt = args.format.upper() if args.format else None
     if fmt is not None and fmt not in known:
-        raise CLIError(f"--format {args.format}: unknown audio format; choose one of {', '.join(sorted(known)).lower()}")
+        raise CLIError(
+            f"--format {args.format}: unknown audio format; choose one of {', '.join(sorted(known)).lower()}"
+        )
     if args.output not in (None, STDIO):
         ext = Path(args.output).suffix.lstrip(".").lower()
         from_ext = _AUDIO_FORMAT_OF.get(ext, ext.upper())
@@ -623,7 +649,9 @@ def cmd_decode(args: argparse.Namespace, prog: str = "jpeg2wav") -> int:
         f"{prog}: {len(jobs)} file(s) -> {fmt}, subtype {args.subtype or 'of the source'}, "
         f"{args.decoder} decoder, {min(n_jobs, len(jobs))} process(es)"
     )
-    return run_jobs(console, jobs, decode_one, DecodeOptions(fmt, args.subtype, args.decoder, args.force), n_jobs)
+    return run_jobs(
+        console, jobs, decode_one, DecodeOptions(fmt, args.subtype, args.decoder, args.force), n_jobs
+    )
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -647,9 +675,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 ENCODE_DESCRIPTION = "Encode audio as an image of companded MDCT codes (a lossy codec; PNG is lossless)."
-DECODE_DESCRIPTION = (
-    "Decode images written by wav2jpeg back to audio: the original's sample rate, channels, length and sample format."
-)
+DECODE_DESCRIPTION = "Decode images written by wav2jpeg back to audio: the original's sample rate, channels, length and sample format."
 INFO_DESCRIPTION = (
     "Describe encoded files without decoding them: duration, source rate and channels, image format and "
     "quality, tilt, bandwidth, profile, size and bit rate. Prints to stdout."
