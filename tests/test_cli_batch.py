@@ -90,6 +90,11 @@ def test_batch_decode_beside_the_images_never_replaces_originals(tree, capsys):
     assert capsys.readouterr().err.count("->") == 3
 
 
+def test_output_dir_named_with_dash_o_is_redirected(tree, tmp_path, capsys):
+    assert main_encode([str(tree / "a.wav"), "-o", str(tmp_path)]) == 2
+    assert f"use --output-dir {tmp_path}" in capsys.readouterr().err
+
+
 def test_jobs_2_gives_the_same_files_as_jobs_1(tmp_path):
     src = tmp_path / "clips"
     for i in range(6):
