@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -104,21 +105,18 @@ def batch(work: Path, n_clips: int, repeat: int) -> str:
         sf.write(src / f"clip{i:03d}.wav", clip.T, 44100, subtype="PCM_16")
     py = sys.executable
 
+    cpu: dict[int, list[float]] = {1: [], 2: []}
+
     def encode(jobs: int):
-        return lambda: _run(
-            [
-                py,
-                "-c",
-                ENCODE,
-                str(src),
-                "--output-dir",
-                str(work / f"j{jobs}"),
-                "--force",
-                "-q",
-                "-j",
-                str(jobs),
-            ]
-        )
+        args = [py, "-c", ENCODE, str(src), "--output-dir", str(work / f"j{jobs}"), "--force", "-q"]
+
+        def call() -> None:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            _run([*args, "-j", str(jobs)])
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[jobs].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+
+        return call
 
     rows = compare({"--jobs 1": encode(1), "--jobs 2": encode(2)}, baseline="--jobs 1", repeat=repeat)
     images = sorted((work / "j2").glob("*.jpg"))
@@ -131,11 +129,19 @@ def batch(work: Path, n_clips: int, repeat: int) -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     extra = {r.name: _realtime(10.0 * n_clips, r.median_s) for r in rows}
     speedup = rows[0].median_s / rows[1].median_s
+    autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    shared = autogroup.exists() and autogroup.read_text().strip() == "1"
+    note = (
+        "\n(sched_autogroup is on: CPU is shared between sessions, not processes, so while other "
+        "sessions keep the cores busy, more processes cannot get more CPU)"
+    )
     return (
         format_table(rows, baseline="--jobs 1", extra=extra)
         + f"\n\n{n_clips} clips of 10 s, {len(images)} outputs, no collisions; file modes {sorted(modes)} "
         f"(umask {oct(_umask())}); speed-up --jobs 2 / --jobs 1: {speedup:.2f}x on {cores} core(s), "
-        f"1-min load average {load:.1f} before the run"
+        f"1-min load average {load:.1f} after the run; CPU time per run (median): "
+        f"{np.median(cpu[1]):.1f} s with --jobs 1, {np.median(cpu[2]):.1f} s with --jobs 2"
+        + (note if shared else "")
     )
 
 
