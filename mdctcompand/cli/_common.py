@@ -1,10 +1,21 @@
-"""Shared command-line plumbing: error reporting, exit codes, common options."""
+"""Shared command-line plumbing: error reporting, exit codes, messages, progress, common options.
+
+Conventions of every command: data (an image or audio written with ``-o -``) is the only
+thing on stdout; every message, warning, error and progress bar goes to stderr. Errors
+are one line, name the file they concern and speak in command-line flags
+(``--stereo mono``), never in Python keywords (``stereo='mono'``).
+
+This module imports only the standard library, so ``--help`` and argument errors are fast.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from .._version import __version__
 from ..exceptions import MdctCompandError
@@ -13,6 +24,9 @@ from ..exceptions import MdctCompandError
 EXIT_ERROR = 2
 #: Exit status after Ctrl-C.
 EXIT_INTERRUPTED = 130
+#: A progress bar appears once work has run this long (seconds); the environment
+#: variable ``MDCTCOMPAND_PROGRESS_DELAY`` overrides it (tests use 0).
+PROGRESS_DELAY_S = 2.0
 
 
 class CLIError(MdctCompandError):
@@ -26,9 +40,89 @@ def quiet_parent() -> argparse.ArgumentParser:
     return parent
 
 
+def verbosity_parent() -> argparse.ArgumentParser:
+    """Parent parser giving ``-q/--quiet`` and ``-v/--verbose`` (``args.verbosity``: 0, 1 or 2)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q", "--quiet", dest="verbosity", action="store_const", const=0, default=1,
+        help="print only errors and warnings (no progress bar, no summary lines)",
+    )  # fmt: skip
+    group.add_argument(
+        "-v", "--verbose", dest="verbosity", action="store_const", const=2,
+        help="also print the settings, timings and speed of every file",
+    )  # fmt: skip
+    return parent
+
+
 def add_version(parser: argparse.ArgumentParser) -> None:
     """``--version`` on a top-level command."""
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+
+
+# ------------------------------------------------------------------ error messages
+#: Python keyword of the library -> the command-line flag a user typed for it.
+FLAGS = {
+    "overwrite": "--force",
+    "format": "--format",
+    "quality": "--quality",
+    "bitrate": "--bitrate",
+    "tilt": "--tilt",
+    "stereo": "--stereo",
+    "bandwidth": "--bandwidth",
+    "profile": "--profile",
+    "tile_frames": "--tile-frames",
+    "qtable": "--qtable",
+    "subtype": "--subtype",
+    "decoder": "--decoder",
+    "rounding": "--rounding",
+    "frames": "--frames",
+    "workers": "--workers",
+    "jobs": "--jobs",
+}
+_KEYWORD = re.compile(
+    r"\b(?P<name>" + "|".join(FLAGS) + r")=(?:'(?P<s>[^']*)'|\"(?P<d>[^\"]*)\"|(?P<v>[^\s,;:)\]]+))"
+)
+
+
+def flag_message(message: str, flags: dict[str, str] | None = None) -> str:
+    """Rewrite the library's ``name=value`` spellings as the flags a command-line user typed.
+
+    Examples
+    --------
+    >>> flag_message("3 channels: only mono and stereo are stored (use stereo='mono')")
+    '3 channels: only mono and stereo are stored (use --stereo mono)'
+    >>> flag_message("out.jpg exists (use --force, or overwrite=True, to replace it)")
+    'out.jpg exists (use --force to replace it)'
+    >>> flag_message("tile_frames=100 must be a multiple of 16, >= 16")
+    '--tile-frames 100 must be a multiple of 16, >= 16'
+    """
+    table = FLAGS if flags is None else flags
+
+    def repl(m: re.Match) -> str:
+        flag = table.get(m["name"])
+        if flag is None:
+            return m[0]
+        value = next(v for v in (m["s"], m["d"], m["v"]) if v is not None)
+        return flag if value == "True" else f"{flag} {value}"
+
+    text = _KEYWORD.sub(repl, message)
+    return re.sub(r"(--[\w-]+), or \1,", r"\1", text)  # "use --force, or --force, to" -> "use --force to"
+
+
+def with_file(name: str, message: str) -> str:
+    """``"NAME: message"`` unless the message already names the file."""
+    return message if name and name in message else f"{name}: {message}"
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for an exception, in flags (see :func:`flag_message`)."""
+    msg = str(exc) or type(exc).__name__
+    if isinstance(exc, FileExistsError) and "--force" not in msg:
+        msg += " (use --force to overwrite)"
+    if isinstance(exc, OSError) and exc.filename and exc.strerror and str(exc.filename) not in msg:
+        msg = f"{exc.filename}: {exc.strerror}"
+    return flag_message(msg)
 
 
 def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None, prog: str) -> int:
@@ -36,21 +130,126 @@ def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] 
     try:
         status = main(argv)
     except BrokenPipeError:  # `mdctcompand ... | head`: stop quietly, as Unix tools do
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (MdctCompandError, OSError, ValueError) as exc:
-        msg = str(exc) or type(exc).__name__
-        if isinstance(exc, FileExistsError) and "--force" not in msg:
-            msg += " (use --force to overwrite)"
-        print(f"{prog}: error: {msg}", file=sys.stderr)
+        print(f"{prog}: error: {describe_error(exc)}", file=sys.stderr)
         return EXIT_ERROR
     return int(status or 0)
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """Help text keeps its examples' layout and shows defaults."""
+    """Help text keeps its examples' layout and shows each real default once.
+
+    No "(default: ...)" is added when the help already says what the default is, nor for
+    options without one (``None``) and flags.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if (
+            "default" in text.lower()
+            or action.default in (None, False, argparse.SUPPRESS)
+            or isinstance(action, argparse._StoreConstAction)  # -q/-v share a dest: no default to show
+        ):
+            return text
+        return super()._get_help_string(action)
+
+
+# ------------------------------------------------------------------ messages and progress
+class Console:
+    """Messages on stderr at a verbosity (0 quiet, 1 normal, 2 verbose), and progress bars.
+
+    A bar (tqdm, imported only when one can appear) is shown only when stderr is a
+    terminal and not quiet, and only after :data:`PROGRESS_DELAY_S` seconds of work, so
+    short runs and logs stay clean. Messages printed while a bar runs go above it.
+    """
+
+    def __init__(self, prog: str, verbosity: int = 1, stream: Any = None) -> None:
+        self.prog = prog
+        self.verbosity = verbosity
+        self.stream = stream if stream is not None else sys.stderr
+        self._bar: Any = None
+
+    def _write(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.write(text, file=self.stream)
+        else:
+            print(text, file=self.stream, flush=True)
+
+    def info(self, text: str) -> None:
+        """A normal message (hidden by ``-q``)."""
+        if self.verbosity >= 1:
+            self._write(text)
+
+    def detail(self, text: str) -> None:
+        """A ``-v`` message."""
+        if self.verbosity >= 2:
+            self._write(text)
+
+    def warn(self, text: str) -> None:
+        """A warning (shown even with ``-q``)."""
+        self._write(f"{self.prog}: warning: {text}")
+
+    def error(self, text: str) -> None:
+        self._write(f"{self.prog}: error: {text}")
+
+    @property
+    def interactive(self) -> bool:
+        """Whether progress bars can appear."""
+        try:
+            return self.verbosity >= 1 and self.stream.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    def bar(self, *, total: float, unit: str, desc: str | None = None, initial: float = 0) -> Any:
+        """A progress bar with rate and ETA, or a no-op stand-in when bars cannot appear.
+
+        Use as a context manager; ``.update(n)`` advances it.
+        """
+        if not self.interactive:
+            return _NoBar()
+        from tqdm import tqdm
+
+        delay = float(os.environ.get("MDCTCOMPAND_PROGRESS_DELAY", PROGRESS_DELAY_S))
+        try:  # a terminal that reports no size (a bare pty, some CI) would hide the bar
+            known = os.get_terminal_size(self.stream.fileno()).lines > 0
+        except (OSError, ValueError, AttributeError):
+            known = False
+        size = {} if known else {"ncols": 80, "nrows": 24}
+        bar = tqdm(
+            total=total, initial=initial, unit=unit, unit_scale=unit != "file", desc=desc, delay=delay, file=self.stream,
+            leave=False, dynamic_ncols=known, **size,
+        )  # fmt: skip
+        return _BarScope(self, bar)
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: float = 1) -> None:
+        return None
+
+
+class _BarScope:
+    def __init__(self, console: Console, bar: Any) -> None:
+        self.console = console
+        self.bar = bar
+
+    def __enter__(self) -> _BarScope:
+        self.console._bar = self.bar
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.console._bar = None
+        self.bar.close()
+
+    def update(self, n: float = 1) -> None:
+        self.bar.update(n)

@@ -28,9 +28,10 @@ examples:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "dataset", help="build captioned image datasets, fetch MusicCaps", formatter_class=Formatter
-    )
-    dsub = p.add_subparsers(dest="dataset_command", required=True, metavar="{build,fetch}")
+        "dataset", help="build captioned image datasets, fetch MusicCaps", formatter_class=Formatter,
+        description="Captioned image datasets of MDCT codes (MDCT-1k from MusicCaps, or your own captions).",
+    )  # fmt: skip
+    dsub = p.add_subparsers(dest="dataset_command", required=True, metavar="{build,fetch}", help="what to do")
 
     b = dsub.add_parser(
         "build",

@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mdctcompand", description=DESCRIPTION, epilog=EXAMPLES, formatter_class=Formatter
     )
     add_version(parser)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
     wav2jpeg.register(sub)
     profile_cmd.register(sub)
     dataset_cmd.register(sub)

@@ -31,8 +31,14 @@ _PROFILE_HELP = "a shipped profile's name (paper, 44k, 48k: see `profile list`) 
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("profile", help="list, fit, show and plot per-band GGD profiles", formatter_class=Formatter)
-    psub = p.add_subparsers(dest="profile_command", required=True, metavar="{list,fit,show,plot}")
+    p = sub.add_parser(
+        "profile", help="list, fit, show and plot per-band GGD profiles", formatter_class=Formatter,
+        description="Per-band generalized-Gaussian profiles: list the shipped ones, fit one on your audio, "
+        "print one, plot one.",
+    )  # fmt: skip
+    psub = p.add_subparsers(
+        dest="profile_command", required=True, metavar="{list,fit,show,plot}", help="what to do"
+    )
 
     listing = psub.add_parser(
         "list",
@@ -83,6 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "show",
         parents=[quiet_parent()],
         help="print a profile's geometry and a band summary",
+        description="Print a profile's geometry, provenance and a summary of its bands (or all of it as JSON).",
         formatter_class=Formatter,
     )
     show.add_argument("profile", nargs="?", default="paper", help=_PROFILE_HELP)
@@ -93,6 +100,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "plot",
         parents=[quiet_parent()],
         help="plot shape and scale per band (needs matplotlib)",
+        description="Plot a profile's shape and scale per band to an image file (needs matplotlib).",
         formatter_class=Formatter,
     )
     plot.add_argument("profile", nargs="?", default="paper", help=_PROFILE_HELP)

@@ -1,0 +1,94 @@
+"""Start-up: what one command-line call costs before and around its work (each sample a fresh interpreter).
+
+Issue 16's target: ``wav2jpeg`` / ``jpeg2wav`` on a 10 s clip within 2x of the bare imports
+``numpy, scipy.fft, PIL.Image, soundfile``. ``timeraw_*`` time the statement in a new
+process (interpreter start-up itself excluded); ``track_*_over_bare_imports`` give the
+ratio from interleaved whole-process runs, as ``python -m mdctcompand.bench.cli`` does.
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import soundfile as sf
+
+from mdctcompand.testing import make_signal
+
+_DIR = os.path.join(tempfile.gettempdir(), "mdctcompand-asv-startup")
+_CLIP = os.path.join(_DIR, "clip10.wav")
+_IMAGE = os.path.join(_DIR, "clip10.jpg")
+BARE = "import numpy, scipy.fft, PIL.Image, soundfile"
+ENCODE = f"from mdctcompand.cli.wav2jpeg import main_encode\nmain_encode([{_CLIP!r}, '-o', {_IMAGE!r}, '--force', '-q'])"
+DECODE = (
+    "from mdctcompand.cli.wav2jpeg import main_decode\n"
+    f"main_decode([{_IMAGE!r}, '-o', {os.path.join(_DIR, 'back.wav')!r}, '--force', '-q'])"
+)
+
+
+def _prepare():
+    """A 10 s 44.1 kHz stereo 16-bit clip and its image (written once, reused by every sample)."""
+    os.makedirs(_DIR, exist_ok=True)
+    if not os.path.exists(_CLIP):
+        x = np.stack(
+            [make_signal("mixture", 441000, 44100, 1), 0.5 * make_signal("mixture", 441000, 44100, 2)]
+        )
+        sf.write(_CLIP, x.T, 44100, subtype="PCM_16")
+    subprocess.run([sys.executable, "-c", ENCODE], check=True)
+
+
+class Startup:
+    """Fresh-process times of imports and of one call on a 10 s clip."""
+
+    def setup(self):
+        _prepare()
+
+    def timeraw_bare_imports(self):
+        return BARE
+
+    def timeraw_import_mdctcompand(self):
+        return "import mdctcompand"
+
+    def timeraw_import_cli(self):
+        return "import mdctcompand.cli.wav2jpeg"
+
+    def timeraw_wav2jpeg_10s(self):
+        return ENCODE
+
+    def timeraw_jpeg2wav_10s(self):
+        return DECODE
+
+
+def _ratio(code, rounds=5):
+    """Median over interleaved rounds of (whole process running ``code``) / (whole process running the bare imports)."""
+    ratios = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", BARE], check=True)
+        t1 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, stderr=subprocess.DEVNULL)
+        t2 = time.perf_counter()
+        ratios.append((t2 - t1) / (t1 - t0))
+    return statistics.median(ratios)
+
+
+class StartupRatio:
+    """Issue 16's target as a number: a call's whole-process time over the bare imports' (<= 2)."""
+
+    timeout = 300
+
+    def setup(self):
+        _prepare()
+
+    def track_wav2jpeg_over_bare_imports(self):
+        return _ratio(ENCODE)
+
+    track_wav2jpeg_over_bare_imports.unit = "ratio"
+
+    def track_jpeg2wav_over_bare_imports(self):
+        return _ratio(DECODE)
+
+    track_jpeg2wav_over_bare_imports.unit = "ratio"

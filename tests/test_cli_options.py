@@ -1,0 +1,118 @@
+"""Every command and option explains itself; messages speak in flags; commands import only what they need."""
+
+import argparse
+import re
+import subprocess
+import sys
+
+import pytest
+
+from mdctcompand.cli import main as cli_main
+from mdctcompand.cli._common import Formatter, flag_message
+from mdctcompand.cli.wav2jpeg import _decode_parser, _encode_parser
+
+
+def _subparsers(parser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            yield from action.choices.items()
+
+
+def _all_parsers():
+    """(name, parser) for wav2jpeg, jpeg2wav and every `mdctcompand` (sub)subcommand."""
+    yield "wav2jpeg", _encode_parser()
+    yield "jpeg2wav", _decode_parser()
+    root = cli_main.build_parser()
+    yield "mdctcompand", root
+    for name, sub in _subparsers(root):
+        yield name, sub
+        for subname, subsub in _subparsers(sub):
+            yield f"{name} {subname}", subsub
+
+
+#: diffusion_cmd.py (train-lora, generate) is edited by the diffusion helper in parallel.
+_OWNED_ELSEWHERE = {"train-lora", "generate"}
+PARSERS = [
+    pytest.param(
+        name, parser, marks=pytest.mark.xfail(reason="help texts in diffusion_cmd.py, edited elsewhere")
+    )
+    if name in _OWNED_ELSEWHERE
+    else pytest.param(name, parser)
+    for name, parser in _all_parsers()
+]
+
+
+@pytest.mark.parametrize("name, parser", PARSERS, ids=[p.values[0] for p in PARSERS])
+def test_every_option_has_help_and_one_default(name, parser):
+    missing = [a.dest for a in parser._actions if not a.help and a.help is not argparse.SUPPRESS]
+    assert missing == [], f"{name}: options without help: {missing}"
+    formatter = Formatter(prog=name)
+    for action in parser._actions:
+        if not action.help:
+            continue
+        text = formatter._expand_help(action)
+        assert text.lower().count("default") <= 1, f"{name} {action.option_strings}: {text!r}"
+        assert "(default: None)" not in text
+    assert parser.description, f"{name} has no description"
+
+
+def test_info_help_has_a_description():
+    r = subprocess.run(
+        [sys.executable, "-m", "mdctcompand.cli.main", "info", "--help"], capture_output=True, text=True
+    )
+    assert r.returncode == 0 and "Describe encoded files" in r.stdout
+
+
+def test_encode_defaults_are_the_codec_defaults():
+    from mdctcompand.codec import EncodeSettings
+
+    args = _encode_parser().parse_args(["x.wav"])
+    d = EncodeSettings()
+    for name in ("quality", "tilt", "stereo", "tile_frames", "qtable", "bitrate", "bandwidth"):
+        assert getattr(args, name) == getattr(d, name), name
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("use stereo='mono'", "use --stereo mono"),
+        ('format="bmp" is unknown', "--format bmp is unknown"),
+        ("quality=500 must be in 1..100", "--quality 500 must be in 1..100"),
+        (
+            "x.jpg exists (use --force, or overwrite=True, to replace it)",
+            "x.jpg exists (use --force to replace it)",
+        ),
+        ("pass overwrite=True", "pass --force"),
+        ("shape=(3, 4) is wrong", "shape=(3, 4) is wrong"),  # not a flag: left alone
+        ("subtype='PCM_99', decoder='x'", "--subtype PCM_99, --decoder x"),
+    ],
+)
+def test_flag_message(message, expected):
+    assert flag_message(message) == expected
+
+
+def _modules_after(code):
+    r = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(' '.join(sorted(sys.modules)))"],
+                       capture_output=True, text=True, check=True)  # fmt: skip
+    return set(r.stdout.split())
+
+
+def test_imports_stay_light():
+    """`import mdctcompand` and the command's module import no numpy; a short encode loads no Numba, no torch."""
+    assert "numpy" not in _modules_after("import mdctcompand")
+    mods = _modules_after("import mdctcompand.cli.wav2jpeg")
+    assert not {"numpy", "scipy", "PIL", "soundfile", "numba", "torch", "tqdm"} & mods
+
+
+def test_short_encode_and_decode_load_no_numba(tmp_path):
+    code = (
+        "import numpy as np, soundfile as sf\n"
+        "from mdctcompand.testing import make_signal\n"
+        "from mdctcompand.cli.wav2jpeg import main_encode, main_decode\n"
+        f"d = {str(tmp_path)!r}\n"
+        "sf.write(d + '/a.wav', make_signal('mixture', 441000, 44100), 44100)\n"
+        "assert main_encode([d + '/a.wav', '-q']) == 0 and main_decode([d + '/a.jpg', '-q']) == 0\n"
+    )
+    mods = _modules_after(code)
+    assert "numba" not in mods and "torch" not in mods
+    assert not any(re.match(r"mdctcompand\._kernels\._\w+_numba", m) for m in mods)

@@ -1,0 +1,192 @@
+"""The two builds of every private kernel (Numba, numpy) give bit-identical results.
+
+Which build runs is a start-up optimisation (see :mod:`mdctcompand._kernels`): outputs must
+not depend on it. Each kernel is crossed on random data, edge layouts and every dtype, and
+the dispatch rule itself is checked.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mdctcompand import Compander, _kernels, default_profile
+from mdctcompand._kernels import _lapped_numba, _quantize_numba, lapped, quantize
+from mdctcompand.reference import imdct as imdct_reference
+from mdctcompand.reference import mdct as mdct_reference
+from mdctcompand.windows import get_window
+
+
+def _both(fn_numba, fn_numpy, make_out, *args):
+    a, b = make_out(), make_out()
+    fn_numba(*args, a)
+    fn_numpy(*args, b)
+    return a, b
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    m=st.sampled_from([2, 4, 8, 32, 64]),
+    n=st.integers(1, 400),
+    rows=st.integers(1, 3),
+    shift=st.integers(-3, 3),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**16),
+)
+def test_fold_builds_identical(m, n, rows, shift, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((rows, n)).astype(dtype)
+    w = get_window("sine", 2 * m).astype(dtype)
+    start = -m + shift * m // 2 * 2  # even offsets around the transform's -M
+    n_frames = -(-n // m) + 1
+    a, b = _both(
+        _lapped_numba.fold,
+        lapped.fold_numpy,
+        lambda: np.full((rows, n_frames, m), np.nan, dtype),
+        x,
+        start,
+        w,
+    )
+    np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    m=st.sampled_from([2, 4, 8, 32]),
+    n_frames=st.integers(1, 40),
+    n=st.integers(1, 500),
+    rows=st.integers(1, 3),
+    first=st.integers(0, 45),
+    count=st.integers(0, 45),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**16),
+)
+def test_overlap_add_builds_identical(m, n_frames, n, rows, first, count, dtype, seed):
+    rng = np.random.default_rng(seed)
+    g = rng.standard_normal((rows, n_frames, m)).astype(dtype)
+    w = get_window("kbd", 2 * m).astype(dtype)
+    first = min(first, n_frames)
+    stop = min(first + count, n_frames)
+    fill = rng.standard_normal((rows, n)).astype(dtype)  # blocks not written keep these values
+    a, b = fill.copy(), fill.copy()
+    _lapped_numba.overlap_add(g, -m, w, a, first, stop)
+    lapped.overlap_add_numpy(g, -m, w, b, first, stop)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("mode", ["numpy", "numba"])
+def test_transform_matches_reference_in_each_build(mode, monkeypatch, rng):
+    """Public MDCT through either build against the O(N^2) reference."""
+    from mdctcompand import MDCT
+
+    monkeypatch.setenv("MDCTCOMPAND_KERNELS", mode)
+    x = rng.standard_normal((2, 3001))
+    t = MDCT(64, window="sine")
+    X = t.forward(x)
+    np.testing.assert_allclose(X, mdct_reference(x, frame_length=64), atol=1e-12)
+    np.testing.assert_allclose(t.inverse(X, length=3001), imdct_reference(X, length=3001), atol=1e-12)
+
+
+def _probes(t, rng):
+    """Values on, just above and just below every threshold, zeros, huge values and noise (frames, bands)."""
+    edges = t[:, 1:].T
+    up = np.nextafter(edges, np.asarray(np.inf, t.dtype))
+    down = np.nextafter(edges, np.asarray(-np.inf, t.dtype))
+    noise = rng.standard_normal((50, t.shape[0])) * np.logspace(-6, 2, 50)[:, None]
+    extremes = np.array([[0.0], [-0.0], [1e30], [-1e30], [np.inf], [-np.inf]]) * np.ones((1, t.shape[0]))
+    return np.concatenate([edges, up, down, noise, extremes]).astype(t.dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("to_image", [False, True])
+def test_encode_builds_identical(dtype, to_image, rng):
+    c = Compander(default_profile(), tilt=8.0)
+    t = c._tables32[0] if dtype == np.float32 else c.thresholds
+    x = _probes(t, rng)
+    x[3, 5] = np.nan  # NaN: code 0 in both builds
+    shape = (x.shape[1], x.shape[0]) if to_image else x.shape
+    a, b = np.empty(shape, np.uint8), np.empty(shape, np.uint8)
+    _quantize_numba.encode_frame_major(x, t, a, to_image)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MDCTCOMPAND_KERNELS", "numpy")
+        quantize.encode_frame_major(x, t, b, to_image)
+    np.testing.assert_array_equal(a, b)
+    assert (a if not to_image else a[::-1].T)[3, 5] == 0
+    xb = np.ascontiguousarray(x.T)
+    a2, b2 = np.empty(xb.shape, np.uint8), np.empty(xb.shape, np.uint8)
+    _quantize_numba.encode_band_major(xb, t, a2)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MDCTCOMPAND_KERNELS", "numpy")
+        quantize.encode_band_major(xb, t, b2)
+    np.testing.assert_array_equal(a2, b2)
+    np.testing.assert_array_equal(a2, (a if not to_image else a[::-1].T).T)
+
+
+@pytest.mark.parametrize("to_image", [False, True])
+def test_bucketed_encode_builds_identical(to_image, rng):
+    c = Compander(default_profile(), tilt=5.5)
+    padded, table, base, shift, nk = c._buckets
+    x = np.ascontiguousarray(_probes(c._tables32[0], rng)[:-2])  # finite values only
+    shape = (x.shape[1], x.shape[0]) if to_image else x.shape
+    a, b = np.empty(shape, np.uint8), np.empty(shape, np.uint8)
+    _quantize_numba.encode_bucketed(x, x.view(np.uint32), padded, table, base, shift, nk, a, to_image)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MDCTCOMPAND_KERNELS", "numpy")
+        quantize.encode_bucketed(x, x.view(np.uint32), padded, table, base, shift, nk, b, to_image)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("out_dtype", [np.float32, np.float64])
+def test_decode_builds_identical(out_dtype, rng):
+    table = np.sort(rng.standard_normal((7, 256)), axis=1)
+    codes = rng.integers(0, 256, (7, 300)).astype(np.uint8)
+    flipped = codes[::-1]  # negative row stride, as a flipped image
+    for src, tab in [(codes, table), (flipped, table[::-1].copy())]:
+        a, b = np.empty(src.shape, out_dtype), np.empty(src.shape, out_dtype)
+        _quantize_numba.decode_band_major(src, tab, a)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("MDCTCOMPAND_KERNELS", "numpy")
+            quantize.decode_band_major(src, tab, b)
+        np.testing.assert_array_equal(a, b)
+    fm = np.ascontiguousarray(codes.T)
+    a, b = np.empty(fm.shape, out_dtype), np.empty(fm.shape, out_dtype)
+    _quantize_numba.decode_frame_major(fm, table, a)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MDCTCOMPAND_KERNELS", "numpy")
+        quantize.decode_frame_major(fm, table, b)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, table[np.arange(7), fm].astype(out_dtype))
+
+
+def test_dispatch_rule(monkeypatch):
+    """Numpy for small calls until the budget is spent; Numba for big calls or once loaded; the env var pins."""
+    monkeypatch.delenv("MDCTCOMPAND_KERNELS", raising=False)
+    monkeypatch.setattr(_kernels, "jit_loaded", lambda: False)
+    monkeypatch.setattr(_kernels, "_numpy_values", 0)
+    assert not _kernels.use_jit(1000)
+    assert _kernels.use_jit(_kernels.JIT_MIN_VALUES)
+    monkeypatch.setattr(_kernels, "_numpy_values", _kernels.NUMPY_BUDGET_VALUES - 10)
+    assert not _kernels.use_jit(10) and _kernels.use_jit(1)
+    monkeypatch.setattr(_kernels, "jit_loaded", lambda: True)
+    assert _kernels.use_jit(1)
+    monkeypatch.setenv("MDCTCOMPAND_KERNELS", "numpy")
+    assert not _kernels.use_jit(1 << 30)
+    monkeypatch.setenv("MDCTCOMPAND_KERNELS", "numba")
+    monkeypatch.setattr(_kernels, "jit_loaded", lambda: False)
+    assert _kernels.use_jit(1)
+
+
+def test_codec_round_trip_same_bytes_in_both_builds(tmp_path, monkeypatch):
+    """A whole encode gives the same file whichever build runs (the output never depends on start-up history)."""
+    from mdctcompand import codec
+    from mdctcompand.testing import make_signal
+
+    x = make_signal("mixture", 48000, 24000)
+    out = {}
+    for mode in ("numpy", "numba"):
+        monkeypatch.setenv("MDCTCOMPAND_KERNELS", mode)
+        out[mode] = codec.encode(x, 24000, quality=50)
+        y = codec.decode(out[mode]).audio
+        out[mode + "_audio"] = y
+    assert out["numpy"] == out["numba"]
+    np.testing.assert_array_equal(out["numpy_audio"], out["numba_audio"])
