@@ -276,6 +276,35 @@ class AudioReader:
         self.close()
 
 
+class _PyAVReader(AudioReader):
+    """:class:`AudioReader` over PyAV (formats libsndfile does not read); the length is unknown."""
+
+    def __init__(self, source: Any, name: str) -> None:
+        from . import _pyav
+
+        self._source = source
+        self.name = name
+        self.sample_rate, self.channels, _ = _pyav.read_blocks(source, block=1)  # probe only
+        self.frames = -1
+        self.format = "FFMPEG"
+        self.subtype = None  # a lossy source has no PCM sample format: outputs take their format's default
+        self._file = None
+
+    def blocks(self, block_size: int) -> Iterator[np.ndarray]:
+        from . import _pyav
+
+        if not isinstance(self._source, (str, os.PathLike)):
+            self._source.seek(0)
+        _, _, blocks = _pyav.read_blocks(self._source, block=block_size)
+        for data in blocks:
+            if not np.isfinite(data).all():
+                raise AudioReadError(f"{self.name}: the file contains NaN or infinite samples")
+            yield data
+
+    def close(self) -> None:
+        return None
+
+
 def open_audio(source: PathLike | IO[bytes]) -> AudioReader:
     """Open an audio file (a path, or a binary file object such as ``sys.stdin.buffer``) for block reading.
 
@@ -311,7 +340,20 @@ def open_audio(source: PathLike | IO[bytes]) -> AudioReader:
     try:
         return AudioReader(sf.SoundFile(target), name)
     except Exception as exc:
-        raise AudioReadError(f"{name}: cannot read audio ({exc})") from exc
+        error = AudioReadError(f"{name}: cannot read audio ({exc})")
+    # Formats libsndfile does not read (m4a/AAC, wma, webm, ...): FFmpeg through PyAV when installed.
+    from . import _pyav
+
+    if not isinstance(target, (str, os.PathLike)):
+        target.seek(0)
+    if _pyav.available():
+        try:
+            return _PyAVReader(target, name)
+        except AudioReadError:
+            raise error from None
+    if isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in _pyav.EXTENSIONS:
+        raise AudioReadError(f"{name}: libsndfile cannot read this format; {_pyav.INSTALL_HINT}")
+    raise error
 
 
 def load_audio(

@@ -397,22 +397,11 @@ def encode_one(
     job: Job, options: EncodeOptions, progress: Callable[[int, int], None] | None = None
 ) -> Outcome:
     """Encode one file: the command line's only call into the codec's encoder."""
-    from ..exceptions import AudioReadError
-    from ._codec_compat import api  # PRE-MERGE shim: becomes `from .. import codec` (codec.encode_file)
+    from .. import codec
 
     start = time.perf_counter()
-    try:
-        with _opened_source(job.source) as src, _opened_target(job.target) as dst:
-            info = api().encode_file(
-                src, dst, overwrite=options.force, settings=options.settings, progress=progress
-            )
-    except AudioReadError as exc:
-        from .. import _pyav
-
-        if Path(job.source).suffix.lower() in _pyav.EXTENSIONS and "pip install" not in str(exc):
-            if not _pyav.available():
-                raise AudioReadError(f"{exc}; {_pyav.INSTALL_HINT}") from exc
-        raise
+    with _opened_source(job.source) as src, _opened_target(job.target) as dst:
+        info = codec.encode_file(src, dst, overwrite=options.force, settings=options.settings, progress=progress)
     quality = "lossless" if info.quality is None else f"q{info.quality}"
     line = (
         f"{job.name} -> {job.target if job.target != STDIO else '<stdout>'}: {info.duration:.2f} s, "
@@ -425,11 +414,11 @@ def decode_one(
     job: Job, options: DecodeOptions, progress: Callable[[int, int], None] | None = None
 ) -> Outcome:
     """Decode one file: the command line's only call into the codec's decoder."""
-    from ._codec_compat import api  # PRE-MERGE shim: becomes `from .. import codec` (codec.decode_file)
+    from .. import codec
 
     start = time.perf_counter()
     with _opened_source(job.source) as src, _opened_target(job.target) as dst:
-        result = api().decode_file(
+        result = codec.decode_file(
             src, dst, overwrite=options.force, subtype=options.subtype, decoder=options.decoder,
             format=options.format, progress=progress,
         )  # fmt: skip
@@ -438,7 +427,7 @@ def decode_one(
         f"{result.source_channels} channel(s) at {result.source_sample_rate} Hz"
     )
     n_samples = round(result.duration * result.source_sample_rate) * result.source_channels
-    return Outcome(job, line, result.duration, time.perf_counter() - start, int(result.n_clipped), n_samples)
+    return Outcome(job, line, result.duration, time.perf_counter() - start, int(result.clipped_samples), n_samples)
 
 
 # ------------------------------------------------------------------ running the jobs
