@@ -505,7 +505,7 @@ def open_image_file(source: str | Path | bytes) -> ImageFile:
     except MemoryError:
         raise
     except Exception as exc:  # UnidentifiedImageError, DecompressionBombError, struct.error, ...
-        raise FormatError(f"{name}: not an image file ({type(exc).__name__}: {exc})") from exc
+        raise FormatError(f"{name}: not an image file ({exc})") from exc
     try:
         fmt = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif"}.get(
             image.format or ""
