@@ -1,0 +1,3 @@
+"""Tensor API (placeholder during development)."""
+from .compand import Compander
+from .transform import MDCT, imdct, mdct
