@@ -20,12 +20,14 @@ reach float64 precision over shapes 0.05 .. 20.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 import numpy as np
 import torch
 
+from .._validation import check_positive_float
 from ..compand import DEFAULT_ROUNDING, DEFAULT_TILT, N_LEVELS
 from ..compand import Compander as NumpyCompander
 from ..exceptions import ParameterError
@@ -51,6 +53,14 @@ def _round_up_to_float32(t64: np.ndarray) -> np.ndarray:
     low = t32.astype(np.float64) < t64
     t32[low] = np.nextafter(t32[low], np.float32(np.inf))
     return t32
+
+
+@functools.lru_cache(maxsize=8)
+def _reference(profile: GGDProfile, tilt: float, rounding: str, reconstruction: str) -> NumpyCompander:
+    """The numpy compander whose tables are mirrored, with its tables built (cached: scipy takes seconds)."""
+    compander = NumpyCompander(profile, tilt=tilt, rounding=rounding, reconstruction=reconstruction)
+    compander.thresholds, compander.reconstruction_table  # noqa: B018 (build the cached tables)
+    return compander
 
 
 def _special_dtype(device: torch.device) -> torch.dtype:
@@ -184,7 +194,9 @@ class Compander(torch.nn.Module):
         reconstruction: str = "midpoint",
     ) -> None:
         super().__init__()
-        reference = NumpyCompander(profile, tilt=tilt, rounding=rounding, reconstruction=reconstruction)
+        if not isinstance(profile, GGDProfile):
+            raise ParameterError(f"profile must be a GGDProfile; got {type(profile).__name__}")
+        reference = _reference(profile, check_positive_float(tilt, "tilt"), rounding, reconstruction)
         self._reference = reference
         g = reference.profile.shape
         s = reference.companding_scale
@@ -463,6 +475,9 @@ class Compander(torch.nn.Module):
         check_bands(q, "codes", self.n_bands)
         check_same_device(q, self._tables.shape_64, "Compander")
         return q
+
+    def __repr__(self) -> str:
+        return f"Compander({self.extra_repr()})"
 
     def extra_repr(self) -> str:
         return (

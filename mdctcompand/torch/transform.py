@@ -217,6 +217,9 @@ class MDCT(torch.nn.Module):
         out = _lapped.synthesis(frames, self._tables)
         return out[:, :length].reshape(lead + (length,))
 
+    def __repr__(self) -> str:
+        return f"MDCT({self.extra_repr()})"
+
     def extra_repr(self) -> str:
         return f"frame_length={self._frame_length}, window={self._window_name or 'custom'!r}"
 
