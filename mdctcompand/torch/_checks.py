@@ -103,10 +103,10 @@ def as_float_values(x: Any, name: str, *, check_finite: bool | None = None) -> t
     return x
 
 
-def check_bands(x: torch.Tensor, name: str, n_bands: int, *, min_frames: int = 0) -> None:
-    """``x`` must be ``(..., n_bands, n_frames)`` with at least ``min_frames`` frames."""
+def check_bands(x: torch.Tensor, name: str, n_bands: int, *, min_frames: int = 0, axis: str = "n_bands") -> None:
+    """``x`` must be ``(..., n_bands, n_frames)`` with at least ``min_frames`` frames (``axis`` names the rows)."""
     if x.ndim < 2 or x.shape[-2] != n_bands:
-        raise ParameterError(f"{name} of shape {tuple(x.shape)} must be (..., n_bands={n_bands}, n_frames)")
+        raise ParameterError(f"{name} of shape {tuple(x.shape)} must be (..., {axis}={n_bands}, n_frames)")
     if x.shape[-1] < min_frames:
         raise ParameterError(f"{name} have {x.shape[-1]} frame(s); at least {min_frames} are needed")
 
@@ -117,11 +117,6 @@ def check_same_device(x: torch.Tensor, reference: torch.Tensor, owner: str) -> N
         raise ParameterError(
             f"input is on {x.device} but the {owner} is on {reference.device}; move it with .to({str(x.device)!r})"
         )
-
-
-def compute_dtype(dtype: torch.dtype, device: torch.device) -> torch.dtype:
-    """float64 where the device has it (everything but MPS), else float32; for the special functions."""
-    return torch.float32 if device.type == "mps" else torch.float64
 
 
 class ConstantTables(torch.nn.Module):

@@ -200,7 +200,7 @@ class MDCT(torch.nn.Module):
         True
         """
         X = as_float_values(coefficients, "coefficients", check_finite=False)
-        check_bands(X, "coefficients", self.n_bins, min_frames=2)
+        check_bands(X, "coefficients", self.n_bins, min_frames=2, axis="n_bins")
         length = check_int(length, "length", minimum=1)
         n_frames = X.shape[-1]
         if n_frames != self.n_frames(length):
