@@ -28,6 +28,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 collect_ignore = []
 if _missing("torch", "diffusers", "peft", "transformers", "accelerate"):
     collect_ignore += ["mdctcompand/diffusion", "mdctcompand/bench/diffusion.py"]
+if _missing("torch"):
+    collect_ignore += ["mdctcompand/torch", "mdctcompand/bench/torch.py"]
 if _missing("matplotlib"):
     collect_ignore += ["mdctcompand/plotting.py", "mdctcompand/bench/report.py"]
 if _missing("librosa"):

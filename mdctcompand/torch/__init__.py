@@ -1,0 +1,49 @@
+"""The transform on PyTorch tensors: any device, differentiable, torch.compile-compatible.
+
+Install with ``pip install 'mdctcompand[torch]'`` (or the ``diffusion`` extra). ``import
+mdctcompand`` never imports torch; importing this subpackage does, and says what is missing.
+
+Mirrors the numpy API on tensors, with the same conventions and results (tested against it):
+
+- :func:`mdct` / :func:`imdct` and :class:`MDCT` (an ``nn.Module``): the orthonormal lapped
+  transform, coefficients ``(..., n_bins, n_frames)``, every window of
+  :func:`mdctcompand.get_window`;
+- :class:`Compander`: continuous companding and expansion (differentiable) and 8-bit
+  encode/decode with the numpy compander's tables (a straight-through option for gradients);
+- :class:`AudioImageConverter` and :class:`CodeImage`: audio <-> 8-bit images with level gain,
+  for batches and channels in one call.
+
+Everything runs on the device of its input (CPU, CUDA, MPS; modules move with ``.to``), in
+float32 or float64 (half types are computed in float32), without host round trips:
+finiteness checks run on CPU tensors only unless ``check_finite=True``.
+
+Examples
+--------
+>>> import torch
+>>> from mdctcompand.torch import mdct, imdct
+>>> x = torch.randn(4, 2, 24000, dtype=torch.float64, requires_grad=True)
+>>> X = mdct(x, frame_length=1024)
+>>> X.shape
+torch.Size([4, 2, 512, 48])
+>>> y = imdct(X, length=24000)
+>>> bool((y - x).abs().max() < 1e-12)
+True
+>>> y.square().sum().backward()  # differentiable end to end
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+try:
+    _found = importlib.util.find_spec("torch") is not None
+except (ImportError, ValueError):  # e.g. sys.modules["torch"] is None
+    _found = False
+if not _found:
+    raise ImportError("mdctcompand.torch needs PyTorch (not installed): pip install 'mdctcompand[torch]'")
+
+from .compand import Compander  # noqa: E402
+from .converter import AudioImageConverter, CodeImage, ValueRange  # noqa: E402
+from .transform import MDCT, imdct, mdct  # noqa: E402
+
+__all__ = ["MDCT", "AudioImageConverter", "CodeImage", "Compander", "ValueRange", "imdct", "mdct"]

@@ -1,0 +1,481 @@
+"""The whole transform T on tensors: audio <-> 8-bit image, batches and channels in one call.
+
+Mirrors :class:`mdctcompand.AudioImageConverter` (same settings, same method names, same
+results): ``T(x) = flipud(Q(F(MDCT(g x))))`` with ``g`` the level-normalizing gain of each
+clip (channel), ``F`` the per-band GGD compander and ``Q`` the 8-bit quantizer; image row 0 is
+the highest band. The steps are separate methods (gain, coefficients, image) so that a
+channel layout (e.g. mid/side stereo) can map the channel axis before the gain and after
+the inverse without touching the rest.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+
+from .._validation import check_int
+from ..compand import DEFAULT_ROUNDING, DEFAULT_TILT, N_LEVELS
+from ..converter import AudioImageConverter as NumpyConverter
+from ..converter import CodeImage as NumpyCodeImage
+from ..exceptions import ParameterError
+from ..profile import GGDProfile, LevelSpec
+from ._checks import as_float_audio, raise_if_not_finite, require_tensor, should_check
+from .compand import Compander, _check_dtype
+from .transform import MDCT
+
+__all__ = ["AudioImageConverter", "CodeImage", "ValueRange"]
+
+#: How float image values map to code values: ``"unit"`` [0, 1], ``"byte"`` [0, 255], ``"auto"``
+#: (``"unit"`` when every value is <= 1, decided on the device without a synchronization).
+ValueRange = Literal["auto", "unit", "byte"]
+
+
+@dataclass(frozen=True, eq=False)
+class CodeImage:
+    """8-bit codes of a batch of clips and what is needed to invert them (tensor twin of
+    :class:`mdctcompand.CodeImage`).
+
+    Attributes
+    ----------
+    codes : torch.Tensor, shape (..., n_bands, n_frames)
+        uint8 codes in image orientation (row 0 is the highest band); float codes with a
+        straight-through gradient when made with ``straight_through=True``.
+    gain : torch.Tensor, shape (...)
+        Gain applied to each clip (channel) before the transform (float64, float32 on MPS).
+    length : int
+        Number of audio samples represented.
+    sample_rate : int
+        Sample rate in Hz.
+
+    Examples
+    --------
+    >>> import torch
+    >>> enc = AudioImageConverter().codes_from_audio(torch.zeros(2, 5000))
+    >>> enc.codes.shape, enc.gain.shape, enc.n_frames
+    (torch.Size([2, 512, 11]), torch.Size([2]), 11)
+    """
+
+    codes: torch.Tensor
+    gain: torch.Tensor
+    length: int
+    sample_rate: int
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames (image width)."""
+        return int(self.codes.shape[-1])
+
+    def to_numpy(self) -> NumpyCodeImage:
+        """The numpy :class:`mdctcompand.CodeImage` (copies to the host).
+
+        Examples
+        --------
+        >>> import torch
+        >>> AudioImageConverter().codes_from_audio(torch.zeros(3000)).to_numpy().codes.dtype
+        dtype('uint8')
+        """
+        return NumpyCodeImage(
+            self.codes.detach().cpu().numpy(), self.gain.detach().cpu().double().numpy(), self.length, self.sample_rate
+        )
+
+    @classmethod
+    def from_numpy(cls, code_image: NumpyCodeImage, *, device: Any = None) -> CodeImage:
+        """A numpy :class:`mdctcompand.CodeImage` as tensors on ``device``.
+
+        Examples
+        --------
+        >>> import numpy as np, mdctcompand
+        >>> enc = mdctcompand.AudioImageConverter().codes_from_audio(np.zeros(3000, np.float32))
+        >>> CodeImage.from_numpy(enc).codes.shape
+        torch.Size([512, 7])
+        """
+        if not isinstance(code_image, NumpyCodeImage):
+            raise ParameterError(f"code_image must be a mdctcompand.CodeImage; got {type(code_image).__name__}")
+        device = torch.device("cpu") if device is None else torch.device(device)
+        gain_dtype = torch.float32 if device.type == "mps" else torch.float64
+        return cls(
+            torch.as_tensor(code_image.codes, device=device),
+            torch.as_tensor(code_image.gain, dtype=gain_dtype, device=device),
+            int(code_image.length),
+            int(code_image.sample_rate),
+        )
+
+
+class AudioImageConverter(torch.nn.Module):
+    """Convert audio tensors to companded-MDCT 8-bit images and back, on any device.
+
+    Parameters
+    ----------
+    profile : GGDProfile, path or None
+        Per-band GGD profile; ``None`` or ``"default"`` uses the shipped one.
+    tilt, rounding, reconstruction, level
+        As :class:`mdctcompand.AudioImageConverter`.
+    sample_rate : int, optional
+        The audio's sample rate; it must be the profile's (a
+        :class:`~mdctcompand.ProfileMismatchError` names both otherwise).
+
+    Notes
+    -----
+    Audio is ``(..., n_samples)``; every leading index (batch, channel) is a clip with its own
+    gain. Codes are ``(..., n_bands, n_frames)``. The module holds the MDCT and compander
+    tables as buffers: ``.to(device)`` moves it, and every input must be on that device.
+    :meth:`codes_from_audio` with ``straight_through=True`` and :meth:`audio_from_codes` on
+    float values are differentiable, so the transform can sit inside a training loss.
+
+    Examples
+    --------
+    >>> import torch
+    >>> conv = AudioImageConverter()
+    >>> t = torch.arange(24000) / 24000
+    >>> x = 0.3 * torch.sin(2 * torch.pi * 440 * t)
+    >>> enc = conv.codes_from_audio(x)
+    >>> enc.codes.shape, enc.codes.dtype
+    (torch.Size([512, 48]), torch.uint8)
+    >>> y = conv.audio_from_codes(enc)
+    >>> bool(10 * torch.log10((x**2).sum() / ((x - y) ** 2).sum()) > 30)
+    True
+    """
+
+    def __init__(
+        self,
+        profile: GGDProfile | str | os.PathLike | None = None,
+        *,
+        tilt: float = DEFAULT_TILT,
+        rounding: str = DEFAULT_ROUNDING,
+        reconstruction: str = "midpoint",
+        level: str | LevelSpec | None = None,
+        sample_rate: int | None = None,
+    ) -> None:
+        super().__init__()
+        reference = NumpyConverter(profile, tilt=tilt, rounding=rounding, reconstruction=reconstruction, level=level)
+        if sample_rate is not None:
+            reference.profile.check_geometry(
+                sample_rate=check_int(sample_rate, "sample_rate", minimum=1),
+                frame_length=reference.profile.frame_length,
+            )
+        self._reference = reference
+        self.mdct = MDCT.from_numpy(reference.mdct)
+        self.compander = Compander.from_numpy(reference.compander)
+
+    @classmethod
+    def from_numpy(cls, converter: NumpyConverter) -> AudioImageConverter:
+        """The tensor twin of a numpy :class:`mdctcompand.AudioImageConverter`.
+
+        Examples
+        --------
+        >>> import mdctcompand
+        >>> AudioImageConverter.from_numpy(mdctcompand.AudioImageConverter(tilt=3)).compander.tilt
+        3.0
+        """
+        if not isinstance(converter, NumpyConverter):
+            raise ParameterError(f"converter must be a mdctcompand.AudioImageConverter; got {type(converter).__name__}")
+        return cls.from_settings(converter.settings())
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> AudioImageConverter:
+        """Inverse of :meth:`settings` (also takes :meth:`mdctcompand.AudioImageConverter.settings`).
+
+        Examples
+        --------
+        >>> c = AudioImageConverter(tilt=2.0)
+        >>> AudioImageConverter.from_settings(c.settings()).compander.tilt
+        2.0
+        """
+        reference = NumpyConverter.from_settings(settings)
+        return cls(reference.profile, **reference.compander.settings(), level=reference.level)
+
+    def to_numpy(self) -> NumpyConverter:
+        """The numpy :class:`mdctcompand.AudioImageConverter` with the same settings."""
+        return self._reference
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def profile(self) -> GGDProfile:
+        """The GGD profile."""
+        return self._reference.profile
+
+    @property
+    def level(self) -> LevelSpec:
+        """Level normalization."""
+        return self._reference.level
+
+    @property
+    def sample_rate(self) -> int:
+        """Sample rate the converter works at (the profile's)."""
+        return self._reference.sample_rate
+
+    @property
+    def n_bands(self) -> int:
+        """Image height (bands per channel)."""
+        return self.mdct.n_bins
+
+    @property
+    def hop_length(self) -> int:
+        """Samples per image column."""
+        return self.mdct.hop_length
+
+    def n_frames(self, n_samples: int) -> int:
+        """Image width for ``n_samples`` samples.
+
+        Examples
+        --------
+        >>> AudioImageConverter().n_frames(240000)
+        470
+        """
+        return self.mdct.n_frames(n_samples)
+
+    def max_samples(self, n_frames: int) -> int:
+        """Most samples an image of ``n_frames`` columns holds (``(n_frames - 1) * hop``).
+
+        Examples
+        --------
+        >>> AudioImageConverter().max_samples(512)
+        261632
+        """
+        return self.mdct.max_samples(n_frames)
+
+    def settings(self) -> dict[str, Any]:
+        """Everything needed to rebuild this converter, JSON-compatible; the numpy converter's format.
+
+        Examples
+        --------
+        >>> AudioImageConverter(tilt=3).settings()["tilt"]
+        3.0
+        """
+        return self._reference.settings()
+
+    # ------------------------------------------------------------------ audio -> codes
+    def gain(self, audio: torch.Tensor) -> torch.Tensor:
+        """Gain per leading index of ``audio (..., n)`` that brings it to the level target.
+
+        As :meth:`mdctcompand.LevelSpec.gain`: RMS or peak normalization, capped at the level's
+        maximum gain (digital silence gets the cap). float64 (float32 on MPS); differentiable.
+
+        Examples
+        --------
+        >>> import torch
+        >>> AudioImageConverter(level="peak:0").gain(torch.tensor([[0.5, -0.25], [0.1, 0.0]]))
+        tensor([ 2., 10.], dtype=torch.float64)
+        """
+        x = as_float_audio(audio, check_finite=False)
+        spec = self.level
+        dtype = torch.float32 if x.device.type == "mps" else torch.float64
+        if spec.mode == "none":
+            return torch.ones(x.shape[:-1], dtype=dtype, device=x.device)
+        xs = x.to(dtype)
+        if spec.mode == "rms":
+            power = xs.square().mean(dim=-1)
+            level = torch.sqrt(power.clamp_min(torch.finfo(dtype).tiny))
+            silent = power <= 0
+        else:
+            level = xs.abs().amax(dim=-1)
+            silent = level <= 0
+        target = 10.0 ** (spec.target_db / 20.0)
+        cap = 10.0 ** (spec.max_gain_db / 20.0)
+        g = torch.where(silent, torch.full_like(level, cap), target / torch.where(silent, torch.ones_like(level), level))
+        return g.clamp_max(cap)
+
+    def codes_from_audio(
+        self,
+        audio: torch.Tensor,
+        *,
+        n_frames: int | None = None,
+        straight_through: bool = False,
+        check_finite: bool | None = None,
+    ) -> CodeImage:
+        """Transform audio into 8-bit codes (as :meth:`mdctcompand.AudioImageConverter.codes_from_audio`).
+
+        Parameters
+        ----------
+        audio : torch.Tensor, shape (..., n_samples)
+            Audio at :attr:`sample_rate`; every leading index is a clip with its own gain.
+        n_frames : int, optional
+            Pad with silence to exactly this many frames (the audio must fit).
+        straight_through : bool, default False
+            Float codes with the gradient of the continuous compander (straight-through
+            estimator) instead of uint8 codes.
+        check_finite : bool, optional
+            Raise on NaN/inf audio; default: on CPU tensors only.
+
+        Returns
+        -------
+        CodeImage
+
+        Examples
+        --------
+        >>> import torch
+        >>> enc = AudioImageConverter().codes_from_audio(0.1 * torch.randn(2, 2, 100000), n_frames=512)
+        >>> enc.codes.shape, enc.length, enc.gain.shape
+        (torch.Size([2, 2, 512, 512]), 100000, torch.Size([2, 2]))
+        """
+        x = as_float_audio(audio, check_finite=check_finite)
+        length = x.shape[-1]
+        if n_frames is not None:
+            n_frames = check_int(n_frames, "n_frames", minimum=2)
+            capacity = self.max_samples(n_frames)
+            if length > capacity:
+                raise ParameterError(
+                    f"audio of {length} samples does not fit in {n_frames} frames (at most {capacity} samples)"
+                )
+            x = torch.nn.functional.pad(x, (0, capacity - length))
+        gain = self.gain(x[..., :length])
+        coefficients = self.mdct(x, check_finite=False)
+        if self.level.mode != "none":
+            coefficients = coefficients * gain.to(coefficients.dtype)[..., None, None]
+        codes = self.compander.encode_image(coefficients, straight_through=straight_through, check_finite=False)
+        return CodeImage(codes, gain, length, self.sample_rate)
+
+    # ------------------------------------------------------------------ codes -> audio
+    def audio_from_codes(
+        self,
+        codes: CodeImage | torch.Tensor,
+        *,
+        length: int | None = None,
+        gain: Any = None,
+        dtype: torch.dtype = torch.float32,
+        check_finite: bool | None = None,
+    ) -> torch.Tensor:
+        """Invert :meth:`codes_from_audio` (as :meth:`mdctcompand.AudioImageConverter.audio_from_codes`).
+
+        Parameters
+        ----------
+        codes : CodeImage or torch.Tensor, shape (..., n_bands, n_frames)
+            uint8 codes in image orientation (table decode); or real values in code units
+            [0, 255] (model outputs), decoded with the continuous inverse compander and
+            differentiable.
+        length : int, optional
+            Samples to return; default: the CodeImage's length, or everything the frames hold.
+        gain : float or torch.Tensor, optional
+            Gain to undo; default: the CodeImage's gain, or 1 for plain tensors.
+        dtype : torch.float32 or torch.float64
+
+        Returns
+        -------
+        audio : torch.Tensor, shape (..., length)
+
+        Examples
+        --------
+        >>> import torch
+        >>> conv = AudioImageConverter()
+        >>> x = 0.1 * torch.randn(2, 30000, generator=torch.Generator().manual_seed(0))
+        >>> y = conv.audio_from_codes(conv.codes_from_audio(x))
+        >>> y.shape, bool(torch.corrcoef(torch.stack([x[0], y[0]]))[0, 1] > 0.99)
+        (torch.Size([2, 30000]), True)
+        """
+        if isinstance(codes, NumpyCodeImage):
+            raise ParameterError("codes is a numpy CodeImage; convert it with mdctcompand.torch.CodeImage.from_numpy")
+        if isinstance(codes, CodeImage):
+            length = codes.length if length is None else length
+            gain = codes.gain if gain is None else gain
+            codes = codes.codes
+        arr = require_tensor(codes, "codes")
+        dtype = _check_dtype(dtype)
+        if arr.ndim < 2 or arr.shape[-2] != self.n_bands:
+            raise ParameterError(f"codes of shape {tuple(arr.shape)} must be (..., n_bands={self.n_bands}, n_frames)")
+        n_frames = arr.shape[-1]
+        if n_frames < 2:
+            raise ParameterError(f"codes have {n_frames} frame(s); at least 2 are needed")
+        length = self.max_samples(n_frames) if length is None else check_int(length, "length", minimum=1)
+        if self.n_frames(length) > n_frames:
+            raise ParameterError(f"length={length} needs {self.n_frames(length)} frames; the codes have {n_frames}")
+        if arr.dtype == torch.uint8:
+            coefficients = self.compander.decode_image(arr, dtype=dtype, check_finite=check_finite)
+        elif arr.dtype.is_complex or arr.dtype == torch.bool:
+            raise ParameterError(f"codes have dtype {arr.dtype}; expected uint8 codes or real code values")
+        else:  # real values in code units (model outputs): the continuous, differentiable inverse
+            coefficients = self.compander.decode_continuous(arr.flip(-2).to(dtype), dtype=dtype, check_finite=check_finite)
+        coefficients = coefficients[..., : self.n_frames(length)]
+        audio = self.mdct.inverse(coefficients, length=length, check_finite=False)
+        if gain is not None:
+            audio = audio / self._gain_tensor(gain, arr, check_finite).to(audio.dtype)[..., None]
+        return audio
+
+    def audio_from_image(
+        self,
+        image: torch.Tensor,
+        *,
+        length: int | None = None,
+        gain: Any = None,
+        value_range: ValueRange = "auto",
+        rgb_dim: int | None = None,
+        dtype: torch.dtype = torch.float32,
+        check_finite: bool | None = None,
+    ) -> torch.Tensor:
+        """Decode images (e.g. diffusion-model outputs) to audio.
+
+        Parameters
+        ----------
+        image : torch.Tensor, shape (..., n_bands, n_frames)
+            uint8 codes, or real values in [0, 1] or [0, 255] (image orientation).
+        length, gain : optional
+            As :meth:`audio_from_codes`.
+        value_range : {"auto", "unit", "byte"}
+            For float input: ``"unit"`` means [0, 1] (code = 255 v), ``"byte"`` [0, 255]; ``"auto"``
+            picks ``"unit"`` when every value is <= 1 (decided on the device).
+        rgb_dim : int, optional
+            Axis of 3 (RGB) or 4 (RGBA) colour channels to average (the first three), e.g. ``-3``
+            for ``(batch, 3, height, width)`` model outputs.
+        dtype : torch.float32 or torch.float64
+
+        Examples
+        --------
+        >>> import torch
+        >>> conv = AudioImageConverter()
+        >>> rgb = torch.full((2, 3, 512, 64), 0.5)  # a batch of RGB model outputs in [0, 1]
+        >>> conv.audio_from_image(rgb, rgb_dim=-3, length=20000).shape
+        torch.Size([2, 20000])
+        """
+        if value_range not in ("auto", "unit", "byte"):
+            raise ParameterError(f"value_range={value_range!r} must be 'auto', 'unit' or 'byte'")
+        values = require_tensor(image, "image")
+        if rgb_dim is not None:
+            if values.ndim < 3 or not -values.ndim <= rgb_dim < values.ndim:
+                raise ParameterError(f"rgb_dim={rgb_dim} is not an axis of an image of shape {tuple(values.shape)}")
+            if values.shape[rgb_dim] not in (3, 4):
+                raise ParameterError(
+                    f"image axis rgb_dim={rgb_dim} has {values.shape[rgb_dim]} channels; expected 3 (RGB) or 4 (RGBA)"
+                )
+            values = values.narrow(rgb_dim, 0, 3).to(dtype).mean(dim=rgb_dim)
+        if values.dtype == torch.uint8:
+            return self.audio_from_codes(values, length=length, gain=gain, dtype=dtype, check_finite=check_finite)
+        if values.dtype.is_complex or values.dtype == torch.bool:
+            raise ParameterError(f"image has dtype {values.dtype}; expected uint8 or real values")
+        values = values.to(dtype)
+        if value_range == "unit":
+            values = values * (N_LEVELS - 1)
+        elif value_range == "auto":
+            unit = values.amax() <= 1.0
+            values = values * torch.where(unit, N_LEVELS - 1.0, 1.0).to(values.dtype)
+        return self.audio_from_codes(values, length=length, gain=gain, dtype=dtype, check_finite=check_finite)
+
+    def _gain_tensor(self, gain: Any, codes: torch.Tensor, check_finite: bool | None) -> torch.Tensor:
+        lead = codes.shape[:-2]
+        dtype = torch.float32 if codes.device.type == "mps" else torch.float64
+        if isinstance(gain, torch.Tensor):
+            g = gain.to(device=codes.device, dtype=dtype)
+        else:
+            try:
+                g = torch.as_tensor(gain, dtype=dtype, device=codes.device)
+            except (TypeError, ValueError, RuntimeError) as exc:
+                raise ParameterError(f"gain={gain!r} must be a number or a tensor") from exc
+        try:
+            g = torch.broadcast_to(g, lead)
+        except RuntimeError as exc:
+            raise ParameterError(
+                f"gain of shape {tuple(g.shape)} does not match codes of shape {tuple(codes.shape)}"
+            ) from exc
+        if should_check(g, check_finite):
+            raise_if_not_finite(g, "gain")
+            if g.numel() and not bool((g > 0).all()):
+                raise ParameterError("gain must be finite and > 0")
+        return g
+
+    def extra_repr(self) -> str:
+        c = self.compander
+        return (
+            f"profile={self.profile.name!r}, tilt={c.tilt:g}, rounding={c.rounding!r}, "
+            f"reconstruction={c.reconstruction!r}, level='{self.level}'"
+        )

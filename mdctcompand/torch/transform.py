@@ -1,0 +1,315 @@
+"""The MDCT and its inverse on tensors: any device, differentiable, torch.compile-compatible.
+
+Same definition and conventions as :mod:`mdctcompand.transform` (orthonormal TDAC; ``hop``
+zeros of left padding and enough on the right, ``n_frames = ceil(n_samples / hop) + 1``;
+coefficients ``(..., n_bins, n_frames)``; the inverse takes the original length), and the
+window values come from :func:`mdctcompand.windows.get_window`, so results agree with the
+numpy core to float rounding. The kernels (an FFT-based DCT-IV of size ``hop / 2`` between
+contiguous fold and unfold steps) are in :mod:`mdctcompand.torch._lapped`.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._validation import check_int
+from ..exceptions import ParameterError
+from ..windows import WindowSpec, get_window, window_name
+from . import _lapped
+from ._checks import (
+    ConstantTables,
+    as_float_audio,
+    as_float_values,
+    check_bands,
+    check_same_device,
+    raise_if_not_finite,
+    should_check,
+)
+
+__all__ = ["MDCT", "imdct", "mdct"]
+
+
+class MDCT(torch.nn.Module):
+    """A lapped MDCT as an ``nn.Module``: ``forward`` analyses, :meth:`inverse` synthesizes.
+
+    Parameters
+    ----------
+    frame_length : int, default 1024
+        Even frame (window) length ``N``; the hop and the number of bins are ``N / 2``.
+    window : str, tuple or np.ndarray, default "sine"
+        Any window of :func:`mdctcompand.windows.get_window` (``"sine"``, ``"vorbis"``,
+        ``"kbd"``, ``"kbd:ALPHA"``, ``("kbd", alpha)`` or an array), checked against the
+        Princen-Bradley condition; the values are the numpy core's.
+
+    Notes
+    -----
+    Audio is ``(..., n_samples)``: float32 or float64 (kept), float16/bfloat16 (computed and
+    returned in float32) or integer PCM (float32, as in the numpy API). Coefficients are
+    ``(..., n_bins, n_frames)``, a transposed view of frame-major memory, like the numpy core's.
+    The constant tables are buffers: move the module with ``.to(device)``; dtype casts of the
+    module do not round them. ``check_finite=None`` checks for NaN/inf on the CPU only (no
+    device synchronization on accelerators or under ``torch.compile``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> t = MDCT(1024)
+    >>> x = torch.randn(2, 24000, generator=torch.Generator().manual_seed(0))
+    >>> X = t(x)
+    >>> X.shape, X.dtype
+    (torch.Size([2, 512, 48]), torch.float32)
+    >>> y = t.inverse(X, length=24000)
+    >>> bool((y - x).abs().max() < 1e-5)
+    True
+    """
+
+    def __init__(self, frame_length: int = 1024, *, window: WindowSpec = "sine") -> None:
+        super().__init__()
+        frame_length = check_int(frame_length, "frame_length", minimum=2)
+        if frame_length % 2:
+            raise ParameterError(f"frame_length={frame_length} must be even (hop = frame_length / 2)")
+        self._frame_length = frame_length
+        self._window_name = window_name(window)
+        w = get_window(window, frame_length)
+        self._tables = ConstantTables(_lapped.tables(w))
+
+    @classmethod
+    def from_numpy(cls, transform: Any) -> MDCT:
+        """The tensor twin of a numpy :class:`mdctcompand.MDCT` (same frame length and window).
+
+        Examples
+        --------
+        >>> import mdctcompand
+        >>> MDCT.from_numpy(mdctcompand.MDCT(256, window="kbd:5"))
+        MDCT(frame_length=256, window='kbd:5')
+        """
+        from ..transform import MDCT as NumpyMDCT
+
+        if not isinstance(transform, NumpyMDCT):
+            raise ParameterError(f"transform must be a mdctcompand.MDCT; got {type(transform).__name__}")
+        return cls(transform.frame_length, window=transform.window_name or np.array(transform.window))
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def frame_length(self) -> int:
+        """Frame (window) length ``N``."""
+        return self._frame_length
+
+    @property
+    def hop_length(self) -> int:
+        """Hop between frames, ``N / 2``."""
+        return self._frame_length // 2
+
+    @property
+    def n_bins(self) -> int:
+        """Number of frequency bins per frame, ``N / 2``."""
+        return self._frame_length // 2
+
+    @property
+    def window(self) -> torch.Tensor:
+        """The analysis and synthesis window (float64, or float32 on MPS), on the module's device."""
+        tables = self._tables
+        dtype = torch.float32 if tables.device.type == "mps" else torch.float64
+        return tables.get("window", dtype).clone()
+
+    @property
+    def window_name(self) -> str | None:
+        """Canonical window name (``"sine"``, ``"kbd:4"``, ...) or ``None`` for a custom array."""
+        return self._window_name
+
+    def n_frames(self, n_samples: int) -> int:
+        """Number of frames for a signal of ``n_samples`` samples: ``ceil(n_samples / hop) + 1``.
+
+        Examples
+        --------
+        >>> MDCT(1024).n_frames(512 * 511)
+        512
+        """
+        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        return -(-n_samples // self.hop_length) + 1
+
+    def max_samples(self, n_frames: int) -> int:
+        """Largest signal length that fits in ``n_frames`` frames: ``(n_frames - 1) * hop``.
+
+        Examples
+        --------
+        >>> MDCT(1024).max_samples(512)
+        261632
+        """
+        n_frames = check_int(n_frames, "n_frames", minimum=2)
+        return (n_frames - 1) * self.hop_length
+
+    # ----------------------------------------------------------------- transforms
+    def forward(self, x: torch.Tensor, *, check_finite: bool | None = None) -> torch.Tensor:
+        """MDCT of ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (..., n_samples)
+            Audio; at least one sample.
+        check_finite : bool, optional
+            Raise on NaN/inf input; default: on CPU tensors only (see the class notes).
+
+        Returns
+        -------
+        coefficients : torch.Tensor, shape (..., n_bins, n_frames)
+            ``n_frames = ceil(n_samples / hop) + 1``; float32 or float64.
+
+        Examples
+        --------
+        >>> MDCT(8)(torch.ones(10)).shape
+        torch.Size([4, 4])
+        """
+        x = as_float_audio(x, check_finite=check_finite)
+        check_same_device(x, self._tables.window_64, "MDCT")
+        m = self.hop_length
+        n = x.shape[-1]
+        n_frames = -(-n // m) + 1
+        lead = x.shape[:-1]
+        rows = x.reshape(-1, n)
+        frames = _lapped.analysis(rows, n_frames, self._tables)
+        return frames.reshape(lead + (n_frames, m)).transpose(-1, -2)
+
+    def inverse(
+        self, coefficients: torch.Tensor, *, length: int, check_finite: bool | None = None
+    ) -> torch.Tensor:
+        """Inverse MDCT: windowed overlap-add of the frames, trimmed to ``length`` samples.
+
+        Parameters
+        ----------
+        coefficients : torch.Tensor, shape (..., n_bins, n_frames)
+            Float coefficients (any memory layout); ``n_frames`` must equal ``ceil(length / hop) + 1``.
+        length : int
+            Length of the original signal.
+        check_finite : bool, optional
+            Raise on NaN/inf coefficients; default: on CPU tensors only.
+
+        Returns
+        -------
+        audio : torch.Tensor, shape (..., length)
+
+        Examples
+        --------
+        >>> t = MDCT(8)
+        >>> x = torch.arange(10.0, dtype=torch.float64)
+        >>> torch.allclose(t.inverse(t(x), length=10), x)
+        True
+        """
+        X = as_float_values(coefficients, "coefficients", check_finite=False)
+        check_bands(X, "coefficients", self.n_bins, min_frames=2, axis="n_bins")
+        length = check_int(length, "length", minimum=1)
+        n_frames = X.shape[-1]
+        if n_frames != self.n_frames(length):
+            raise ParameterError(
+                f"coefficients have {n_frames} frames but length={length} needs "
+                f"{self.n_frames(length)} (ceil(length / {self.hop_length}) + 1)"
+            )
+        check_same_device(X, self._tables.window_64, "MDCT")
+        m = self.hop_length
+        lead = X.shape[:-2]
+        frames = X.transpose(-1, -2).reshape((-1, n_frames, m))
+        if should_check(frames, check_finite):  # frame-major: the layout the forward returns
+            raise_if_not_finite(frames, "coefficients")
+        out = _lapped.synthesis(frames, self._tables)
+        return out[:, :length].reshape(lead + (length,))
+
+    def __repr__(self) -> str:
+        return f"MDCT({self.extra_repr()})"
+
+    def extra_repr(self) -> str:
+        return f"frame_length={self._frame_length}, window={self._window_name or 'custom'!r}"
+
+
+@functools.lru_cache(maxsize=16)
+def _cached(frame_length: int, window: str | tuple, device: torch.device) -> MDCT:
+    return MDCT(frame_length, window=window).to(device)
+
+
+def _transform(frame_length: int, window: WindowSpec, device: torch.device) -> MDCT:
+    if isinstance(window, (str, tuple)):
+        try:
+            return _cached(frame_length, window, device)
+        except TypeError:  # unhashable tuple contents: no caching
+            pass
+    return MDCT(frame_length, window=window).to(device)
+
+
+def mdct(
+    x: torch.Tensor, *, frame_length: int = 1024, window: WindowSpec = "sine", check_finite: bool | None = None
+) -> torch.Tensor:
+    """MDCT of ``x`` (see :class:`MDCT` for the definition and conventions).
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (..., n_samples)
+        Audio on any device.
+    frame_length : int, default 1024
+        Even frame length; hop and bin count are half of it.
+    window : str, tuple or np.ndarray, default "sine"
+        Window specification, see :func:`mdctcompand.windows.get_window`.
+    check_finite : bool, optional
+        Raise on NaN/inf; default: on CPU tensors only.
+
+    Returns
+    -------
+    coefficients : torch.Tensor, shape (..., frame_length // 2, n_frames)
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.sin(torch.linspace(0, 100, 4000, dtype=torch.float64))
+    >>> X = mdct(x, frame_length=256)
+    >>> X.shape
+    torch.Size([128, 33])
+    >>> torch.allclose(imdct(X, length=4000), x)
+    True
+    """
+    x = as_float_audio(x, check_finite=check_finite)
+    return _transform(frame_length, window, x.device)(x, check_finite=False)
+
+
+def imdct(
+    coefficients: torch.Tensor,
+    *,
+    length: int,
+    frame_length: int | None = None,
+    window: WindowSpec = "sine",
+    check_finite: bool | None = None,
+) -> torch.Tensor:
+    """Inverse MDCT of ``coefficients`` trimmed to ``length`` samples.
+
+    Parameters
+    ----------
+    coefficients : torch.Tensor, shape (..., n_bins, n_frames)
+        MDCT coefficients on any device.
+    length : int
+        Length of the original signal.
+    frame_length : int, optional
+        Defaults to ``2 * n_bins``; given explicitly it must agree with the coefficients.
+    window : str, tuple or np.ndarray, default "sine"
+        The window used by the forward transform.
+    check_finite : bool, optional
+        Raise on NaN/inf; default: on CPU tensors only.
+
+    Returns
+    -------
+    audio : torch.Tensor, shape (..., length)
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.randn(2, 1000, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    >>> y = imdct(mdct(x, frame_length=64), length=1000)
+    >>> bool((y - x).abs().max() < 1e-12)
+    True
+    """
+    X = as_float_values(coefficients, "coefficients", check_finite=False)
+    if X.ndim < 2:
+        raise ParameterError(f"coefficients of shape {tuple(X.shape)} must be (..., n_bins, n_frames)")
+    if frame_length is None:
+        frame_length = 2 * X.shape[-2]
+    return _transform(frame_length, window, X.device).inverse(X, length=length, check_finite=check_finite)
