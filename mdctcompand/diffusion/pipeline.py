@@ -30,7 +30,7 @@ from transformers import CLIPTextModel, CLIPTokenizer
 
 from ..exceptions import ParameterError
 from .components import MDCTImageConverter, randn, resolve_device
-from .sampling import LongFormPlan, crossfade_join, denoising_timesteps, fresh_scheduler
+from .sampling import SCHEDULERS, LongFormPlan, crossfade_join, denoising_timesteps, fresh_scheduler
 
 __all__ = ["MDCTDiffusionPipeline", "MDCTPipelineOutput", "load_pipeline"]
 
@@ -388,6 +388,24 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         if isinstance(negative_prompt, str):
             return prompts, [negative_prompt] * len(prompts)
         return prompts, [n for n in negative_prompt for _ in range(copies)]
+
+    def use_scheduler(self, name: str) -> None:
+        """Sample with another diffusers scheduler (class name, e.g. ``"EulerDiscreteScheduler"``,
+        or a ``generate --scheduler`` name such as ``"dpm++"``), built from the current config.
+
+        Examples
+        --------
+        >>> from mdctcompand.diffusion.testing import tiny_workspace
+        >>> pipe = load_pipeline(tiny_workspace().model, converter=tiny_workspace().converter(), device="cpu")
+        >>> pipe.use_scheduler("euler"); type(pipe.scheduler).__name__
+        'EulerDiscreteScheduler'
+        """
+        import diffusers
+
+        cls = getattr(diffusers, SCHEDULERS.get(name, name), None)
+        if cls is None or not hasattr(cls, "from_config"):
+            raise ParameterError(f"scheduler {name!r} is not one of {', '.join(sorted(SCHEDULERS))} or a diffusers scheduler class")
+        self.scheduler = cls.from_config(self.scheduler.config)
 
     # ------------------------------------------------------------------ saving and loading
     def save_pretrained(self, save_directory: str | Path, **kwargs: Any) -> None:

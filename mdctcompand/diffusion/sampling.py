@@ -31,7 +31,23 @@ import numpy as np
 
 from ..exceptions import ParameterError
 
-__all__ = ["LongFormPlan", "crossfade_join", "denoising_timesteps", "fresh_scheduler", "join_level_difference"]
+__all__ = [
+    "SCHEDULERS",
+    "LongFormPlan",
+    "crossfade_join",
+    "denoising_timesteps",
+    "fresh_scheduler",
+    "join_level_difference",
+]
+
+
+#: Sampler names (``generate --scheduler``) -> diffusers scheduler classes; all take SD's scheduler config.
+SCHEDULERS = {
+    "ddim": "DDIMScheduler", "pndm": "PNDMScheduler", "euler": "EulerDiscreteScheduler",
+    "euler-ancestral": "EulerAncestralDiscreteScheduler", "dpm++": "DPMSolverMultistepScheduler",
+    "heun": "HeunDiscreteScheduler", "lms": "LMSDiscreteScheduler", "unipc": "UniPCMultistepScheduler",
+    "dpm2": "KDPM2DiscreteScheduler",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
