@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from ..exceptions import ParameterError
@@ -237,8 +237,9 @@ class TrainingConfig:
         >>> TrainingConfig("m", "d", "o").to_dict()["scratch_channels"]
         [64, 128, 256]
         """
-        d = asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}  # no deep copy of tracker objects
         d["scratch_channels"] = list(self.scratch_channels)
+        d["validation_prompts"] = list(self.validation_prompts)
         d["report_to"] = _tracker_names(self.report_to)
         return d
 

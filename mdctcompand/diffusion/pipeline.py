@@ -89,6 +89,7 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
     """
 
     model_cpu_offload_seq = "text_encoder->unet->vae"
+    _optional_components = ["vae"]  # None for pixel-space U-Nets
 
     def __init__(
         self,

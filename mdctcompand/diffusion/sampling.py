@@ -6,9 +6,9 @@ Audio longer than one image is generated image after image. Image ``i`` covers f
 pipeline scheduler's config, then ``set_timesteps``), because multistep and stateful
 schedulers (PNDM, DPM-Solver++, Euler's step index) carry per-trajectory state. The
 shared columns of the new image are pinned to the previous image's final latents (noised
-to the current noise level at every step, as in RePaint), and the decoded images are
-joined by a linear crossfade across the overlap, so neither image's border columns (where
-the U-Net and VAE see zero padding) are heard on their own.
+to the current noise level at every step, as in RePaint). The decoded images are joined
+in the middle of the overlap with a short crossfade (:func:`crossfade_weights`), so
+neither image's border columns (where the U-Net and the VAE see zero padding) are heard.
 
 Examples
 --------
@@ -16,9 +16,9 @@ Examples
 >>> plan.n_images, plan.step, plan.padded_frames
 (3, 448, 1408)
 >>> import numpy as np
->>> a, b = np.zeros((1, 4, 6)), np.ones((1, 4, 6))
->>> crossfade_join([a, b], overlap=2)[0, 0]  # weights of the new image: 0.25, 0.75
-array([0.  , 0.  , 0.  , 0.  , 0.25, 0.75, 1.  , 1.  , 1.  , 1.  ])
+>>> a, b = np.zeros((1, 1, 10)), np.ones((1, 1, 10))
+>>> crossfade_join([a, b], overlap=8)[0, 0]  # 8 shared columns: a's, a crossfade, b's
+array([0.  , 0.  , 0.  , 0.  , 0.  , 0.25, 0.75, 1.  , 1.  , 1.  , 1.  , 1.  ])
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ __all__ = [
     "SCHEDULERS",
     "LongFormPlan",
     "crossfade_join",
+    "crossfade_weights",
     "denoising_timesteps",
     "fresh_scheduler",
     "join_level_difference",
@@ -170,12 +171,33 @@ def denoising_timesteps(scheduler: Any, num_inference_steps: int, strength: floa
     return timesteps
 
 
-def crossfade_join(images: list[np.ndarray], *, overlap: int) -> np.ndarray:
-    """Join images ``(..., H, width)`` that share ``overlap`` columns with a linear crossfade.
+def crossfade_weights(overlap: int) -> np.ndarray:
+    """Weights of the new image across an overlap: 0, a linear ramp over the middle quarter, 1.
 
-    Column ``j`` of an overlap is ``(1 - w_j) * previous + w_j * new`` with
-    ``w_j = (j + 0.5) / overlap``: the previous image's last column and the new image's
-    first column (both at an image border) get almost no weight.
+    The shared columns come from the previous image in the first half and from the new
+    image in the second half, with a short crossfade at the centre, so neither image's
+    border columns (where the U-Net and the VAE decoder see zero padding, and the decoded
+    codes lose about half their spread) are used, and the two images are mixed only where
+    they agree best (the pinned latents decode to nearly equal columns away from the borders;
+    a long crossfade of partly different columns would lose energy, as averaging does).
+
+    Examples
+    --------
+    >>> crossfade_weights(8)
+    array([0.  , 0.  , 0.  , 0.25, 0.75, 1.  , 1.  , 1.  ])
+    >>> crossfade_weights(1)
+    array([0.5])
+    """
+    if overlap < 0:
+        raise ParameterError(f"overlap={overlap} must be >= 0")
+    fade = max(1, overlap // 4)
+    return np.clip((np.arange(overlap) + 0.5 - overlap / 2) / fade + 0.5, 0.0, 1.0)
+
+
+def crossfade_join(images: list[np.ndarray], *, overlap: int) -> np.ndarray:
+    """Join images ``(..., H, width)`` that share ``overlap`` columns (see :func:`crossfade_weights`).
+
+    Column ``j`` of an overlap is ``(1 - w_j) * previous + w_j * new``.
 
     Examples
     --------
@@ -188,7 +210,7 @@ def crossfade_join(images: list[np.ndarray], *, overlap: int) -> np.ndarray:
     if overlap < 0 or any(overlap > im.shape[-1] for im in images):
         raise ParameterError(f"overlap={overlap} must be in [0, image width]")
     out = images[0]
-    w = (np.arange(overlap) + 0.5) / max(overlap, 1)
+    w = crossfade_weights(overlap)
     for image in images[1:]:
         if overlap:
             mixed = (1.0 - w) * out[..., out.shape[-1] - overlap :] + w * image[..., :overlap]
@@ -202,7 +224,7 @@ def join_level_difference(audios: np.ndarray, plan: LongFormPlan, hop_length: in
     """Level at image borders minus level elsewhere, in dB (the measure of a dip or bump at joins).
 
     Frame ``j`` is the block of ``hop_length`` samples starting at ``j * hop_length``; its
-    level is ``10 log10`` of its mean power over all waveforms. For every join, the
+    level is the mean over the waveforms of ``10 log10`` of its mean power (mean log-energy). For every join, the
     ``frames`` frames on each side of both image borders (the previous image's last
     columns and the new image's first columns) are *near* frames; the result is the
     larger in magnitude of the two border groups' mean level minus the mean level of
@@ -222,7 +244,7 @@ def join_level_difference(audios: np.ndarray, plan: LongFormPlan, hop_length: in
     audios = np.atleast_2d(np.asarray(audios, dtype=np.float64))
     n = audios.shape[-1] // hop_length
     blocks = audios[:, : n * hop_length].reshape(audios.shape[0], n, hop_length)
-    level = 10 * np.log10(np.mean(blocks**2, axis=(0, 2)) + 1e-20)
+    level = np.mean(10 * np.log10(np.mean(blocks**2, axis=2) + 1e-20), axis=0)  # mean over waveforms of dB
     near = np.zeros(n, bool)
     ends, starts = [], []
     for a, b in plan.joins():

@@ -72,13 +72,28 @@ def train(config: TrainingConfig, *, progress: bool = True) -> Path:
     ['README.md', 'converter', 'pytorch_lora_weights.safetensors', 'scheduler', 'training_config.json', 'training_log.json']
     """
     run = _Run(config, progress=progress)
-    run.setup()
-    run.load_models()
-    run.build_data()
-    run.build_optimizer()
-    run.prepare()
-    run.loop()
-    return run.finish()
+    try:
+        run.setup()
+        run.load_models()
+        run.build_data()
+        run.build_optimizer()
+        run.prepare()
+        run.loop()
+        return run.finish()
+    finally:
+        _release_accelerate_state()
+
+
+def _release_accelerate_state() -> None:
+    """Forget the run's mixed precision and accumulation settings (accelerate keeps them per process).
+
+    Without this, a second :func:`train` in the same process (a notebook, a test session)
+    could not use another mixed precision. The process group itself is kept.
+    """
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(reset_partial_state=False)
+    GradientState._reset_state()
 
 
 class _Run:
