@@ -362,8 +362,11 @@ def test_objective_pieces_match_their_formulas():
     assert float(diffusion_loss(x, x + 1, w)) == pytest.approx(0.5)
 
 
-def test_optimizer_and_config_options():
+def test_optimizer_and_config_options(ws, tmp_path):
+    import importlib.util
     import types
+
+    from mdctcompand.diffusion import train
 
     import torch
 
@@ -390,6 +393,9 @@ def test_optimizer_and_config_options():
                        (dict(caption_dropout=1.5), "caption_dropout"), (dict(adam_beta2=1.0), "adam_beta2")]:  # fmt: skip
         with pytest.raises(ParameterError, match=match):
             TrainingConfig("m", "d", "o", **bad)
+    if importlib.util.find_spec("tensorboard") is None:  # asked for, not installed: say so, do not train untracked
+        with pytest.raises(ParameterError, match="not installed"):
+            train(_config(ws, tmp_path / "tb", report_to="tensorboard"), progress=False)
 
 
 def test_cli_sets_every_training_option():

@@ -125,6 +125,10 @@ class _Run:
             log_with=c.report_to,
             project_config=ProjectConfiguration(project_dir=str(self.out), logging_dir=str(self.out / "logs")),
         )
+        if c.report_to not in (None, "all") and not self.accelerator.log_with:
+            raise ParameterError(
+                f"report_to={c.to_dict()['report_to']!r}: that tracker is not installed (e.g. pip install tensorboard)"
+            )
         self.weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(
             str(self.accelerator.mixed_precision), torch.float32
         )
