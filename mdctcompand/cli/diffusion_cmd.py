@@ -1,4 +1,4 @@
-"""``mdctcompand train-lora`` and ``mdctcompand generate`` (the diffusion extra; torch imported when run)."""
+"""``mdctcompand train-lora``, ``fuse-lora`` and ``generate`` (the diffusion extra; torch imported when run)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import argparse
 from pathlib import Path
 
 from ._common import CLIError, Formatter, quiet_parent
+
+#: Sampler names of ``generate --scheduler`` (kept in sync with mdctcompand.diffusion.sampling.SCHEDULERS,
+#: which needs torch to import).
+SCHEDULER_NAMES = ("ddim", "dpm++", "dpm2", "euler", "euler-ancestral", "heun", "lms", "pndm", "unipc")
 
 TRAIN_EXAMPLES = """\
 examples:
@@ -17,8 +21,21 @@ examples:
   # several GPUs or nodes: the same command under accelerate
   accelerate launch -m mdctcompand.cli.main train-lora --model ... --dataset ... -o ...
 
-  # a small U-Net from scratch, in pixel space (text encoder and tokenizer from --model)
-  mdctcompand train-lora --mode scratch --space pixel --model ... --dataset mdct1k/ -o scratch/
+  # a small U-Net from scratch, in pixel space (text encoder and tokenizer from --model);
+  # 10 % caption dropout and an EMA of the weights by default
+  mdctcompand train-lora --mode scratch --space pixel --scratch-channels 64,128,256 --model ... --dataset mdct1k/ -o scratch/
+
+  # diffusers' options: min-SNR weighting, noise offset, v-prediction, tracking, 8-bit Adam, epochs
+  mdctcompand train-lora ... --snr-gamma 5 --noise-offset 0.05 --prediction-type v_prediction \\
+      --report-to tensorboard --use-8bit-adam --allow-tf32 --epochs 20 --scale-lr
+"""
+
+FUSE_EXAMPLES = """\
+examples:
+  mdctcompand fuse-lora --model runwayml/stable-diffusion-v1-5 --lora lora/ -o merged/
+  mdctcompand generate "a calm piano melody" --model merged/ -o piano.wav   # no base model or adapter needed
+
+  # in Python: load_pipeline("merged/"), or DiffusionPipeline.from_pretrained("merged/", trust_remote_code=True)
 """
 
 GENERATE_EXAMPLES = """\
@@ -34,7 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "train-lora",
         parents=[quiet_parent()],
         help="LoRA fine-tuning (or training from scratch) on an MDCT image dataset (diffusion extra)",
-        description="Fine-tune a Stable-Diffusion-style model with LoRA on a dataset built by `mdctcompand dataset build`.",
+        description="Fine-tune a Stable-Diffusion-style model with LoRA on a dataset built by `mdctcompand dataset build` "
+        "(the options of diffusers' train_text_to_image_lora.py), or train a small U-Net from scratch.",
         epilog=TRAIN_EXAMPLES,
         formatter_class=Formatter,
     )
@@ -47,25 +65,64 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     t.add_argument("--rank", type=int, default=4)
     t.add_argument("--alpha", type=float, default=4.0, help="lora_alpha (scaling alpha / rank)")
-    t.add_argument("--learning-rate", type=float, default=1e-4)
-    t.add_argument(
-        "--lr-scheduler", default="constant", help="constant, cosine, linear, constant_with_warmup, ..."
-    )
-    t.add_argument("--lr-warmup-steps", type=int, default=0)
-    t.add_argument("--batch-size", type=int, default=1)
-    t.add_argument("--gradient-accumulation-steps", type=int, default=4)
-    t.add_argument("--max-steps", type=int, default=15000)
-    t.add_argument("--mixed-precision", choices=("no", "fp16", "bf16"), default="no")
-    t.add_argument("--gradient-checkpointing", action="store_true")
-    t.add_argument("--checkpointing-steps", type=int, default=500)
-    t.add_argument("--checkpoints-total-limit", type=int, default=3)
-    t.add_argument("--resume", help="'latest' or a checkpoint directory")
-    t.add_argument("--validation-prompt", action="append", default=[], help="repeat for several prompts")
-    t.add_argument("--validation-steps", type=int, default=1000)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--resolution", type=int, default=512, help="image height = width the model sees")
-    t.add_argument("--num-workers", type=int, default=0, help="data loader processes")
+    t.add_argument("--scratch-channels", type=_widths, default=(64, 128, 256), help="scratch U-Net block widths, e.g. 64,128,256")
+    opt = t.add_argument_group("optimization")
+    opt.add_argument("--learning-rate", type=float, default=1e-4)
+    opt.add_argument("--scale-lr", action="store_true", help="multiply the learning rate by batch x accumulation x processes")
+    opt.add_argument("--lr-scheduler", default="constant", help="constant, cosine, linear, constant_with_warmup, ...")
+    opt.add_argument("--lr-warmup-steps", type=int, default=0)
+    opt.add_argument("--adam-beta1", type=float, default=0.9)
+    opt.add_argument("--adam-beta2", type=float, default=0.999)
+    opt.add_argument("--adam-epsilon", type=float, default=1e-8)
+    opt.add_argument("--adam-weight-decay", type=float, default=1e-2)
+    opt.add_argument("--use-8bit-adam", action="store_true", help="bitsandbytes' 8-bit AdamW (CUDA)")
+    opt.add_argument("--max-grad-norm", type=float, default=1.0)
+    opt.add_argument("--batch-size", type=int, default=1)
+    opt.add_argument("--gradient-accumulation-steps", type=int, default=4)
+    opt.add_argument("--max-steps", type=int, help="optimizer steps (default 15000, or --epochs)")
+    opt.add_argument("--epochs", type=int, help="train this many epochs (when --max-steps is not given)")
+    opt.add_argument("--max-train-samples", type=int, help="a seeded random subset of the images")
+    opt.add_argument("--mixed-precision", choices=("no", "fp16", "bf16"), help="default: accelerate's setting")
+    opt.add_argument("--allow-tf32", action="store_true", help="TF32 matrix products (Ampere and newer GPUs)")
+    opt.add_argument("--gradient-checkpointing", action="store_true")
+    obj = t.add_argument_group("objective")
+    obj.add_argument("--noise-offset", type=float, default=0.0)
+    obj.add_argument("--snr-gamma", type=float, help="min-SNR loss weighting (5 recommended)")
+    obj.add_argument("--prediction-type", choices=("epsilon", "v_prediction"), help="override the scheduler's")
+    obj.add_argument("--caption-column", default="caption")
+    obj.add_argument("--caption-dropout", type=float, help="empty-caption probability (default: 0.1 scratch, 0 LoRA)")
+    obj.add_argument("--no-cache-latents", action="store_true", help="encode images with the VAE at every step")
+    obj.add_argument("--ema", action=argparse.BooleanOptionalAction, default=None, help="EMA of the weights (default: on for scratch)")
+    obj.add_argument("--ema-decay", type=float, default=0.9999)
+    obj.add_argument("--resolution", type=int, default=512, help="image height = width the model sees")
+    run = t.add_argument_group("checkpoints, validation and tracking")
+    run.add_argument("--checkpointing-steps", type=int, default=500)
+    run.add_argument("--checkpoints-total-limit", type=int, default=3)
+    run.add_argument("--resume", help="'latest' or a checkpoint directory")
+    run.add_argument("--validation-prompt", action="append", default=[], help="repeat for several prompts")
+    run.add_argument("--validation-steps", type=int, default=1000)
+    run.add_argument("--validation-inference-steps", type=int, default=30)
+    run.add_argument("--validation-guidance", type=float, default=7.0)
+    run.add_argument("--report-to", help="accelerate trackers: tensorboard, wandb, all, ...")
+    run.add_argument("--tracker-project-name", default="mdctcompand")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--num-workers", type=int, default=0, help="data loader processes")
     t.set_defaults(func=cmd_train)
+
+    f = sub.add_parser(
+        "fuse-lora",
+        parents=[quiet_parent()],
+        help="fuse a LoRA adapter into its base model and save a standalone pipeline (diffusion extra)",
+        epilog=FUSE_EXAMPLES,
+        formatter_class=Formatter,
+    )
+    f.add_argument("--model", required=True, help="base model (hub id or path)")
+    f.add_argument("--lora", required=True, help="LoRA directory written by train-lora")
+    f.add_argument("-o", "--output", required=True, help="output directory (must not exist, unless --force)")
+    f.add_argument("--lora-scale", type=float, default=1.0)
+    f.add_argument("--fp16", action="store_true", help="save in half precision")
+    f.add_argument("--force", action="store_true", help="write into an existing directory")
+    f.set_defaults(func=cmd_fuse)
 
     g = sub.add_parser(
         "generate",
@@ -88,6 +145,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--batch", type=int, default=1, help="waveforms to generate (OUT, OUT_1, OUT_2, ...)")
     g.add_argument("--init-audio", help="audio-to-audio: start from this file")
     g.add_argument("--strength", type=float, default=0.8, help="with --init-audio: how much to change (0..1]")
+    g.add_argument("--scheduler", choices=SCHEDULER_NAMES, help="sampler (default: the model's)")
+    g.add_argument("--overlap-frames", type=int, help="frames crossfaded between images of long audio")
     g.add_argument("--device", default="auto", help="auto, cuda, mps or cpu")
     g.add_argument("--fp16", action="store_true", help="half precision (GPUs)")
     g.add_argument("--image", help="also save the generated code image (PNG)")
@@ -102,24 +161,68 @@ def _need_extra() -> None:
         raise CLIError(str(exc)) from exc
 
 
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(w) for w in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated integers, e.g. 64,128,256") from None
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: widths must be positive")
+    return widths
+
+
+def training_config(args: argparse.Namespace):
+    """The :class:`~mdctcompand.diffusion.TrainingConfig` of parsed ``train-lora`` arguments."""
+    from ..diffusion import TrainingConfig
+
+    max_steps = args.max_steps if args.max_steps is not None else (None if args.epochs else 15000)
+    return TrainingConfig(
+        pretrained_model=args.model, dataset_dir=args.dataset, output_dir=args.output, mode=args.mode,
+        space=args.space, rank=args.rank, alpha=args.alpha, scratch_channels=args.scratch_channels,
+        learning_rate=args.learning_rate, scale_lr=args.scale_lr, lr_scheduler=args.lr_scheduler,
+        lr_warmup_steps=args.lr_warmup_steps, adam_beta1=args.adam_beta1, adam_beta2=args.adam_beta2,
+        adam_epsilon=args.adam_epsilon, adam_weight_decay=args.adam_weight_decay, use_8bit_adam=args.use_8bit_adam,
+        max_grad_norm=args.max_grad_norm, train_batch_size=args.batch_size,
+        gradient_accumulation_steps=args.gradient_accumulation_steps, max_train_steps=max_steps,
+        num_train_epochs=args.epochs, max_train_samples=args.max_train_samples,
+        mixed_precision=args.mixed_precision, allow_tf32=args.allow_tf32,
+        gradient_checkpointing=args.gradient_checkpointing, noise_offset=args.noise_offset,
+        snr_gamma=args.snr_gamma, prediction_type=args.prediction_type, caption_column=args.caption_column,
+        caption_dropout=args.caption_dropout, cache_latents=not args.no_cache_latents, use_ema=args.ema,
+        ema_decay=args.ema_decay, resolution=args.resolution, checkpointing_steps=args.checkpointing_steps,
+        checkpoints_total_limit=args.checkpoints_total_limit, resume_from_checkpoint=args.resume,
+        validation_prompts=args.validation_prompt, validation_steps=args.validation_steps,
+        validation_inference_steps=args.validation_inference_steps,
+        validation_guidance_scale=args.validation_guidance, report_to=args.report_to,
+        tracker_project_name=args.tracker_project_name, seed=args.seed, dataloader_num_workers=args.num_workers,
+    )  # fmt: skip
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     _need_extra()
-    from ..diffusion import TrainingConfig, train
+    from ..diffusion import train
 
-    config = TrainingConfig(
-        pretrained_model=args.model, dataset_dir=args.dataset, output_dir=args.output, mode=args.mode,
-        space=args.space, rank=args.rank, alpha=args.alpha, learning_rate=args.learning_rate,
-        lr_scheduler=args.lr_scheduler, lr_warmup_steps=args.lr_warmup_steps, train_batch_size=args.batch_size,
-        gradient_accumulation_steps=args.gradient_accumulation_steps, max_train_steps=args.max_steps,
-        mixed_precision=args.mixed_precision, gradient_checkpointing=args.gradient_checkpointing,
-        checkpointing_steps=args.checkpointing_steps, checkpoints_total_limit=args.checkpoints_total_limit,
-        resume_from_checkpoint=args.resume, validation_prompts=args.validation_prompt,
-        validation_steps=args.validation_steps, seed=args.seed, resolution=args.resolution,
-        dataloader_num_workers=args.num_workers,
-    )  # fmt: skip
-    out = train(config, progress=not args.quiet)
+    out = train(training_config(args), progress=not args.quiet)
     if not args.quiet:
         print(f"wrote {out}")
+    return 0
+
+
+def cmd_fuse(args: argparse.Namespace) -> int:
+    _need_extra()
+    out = Path(args.output)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        raise FileExistsError(f"{out} exists and is not empty")
+    from ..diffusion import export_fused
+
+    dtype = None
+    if args.fp16:
+        import torch
+
+        dtype = torch.float16
+    export_fused(args.model, out, lora=args.lora, lora_scale=args.lora_scale, dtype=dtype)
+    if not args.quiet:
+        print(f"wrote {out} (load it with load_pipeline({str(out)!r}) or `mdctcompand generate --model {out}`)")
     return 0
 
 
@@ -141,10 +244,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
         dtype = torch.float16
     pipe = load_pipeline(args.model, lora=args.lora, device=args.device, dtype=dtype)
+    if args.scheduler:
+        pipe.use_scheduler(args.scheduler)
     result = pipe(
         args.prompt, negative_prompt=args.negative_prompt, num_inference_steps=args.steps, guidance_scale=args.guidance,
         audio_length_s=args.seconds, num_waveforms_per_prompt=args.batch, seed=args.seed, init_audio=args.init_audio,
-        strength=args.strength, progress=not args.quiet,
+        strength=args.strength, overlap_frames=args.overlap_frames, progress=not args.quiet,
     )  # fmt: skip
     for target, audio in zip(targets, result.audios):
         peak = float(np.abs(audio).max())

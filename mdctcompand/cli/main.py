@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from . import dataset_cmd, diffusion_cmd, profile_cmd, wav2jpeg
+from . import evaluate_cmd
 from ._common import Formatter, add_version, quiet_parent, run
 
 DESCRIPTION = """\
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile_cmd.register(sub)
     dataset_cmd.register(sub)
     diffusion_cmd.register(sub)
+    evaluate_cmd.register(sub)
     bench = sub.add_parser(
         "bench",
         parents=[quiet_parent()],

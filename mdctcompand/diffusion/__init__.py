@@ -8,14 +8,19 @@ subpackage checks for them and says exactly what is missing.
   pipeline whose audio/image converter is a saved component);
 - :func:`train` with :class:`TrainingConfig`: LoRA fine-tuning of a Stable-Diffusion-style
   model, or training a small U-Net from scratch (pixel or latent space), through accelerate;
+- :func:`export_fused`: a LoRA fused into its base model, saved as a standalone pipeline;
 - :func:`build_stable_diffusion`: SD-shaped models built from configs (tiny ones for tests).
+
+Long audio is generated image after image (:mod:`~mdctcompand.diffusion.sampling`); the
+audio <-> image transform is reached only through :class:`MDCTImageConverter` (the seam
+a stereo layout or the torch converter plugs into).
 """
 
 from __future__ import annotations
 
 import importlib.util
 
-_REQUIRED = ("torch", "diffusers", "peft", "transformers", "accelerate")
+_REQUIRED = ("torch", "diffusers", "peft", "transformers", "accelerate", "datasets")
 
 
 def _installed(name: str) -> bool:
@@ -33,9 +38,11 @@ if _missing:
     )
 
 from .components import MDCTImageConverter, resolve_device  # noqa: E402
+from .config import TrainingConfig  # noqa: E402
+from .export import export_fused  # noqa: E402
 from .models import build_stable_diffusion, sd15_unet_config, small_unet_config  # noqa: E402
 from .pipeline import MDCTDiffusionPipeline, MDCTPipelineOutput, load_pipeline  # noqa: E402
-from .training import TrainingConfig, fixed_noise_loss, train  # noqa: E402
+from .training import fixed_noise_loss, train  # noqa: E402
 
 __all__ = [
     "MDCTDiffusionPipeline",
@@ -43,6 +50,7 @@ __all__ = [
     "MDCTPipelineOutput",
     "TrainingConfig",
     "build_stable_diffusion",
+    "export_fused",
     "fixed_noise_loss",
     "load_pipeline",
     "resolve_device",

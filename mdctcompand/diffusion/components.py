@@ -123,16 +123,112 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
     def frames(self) -> int:
         return int(self.config.frames)
 
-    def audio_from_values(self, values: np.ndarray, *, length: int | None = None) -> np.ndarray:
-        """Audio from real-valued code images ``(..., n_bands, n_frames)`` in [0, 255] (model outputs).
+    def frames_for_samples(self, n_samples: int) -> int:
+        """Frames (image columns) that ``n_samples`` samples of audio need.
+
+        Examples
+        --------
+        >>> MDCTImageConverter().frames_for_samples(240000)
+        470
+        """
+        return self.converter.n_frames(n_samples)
+
+    def samples_in_frames(self, n_frames: int) -> int:
+        """Most samples of audio that ``n_frames`` frames hold.
+
+        Examples
+        --------
+        >>> MDCTImageConverter().samples_in_frames(512)
+        261632
+        """
+        return self.converter.max_samples(n_frames)
+
+    # ------------------------------------------------------------------ the seam
+    # Pipeline and training reach the audio <-> image transform only through the five
+    # methods below (and the geometry above): a stereo channel layout or the torch
+    # converter changes these methods, nothing else.
+    @property
+    def image_channels(self) -> int:
+        """Code channels per image (1: mono, one grayscale image per clip).
+
+        Examples
+        --------
+        >>> MDCTImageConverter().image_channels
+        1
+        """
+        return 1
+
+    def images_from_audio(self, audio: np.ndarray, *, n_frames: int) -> tuple[np.ndarray, int]:
+        """8-bit code images of mono audio (at :attr:`sample_rate`), padded to ``n_frames`` columns.
+
+        Returns
+        -------
+        codes : np.ndarray of uint8, shape (n_bands, n_frames)
+        length : int
+            Samples of audio the codes hold.
 
         Examples
         --------
         >>> import numpy as np
-        >>> MDCTImageConverter().audio_from_values(np.full((512, 64), 127.5), length=24000).shape
+        >>> codes, length = MDCTImageConverter().images_from_audio(np.zeros(24000, np.float32), n_frames=64)
+        >>> codes.shape, codes.dtype, length
+        ((512, 64), dtype('uint8'), 24000)
+        """
+        enc = self.converter.codes_from_audio(audio, n_frames=n_frames)
+        return enc.codes, int(enc.length)
+
+    def audio_from_images(self, values: np.ndarray, *, length: int | None = None) -> np.ndarray:
+        """Audio from code images ``(..., n_bands, n_frames)``: uint8 codes or real values in [0, 255].
+
+        Real values (model outputs) are decoded with the continuous inverse compander.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> MDCTImageConverter().audio_from_images(np.full((512, 64), 127.5), length=24000).shape
         (24000,)
         """
-        return self.converter.audio_from_codes(np.asarray(values, dtype=np.float64), length=length)
+        values = np.asarray(values)
+        if values.dtype != np.uint8:
+            values = values.astype(np.float64)
+        return self.converter.audio_from_codes(values, length=length)
+
+    def codes_from_pil(self, image: Any) -> np.ndarray:
+        """The uint8 codes ``(n_bands, n_frames)`` of a dataset image (a PIL image).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> MDCTImageConverter().codes_from_pil(Image.fromarray(np.zeros((512, 8), np.uint8))).shape
+        (512, 8)
+        """
+        return np.array(image.convert("L"))  # a writable copy for torch
+
+    def tensor_from_codes(self, codes: np.ndarray, *, channels: int) -> torch.Tensor:
+        """uint8 code images ``(B, H, W)`` -> float tensor ``(B, channels, H, W)`` in [-1, 1].
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> x = MDCTImageConverter().tensor_from_codes(np.full((2, 4, 4), 255, np.uint8), channels=3)
+        >>> tuple(x.shape), float(x.max())
+        ((2, 3, 4, 4), 1.0)
+        """
+        return images_to_tensor(codes, channels)
+
+    def codes_from_tensor(self, x: torch.Tensor) -> np.ndarray:
+        """Model images ``(B, C, H, W)`` in [-1, 1] -> real code values ``(B, H, W)`` in [0, 255].
+
+        Channels are averaged (SD's VAE decodes 3 nearly equal channels).
+
+        Examples
+        --------
+        >>> import torch
+        >>> MDCTImageConverter().codes_from_tensor(torch.zeros(1, 3, 4, 4))[0, 0, 0]
+        np.float64(127.5)
+        """
+        return tensor_to_codes(x)
 
 
 def images_to_tensor(codes: np.ndarray, channels: int) -> torch.Tensor:

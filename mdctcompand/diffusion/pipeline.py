@@ -15,7 +15,7 @@ frame is a whole TDAC frame, overlap-added with its true neighbours.
 
 from __future__ import annotations
 
-import math
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,8 @@ from diffusers.utils import BaseOutput
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from ..exceptions import ParameterError
-from .components import MDCTImageConverter, images_to_tensor, randn, resolve_device, tensor_to_codes
+from .components import MDCTImageConverter, randn, resolve_device
+from .sampling import SCHEDULERS, LongFormPlan, crossfade_join, denoising_timesteps, fresh_scheduler
 
 __all__ = ["MDCTDiffusionPipeline", "MDCTPipelineOutput", "load_pipeline"]
 
@@ -88,6 +89,7 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
     """
 
     model_cpu_offload_seq = "text_encoder->unet->vae"
+    _optional_components = ["vae"]  # None for pixel-space U-Nets
 
     def __init__(
         self,
@@ -207,7 +209,7 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
     def _init_codes(self, init_audio: Any, sample_rate: int | None, n_frames: int) -> tuple[np.ndarray, int]:
         from ..io import load_audio, resample
 
-        conv = self.converter.converter
+        conv = self.converter
         if isinstance(init_audio, (str, Path)):
             audio, _ = load_audio(init_audio, sample_rate=conv.sample_rate, mono=True)
         else:
@@ -217,8 +219,75 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
             if sample_rate is None:
                 raise ParameterError("init_audio given as an array needs init_sample_rate")
             audio = resample(audio, sample_rate, conv.sample_rate)
-        audio = audio[: conv.max_samples(n_frames)]
-        return conv.codes_from_audio(audio, n_frames=n_frames).codes, audio.size
+        audio = audio[: conv.samples_in_frames(n_frames)]
+        return conv.images_from_audio(audio, n_frames=n_frames)
+
+    def _init_frames(self, init_audio: Any, sample_rate: int | None) -> int:
+        conv = self.converter
+        if isinstance(init_audio, (str, Path)):
+            from ..io import audio_info
+
+            seconds = audio_info(init_audio).duration
+        else:
+            if sample_rate is None:
+                raise ParameterError("init_audio given as an array needs init_sample_rate")
+            seconds = np.asarray(init_audio).shape[-1] / sample_rate
+        return conv.frames_for_samples(max(1, int(round(seconds * conv.sample_rate))))
+
+    def _sample_image(
+        self,
+        *,
+        embeddings: torch.Tensor,
+        guidance_scale: float,
+        num_inference_steps: int,
+        strength: float,
+        generator: torch.Generator | None,
+        init: np.ndarray | None,
+        known: torch.Tensor | None,
+        progress: Any,
+    ) -> torch.Tensor:
+        """Denoise one image with a scheduler of its own; return its final latents.
+
+        ``init``: uint8 codes ``(H, W)`` to start from (audio-to-audio); ``known``: latents
+        of the first columns, taken from the previous image (long-form continuation).
+        """
+        batch = embeddings.shape[0] // (2 if guidance_scale > 1.0 else 1)
+        device, dtype = self.device, self.unet.dtype
+        scheduler = fresh_scheduler(self.scheduler)
+        timesteps = denoising_timesteps(scheduler, num_inference_steps, strength if init is not None else 1.0, device)
+        noise = randn(self._latent_shape(batch), generator, device, dtype)
+        if init is not None:
+            codes = np.repeat(init[None], batch, axis=0)
+            image = self.converter.tensor_from_codes(codes, channels=self._image_channels).to(device, dtype)
+            clean = self._to_model(image).to(dtype)
+            latents = scheduler.add_noise(clean, noise, timesteps[:1].repeat(batch))
+        else:
+            latents = noise * scheduler.init_noise_sigma
+        k = 0 if known is None else known.shape[-1]
+        if k:
+            known_noise = randn(tuple(known.shape), generator, device, dtype)
+            latents[..., :k] = scheduler.add_noise(known, known_noise, timesteps[:1].repeat(batch))
+        guidance = guidance_scale > 1.0
+        for i, t in enumerate(timesteps):
+            model_in = torch.cat([latents] * 2) if guidance else latents
+            model_in = scheduler.scale_model_input(model_in, t)
+            pred = self.unet(model_in, t, encoder_hidden_states=embeddings).sample
+            if guidance:
+                uncond, cond = pred.chunk(2)
+                pred = uncond + guidance_scale * (cond - uncond)
+            latents = scheduler.step(pred, t, latents).prev_sample
+            if k:  # keep the shared columns on the previous image's trajectory
+                if i + 1 < len(timesteps):
+                    noisy = scheduler.add_noise(known, known_noise, timesteps[i + 1 : i + 2].repeat(batch))
+                    latents[..., :k] = noisy
+                else:
+                    latents[..., :k] = known
+            progress.update()
+        return latents
+
+    @property
+    def _image_channels(self) -> int:
+        return 3 if self.vae is not None else self.unet.config.in_channels
 
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
@@ -249,7 +318,7 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         guidance_scale : float, default 7
         audio_length_s : float, optional
             Length of each waveform (default: one image; longer audio continues image after
-            image, see the module docstring). With ``init_audio``: its length.
+            image, see :mod:`mdctcompand.diffusion.sampling`). With ``init_audio``: its length.
         num_waveforms_per_prompt : int, default 1
         seed : int, optional
             Seeds the noise (drawn on the CPU, so results agree across devices).
@@ -260,8 +329,8 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         strength : float, default 0.8
             How much of the init audio to replace (1: all of it).
         overlap_frames : int, optional
-            Frames shared by consecutive images of long audio (default: an eighth of the
-            image width, 64 frames = 1.4 s for 512-frame images).
+            Frames shared (and crossfaded) by consecutive images of long audio (default: an
+            eighth of the image width, 64 frames = 1.4 s for 512-frame images).
 
         Returns
         -------
@@ -270,114 +339,160 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         from PIL import Image
         from tqdm.auto import tqdm
 
-        self.check_inputs(
-            prompt, negative_prompt, num_inference_steps, guidance_scale, audio_length_s, strength
-        )
-        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
-        prompts = [p for p in prompts for _ in range(num_waveforms_per_prompt)]
-        negatives = None
-        if negative_prompt is not None:
-            negatives = (
-                [negative_prompt] * len(prompts)
-                if isinstance(negative_prompt, str)
-                else [n for n in negative_prompt for _ in range(num_waveforms_per_prompt)]
-            )
-        batch = len(prompts)
-        conv = self.converter.converter
-        device = self.device
-        dtype = self.unet.dtype
-        guidance = guidance_scale > 1.0
-        embeddings = self.encode_prompt(prompts, negatives, guidance)
-        f = self.latent_factor
-        width = self.image_width
-        if overlap_frames is None:
-            overlap_frames = width // 8
-        overlap = max(0, min(int(overlap_frames) // f * f, width - f))
-        step_frames = width - overlap
-
+        # 1. inputs
+        self.check_inputs(prompt, negative_prompt, num_inference_steps, guidance_scale, audio_length_s, strength)
+        prompts, negatives = self._expand_prompts(prompt, negative_prompt, num_waveforms_per_prompt)
+        conv = self.converter
+        # 2. text embeddings
+        embeddings = self.encode_prompt(prompts, negatives, guidance_scale > 1.0)
+        # 3. the image plan
+        if init_audio is not None:
+            total_frames = self._init_frames(init_audio, init_sample_rate)
+        else:
+            seconds = audio_length_s
+            length = conv.samples_in_frames(conv.frames) if seconds is None else int(round(seconds * conv.sample_rate))
+            total_frames = conv.frames_for_samples(max(1, length))
+        overlap = self.image_width // 8 if overlap_frames is None else int(overlap_frames)
+        plan = LongFormPlan.for_frames(total_frames, width=self.image_width, overlap=overlap, factor=self.latent_factor)
         init_codes = None
         if init_audio is not None:
-            frames_needed = None
-            if isinstance(init_audio, (str, Path)):
-                from ..io import audio_info
-
-                info = audio_info(init_audio)
-                frames_needed = conv.n_frames(max(1, int(round(info.duration * conv.sample_rate))))
-            else:
-                arr = np.asarray(init_audio)
-                frames_needed = conv.n_frames(
-                    max(1, int(arr.shape[-1] * conv.sample_rate / (init_sample_rate or 1)))
-                )
-            total_frames = frames_needed
-        else:
-            length = (
-                conv.max_samples(width)
-                if audio_length_s is None
-                else int(round(audio_length_s * conv.sample_rate))
-            )
-            total_frames = conv.n_frames(max(1, length))
-        n_images = 1 + max(0, math.ceil((total_frames - width) / step_frames))
-        padded_frames = width + (n_images - 1) * step_frames
-        if init_audio is not None:
-            init_codes, init_length = self._init_codes(init_audio, init_sample_rate, padded_frames)
-            length = init_length
-
+            init_codes, length = self._init_codes(init_audio, init_sample_rate, plan.padded_frames)
+        # 4. one image after the other, each with a fresh scheduler
         generator = torch.Generator("cpu").manual_seed(int(seed)) if seed is not None else None
-        self.scheduler.set_timesteps(num_inference_steps, device=device)
-        timesteps = self.scheduler.timesteps
-        if init_codes is not None:
-            start = max(0, min(num_inference_steps, int(round(num_inference_steps * strength))))
-            timesteps = timesteps[num_inference_steps - start :]
-            if len(timesteps) == 0:
-                raise ParameterError(
-                    f"strength={strength} leaves no denoising steps with {num_inference_steps} steps"
-                )
-
-        latent_w = width // f
-        k = overlap // f
-        pieces: list[np.ndarray] = []
-        previous: torch.Tensor | None = None
-        bar = tqdm(total=n_images * len(timesteps), desc="sampling", unit="step", disable=not progress)
-        for index in range(n_images):
-            noise = randn(self._latent_shape(batch), generator, device, dtype)
-            if init_codes is not None:
-                window = init_codes[:, index * step_frames : index * step_frames + width]
-                image = images_to_tensor(np.repeat(window[None], batch, axis=0), 3).to(
-                    device=device, dtype=dtype
-                )
-                clean = self._to_model(image).to(dtype)
-                latents = self.scheduler.add_noise(clean, noise, timesteps[:1])
-            else:
-                latents = noise * self.scheduler.init_noise_sigma
-            known = previous[..., latent_w - k :] if (previous is not None and k) else None
-            known_noise = randn(known.shape, generator, device, dtype) if known is not None else None
-            if known is not None:
-                latents[..., :k] = self.scheduler.add_noise(known, known_noise, timesteps[:1])
-            for i, t in enumerate(timesteps):
-                model_in = torch.cat([latents] * 2) if guidance else latents
-                model_in = self.scheduler.scale_model_input(model_in, t)
-                pred = self.unet(model_in, t, encoder_hidden_states=embeddings).sample
-                if guidance:
-                    uncond, cond = pred.chunk(2)
-                    pred = uncond + guidance_scale * (cond - uncond)
-                latents = self.scheduler.step(pred, t, latents).prev_sample
-                if known is not None:  # keep the shared columns on the previous image's trajectory
-                    if i + 1 < len(timesteps):
-                        latents[..., :k] = self.scheduler.add_noise(
-                            known, known_noise, timesteps[i + 1 : i + 2]
-                        )
-                    else:
-                        latents[..., :k] = known
-                bar.update()
-            previous = latents
-            values = tensor_to_codes(self._from_model(latents))  # (batch, bands, width)
-            pieces.append(values if index == 0 else values[..., overlap:])
+        k = plan.overlap // self.latent_factor
+        bar = tqdm(desc="sampling", unit="step", disable=not progress)
+        decoded: list[np.ndarray] = []
+        latents: torch.Tensor | None = None
+        for index in range(plan.n_images):
+            start = plan.start(index)
+            latents = self._sample_image(
+                embeddings=embeddings, guidance_scale=guidance_scale, num_inference_steps=num_inference_steps,
+                strength=strength, generator=generator, progress=bar,
+                init=None if init_codes is None else init_codes[:, start : start + plan.width],
+                known=None if (latents is None or k == 0) else latents[..., latents.shape[-1] - k :],
+            )  # fmt: skip
+            decoded.append(conv.codes_from_tensor(self._from_model(latents)))  # (batch, bands, width)
         bar.close()
-        values = np.concatenate(pieces, axis=-1)
-        audios = conv.audio_from_codes(values, length=length)
-        audios = np.asarray(audios, dtype=np.float32).reshape(batch, -1)
+        # 5. crossfade the shared columns, one inverse transform over all frames
+        values = crossfade_join(decoded, overlap=plan.overlap)
+        audios = np.asarray(conv.audio_from_images(values, length=length), dtype=np.float32)
+        audios = audios.reshape(len(prompts), -1)
         images = [Image.fromarray(np.clip(np.round(v), 0, 255).astype(np.uint8), mode="L") for v in values]
         return MDCTPipelineOutput(audios=audios, sample_rate=conv.sample_rate, images=images)
+
+    @staticmethod
+    def _expand_prompts(prompt, negative_prompt, copies: int) -> tuple[list[str], list[str] | None]:
+        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        prompts = [p for p in prompts for _ in range(copies)]
+        if negative_prompt is None:
+            return prompts, None
+        if isinstance(negative_prompt, str):
+            return prompts, [negative_prompt] * len(prompts)
+        return prompts, [n for n in negative_prompt for _ in range(copies)]
+
+    def use_scheduler(self, name: str) -> None:
+        """Sample with another diffusers scheduler (class name, e.g. ``"EulerDiscreteScheduler"``,
+        or a ``generate --scheduler`` name such as ``"dpm++"``), built from the current config.
+
+        Examples
+        --------
+        >>> from mdctcompand.diffusion.testing import tiny_workspace
+        >>> pipe = load_pipeline(tiny_workspace().model, converter=tiny_workspace().converter(), device="cpu")
+        >>> pipe.use_scheduler("euler"); type(pipe.scheduler).__name__
+        'EulerDiscreteScheduler'
+        """
+        import diffusers
+
+        cls = getattr(diffusers, SCHEDULERS.get(name, name), None)
+        if cls is None or not hasattr(cls, "from_config"):
+            raise ParameterError(f"scheduler {name!r} is not one of {', '.join(sorted(SCHEDULERS))} or a diffusers scheduler class")
+        self.scheduler = cls.from_config(self.scheduler.config)
+
+    # ------------------------------------------------------------------ saving and loading
+    def save_pretrained(self, save_directory: str | Path, **kwargs: Any) -> None:
+        """Save the pipeline so that it reloads anywhere mdctcompand is installed.
+
+        LoRA adapters that are loaded but not fused are merged into copies of the modules
+        they adapt before saving (the live pipeline is unchanged), so the saved model
+        behaves like this pipeline. A small ``pipeline_mdctcompand.py`` that imports this
+        class lets ``DiffusionPipeline.from_pretrained(path, trust_remote_code=True)`` load it;
+        :meth:`from_pretrained` of this class and :func:`load_pipeline` need no flag.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from mdctcompand.diffusion.testing import tiny_workspace
+        >>> pipe = load_pipeline(tiny_workspace().model, converter=tiny_workspace().converter(), device="cpu")
+        >>> d = tempfile.mkdtemp()
+        >>> pipe.save_pretrained(d)
+        >>> type(MDCTDiffusionPipeline.from_pretrained(d)).__name__
+        'MDCTDiffusionPipeline'
+        """
+        merged = {name: _merged_copy(module) for name, module in self._adapted_modules().items()}
+        target = self
+        if merged:
+            components = {**self.components, **merged}
+            target = MDCTDiffusionPipeline(**components)
+        DiffusionPipeline.save_pretrained(target, save_directory, **kwargs)
+        root = Path(save_directory)
+        index = json.loads((root / "model_index.json").read_text())
+        index["_class_name"] = [SHIM_MODULE, type(self).__name__]
+        (root / "model_index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+        (root / f"{SHIM_MODULE}.py").write_text(SHIM_SOURCE)
+
+    def _adapted_modules(self) -> dict[str, torch.nn.Module]:
+        from peft.tuners.tuners_utils import BaseTunerLayer
+
+        found = {}
+        for name in ("unet", "text_encoder"):
+            module = getattr(self, name, None)
+            if module is not None and any(isinstance(m, BaseTunerLayer) for m in module.modules()):
+                found[name] = module
+        return found
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | Path, **kwargs: Any) -> MDCTDiffusionPipeline:
+        """``DiffusionPipeline.from_pretrained``; trusts the loader shim that :meth:`save_pretrained` writes.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from mdctcompand.diffusion.testing import tiny_workspace
+        >>> d = tempfile.mkdtemp()
+        >>> load_pipeline(tiny_workspace().model, converter=tiny_workspace().converter(), device="cpu").save_pretrained(d)
+        >>> MDCTDiffusionPipeline.from_pretrained(d).converter.frames
+        32
+        """
+        shim = Path(str(pretrained_model_name_or_path)) / f"{SHIM_MODULE}.py"
+        if shim.is_file() and shim.read_text() == SHIM_SOURCE:
+            kwargs.setdefault("trust_remote_code", True)  # our own one-line import, nothing else
+        return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
+
+
+#: Module name of the loader shim written next to a saved pipeline.
+SHIM_MODULE = "pipeline_mdctcompand"
+SHIM_SOURCE = (
+    '"""Written by mdctcompand: lets DiffusionPipeline.from_pretrained(dir, trust_remote_code=True) find the class."""\n'
+    "from mdctcompand.diffusion.pipeline import MDCTDiffusionPipeline  # noqa: F401\n"
+)
+
+
+def _merged_copy(module: torch.nn.Module) -> torch.nn.Module:
+    """A copy of ``module`` with its active LoRA adapters merged into the base weights and removed."""
+    import copy
+
+    from diffusers.utils.peft_utils import recurse_remove_peft_layers
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    merged = copy.deepcopy(module)
+    for layer in merged.modules():
+        if isinstance(layer, BaseTunerLayer) and not layer.disable_adapters:
+            layer.merge(adapter_names=[a for a in layer.active_adapters if a not in layer.merged_adapters])
+    recurse_remove_peft_layers(merged)
+    for attr in ("peft_config", "_hf_peft_config_loaded"):
+        if hasattr(merged, attr):
+            delattr(merged, attr) if attr == "peft_config" else setattr(merged, attr, False)
+    return merged
 
 
 def load_pipeline(
@@ -428,7 +543,17 @@ def load_pipeline(
         kwargs["torch_dtype"] = dtype
     if not (path / "vae").is_dir() and path.is_dir():
         kwargs["vae"] = None
+    if lora is not None and (Path(lora) / "scheduler").is_dir():
+        # saved by training: the base scheduler with the prediction type the adapter learned
+        kwargs["scheduler"] = _scheduler_class(Path(lora) / "scheduler").from_pretrained(Path(lora) / "scheduler")
     pipe = MDCTDiffusionPipeline.from_pretrained(str(model), **kwargs)
     if lora is not None:
         pipe.load_lora_weights(str(lora))
     return pipe.to(dev)
+
+
+def _scheduler_class(directory: Path) -> type:
+    import diffusers
+
+    name = json.loads((directory / "scheduler_config.json").read_text())["_class_name"]
+    return getattr(diffusers, name)

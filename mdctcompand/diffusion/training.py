@@ -1,29 +1,36 @@
 """LoRA fine-tuning (or training from scratch) on a companded-MDCT image dataset.
 
 Follows diffusers' ``train_text_to_image_lora.py``: every pretrained component frozen,
-``unet.add_adapter(LoraConfig(...))``, only the adapter's parameters optimized (upcast to
-float32 under fp16), accelerate for devices, gradient accumulation and mixed precision
-(``accelerate launch`` runs it on several GPUs or nodes unchanged), checkpoints that hold
-the adapter only, resume from the latest, validation prompts written as images *and*
-audio, and the adapter saved with its metadata so ``lora_alpha`` survives a reload.
+``unet.add_adapter(LoraConfig(...))``, only the adapter's parameters optimized (kept in
+float32 under fp16 and bf16), accelerate for devices, gradient accumulation, mixed
+precision (from :class:`TrainingConfig` or from ``accelerate launch``/its config) and
+trackers (``report_to``); checkpoints hold the trainable weights only; resume continues
+the step count and the logs. The same options: noise offset, min-SNR-gamma weighting, a
+prediction-type override, 8-bit Adam, TF32, Adam betas/epsilon/weight decay, ``scale_lr``,
+``max_train_samples``, epochs, a model card. Latents are encoded once (``cache_latents``).
 
 ``mode="scratch"`` trains a small conditional U-Net from scratch instead (pixel space, or
-latent space with the pretrained VAE), the paper's stated next step; the text encoder
-and tokenizer still come from ``pretrained_model``.
+latent space with the pretrained VAE), the paper's stated next step; the text encoder and
+tokenizer still come from ``pretrained_model``. Scratch training drops captions (10 % by
+default, so classifier-free guidance works at sampling time) and keeps an EMA of the
+weights (diffusers' ``EMAModel``), which is what it saves.
 
-Random horizontal flips reverse time: they are not valid MDCT data and are off (a
-``random_flip=True`` is refused). Random crops along time are valid and used when the
-images are wider than ``resolution``.
+Random horizontal flips reverse time: they are not valid MDCT data and are refused.
+Random crops along time are valid and used when the images are wider than ``resolution``.
+
+:func:`train` runs the steps of a :class:`_Run` in order: ``setup`` (accelerator, seed,
+precision, TF32), ``load_models``, ``build_data``, ``build_optimizer``, ``prepare``
+(accelerate, checkpoint hooks, resume, logs, trackers), ``loop`` (``compute_loss``,
+``after_step``: log, checkpoint, validate) and ``finish`` (weights, scheduler, converter,
+logs, model card).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
 import shutil
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,184 +38,28 @@ import numpy as np
 import torch
 
 from ..exceptions import ParameterError
-from .components import MDCTImageConverter, images_to_tensor
+from .components import MDCTImageConverter
+from .config import TrainingConfig
+from .data import CaptionedImages, LatentCache, load_rows
+from .losses import LossMeter, diffusion_loss, min_snr_weights, offset_noise, training_target
+from .runlog import RunLog
 
-__all__ = ["TrainingConfig", "fixed_noise_loss", "train"]
+__all__ = ["TrainingConfig", "adamw_class", "fixed_noise_loss", "train"]
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass
-class TrainingConfig:
-    """Everything a training run needs; ``mdctcompand train-lora`` exposes the same fields.
-
-    Attributes
-    ----------
-    pretrained_model : str
-        Path or hub id of a Stable-Diffusion-style model (SD 1.5 layout).
-    dataset_dir : str
-        A dataset built by ``mdctcompand dataset build`` (imagefolder with captions).
-    output_dir : str
-        Adapter (or model), checkpoints, validation samples and logs go here.
-    mode : {"lora", "scratch"}
-        Fine-tune a LoRA adapter, or train a small U-Net from scratch.
-    space : {"latent", "pixel"}
-        For ``mode="scratch"``: diffuse VAE latents or the code images themselves.
-    rank, alpha : int, float
-        LoRA rank and ``lora_alpha`` (scaling ``alpha / rank``).
-    learning_rate, lr_scheduler, lr_warmup_steps, adam_weight_decay, max_grad_norm
-        Optimizer and schedule (any ``diffusers.optimization.get_scheduler`` name).
-    train_batch_size, gradient_accumulation_steps, max_train_steps
-        Effective batch = batch x accumulation x processes.
-    mixed_precision : {"no", "fp16", "bf16"}
-    gradient_checkpointing : bool
-    checkpointing_steps, checkpoints_total_limit : int
-    resume_from_checkpoint : {"latest", path, None}
-    validation_prompts : list of str
-    validation_steps : int
-        Also runs at the end of training.
-    validation_inference_steps : int
-    seed : int
-    resolution : int
-        Image height and width the model sees (images must be this tall; wider ones are
-        randomly cropped in time).
-    caption_column : str
-    dataloader_num_workers : int
-    scratch_channels : tuple of int
-        Block widths of the from-scratch U-Net.
-
-    Examples
-    --------
-    >>> config = TrainingConfig("runwayml/stable-diffusion-v1-5", "mdct1k/", "lora/", rank=8, alpha=8)
-    >>> config.gradient_accumulation_steps, config.random_flip
-    (4, False)
-    >>> TrainingConfig("m", "d", "o", random_flip=True)
-    Traceback (most recent call last):
-    ...
-    mdctcompand.exceptions.ParameterError: random_flip=True reverses time: flipped MDCT images are not valid audio; leave it off
-    """
-
-    pretrained_model: str
-    dataset_dir: str
-    output_dir: str
-    mode: str = "lora"
-    space: str = "latent"
-    rank: int = 4
-    alpha: float = 4.0
-    learning_rate: float = 1e-4
-    lr_scheduler: str = "constant"
-    lr_warmup_steps: int = 0
-    adam_weight_decay: float = 1e-2
-    max_grad_norm: float = 1.0
-    train_batch_size: int = 1
-    gradient_accumulation_steps: int = 4
-    max_train_steps: int = 15000
-    mixed_precision: str = "no"
-    gradient_checkpointing: bool = False
-    checkpointing_steps: int = 500
-    checkpoints_total_limit: int | None = 3
-    resume_from_checkpoint: str | None = None
-    validation_prompts: list[str] = field(default_factory=list)
-    validation_steps: int = 1000
-    validation_inference_steps: int = 30
-    seed: int = 0
-    resolution: int = 512
-    random_flip: bool = False
-    caption_column: str = "caption"
-    dataloader_num_workers: int = 0
-    scratch_channels: tuple[int, ...] = (64, 128, 256)
-
-    def __post_init__(self) -> None:
-        if self.mode not in ("lora", "scratch"):
-            raise ParameterError(f"mode={self.mode!r} must be 'lora' or 'scratch'")
-        if self.space not in ("latent", "pixel"):
-            raise ParameterError(f"space={self.space!r} must be 'latent' or 'pixel'")
-        if self.mode == "lora" and self.space != "latent":
-            raise ParameterError(
-                "LoRA fine-tuning works on the pretrained model's latent space (space='latent')"
-            )
-        if self.random_flip:
-            raise ParameterError(
-                "random_flip=True reverses time: flipped MDCT images are not valid audio; leave it off"
-            )
-        if self.mixed_precision not in ("no", "fp16", "bf16"):
-            raise ParameterError(f"mixed_precision={self.mixed_precision!r} must be 'no', 'fp16' or 'bf16'")
-        for name in ("rank", "train_batch_size", "gradient_accumulation_steps", "max_train_steps", "checkpointing_steps",
-                     "validation_steps", "resolution"):  # fmt: skip
-            if int(getattr(self, name)) < 1:
-                raise ParameterError(f"{name}={getattr(self, name)} must be >= 1")
-        if not self.learning_rate > 0:
-            raise ParameterError(f"learning_rate={self.learning_rate} must be > 0")
+LORA_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
 
 
-# ---------------------------------------------------------------------- data
-class _Dataset(torch.utils.data.Dataset):
-    """The dataset's PNG code images as tensors in [-1, 1] with tokenized captions."""
-
-    def __init__(self, config: TrainingConfig, tokenizer: Any, channels: int, seed: int) -> None:
-        from datasets import load_dataset
-
-        data_dir = Path(config.dataset_dir)
-        if not (data_dir / "train").is_dir():
-            raise ParameterError(f"{data_dir}: no train/ split (build it with `mdctcompand dataset build`)")
-        self.data = load_dataset("imagefolder", data_dir=str(data_dir), split="train")
-        if config.caption_column not in self.data.column_names:
-            raise ParameterError(
-                f"caption column {config.caption_column!r} not in the dataset (columns: {', '.join(self.data.column_names)})"
-            )
-        self.tokenizer = tokenizer
-        self.channels = channels
-        self.resolution = config.resolution
-        self.caption_column = config.caption_column
-        self.rng = np.random.default_rng(seed)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        row = self.data[int(i)]
-        codes = np.array(row["image"].convert("L"))  # a writable copy for torch
-        h, w = codes.shape
-        if h != self.resolution:
-            raise ParameterError(
-                f"image height {h} != resolution {self.resolution}: resizing would mix bands; rebuild the dataset "
-                "or set --resolution"
-            )
-        if w < self.resolution:
-            raise ParameterError(f"image width {w} < resolution {self.resolution}")
-        start = int(self.rng.integers(0, w - self.resolution + 1)) if w > self.resolution else 0
-        codes = codes[:, start : start + self.resolution]  # a crop in time: still valid audio
-        ids = self.tokenizer(
-            row[self.caption_column], padding="max_length", truncation=True,
-            max_length=self.tokenizer.model_max_length, return_tensors="pt",
-        ).input_ids[0]  # fmt: skip
-        return {"pixel_values": images_to_tensor(codes[None], self.channels)[0], "input_ids": ids}
-
-
-# ---------------------------------------------------------------------- checkpoints
-def _checkpoints(output_dir: Path) -> list[Path]:
-    found = [
-        p for p in output_dir.glob("checkpoint-*") if p.is_dir() and re.fullmatch(r"checkpoint-\d+", p.name)
-    ]
-    return sorted(found, key=lambda p: int(p.name.split("-")[1]))
-
-
-def _prune(output_dir: Path, limit: int | None) -> None:
-    if limit is None:
-        return
-    existing = _checkpoints(output_dir)
-    for old in existing[: max(0, len(existing) - limit + 1)]:
-        shutil.rmtree(old)
-
-
-# ---------------------------------------------------------------------- training
 def train(config: TrainingConfig, *, progress: bool = True) -> Path:
     """Run a training job; returns the output directory.
 
-    LoRA: the adapter is saved as ``pytorch_lora_weights.safetensors`` (with its
-    ``lora_alpha`` in the metadata) beside ``converter/``; load it with
+    LoRA: the adapter is saved as ``pytorch_lora_weights.safetensors`` (float32, with its
+    ``lora_alpha`` in the metadata) beside ``converter/`` and ``scheduler/``; load it with
     ``load_pipeline(base_model, lora=output_dir)``. Scratch: a whole
-    :class:`MDCTDiffusionPipeline` is saved to ``output_dir``.
+    :class:`~mdctcompand.diffusion.MDCTDiffusionPipeline` is saved to ``output_dir``
+    (``load_pipeline(output_dir)``). Both write ``training_log.json``,
+    ``training_config.json`` (see :mod:`mdctcompand.diffusion.runlog`) and ``README.md``.
 
     Examples
     --------
@@ -218,217 +69,502 @@ def train(config: TrainingConfig, *, progress: bool = True) -> Path:
     >>> out = train(TrainingConfig(str(ws.model), str(ws.dataset), tempfile.mkdtemp(), max_train_steps=2,
     ...                            gradient_accumulation_steps=1, resolution=32), progress=False)
     >>> sorted(p.name for p in out.iterdir() if not p.name.startswith("checkpoint"))
-    ['converter', 'pytorch_lora_weights.safetensors', 'training_config.json', 'training_log.json']
+    ['README.md', 'converter', 'pytorch_lora_weights.safetensors', 'scheduler', 'training_config.json', 'training_log.json']
     """
-    from accelerate import Accelerator
-    from accelerate.utils import ProjectConfiguration, set_seed
-    from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
-    from diffusers.optimization import get_scheduler
-    from tqdm.auto import tqdm
-    from transformers import CLIPTextModel, CLIPTokenizer
+    run = _Run(config, progress=progress)
+    try:
+        run.setup()
+        run.load_models()
+        run.build_data()
+        run.build_optimizer()
+        run.prepare()
+        run.loop()
+        return run.finish()
+    finally:
+        _release_accelerate_state()
 
-    out = Path(config.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    converter = MDCTImageConverter.from_dataset(config.dataset_dir)
-    accelerator = Accelerator(
-        gradient_accumulation_steps=config.gradient_accumulation_steps,
-        mixed_precision=config.mixed_precision,
-        project_config=ProjectConfiguration(project_dir=str(out), logging_dir=str(out / "logs")),
-    )
-    set_seed(config.seed)
-    weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(config.mixed_precision, torch.float32)
 
-    model = config.pretrained_model
-    noise_scheduler = DDPMScheduler.from_pretrained(model, subfolder="scheduler")
-    tokenizer = CLIPTokenizer.from_pretrained(model, subfolder="tokenizer")
-    text_encoder = CLIPTextModel.from_pretrained(model, subfolder="text_encoder")
-    text_encoder.requires_grad_(False)
-    vae = None
-    if config.space == "latent":
-        vae = AutoencoderKL.from_pretrained(model, subfolder="vae")
-        vae.requires_grad_(False)
+def _release_accelerate_state() -> None:
+    """Forget the run's mixed precision and accumulation settings (accelerate keeps them per process).
 
-    lora_config = None
-    if config.mode == "lora":
+    Without this, a second :func:`train` in the same process (a notebook, a test session)
+    could not use another mixed precision. The process group itself is kept.
+    """
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(reset_partial_state=False)
+    GradientState._reset_state()
+
+
+class _Run:
+    """The state of one training run, advanced by named steps (see the module docstring)."""
+
+    def __init__(self, config: TrainingConfig, *, progress: bool) -> None:
+        self.config = config
+        self.progress = progress
+        self.out = Path(config.output_dir)
+        self.global_step = 0
+        self.ema: Any = None
+        self.vae: Any = None
+        self.lora_config: Any = None
+        self.last_validated = -1
+
+    # ------------------------------------------------------------------ 1. setup
+    def setup(self) -> None:
+        from accelerate import Accelerator
+        from accelerate.utils import ProjectConfiguration, set_seed
+
+        c = self.config
+        self.out.mkdir(parents=True, exist_ok=True)
+        if c.allow_tf32:
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+        self.accelerator = Accelerator(
+            gradient_accumulation_steps=c.gradient_accumulation_steps,
+            mixed_precision=c.mixed_precision,  # None: accelerate launch's flag or config file
+            log_with=c.report_to,
+            project_config=ProjectConfiguration(project_dir=str(self.out), logging_dir=str(self.out / "logs")),
+        )
+        if c.report_to not in (None, "all") and not self.accelerator.log_with:
+            raise ParameterError(
+                f"report_to={c.to_dict()['report_to']!r}: that tracker is not installed (e.g. pip install tensorboard)"
+            )
+        self.weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(
+            str(self.accelerator.mixed_precision), torch.float32
+        )
+        set_seed(c.seed)
+        self.converter = MDCTImageConverter.from_dataset(c.dataset_dir)
+
+    # ------------------------------------------------------------------ 2. models
+    def load_models(self) -> None:
+        from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
+        from transformers import CLIPTextModel, CLIPTokenizer
+
+        c, device = self.config, self.accelerator.device
+        model = c.pretrained_model
+        self.noise_scheduler = DDPMScheduler.from_pretrained(model, subfolder="scheduler")
+        if c.prediction_type is not None:
+            self.noise_scheduler.register_to_config(prediction_type=c.prediction_type)
+        self.tokenizer = CLIPTokenizer.from_pretrained(model, subfolder="tokenizer")
+        self.text_encoder = CLIPTextModel.from_pretrained(model, subfolder="text_encoder")
+        self.text_encoder.requires_grad_(False)
+        self.text_encoder.to(device, dtype=self.weight_dtype)
+        if c.space == "latent":
+            self.vae = AutoencoderKL.from_pretrained(model, subfolder="vae")
+            self.vae.requires_grad_(False)
+            self.vae.to(device, dtype=self.weight_dtype)
+        if c.mode == "lora":
+            self.unet = self._lora_unet(UNet2DConditionModel.from_pretrained(model, subfolder="unet"))
+        else:
+            self.unet = self._scratch_unet(UNet2DConditionModel)
+        if c.gradient_checkpointing:
+            self.unet.enable_gradient_checkpointing()
+        if c.effective_use_ema:
+            from diffusers.training_utils import EMAModel
+
+            self.ema = EMAModel(
+                self.unet.parameters(), decay=c.ema_decay, model_cls=UNet2DConditionModel, model_config=self.unet.config
+            )
+            self.ema.to(device)
+
+    def _lora_unet(self, unet: Any) -> Any:
+        from diffusers.training_utils import cast_training_params
         from peft import LoraConfig
 
-        unet = UNet2DConditionModel.from_pretrained(model, subfolder="unet")
+        c = self.config
         unet.requires_grad_(False)
-        unet.to(accelerator.device, dtype=weight_dtype)
-        lora_config = LoraConfig(
-            r=int(config.rank), lora_alpha=float(config.alpha), init_lora_weights="gaussian",
-            target_modules=["to_k", "to_q", "to_v", "to_out.0"],
-        )  # fmt: skip
-        unet.add_adapter(lora_config)
-        if config.mixed_precision == "fp16":
-            from diffusers.training_utils import cast_training_params
+        unet.to(self.accelerator.device, dtype=self.weight_dtype)
+        self.lora_config = LoraConfig(
+            r=int(c.rank), lora_alpha=float(c.alpha), init_lora_weights="gaussian", target_modules=LORA_TARGETS
+        )
+        unet.add_adapter(self.lora_config)
+        cast_training_params(unet, dtype=torch.float32)  # trainable weights in float32 under fp16 and bf16
+        self.unet_input_dtype = self.weight_dtype
+        return unet
 
-            cast_training_params(unet, dtype=torch.float32)  # trainable params in float32
-    else:
+    def _scratch_unet(self, unet_class: Any) -> Any:
         from .models import small_unet_config
 
-        factor = 1 if vae is None else 2 ** (len(vae.config.block_out_channels) - 1)
-        in_channels = 1 if vae is None else vae.config.latent_channels
-        unet = UNet2DConditionModel(
+        c = self.config
+        factor = 1 if self.vae is None else 2 ** (len(self.vae.config.block_out_channels) - 1)
+        in_channels = self.converter.image_channels if self.vae is None else self.vae.config.latent_channels
+        unet = unet_class(
             **small_unet_config(
-                sample_size=config.resolution // factor, in_channels=in_channels,
-                cross_attention_dim=text_encoder.config.hidden_size, block_out_channels=tuple(config.scratch_channels),
+                sample_size=c.resolution // factor, in_channels=in_channels,
+                cross_attention_dim=self.text_encoder.config.hidden_size, block_out_channels=c.scratch_channels,
             )
         )  # fmt: skip
         unet.train()
-    text_encoder.to(accelerator.device, dtype=weight_dtype)
-    if vae is not None:
-        vae.to(accelerator.device, dtype=weight_dtype)
-    if config.gradient_checkpointing:
-        unet.enable_gradient_checkpointing()
+        self.unet_input_dtype = torch.float32
+        return unet
 
-    # Checkpoints hold the trainable weights only (the adapter, or the scratch U-Net).
-    def save_hook(models: list, weights: list, output_dir: str) -> None:
-        if not accelerator.is_main_process:
+    # ------------------------------------------------------------------ 3. data
+    def build_data(self) -> None:
+        c = self.config
+        rows = load_rows(c.dataset_dir, caption_column=c.caption_column, max_samples=c.max_train_samples, seed=c.seed)
+        self.latent_cache = None
+        if self.vae is not None and c.cache_latents:
+            self.latent_cache = LatentCache.build(
+                rows, self.vae, self.converter, device=self.accelerator.device, dtype=self.weight_dtype
+            )
+        channels = 3 if self.vae is not None else self.converter.image_channels
+        self.dataset = CaptionedImages(
+            rows, self.tokenizer, self.converter, caption_column=c.caption_column, resolution=c.resolution,
+            channels=channels, caption_dropout=c.effective_caption_dropout, latents=self.latent_cache, seed=c.seed,
+        )  # fmt: skip
+        self.loader = torch.utils.data.DataLoader(
+            self.dataset, batch_size=c.train_batch_size, shuffle=True, num_workers=c.dataloader_num_workers,
+            generator=torch.Generator().manual_seed(c.seed), drop_last=False,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ 4. optimizer
+    def build_optimizer(self) -> None:
+        from diffusers.optimization import get_scheduler
+
+        c, n = self.config, self.accelerator.num_processes
+        self.params = [p for p in self.unet.parameters() if p.requires_grad]
+        self.optimizer = adamw_class(c.use_8bit_adam)(
+            self.params, lr=c.effective_learning_rate(n), betas=(c.adam_beta1, c.adam_beta2),
+            weight_decay=c.adam_weight_decay, eps=c.adam_epsilon,
+        )  # fmt: skip
+        batches_per_process = math.ceil(len(self.dataset) / (c.train_batch_size * n))
+        self.updates_per_epoch = max(1, math.ceil(batches_per_process / c.gradient_accumulation_steps))
+        self.max_steps = (
+            c.max_train_steps if c.max_train_steps is not None else c.num_train_epochs * self.updates_per_epoch
+        )
+        self.lr_scheduler = get_scheduler(
+            c.lr_scheduler, optimizer=self.optimizer, num_warmup_steps=c.lr_warmup_steps * n,
+            num_training_steps=self.max_steps * n,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ 5. prepare
+    def prepare(self) -> None:
+        acc, c = self.accelerator, self.config
+        self.unet, self.optimizer, self.loader, self.lr_scheduler = acc.prepare(
+            self.unet, self.optimizer, self.loader, self.lr_scheduler
+        )
+        acc.register_save_state_pre_hook(self._save_hook)
+        acc.register_load_state_pre_hook(self._load_hook)
+        resumed = self._resume()
+        run_info = {
+            "mixed_precision": str(acc.mixed_precision),
+            "num_processes": acc.num_processes,
+            "resumed_from": resumed,
+        }
+        self.log = RunLog(self.out, start_step=self.global_step, config=c.to_dict(), run_info=run_info)
+        if c.report_to is not None:
+            acc.init_trackers(c.tracker_project_name, config=c.tracker_config())
+        self.meter = LossMeter()
+
+    def _resume(self) -> str | None:
+        c = self.config
+        if not c.resume_from_checkpoint:
+            return None
+        if c.resume_from_checkpoint == "latest":
+            found = checkpoints(self.out)
+            if not found:
+                logger.info("no checkpoint to resume from in %s: starting a new run", self.out)
+                return None
+            path = found[-1]
+        else:
+            path = Path(c.resume_from_checkpoint)
+            if not path.is_dir() or not re.fullmatch(r"checkpoint-\d+", path.name):
+                raise ParameterError(f"checkpoint {path} does not exist (expected a checkpoint-N directory)")
+        self.accelerator.load_state(str(path))
+        self.global_step = int(path.name.split("-")[1])
+        return str(path)
+
+    def _save_hook(self, models: list, weights: list, output_dir: str) -> None:
+        if not self.accelerator.is_main_process:
             return
-        for m in models:
-            _save_trainable(accelerator.unwrap_model(m), Path(output_dir), config.mode, lora_config)
+        for model in models:
+            save_trainable(self.accelerator.unwrap_model(model), Path(output_dir), self.config.mode, self.lora_config)
             if weights:
                 weights.pop()
+        if self.ema is not None:
+            self.ema.save_pretrained(str(Path(output_dir) / "unet_ema"))
 
-    def load_hook(models: list, input_dir: str) -> None:
+    def _load_hook(self, models: list, input_dir: str) -> None:
+        if self.ema is not None:
+            from diffusers import UNet2DConditionModel
+            from diffusers.training_utils import EMAModel
+
+            loaded = EMAModel.from_pretrained(str(Path(input_dir) / "unet_ema"), UNet2DConditionModel)
+            self.ema.load_state_dict(loaded.state_dict())
+            self.ema.to(self.accelerator.device)
         while models:
-            m = models.pop()
-            _load_trainable(accelerator.unwrap_model(m), Path(input_dir), config.mode)
+            load_trainable(self.accelerator.unwrap_model(models.pop()), Path(input_dir), self.config.mode)
 
-    accelerator.register_save_state_pre_hook(save_hook)
-    accelerator.register_load_state_pre_hook(load_hook)
+    # ------------------------------------------------------------------ 6. the loop
+    def loop(self) -> None:
+        from tqdm.auto import tqdm
 
-    params = [p for p in unet.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.adam_weight_decay)
-    channels = 3 if vae is not None else 1
-    dataset = _Dataset(config, tokenizer, channels, config.seed)
-    loader = torch.utils.data.DataLoader(
-        dataset, batch_size=config.train_batch_size, shuffle=True, num_workers=config.dataloader_num_workers,
-        generator=torch.Generator().manual_seed(config.seed), drop_last=False,
-    )  # fmt: skip
-    lr_scheduler = get_scheduler(
-        config.lr_scheduler, optimizer=optimizer,
-        num_warmup_steps=config.lr_warmup_steps * accelerator.num_processes,
-        num_training_steps=config.max_train_steps * accelerator.num_processes,
-    )  # fmt: skip
-    unet, optimizer, loader, lr_scheduler = accelerator.prepare(unet, optimizer, loader, lr_scheduler)
+        acc = self.accelerator
+        self.bar = tqdm(
+            total=self.max_steps, initial=self.global_step, desc="training", unit="step",
+            disable=not (self.progress and acc.is_local_main_process),
+        )  # fmt: skip
+        while self.global_step < self.max_steps:
+            self.unet.train()
+            for batch in self.loader:
+                with acc.accumulate(self.unet):
+                    loss = self.compute_loss(batch)
+                    self.meter.add(loss, batch["input_ids"].shape[0], acc)
+                    acc.backward(loss)
+                    if acc.sync_gradients:
+                        acc.clip_grad_norm_(self.params, self.config.max_grad_norm)
+                    self.optimizer.step()
+                    self.lr_scheduler.step()
+                    self.optimizer.zero_grad()
+                if acc.sync_gradients:
+                    self.after_step()
+                    if self.global_step >= self.max_steps:
+                        break
+        self.bar.close()
 
-    global_step = 0
-    if config.resume_from_checkpoint:
-        path = (
-            _checkpoints(out)[-1] if config.resume_from_checkpoint == "latest" and _checkpoints(out) else None
-        )
-        if config.resume_from_checkpoint != "latest":
-            path = Path(config.resume_from_checkpoint)
-        if path is None:
-            logger.info("no checkpoint to resume from in %s: starting a new run", out)
+    def compute_loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The (min-SNR weighted) denoising loss of one micro-batch."""
+        c, device, sched = self.config, self.accelerator.device, self.noise_scheduler
+        if "latents" in batch:
+            latents = batch["latents"].to(device) * self.vae.config.scaling_factor
         else:
-            if not path.is_dir():
-                raise ParameterError(f"checkpoint {path} does not exist")
-            accelerator.load_state(str(path))
-            global_step = int(path.name.split("-")[1])
-    updates_per_epoch = max(1, math.ceil(len(loader) / config.gradient_accumulation_steps))
-    first_epoch = global_step // updates_per_epoch
+            pixels = batch["pixel_values"].to(device, dtype=self.weight_dtype if self.vae is not None else torch.float32)
+            if self.vae is not None:
+                latents = self.vae.encode(pixels).latent_dist.sample() * self.vae.config.scaling_factor
+            else:
+                latents = pixels
+        latents = latents.to(self.unet_input_dtype)
+        noise = offset_noise(torch.randn_like(latents), c.noise_offset)
+        t = torch.randint(0, sched.config.num_train_timesteps, (latents.shape[0],), device=latents.device)
+        noisy = sched.add_noise(latents, noise, t)
+        states = self.text_encoder(batch["input_ids"].to(device))[0]
+        target = training_target(sched, latents, noise, t)
+        pred = self.unet(noisy, t, states).sample
+        weights = min_snr_weights(sched, t, c.snr_gamma) if c.snr_gamma is not None else None
+        return diffusion_loss(pred, target, weights)
 
-    bar = tqdm(total=config.max_train_steps, initial=global_step, desc="training", unit="step",
-               disable=not (progress and accelerator.is_local_main_process))  # fmt: skip
-    losses: list[float] = []
-    epoch = first_epoch
-    while global_step < config.max_train_steps:
-        unet.train()
-        for batch in loader:
-            with accelerator.accumulate(unet):
-                pixels = batch["pixel_values"].to(accelerator.device, dtype=weight_dtype)
-                if vae is not None:
-                    latents = vae.encode(pixels).latent_dist.sample() * vae.config.scaling_factor
-                else:
-                    latents = pixels
-                noise = torch.randn_like(latents)
-                t = torch.randint(
-                    0, noise_scheduler.config.num_train_timesteps, (latents.shape[0],), device=latents.device
-                )
-                noisy = noise_scheduler.add_noise(latents, noise, t)
-                states = text_encoder(batch["input_ids"].to(accelerator.device))[0]
-                if noise_scheduler.config.prediction_type == "v_prediction":
-                    target = noise_scheduler.get_velocity(latents, noise, t)
-                else:
-                    target = noise
-                pred = unet(
-                    noisy.to(unet.dtype if config.mode == "scratch" else weight_dtype), t, states
-                ).sample
-                loss = torch.nn.functional.mse_loss(pred.float(), target.float())
-                accelerator.backward(loss)
-                if accelerator.sync_gradients:
-                    accelerator.clip_grad_norm_(params, config.max_grad_norm)
-                optimizer.step()
-                lr_scheduler.step()
-                optimizer.zero_grad()
-            if accelerator.sync_gradients:
-                global_step += 1
-                losses.append(float(loss.detach()))
-                bar.update()
-                bar.set_postfix(loss=f"{losses[-1]:.4f}", lr=f"{lr_scheduler.get_last_lr()[0]:.2e}")
-                if accelerator.is_main_process and global_step % config.checkpointing_steps == 0:
-                    _prune(out, config.checkpoints_total_limit)
-                    accelerator.save_state(str(out / f"checkpoint-{global_step}"))
-                if (
-                    accelerator.is_main_process
-                    and config.validation_prompts
-                    and global_step % config.validation_steps == 0
-                ):
-                    _validate(
-                        config,
-                        accelerator.unwrap_model(unet),
-                        vae,
-                        text_encoder,
-                        tokenizer,
-                        converter,
-                        global_step,
-                    )
-                if global_step >= config.max_train_steps:
-                    break
-        epoch += 1
-    bar.close()
+    def after_step(self) -> None:
+        """Once per optimizer step: EMA, log, checkpoint, validation."""
+        from accelerate.utils import DistributedType
 
-    accelerator.wait_for_everyone()
-    if accelerator.is_main_process:
-        final = accelerator.unwrap_model(unet)
-        _save_trainable(final, out, config.mode, lora_config)
-        if config.mode == "scratch":
-            from .pipeline import MDCTDiffusionPipeline
+        acc, c = self.accelerator, self.config
+        self.global_step += 1
+        if self.ema is not None:
+            self.ema.step(self.unet.parameters())
+        loss, lr = self.meter.pop(), float(self.lr_scheduler.get_last_lr()[0])
+        self.log.record(self.global_step, loss=loss, lr=lr)
+        if c.report_to is not None:
+            acc.log({"train_loss": loss, "lr": lr}, step=self.global_step)
+        self.bar.update()
+        self.bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.2e}")
+        if self.global_step % c.checkpointing_steps == 0:
+            if acc.is_main_process:
+                prune_checkpoints(self.out, c.checkpoints_total_limit)
+            if acc.is_main_process or acc.distributed_type == DistributedType.DEEPSPEED:
+                acc.save_state(str(self.out / f"checkpoint-{self.global_step}"))
+            if acc.is_main_process:
+                self.log.write()
+        if acc.is_main_process and c.validation_prompts and self.global_step % c.validation_steps == 0:
+            self.validate()
 
-            pipe = MDCTDiffusionPipeline(
-                vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=final,
-                scheduler=_inference_scheduler(model), converter=converter,
+    def validate(self) -> list[tuple[str, str]]:
+        """Sample the validation prompts (with the EMA weights, if any) into ``validation/step-N``."""
+        unet = self.accelerator.unwrap_model(self.unet)
+        if self.ema is not None:
+            self.ema.store(unet.parameters())
+            self.ema.copy_to(unet.parameters())
+        try:
+            written = _validate(
+                self.config, unet, self.vae, self.text_encoder, self.tokenizer, self.converter, self.global_step,
+                self._inference_scheduler(),
             )  # fmt: skip
-            pipe.save_pretrained(out)
-        converter.save_pretrained(out / "converter")
-        (out / "training_config.json").write_text(json.dumps(asdict(config), indent=1, default=str))
-        (out / "training_log.json").write_text(json.dumps({"global_step": global_step, "losses": losses}))
-        if config.validation_prompts and global_step % config.validation_steps:
-            _validate(config, final, vae, text_encoder, tokenizer, converter, global_step)
-    accelerator.end_training()
-    return out
+        finally:
+            if self.ema is not None:
+                self.ema.restore(unet.parameters())
+        self.last_validated = self.global_step
+        return written
+
+    def _inference_scheduler(self) -> Any:
+        from diffusers import DDIMScheduler
+
+        scheduler = DDIMScheduler.from_pretrained(self.config.pretrained_model, subfolder="scheduler")
+        scheduler.register_to_config(prediction_type=self.noise_scheduler.config.prediction_type)
+        return scheduler
+
+    # ------------------------------------------------------------------ 7. finish
+    def finish(self) -> Path:
+        acc, c = self.accelerator, self.config
+        acc.wait_for_everyone()
+        if acc.is_main_process:
+            final = acc.unwrap_model(self.unet)
+            if self.ema is not None:
+                self.ema.copy_to(final.parameters())
+            if c.mode == "lora":
+                save_trainable(final, self.out, "lora", self.lora_config)
+                self._base_scheduler().save_pretrained(self.out / "scheduler")
+            else:
+                self._save_scratch_pipeline(final)
+            self.converter.save_pretrained(self.out / "converter")
+            validation = []
+            if c.validation_prompts and self.last_validated != self.global_step:
+                validation = _validate(
+                    c, final, self.vae, self.text_encoder, self.tokenizer, self.converter, self.global_step,
+                    self._inference_scheduler(),
+                )  # fmt: skip
+            self.log.write()
+            self._model_card(validation)
+        acc.end_training()
+        return self.out
+
+    def _base_scheduler(self) -> Any:
+        """The base model's sampling scheduler, with the prediction type this run trained."""
+        from .pipeline import _scheduler_class
+
+        path = Path(self.config.pretrained_model) / "scheduler"
+        if path.is_dir():
+            scheduler = _scheduler_class(path).from_pretrained(path)
+        else:  # a hub id
+            from diffusers import PNDMScheduler
+
+            scheduler = PNDMScheduler.from_pretrained(self.config.pretrained_model, subfolder="scheduler")
+        scheduler.register_to_config(prediction_type=self.noise_scheduler.config.prediction_type)
+        return scheduler
+
+    def _save_scratch_pipeline(self, unet: Any) -> None:
+        from diffusers import AutoencoderKL
+        from transformers import CLIPTextModel
+
+        from .pipeline import MDCTDiffusionPipeline
+
+        model = self.config.pretrained_model
+        # the frozen parts in their stored precision, not the run's mixed precision
+        vae = AutoencoderKL.from_pretrained(model, subfolder="vae") if self.vae is not None else None
+        pipe = MDCTDiffusionPipeline(
+            vae=vae, text_encoder=CLIPTextModel.from_pretrained(model, subfolder="text_encoder"),
+            tokenizer=self.tokenizer, unet=unet.float(), scheduler=self._inference_scheduler(), converter=self.converter,
+        )  # fmt: skip
+        pipe.save_pretrained(self.out)
+
+    def _model_card(self, validation: list[tuple[str, str]]) -> None:
+        from .export import write_model_card
+
+        c = self.config
+        losses = [s["loss"] for s in self.log.steps[-50:]]
+        results = {
+            "optimizer steps": self.global_step,
+            "mean loss, last 50 steps": f"{np.mean(losses):.4f}" if losses else "n/a",
+            "mixed precision": str(self.accelerator.mixed_precision),
+            "processes": self.accelerator.num_processes,
+            "prediction type": self.noise_scheduler.config.prediction_type,
+        }
+        what = "LoRA adapter" if c.mode == "lora" else f"U-Net trained from scratch ({c.space} space)"
+        write_model_card(
+            self.out, base_model=c.pretrained_model, title=f"mdctcompand text-to-audio {what}",
+            body=f"A {what} trained with mdctcompand on companded-MDCT images of `{c.dataset_dir}`.",
+            tags=[c.mode], config=c.to_dict(), results=results,
+            validation=[(p, str(Path(f).relative_to(self.out))) for p, f in validation],
+        )  # fmt: skip
 
 
-def _save_trainable(unet: Any, directory: Path, mode: str, lora_config: Any) -> None:
+# ---------------------------------------------------------------------- optimizer
+def adamw_class(use_8bit: bool) -> type:
+    """``torch.optim.AdamW``, or bitsandbytes' ``AdamW8bit`` (a clear error where it is missing).
+
+    Examples
+    --------
+    >>> adamw_class(False).__name__
+    'AdamW'
+    """
+    if not use_8bit:
+        return torch.optim.AdamW
+    try:
+        import bitsandbytes as bnb
+    except ImportError as exc:
+        raise ParameterError(
+            "use_8bit_adam=True needs bitsandbytes, which is not installed: pip install bitsandbytes (CUDA GPUs)"
+        ) from exc
+    return bnb.optim.AdamW8bit
+
+
+# ---------------------------------------------------------------------- checkpoints
+def checkpoints(output_dir: Path) -> list[Path]:
+    """The ``checkpoint-N`` directories of a run, oldest first.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for n in (10, 2): (d / f"checkpoint-{n}").mkdir()
+    >>> [p.name for p in checkpoints(d)]
+    ['checkpoint-2', 'checkpoint-10']
+    """
+    found = [p for p in output_dir.glob("checkpoint-*") if p.is_dir() and re.fullmatch(r"checkpoint-\d+", p.name)]
+    return sorted(found, key=lambda p: int(p.name.split("-")[1]))
+
+
+def prune_checkpoints(output_dir: Path, limit: int | None) -> None:
+    """Delete the oldest checkpoints so that one more keeps at most ``limit``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for n in (1, 2, 3): (d / f"checkpoint-{n}").mkdir()
+    >>> prune_checkpoints(d, 2); [p.name for p in checkpoints(d)]
+    ['checkpoint-3']
+    """
+    if limit is None:
+        return
+    existing = checkpoints(output_dir)
+    for old in existing[: max(0, len(existing) - limit + 1)]:
+        shutil.rmtree(old)
+
+
+def save_trainable(unet: Any, directory: Path, mode: str, lora_config: Any) -> None:
+    """Save the trainable weights: the LoRA adapter in float32 (with its config), or the whole U-Net.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from diffusers import UNet2DConditionModel
+    >>> from mdctcompand.diffusion import small_unet_config
+    >>> unet = UNet2DConditionModel(**small_unet_config(sample_size=8, in_channels=1, cross_attention_dim=8,
+    ...                                                 block_out_channels=(8, 16)))
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> save_trainable(unet, d, "scratch", None)
+    >>> sorted(p.name for p in (d / "unet").iterdir())
+    ['config.json', 'diffusion_pytorch_model.safetensors']
+    """
     directory.mkdir(parents=True, exist_ok=True)
     if mode == "lora":
         from diffusers import StableDiffusionPipeline
         from diffusers.utils import convert_state_dict_to_diffusers
         from peft.utils import get_peft_model_state_dict
 
-        layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
+        state = {k: v.detach().float().contiguous() for k, v in get_peft_model_state_dict(unet).items()}
         StableDiffusionPipeline.save_lora_weights(
-            directory, unet_lora_layers=layers, safe_serialization=True,
+            directory, unet_lora_layers=convert_state_dict_to_diffusers(state), safe_serialization=True,
             unet_lora_adapter_metadata=lora_config.to_dict(),
         )  # fmt: skip
     else:
         unet.save_pretrained(directory / "unet")
 
 
-def _load_trainable(unet: Any, directory: Path, mode: str) -> None:
+def load_trainable(unet: Any, directory: Path, mode: str) -> None:
+    """Load what :func:`save_trainable` wrote into ``unet`` (in place).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, torch
+    >>> from diffusers import UNet2DConditionModel
+    >>> from mdctcompand.diffusion import small_unet_config
+    >>> cfg = small_unet_config(sample_size=8, in_channels=1, cross_attention_dim=8, block_out_channels=(8, 16))
+    >>> a, b = UNet2DConditionModel(**cfg), UNet2DConditionModel(**cfg)
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> save_trainable(a, d, "scratch", None); load_trainable(b, d, "scratch")
+    >>> all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    True
+    """
     if mode == "lora":
         from diffusers import StableDiffusionPipeline
         from diffusers.utils import convert_unet_state_dict_to_peft
@@ -444,6 +580,7 @@ def _load_trainable(unet: Any, directory: Path, mode: str) -> None:
         unet.load_state_dict(loaded.state_dict())
 
 
+# ---------------------------------------------------------------------- evaluation helpers
 @torch.no_grad()
 def fixed_noise_loss(
     pipe: Any, dataset_dir: str, *, n_images: int = 16, seed: int = 0, caption_column: str = "caption"
@@ -451,7 +588,8 @@ def fixed_noise_loss(
     """Denoising loss of ``pipe``'s U-Net on the first images of a dataset, with fixed noise and timesteps.
 
     The same noise, timesteps and images every call: a training-progress measure that does
-    not fluctuate with the sampling (lower is better).
+    not fluctuate with the sampling (lower is better). For how the *audio* compares with
+    real music, see :mod:`mdctcompand.evaluation`.
 
     Examples
     --------
@@ -463,57 +601,49 @@ def fixed_noise_loss(
     >>> loss == fixed_noise_loss(pipe, ws.dataset) and loss > 0  # the same noise every call
     True
     """
-    from datasets import load_dataset
     from diffusers import DDPMScheduler
 
-    data = load_dataset("imagefolder", data_dir=str(dataset_dir), split="train")
-    rows = [data[i] for i in range(min(n_images, len(data)))]
-    codes = np.stack([np.array(r["image"].convert("L")) for r in rows])
-    channels = 3 if pipe.vae is not None else 1
-    images = images_to_tensor(codes, channels).to(pipe.device, dtype=pipe.unet.dtype)
+    rows = load_rows(dataset_dir, caption_column=caption_column)
+    rows = rows.select(range(min(n_images, len(rows))))
+    conv = pipe.converter
+    codes = np.stack([conv.codes_from_pil(image) for image in rows["image"]])
+    images = conv.tensor_from_codes(codes, channels=pipe._image_channels).to(pipe.device, dtype=pipe.unet.dtype)
     latents = pipe._to_model(images).to(pipe.unet.dtype)
     generator = torch.Generator("cpu").manual_seed(seed)
     noise = torch.randn(latents.shape, generator=generator).to(latents)
     ddpm = DDPMScheduler.from_config(pipe.scheduler.config)
-    t = torch.randint(0, ddpm.config.num_train_timesteps, (latents.shape[0],), generator=generator).to(
-        pipe.device
-    )
+    t = torch.randint(0, ddpm.config.num_train_timesteps, (latents.shape[0],), generator=generator).to(pipe.device)
     noisy = ddpm.add_noise(latents, noise, t)
-    states = pipe.encode_prompt([r[caption_column] for r in rows], None, False)
+    states = pipe.encode_prompt(list(rows[caption_column]), None, False)
     pred = pipe.unet(noisy, t, encoder_hidden_states=states).sample
-    target = ddpm.get_velocity(latents, noise, t) if ddpm.config.prediction_type == "v_prediction" else noise
-    return float(torch.nn.functional.mse_loss(pred.float(), target.float()))
+    return float(diffusion_loss(pred, training_target(ddpm, latents, noise, t)))
 
 
-def _inference_scheduler(model: str) -> Any:
-    from diffusers import DDIMScheduler
-
-    return DDIMScheduler.from_pretrained(model, subfolder="scheduler")
-
-
-def _validate(config: TrainingConfig, unet, vae, text_encoder, tokenizer, converter, step: int) -> None:
+def _validate(
+    config: TrainingConfig, unet, vae, text_encoder, tokenizer, converter, step: int, scheduler: Any
+) -> list[tuple[str, str]]:
     """Sample the validation prompts; write images and audio to ``output_dir/validation/step-N``."""
     from ..io import save_audio
     from .pipeline import MDCTDiffusionPipeline
 
     pipe = MDCTDiffusionPipeline(
-        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
-        scheduler=_inference_scheduler(config.pretrained_model), converter=converter,
-    )  # fmt: skip
+        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler, converter=converter
+    )
     was_training = unet.training
     unet.eval()
     target = Path(config.output_dir) / "validation" / f"step-{step}"
     target.mkdir(parents=True, exist_ok=True)
+    written = []
     for i, prompt in enumerate(config.validation_prompts):
         result = pipe(
-            prompt,
-            num_inference_steps=config.validation_inference_steps,
-            seed=config.seed + i,
-            progress=False,
-        )
+            prompt, num_inference_steps=config.validation_inference_steps,
+            guidance_scale=config.validation_guidance_scale, seed=config.seed + i, progress=False,
+        )  # fmt: skip
         result.images[0].save(target / f"{i:02d}.png")
         peak = float(np.abs(result.audios[0]).max())
-        save_audio(target / f"{i:02d}.wav", result.audios[0] / max(1.0, peak), result.sample_rate)
+        save_audio(target / f"{i:02d}.wav", result.audios[0] / max(1.0, peak), result.sample_rate, overwrite=True)
         (target / f"{i:02d}.txt").write_text(prompt + "\n")
+        written.append((prompt, str(target / f"{i:02d}.wav")))
     if was_training:
         unet.train()
+    return written

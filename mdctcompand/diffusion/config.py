@@ -1,0 +1,279 @@
+"""The settings of a training run (:class:`TrainingConfig`), checked once when it is made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+from ..exceptions import ParameterError
+
+__all__ = ["MixedPrecision", "PredictionType", "TrainingConfig", "TrainingMode"]
+
+TrainingMode = Literal["lora", "scratch"]
+Space = Literal["latent", "pixel"]
+MixedPrecision = Literal["no", "fp16", "bf16"]
+PredictionType = Literal["epsilon", "v_prediction"]
+
+
+@dataclass
+class TrainingConfig:
+    """Everything a training run needs; ``mdctcompand train-lora`` exposes the same fields.
+
+    The options follow diffusers' ``train_text_to_image_lora.py`` (names included where
+    they exist there).
+
+    Attributes
+    ----------
+    pretrained_model : str
+        Path or hub id of a Stable-Diffusion-style model (SD 1.5 layout).
+    dataset_dir : str
+        A dataset built by ``mdctcompand dataset build`` (imagefolder with captions).
+    output_dir : str
+        Adapter (or model), checkpoints, validation samples, logs and model card go here.
+    mode : {"lora", "scratch"}
+        Fine-tune a LoRA adapter, or train a small U-Net from scratch.
+    space : {"latent", "pixel"}
+        For ``mode="scratch"``: diffuse VAE latents or the code images themselves.
+    rank, alpha : int, float
+        LoRA rank and ``lora_alpha`` (scaling ``alpha / rank``).
+    learning_rate : float
+    scale_lr : bool
+        Multiply the learning rate by batch size x accumulation x processes.
+    lr_scheduler, lr_warmup_steps
+        Any ``diffusers.optimization.get_scheduler`` name and its warm-up.
+    adam_beta1, adam_beta2, adam_epsilon, adam_weight_decay : float
+    use_8bit_adam : bool
+        bitsandbytes' 8-bit AdamW (needs ``pip install bitsandbytes`` and a GPU).
+    max_grad_norm : float
+    train_batch_size, gradient_accumulation_steps : int
+        Effective batch = batch x accumulation x processes.
+    max_train_steps : int or None
+        Optimizer steps; ``None``: ``num_train_epochs`` epochs.
+    num_train_epochs : int or None
+        Used when ``max_train_steps`` is None.
+    max_train_samples : int or None
+        Train on this many images (a seeded random subset) for quick runs.
+    mixed_precision : {"no", "fp16", "bf16"} or None
+        ``None`` takes accelerate's setting (``accelerate launch --mixed_precision bf16`` or
+        its config file); trainable weights stay in float32 either way.
+    allow_tf32 : bool
+        TF32 matrix products on Ampere and newer GPUs.
+    gradient_checkpointing : bool
+    checkpointing_steps, checkpoints_total_limit : int
+    resume_from_checkpoint : {"latest", path, None}
+    noise_offset : float
+        Adds ``noise_offset * N(0, 1)`` per image and channel to the noise (0: off).
+    snr_gamma : float or None
+        Min-SNR loss weighting with this gamma (5 is the paper's value; None: plain MSE).
+    prediction_type : {"epsilon", "v_prediction"} or None
+        Override the scheduler's prediction type (saved with the result).
+    report_to : str, list or None
+        accelerate trackers: ``"tensorboard"``, ``"wandb"``, ``"all"``, or
+        ``accelerate.tracking.GeneralTracker`` instances; None: no tracking.
+    tracker_project_name : str
+    validation_prompts : list of str
+    validation_steps, validation_inference_steps : int
+    validation_guidance_scale : float
+    seed : int
+    resolution : int
+        Image height and width the model sees (images must be this tall; wider ones are
+        randomly cropped in time).
+    random_flip : bool
+        Refused: a horizontal flip reverses time.
+    caption_column : str
+    caption_dropout : float or None
+        Probability of training on the empty caption (what classifier-free guidance needs);
+        None: 0.1 for ``mode="scratch"``, 0 for LoRA.
+    cache_latents : bool
+        Encode each image with the VAE once, before training (latent space only).
+    use_ema : bool or None
+        Keep an exponential moving average of the weights (diffusers' ``EMAModel``) and save
+        it; None: on for ``mode="scratch"``. Not available for LoRA.
+    ema_decay : float
+    dataloader_num_workers : int
+    scratch_channels : tuple of int
+        Block widths of the from-scratch U-Net.
+
+    Examples
+    --------
+    >>> config = TrainingConfig("runwayml/stable-diffusion-v1-5", "mdct1k/", "lora/", rank=8, alpha=8)
+    >>> config.gradient_accumulation_steps, config.random_flip, config.effective_caption_dropout
+    (4, False, 0.0)
+    >>> TrainingConfig("m", "d", "o", mode="scratch").effective_caption_dropout
+    0.1
+    >>> TrainingConfig("m", "d", "o", random_flip=True)
+    Traceback (most recent call last):
+    ...
+    mdctcompand.exceptions.ParameterError: random_flip=True reverses time: flipped MDCT images are not valid audio; leave it off
+    """
+
+    pretrained_model: str
+    dataset_dir: str
+    output_dir: str
+    mode: TrainingMode = "lora"
+    space: Space = "latent"
+    rank: int = 4
+    alpha: float = 4.0
+    learning_rate: float = 1e-4
+    scale_lr: bool = False
+    lr_scheduler: str = "constant"
+    lr_warmup_steps: int = 0
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_epsilon: float = 1e-8
+    adam_weight_decay: float = 1e-2
+    use_8bit_adam: bool = False
+    max_grad_norm: float = 1.0
+    train_batch_size: int = 1
+    gradient_accumulation_steps: int = 4
+    max_train_steps: int | None = 15000
+    num_train_epochs: int | None = None
+    max_train_samples: int | None = None
+    mixed_precision: MixedPrecision | None = None
+    allow_tf32: bool = False
+    gradient_checkpointing: bool = False
+    checkpointing_steps: int = 500
+    checkpoints_total_limit: int | None = 3
+    resume_from_checkpoint: str | None = None
+    noise_offset: float = 0.0
+    snr_gamma: float | None = None
+    prediction_type: PredictionType | None = None
+    report_to: Any = None
+    tracker_project_name: str = "mdctcompand"
+    validation_prompts: list[str] = field(default_factory=list)
+    validation_steps: int = 1000
+    validation_inference_steps: int = 30
+    validation_guidance_scale: float = 7.0
+    seed: int = 0
+    resolution: int = 512
+    random_flip: bool = False
+    caption_column: str = "caption"
+    caption_dropout: float | None = None
+    cache_latents: bool = True
+    use_ema: bool | None = None
+    ema_decay: float = 0.9999
+    dataloader_num_workers: int = 0
+    scratch_channels: tuple[int, ...] = (64, 128, 256)
+
+    def __post_init__(self) -> None:
+        self.scratch_channels = tuple(int(c) for c in self.scratch_channels)
+        self.validation_prompts = list(self.validation_prompts)
+        _choice(self, "mode", ("lora", "scratch"))
+        _choice(self, "space", ("latent", "pixel"))
+        _choice(self, "mixed_precision", ("no", "fp16", "bf16", None))
+        _choice(self, "prediction_type", ("epsilon", "v_prediction", None))
+        if self.mode == "lora" and self.space != "latent":
+            raise ParameterError("LoRA fine-tuning works on the pretrained model's latent space (space='latent')")
+        if self.random_flip:
+            raise ParameterError("random_flip=True reverses time: flipped MDCT images are not valid audio; leave it off")
+        if self.mode == "lora" and self.use_ema:
+            raise ParameterError("use_ema=True is for mode='scratch' (a LoRA adapter is averaged by nothing here)")
+        positive = ("rank", "train_batch_size", "gradient_accumulation_steps", "checkpointing_steps",
+                    "validation_steps", "validation_inference_steps", "resolution")  # fmt: skip
+        for name in positive:
+            _at_least(self, name, 1)
+        for name in ("max_train_steps", "num_train_epochs", "max_train_samples", "checkpoints_total_limit"):
+            if getattr(self, name) is not None:
+                _at_least(self, name, 1)
+        if self.max_train_steps is None and self.num_train_epochs is None:
+            raise ParameterError("set max_train_steps or num_train_epochs")
+        if not self.scratch_channels or min(self.scratch_channels) < 1:
+            raise ParameterError(f"scratch_channels={self.scratch_channels} must be positive widths")
+        for name in ("learning_rate", "adam_epsilon", "alpha"):
+            if not getattr(self, name) > 0:
+                raise ParameterError(f"{name}={getattr(self, name)} must be > 0")
+        for name in ("adam_beta1", "adam_beta2", "ema_decay"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ParameterError(f"{name}={getattr(self, name)} must be in [0, 1)")
+        for name in ("adam_weight_decay", "noise_offset", "lr_warmup_steps", "dataloader_num_workers"):
+            if not getattr(self, name) >= 0:
+                raise ParameterError(f"{name}={getattr(self, name)} must be >= 0")
+        if self.snr_gamma is not None and not self.snr_gamma > 0:
+            raise ParameterError(f"snr_gamma={self.snr_gamma} must be > 0 (or None for plain MSE)")
+        if self.caption_dropout is not None and not 0 <= self.caption_dropout <= 1:
+            raise ParameterError(f"caption_dropout={self.caption_dropout} must be in [0, 1]")
+
+    @property
+    def effective_caption_dropout(self) -> float:
+        """``caption_dropout``, or its mode's default (0.1 from scratch, 0 for LoRA).
+
+        Examples
+        --------
+        >>> TrainingConfig("m", "d", "o", caption_dropout=0.2).effective_caption_dropout
+        0.2
+        """
+        if self.caption_dropout is not None:
+            return float(self.caption_dropout)
+        return 0.1 if self.mode == "scratch" else 0.0
+
+    @property
+    def effective_use_ema(self) -> bool:
+        """``use_ema``, or its mode's default (on from scratch).
+
+        Examples
+        --------
+        >>> TrainingConfig("m", "d", "o", mode="scratch").effective_use_ema
+        True
+        """
+        return bool(self.use_ema) if self.use_ema is not None else self.mode == "scratch"
+
+    def effective_learning_rate(self, num_processes: int = 1) -> float:
+        """The learning rate, times batch x accumulation x processes with ``scale_lr``.
+
+        Examples
+        --------
+        >>> TrainingConfig("m", "d", "o", learning_rate=1e-4, scale_lr=True, train_batch_size=2).effective_learning_rate(4)
+        0.0032
+        """
+        if not self.scale_lr:
+            return float(self.learning_rate)
+        return float(self.learning_rate) * self.train_batch_size * self.gradient_accumulation_steps * num_processes
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible settings (tracker objects by name).
+
+        Examples
+        --------
+        >>> TrainingConfig("m", "d", "o").to_dict()["scratch_channels"]
+        [64, 128, 256]
+        """
+        d = {f.name: getattr(self, f.name) for f in fields(self)}  # no deep copy of tracker objects
+        d["scratch_channels"] = list(self.scratch_channels)
+        d["validation_prompts"] = list(self.validation_prompts)
+        d["report_to"] = _tracker_names(self.report_to)
+        return d
+
+    def tracker_config(self) -> dict[str, Any]:
+        """The settings as flat scalars (what tensorboard's hyper-parameter view accepts).
+
+        Examples
+        --------
+        >>> TrainingConfig("m", "d", "o", validation_prompts=["a", "b"]).tracker_config()["validation_prompts"]
+        'a | b'
+        """
+        flat: dict[str, Any] = {}
+        for key, value in self.to_dict().items():
+            if isinstance(value, (list, tuple)):
+                value = " | ".join(map(str, value))
+            flat[key] = "none" if value is None else value
+        return flat
+
+
+def _tracker_names(report_to: Any) -> Any:
+    if report_to is None or isinstance(report_to, str):
+        return report_to
+    items = report_to if isinstance(report_to, (list, tuple)) else [report_to]
+    return [item if isinstance(item, str) else getattr(item, "name", type(item).__name__) for item in items]
+
+
+def _choice(config: TrainingConfig, name: str, allowed: tuple) -> None:
+    value = getattr(config, name)
+    if value not in allowed:
+        shown = ", ".join(repr(a) for a in allowed)
+        raise ParameterError(f"{name}={value!r} must be one of {shown}")
+
+
+def _at_least(config: TrainingConfig, name: str, minimum: int) -> None:
+    value = getattr(config, name)
+    if int(value) != value or value < minimum:
+        raise ParameterError(f"{name}={value} must be an integer >= {minimum}")
