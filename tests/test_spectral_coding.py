@@ -293,6 +293,31 @@ def test_search_parameter_matches_brute_force(increments, target, increasing):
     assert len(set(calls)) <= int(np.ceil(np.log2(max(sizes.size, 2)))) + 3
 
 
+@given(
+    st.floats(0.6, 2.0),
+    st.floats(1e3, 1e6),
+    st.floats(2e3, 4e5),
+    st.integers(8, 2040),
+    st.booleans(),
+)
+def test_search_parameter_power_law_lands_within_tolerance_in_few_calls(b, scale, target, guess, increasing):
+    """Image sizes follow roughly a power law of the step: the search needs only a few encodes."""
+    calls = []
+
+    def size_of(p):
+        calls.append(p)
+        return int(scale * 64 * (p / 64.0) ** (b if increasing else -b))
+
+    p, size = sc.search_parameter(
+        size_of, target, low=8, high=2040, increasing=increasing, tolerance=0.02, guess=guess
+    )
+    n_calls = len(set(calls))
+    lo, hi = sorted((size_of(8), size_of(2040)))
+    if lo * 1.02 < target < hi * 0.98:
+        assert abs(size / target - 1) <= 0.02 or abs(size_of(p + 1) - size_of(p)) > 0.02 * target
+        assert n_calls <= 6
+
+
 def test_search_parameter_rejects_empty_range():
     with pytest.raises(ParameterError, match="low=5"):
         sc.search_parameter(lambda p: p, 1, low=5, high=4)
