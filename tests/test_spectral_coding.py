@@ -222,6 +222,8 @@ def test_noise_fill_restores_the_level_of_lost_cells_only():
     again = sc.noise_fill(decoded.astype(np.float32), target, edges, frames_per_group=8, seed=5)
     assert again.dtype == np.float32
     np.testing.assert_array_equal(again, sc.noise_fill(decoded.astype(np.float32), target, edges, frames_per_group=8, seed=5))
+    other = sc.noise_fill(decoded.astype(np.float32), target, edges, frames_per_group=8, seed=6)
+    assert abs(np.corrcoef(again[8:16].ravel(), other[8:16].ravel())[0, 1]) < 0.05  # another seed: other noise
 
 
 def test_noise_fill_partial_ratio_and_errors():
