@@ -174,12 +174,18 @@ def test_pack_levels_is_compact_for_smooth_levels_and_rejects_corruption():
     st.floats(0, 1),
 )
 def test_normalizing_gains_even_out_levels(levels, strength):
-    g = sc.normalizing_gains(levels, strength=strength, max_boost_db=200)
+    g = sc.normalizing_gains(levels, strength=strength, max_boost_db=200, range_db=200)
     live = levels > 0
     np.testing.assert_allclose((levels * g)[live], levels[live] ** (1 - strength), rtol=1e-9)
     assert np.all(g[~live] == 1.0)
     capped = sc.normalizing_gains(levels, strength=strength, max_boost_db=6.0)
     assert np.all(capped <= 10 ** (6 / 20) + 1e-12)
+    # Within range_db of the loudest cell nothing changes; below, the gain stops growing.
+    ranged = sc.normalizing_gains(levels, strength=strength, max_boost_db=200, range_db=30)
+    near = levels >= levels.max() * 10 ** (-30 / 20)
+    np.testing.assert_allclose(ranged[near & live], g[near & live], rtol=1e-12)
+    if (live & ~near).any():
+        np.testing.assert_allclose(ranged[live & ~near], (levels.max() * 10 ** (-30 / 20)) ** -strength, rtol=1e-12)
 
 
 def test_gains_and_weights_reject_bad_input():
@@ -187,6 +193,8 @@ def test_gains_and_weights_reject_bad_input():
         sc.normalizing_gains([1.0], strength=1.5)
     with pytest.raises(ParameterError, match=">= 0"):
         sc.normalizing_gains([-1.0])
+    with pytest.raises(ParameterError, match="range_db=0"):
+        sc.normalizing_gains([1.0], range_db=0)
     with pytest.raises(ParameterError, match="reference_hz=0"):
         sc.band_weights([1.0], reference_hz=0)
 
