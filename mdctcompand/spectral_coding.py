@@ -393,6 +393,7 @@ def noise_fill(
     seed: int = 0,
     max_ratio: float = 1.0,
     min_loss: float = 0.0,
+    band_shape: Any = None,
 ) -> np.ndarray:
     """Add noise to every cell whose decoded energy falls short of its signalled level.
 
@@ -421,10 +422,14 @@ def noise_fill(
         Cells that kept more than ``1 - min_loss`` of their power are left alone: their
         coding error is not a hole, and noise on top of it would only add error (0.3 measured
         best on held-out music with JPEG tiles).
-
-    Returns
-    -------
-    np.ndarray, same shape and dtype as ``decoded``
+    band_shape : array_like, shape (n_bands,), optional
+        Relative RMS of the noise across the bands of a group (default: flat). Wide groups
+        can span a steep slope of the spectrum (near the top of a band-limited source, or
+        wherever the signal departs from what the coefficients were normalized to); flat
+        noise then lands tens of dB too loud at one end. A coarse long-term spectrum of the
+        tile, e.g. ``cell_rms`` over 8-band groups and all frames, sent as side information
+        (64 levels for 512 bands), keeps the noise where the signal is. Only its shape
+        within each group matters: each cell still receives exactly its missing power.
 
     Examples
     --------
@@ -453,8 +458,15 @@ def noise_fill(
     if not deficit.any():
         return d.copy()
     missing = np.sqrt(max_ratio * deficit)
-    scale = expand_cells(missing, e, frames_per_group=fpg, n_frames=d.shape[-1]).astype(d.dtype)
-    return d + scale * _noise(d.shape, seed).astype(d.dtype, copy=False)
+    scale = expand_cells(missing, e, frames_per_group=fpg, n_frames=d.shape[-1])
+    if band_shape is not None:
+        shape = np.asarray(band_shape, dtype=np.float64)
+        if shape.shape != (d.shape[-2],) or not np.all(np.isfinite(shape)) or np.any(shape < 0):
+            raise ParameterError(f"band_shape must hold {d.shape[-2]} finite values >= 0; got shape {shape.shape}")
+        power = np.add.reduceat(shape**2, e[:-1]) / np.diff(e)
+        norm = np.repeat(np.sqrt(power), np.diff(e))
+        scale = scale * np.divide(shape, norm, out=np.ones_like(shape), where=norm > 0)[:, None]
+    return d + scale.astype(d.dtype) * _noise(d.shape, seed).astype(d.dtype, copy=False)
 
 
 _NOISE_LENGTH = 262139  # a prime: the table's period never lines up with a power-of-two grid

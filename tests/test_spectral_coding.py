@@ -234,6 +234,25 @@ def test_noise_fill_restores_the_level_of_lost_cells_only():
     assert abs(np.corrcoef(again[8:16].ravel(), other[8:16].ravel())[0, 1]) < 0.05  # another seed: other noise
 
 
+def test_noise_fill_band_shape_puts_the_noise_where_the_signal_is():
+    # One group of 16 bands over a 30 dB slope: flat noise would put the lower half 15 dB too high.
+    slope = 10 ** (np.linspace(-30, 0, 16) / 20)
+    x = np.random.default_rng(3).standard_normal((16, 8000)) * slope[:, None]
+    edges = [0, 16]
+    target = sc.cell_rms(x, edges, frames_per_group=8)
+    shaped = sc.noise_fill(np.zeros_like(x), target, edges, frames_per_group=8, band_shape=slope * 7.0)
+    flat = sc.noise_fill(np.zeros_like(x), target, edges, frames_per_group=8)
+    per_band = lambda y: 10 * np.log10(np.mean(y**2, axis=1) / np.mean(x**2, axis=1))  # noqa: E731
+    assert np.all(np.abs(per_band(shaped)) < 0.5)  # every band within 0.5 dB (8000 values each)
+    assert per_band(flat)[0] > 20  # the quiet end drowned by flat noise
+    # The cells' power is the same either way (only the shape within the group changes).
+    np.testing.assert_allclose(
+        np.mean(sc.cell_rms(shaped, edges, frames_per_group=8) ** 2), np.mean(target**2), rtol=0.03
+    )
+    with pytest.raises(ParameterError, match="band_shape must hold 16"):
+        sc.noise_fill(np.zeros_like(x), target, edges, frames_per_group=8, band_shape=np.ones(8))
+
+
 def test_noise_fill_partial_ratio_and_errors():
     edges = [0, 4]
     decoded = np.zeros((4, 4000))
