@@ -458,15 +458,23 @@ def noise_fill(
     if not deficit.any():
         return d.copy()
     missing = np.sqrt(max_ratio * deficit)
-    scale = expand_cells(missing, e, frames_per_group=fpg, n_frames=d.shape[-1])
+    n_frames = d.shape[-1]
+    per_frame = np.repeat(missing, fpg, axis=-1)[..., :n_frames].astype(d.dtype)  # (..., groups, frames)
+    weight = None
     if band_shape is not None:
         shape = np.asarray(band_shape, dtype=np.float64)
         if shape.shape != (d.shape[-2],) or not np.all(np.isfinite(shape)) or np.any(shape < 0):
             raise ParameterError(f"band_shape must hold {d.shape[-2]} finite values >= 0; got shape {shape.shape}")
         power = np.add.reduceat(shape**2, e[:-1]) / np.diff(e)
         norm = np.repeat(np.sqrt(power), np.diff(e))
-        scale = scale * np.divide(shape, norm, out=np.ones_like(shape), where=norm > 0)[:, None]
-    return d + scale.astype(d.dtype) * _noise(d.shape, seed).astype(d.dtype, copy=False)
+        weight = np.divide(shape, norm, out=np.ones_like(shape), where=norm > 0).astype(d.dtype)[:, None]
+    noise = _noise(d.shape, seed)
+    out = np.array(d, copy=True)
+    for g in np.flatnonzero(missing.reshape(-1, missing.shape[-2], missing.shape[-1]).any(axis=(0, 2))):
+        rows = slice(int(e[g]), int(e[g + 1]))
+        add = noise[..., rows, :] * per_frame[..., g : g + 1, :]
+        out[..., rows, :] += add if weight is None else add * weight[rows]
+    return out
 
 
 _NOISE_LENGTH = 262139  # a prime: the table's period never lines up with a power-of-two grid
