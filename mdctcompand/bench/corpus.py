@@ -110,9 +110,10 @@ def spread_clips(
 ) -> list[tuple[str, np.ndarray]]:
     """``n_clips`` non-overlapping ``duration``-second clips spread evenly over the songs.
 
-    Songs take turns (clip ``i`` comes from song ``i % len(songs)``), and within a song the
-    clips are evenly spaced over its non-silent ``duration``-second segments, so that any
-    prefix of the list covers every song and no song contributes only its intro. Clips are
+    Songs take turns (clip ``i`` comes from song ``i % len(songs)``); within a song the clips
+    are evenly spaced over its non-silent ``duration``-second segments and listed middle
+    first, then the middles of the halves, and so on, so that any prefix of the list (a
+    subset scored with a slow metric) covers every song and spreads over each. Clips are
     ``(n,)`` when ``mono``, ``(channels, n)`` otherwise; float32.
     """
     if n_clips < 1 or not songs:
@@ -132,6 +133,7 @@ def spread_clips(
             if np.sqrt(np.mean(audio2d[:, s : s + n].astype(np.float64) ** 2)) > 10 ** (skip_silent_db / 20)
         ]
         picks = [starts[int(i)] for i in np.unique(np.linspace(0, len(starts) - 1, count).round())] if starts else []
+        picks = [picks[i] for i in _middle_first(len(picks))]
         chosen.append(
             [(f"{song.pack}/{song.name}@{s / sample_rate:.0f}s", audio[..., s : s + n].copy()) for s in picks]
         )
@@ -139,3 +141,16 @@ def spread_clips(
     for i in range(max(per_song)):
         out += [clips[i] for clips in chosen if i < len(clips)]
     return out[:n_clips]
+
+
+def _middle_first(count: int) -> list[int]:
+    """``0..count-1`` ordered middle first, then the middles of the halves (breadth first)."""
+    order, queue = [], [(0, count - 1)]
+    while queue:
+        a, b = queue.pop(0)
+        if a > b:
+            continue
+        m = (a + b) // 2
+        order.append(m)
+        queue += [(a, m - 1), (m + 1, b)]
+    return order
