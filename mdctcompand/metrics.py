@@ -17,7 +17,7 @@ All functions take ``reference`` and ``estimate`` arrays of the same shape ``(..
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 _EPS = 1e-20
+#: Where :func:`log_spectral_distance` puts its floor.
+FloorReference = Literal["full-scale", "peak"]
 
 
 def _pair(reference: Any, estimate: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -131,13 +133,31 @@ def _stft_power(x: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
 
 
 def log_spectral_distance(
-    reference: Any, estimate: Any, *, n_fft: int = 2048, hop_length: int = 512, floor_db: float = -80.0
+    reference: Any,
+    estimate: Any,
+    *,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    floor_db: float = -80.0,
+    floor_reference: FloorReference = "full-scale",
 ) -> Any:
     """Log-spectral distance in dB.
 
-    ``LSD = mean_t sqrt(mean_f (L_r[t, f] - L_e[t, f])^2)`` with ``L = max(10 log10 P, floor_db)``,
+    ``LSD = mean_t sqrt(mean_f (L_r[t, f] - L_e[t, f])^2)`` with ``L = max(10 log10 P, floor)``,
     ``P`` the Hann-windowed STFT power scaled so that a full-scale sine peaks at 0 dB. The
-    floor (-80 dBFS) keeps inaudible, near-silent bins from dominating.
+    floor keeps inaudible, near-silent bins from dominating.
+
+    Parameters
+    ----------
+    reference, estimate : array_like, shape (..., n)
+    n_fft, hop_length : int
+        STFT size and hop (defaults 2048 and 512).
+    floor_db : float, default -80
+        Floor in dB, relative to ``floor_reference``.
+    floor_reference : {"full-scale", "peak"}, default "full-scale"
+        ``"full-scale"``: the floor is ``floor_db`` dBFS. ``"peak"``: it is ``floor_db`` below
+        the reference's loudest STFT bin (per leading index), so that a clip's quiet passages
+        count the same whatever its level.
 
     Examples
     --------
@@ -147,10 +167,20 @@ def log_spectral_distance(
     0.0
     >>> round(float(log_spectral_distance(x, 2 * x)), 2)  # +6.02 dB in every bin above the floor
     6.02
+    >>> a = float(log_spectral_distance(x, 0.5 * x, floor_reference="peak"))
+    >>> b = float(log_spectral_distance(1e-3 * x, 0.5e-3 * x, floor_reference="peak"))
+    >>> round(a, 6) == round(b, 6)  # the same at any level
+    True
     """
+    if floor_reference not in ("full-scale", "peak"):
+        raise ParameterError(f"floor_reference={floor_reference!r} must be 'full-scale' or 'peak'")
     r, e = _pair(reference, estimate)
-    lr = np.maximum(10 * np.log10(_stft_power(r, n_fft, hop_length) + _EPS), floor_db)
-    le = np.maximum(10 * np.log10(_stft_power(e, n_fft, hop_length) + _EPS), floor_db)
+    lr = 10 * np.log10(_stft_power(r, n_fft, hop_length) + _EPS)
+    le = 10 * np.log10(_stft_power(e, n_fft, hop_length) + _EPS)
+    floor = np.asarray(floor_db, dtype=np.float64)
+    if floor_reference == "peak":
+        floor = floor + np.max(lr, axis=(-2, -1), keepdims=True)
+    lr, le = np.maximum(lr, floor), np.maximum(le, floor)
     val = np.mean(np.sqrt(np.mean((lr - le) ** 2, axis=-1)), axis=-1)
     return val if np.ndim(val) else float(val)
 

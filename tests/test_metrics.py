@@ -49,6 +49,33 @@ def test_log_spectral_distance_hand_computed():
     assert metrics.log_spectral_distance(1e-7 * x, 1e-8 * rng.standard_normal(24000)) == 0.0
 
 
+def test_log_spectral_distance_peak_floor_matches_numpy_reference():
+    rng = np.random.default_rng(2)
+    x = np.stack([0.5 * rng.standard_normal(6000), 1e-3 * rng.standard_normal(6000)])
+    y = x + 1e-3 * rng.standard_normal(x.shape)
+    got = metrics.log_spectral_distance(x, y, n_fft=256, hop_length=64, floor_db=-40, floor_reference="peak")
+    # Plain reference: scipy STFT power, floor 40 dB below each channel's loudest reference bin.
+    from scipy.signal import get_window
+
+    w = get_window("hann", 256)
+    for ch in range(2):
+        spec = []
+        for s in (x[ch], y[ch]):
+            p = np.pad(s, 128)
+            frames = np.array([p[i : i + 256] for i in range(0, p.size - 256 + 1, 64)])
+            spec.append(10 * np.log10(np.abs(np.fft.rfft(frames * w)) ** 2 * (2 / w.sum()) ** 2 + 1e-20))
+        floor = spec[0].max() - 40
+        lr, le = np.maximum(spec[0], floor), np.maximum(spec[1], floor)
+        want = np.mean(np.sqrt(np.mean((lr - le) ** 2, axis=-1)))
+        assert got[ch] == pytest.approx(want, rel=1e-9)
+    # The quiet channel: the noise (same level) is fully visible above its relative floor ...
+    assert got[1] > 3.0
+    # ... but lies under the absolute -40 dB floor, where it does not count.
+    assert metrics.log_spectral_distance(x[1], y[1], n_fft=256, hop_length=64, floor_db=-40) == 0.0
+    with pytest.raises(ParameterError, match="floor_reference='max'"):
+        metrics.log_spectral_distance(x, y, floor_reference="max")
+
+
 def test_mrstft_and_mcd():
     rng = np.random.default_rng(1)
     x = rng.standard_normal(16000)

@@ -7,7 +7,8 @@ script and prints side-by-side medians and ratios measured in one process:
   plain-numpy MDCT.
 - ``python -m mdctcompand.bench.compand``: 8-bit companding speed against scipy.stats.gennorm and
   round-trip quality on held-out music for a sweep of the tilt.
-- ``python -m mdctcompand.bench.codec``: wav2jpeg rate-distortion against LAME MP3, codec speed.
+- ``python -m mdctcompand.bench.codec``: wav2jpeg against Opus, LAME MP3 and AAC at 16-48 kbit/s
+  (rate-distortion table, the issue's targets, ``--plot``), codec speed.
 - ``python -m mdctcompand.bench.report`` (``mdctcompand bench``): every pipeline side by side
   against log-mel + Griffin-Lim, markdown table and figures.
 """

