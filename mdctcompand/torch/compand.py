@@ -198,6 +198,7 @@ class Compander(torch.nn.Module):
             raise ParameterError(f"profile must be a GGDProfile; got {type(profile).__name__}")
         reference = _reference(profile, check_positive_float(tilt, "tilt"), rounding, reconstruction)
         self._reference = reference
+        self._n_bands = int(reference.n_bands)  # a plain int: torch.compile traces no numpy here
         g = reference.profile.shape
         s = reference.companding_scale
         a = 1.0 / g
@@ -257,7 +258,7 @@ class Compander(torch.nn.Module):
     @property
     def n_bands(self) -> int:
         """Number of bands."""
-        return self._reference.n_bands
+        return self._n_bands
 
     def settings(self) -> dict[str, Any]:
         """The compander's settings (without the profile), as :meth:`mdctcompand.Compander.settings`."""
