@@ -100,7 +100,11 @@ def test_adapter_reload_is_identical_keeps_alpha_and_model_card(ws, lora_dir):
     weights = load_file(lora_dir / "pytorch_lora_weights.safetensors")
     assert weights and {str(v.dtype) for v in weights.values()} == {"torch.float32"}
     card = (lora_dir / "README.md").read_text()
-    assert card.startswith("---\nbase_model: ") and "load_pipeline(" in card and "| optimizer steps | 12 |" in card
+    assert (
+        card.startswith("---\nbase_model: ")
+        and "load_pipeline(" in card
+        and "| optimizer steps | 12 |" in card
+    )
 
 
 def test_save_pretrained_with_unfused_lora_reloads_the_same_model(ws, lora_dir, tmp_path):
@@ -248,7 +252,7 @@ def test_bf16_from_accelerate_launch_is_honoured_and_options_are_saved(ws, tmp_p
     monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", "bf16")
     tf32 = torch.backends.cuda.matmul.allow_tf32
     try:
-        out = train(_config(ws, tmp_path / "bf16", max_train_steps=2, train_batch_size=1, checkpointing_steps=100, allow_tf32=True,
+        out = train(_config(ws, tmp_path / "bf16", max_train_steps=1, train_batch_size=1, checkpointing_steps=100, allow_tf32=True,
                             prediction_type="v_prediction", snr_gamma=5.0, noise_offset=0.05), progress=False)  # fmt: skip
         assert torch.backends.cuda.matmul.allow_tf32
     finally:
@@ -349,7 +353,10 @@ def test_objective_pieces_match_their_formulas():
     expected = torch.minimum(snr, torch.tensor(5.0, dtype=torch.float64)) / snr
     torch.testing.assert_close(min_snr_weights(sched, t, 5.0), expected.float())
     vsched = DDPMScheduler.from_config(sched.config, prediction_type="v_prediction")
-    torch.testing.assert_close(min_snr_weights(vsched, t, 5.0), (torch.minimum(snr, torch.tensor(5.0, dtype=torch.float64)) / (snr + 1)).float())
+    torch.testing.assert_close(
+        min_snr_weights(vsched, t, 5.0),
+        (torch.minimum(snr, torch.tensor(5.0, dtype=torch.float64)) / (snr + 1)).float(),
+    )
     x, eps = torch.randn(4, 2, 3, 3), torch.randn(4, 2, 3, 3)
     v = a.float().sqrt()[:, None, None, None] * eps - (1 - a.float()).sqrt()[:, None, None, None] * x
     torch.testing.assert_close(training_target(vsched, x, eps, t), v)
@@ -366,12 +373,10 @@ def test_optimizer_and_config_options(ws, tmp_path):
     import importlib.util
     import types
 
-    from mdctcompand.diffusion import train
-
     import torch
 
     from mdctcompand import ParameterError
-    from mdctcompand.diffusion import TrainingConfig
+    from mdctcompand.diffusion import TrainingConfig, train
     from mdctcompand.diffusion.training import adamw_class
 
     mp = pytest.MonkeyPatch()
@@ -384,7 +389,9 @@ def test_optimizer_and_config_options(ws, tmp_path):
         assert adamw_class(True) is torch.optim.Adam
     finally:
         mp.undo()
-    c = TrainingConfig("m", "d", "o", scale_lr=True, learning_rate=1e-4, train_batch_size=2, gradient_accumulation_steps=4)
+    c = TrainingConfig(
+        "m", "d", "o", scale_lr=True, learning_rate=1e-4, train_batch_size=2, gradient_accumulation_steps=4
+    )
     assert c.effective_learning_rate(2) == pytest.approx(1.6e-3)
     assert TrainingConfig("m", "d", "o").effective_caption_dropout == 0.0
     for bad, match in [(dict(random_flip=True), "reverses time"), (dict(mode="full"), "mode"),
@@ -393,7 +400,9 @@ def test_optimizer_and_config_options(ws, tmp_path):
                        (dict(caption_dropout=1.5), "caption_dropout"), (dict(adam_beta2=1.0), "adam_beta2")]:  # fmt: skip
         with pytest.raises(ParameterError, match=match):
             TrainingConfig("m", "d", "o", **bad)
-    if importlib.util.find_spec("tensorboard") is None:  # asked for, not installed: say so, do not train untracked
+    if (
+        importlib.util.find_spec("tensorboard") is None
+    ):  # asked for, not installed: say so, do not train untracked
         with pytest.raises(ParameterError, match="not installed"):
             train(_config(ws, tmp_path / "tb", report_to="tensorboard"), progress=False)
 
@@ -410,9 +419,25 @@ def test_cli_sets_every_training_option():
          "--scale-lr", "--epochs", "3", "--max-train-samples", "10", "--no-ema", "--no-cache-latents"]
     )  # fmt: skip
     c = training_config(args)
-    assert (c.scratch_channels, c.validation_steps, c.validation_inference_steps, c.caption_column) == ((32, 64), 7, 3, "text")
-    assert (c.caption_dropout, c.snr_gamma, c.noise_offset, c.prediction_type) == (0.2, 5.0, 0.1, "v_prediction")
-    assert (c.report_to, c.use_8bit_adam, c.allow_tf32, c.adam_beta1, c.adam_epsilon) == ("tensorboard", True, True, 0.8, 1e-7)
+    assert (c.scratch_channels, c.validation_steps, c.validation_inference_steps, c.caption_column) == (
+        (32, 64),
+        7,
+        3,
+        "text",
+    )
+    assert (c.caption_dropout, c.snr_gamma, c.noise_offset, c.prediction_type) == (
+        0.2,
+        5.0,
+        0.1,
+        "v_prediction",
+    )
+    assert (c.report_to, c.use_8bit_adam, c.allow_tf32, c.adam_beta1, c.adam_epsilon) == (
+        "tensorboard",
+        True,
+        True,
+        0.8,
+        1e-7,
+    )
     assert (c.scale_lr, c.max_train_steps, c.num_train_epochs, c.max_train_samples) == (True, None, 3, 10)
     assert (c.use_ema, c.cache_latents, c.mixed_precision) == (False, False, None)
 

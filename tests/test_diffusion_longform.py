@@ -55,7 +55,9 @@ def test_long_audio_has_exact_length_and_no_dip_at_joins(pipe, scheduler):
                overlap_frames=8, progress=False)  # fmt: skip
     assert out.audios.shape == (8, length) and np.all(np.isfinite(out.audios))
     conv = pipe.converter
-    plan = LongFormPlan.for_frames(conv.frames_for_samples(length), width=32, overlap=8, factor=pipe.latent_factor)
+    plan = LongFormPlan.for_frames(
+        conv.frames_for_samples(length), width=32, overlap=8, factor=pipe.latent_factor
+    )
     assert plan.n_images >= 8
     assert abs(join_level_difference(out.audios, plan, conv.converter.hop_length)) < MAX_JOIN_DB
     after = pipe.scheduler.timesteps
@@ -66,12 +68,12 @@ def test_every_sampler_continues_across_images_and_in_audio_to_audio(pipe):
     from mdctcompand.diffusion.sampling import SCHEDULERS
 
     x = 0.3 * np.sin(2 * np.pi * 330 * np.arange(9000) / 8000)
-    for name in SCHEDULERS:
+    for name in sorted(set(SCHEDULERS) - {"ddim", "pndm", "euler", "dpm++"}):  # those four: above
         pipe.use_scheduler(name)
-        out = pipe("a fast jazz piano", num_inference_steps=2, seed=1, audio_length_s=0.3, overlap_frames=4,
-                   guidance_scale=2.0, progress=False)  # fmt: skip
-        assert out.audios.shape == (1, 2400) and np.all(np.isfinite(out.audios)), name
-    for name in ("euler", "dpm++", "pndm"):
+        out = pipe("a fast jazz piano", num_inference_steps=2, seed=1, audio_length_s=0.2, overlap_frames=4,
+                   guidance_scale=2.0, progress=False)  # 2 images  # fmt: skip
+        assert out.audios.shape == (1, 1600) and np.all(np.isfinite(out.audios)), name
+    for name in ("euler", "dpm++"):  # PNDM (the tiny model's own): test_diffusion.py
         pipe.use_scheduler(name)
         out = pipe("a song", num_inference_steps=2, strength=0.5, init_audio=x, init_sample_rate=8000, seed=0,
                    progress=False)  # fmt: skip

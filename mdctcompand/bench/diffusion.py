@@ -32,17 +32,29 @@ import numpy as np
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", choices=("sd15", "small"), default="small")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch", type=int, default=1)
-    parser.add_argument("--train-steps", type=int, default=5, help="timed training micro-batches (after one warm-up)")
-    parser.add_argument("--max-train-steps", type=int, default=15000, help="optimizer steps of the real run to cost")
-    parser.add_argument("--accumulation", type=int, default=4, help="micro-batches per optimizer step of that run")
+    parser.add_argument(
+        "--train-steps", type=int, default=5, help="timed training micro-batches (after one warm-up)"
+    )
+    parser.add_argument(
+        "--max-train-steps", type=int, default=15000, help="optimizer steps of the real run to cost"
+    )
+    parser.add_argument(
+        "--accumulation", type=int, default=4, help="micro-batches per optimizer step of that run"
+    )
     parser.add_argument("--steps", type=int, default=50, help="denoising steps per image")
-    parser.add_argument("--sample-steps-measured", type=int, default=None, help="time only this many steps, extrapolate")
+    parser.add_argument(
+        "--sample-steps-measured", type=int, default=None, help="time only this many steps, extrapolate"
+    )
     parser.add_argument("--seconds", type=float, default=30.0, help="long-form sampling length (0: skip)")
-    parser.add_argument("--long-form-steps", type=int, default=25, help="DPM-Solver++ steps per image, long form")
+    parser.add_argument(
+        "--long-form-steps", type=int, default=25, help="DPM-Solver++ steps per image, long form"
+    )
     return parser
 
 
@@ -63,7 +75,9 @@ def build_components(config: str, device: Any, dtype: Any) -> dict[str, Any]:
                               max_position_embeddings=77, vocab_size=49408, bos_token_id=0, eos_token_id=1,
                               pad_token_id=1)  # fmt: skip
     else:
-        unet_cfg = small_unet_config(sample_size=64, in_channels=4, cross_attention_dim=256, block_out_channels=(64, 128, 256))
+        unet_cfg = small_unet_config(
+            sample_size=64, in_channels=4, cross_attention_dim=256, block_out_channels=(64, 128, 256)
+        )
         vae_channels, layers = (32, 64, 64, 64), 1
         text = CLIPTextConfig(hidden_size=256, intermediate_size=512, num_attention_heads=4, num_hidden_layers=2,
                               max_position_embeddings=77, vocab_size=1000, bos_token_id=0, eos_token_id=1,
@@ -124,7 +138,9 @@ def time_lora_training(unet: Any, text_dim: int, device: Any, dtype: Any, *, bat
     return rate
 
 
-def time_sampling(unet: Any, vae: Any, text_dim: int, device: Any, dtype: Any, *, steps: int, measured: int) -> dict:
+def time_sampling(
+    unet: Any, vae: Any, text_dim: int, device: Any, dtype: Any, *, steps: int, measured: int
+) -> dict:
     """Seconds per 10 s of audio: U-Net steps with guidance, one VAE decode, the inverse transform."""
     import torch
 
@@ -170,12 +186,16 @@ def time_long_form(components: dict, *, seconds: float, steps: int, device: Any)
     pipe.to(device)
     _sync(device)
     t0 = time.perf_counter()
-    out = pipe("a calm piano melody", num_inference_steps=steps, audio_length_s=seconds, seed=0, progress=False)
+    out = pipe(
+        "a calm piano melody", num_inference_steps=steps, audio_length_s=seconds, seed=0, progress=False
+    )
     _sync(device)
     elapsed = time.perf_counter() - t0
     conv = pipe.converter
     total = conv.frames_for_samples(out.audios.shape[-1])
-    plan = LongFormPlan.for_frames(total, width=conv.frames, overlap=conv.frames // 8, factor=pipe.latent_factor)
+    plan = LongFormPlan.for_frames(
+        total, width=conv.frames, overlap=conv.frames // 8, factor=pipe.latent_factor
+    )
     return elapsed, plan.n_images, int(out.audios.shape[-1])
 
 
@@ -199,24 +219,38 @@ def main(argv: list[str] | None = None) -> None:
     parts = build_components(args.config, device, dtype)
     n_params = sum(p.numel() for p in parts["unet"].parameters())
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else str(device)
-    rate = time_lora_training(parts["unet"], parts["text_dim"], device, dtype, batch=args.batch, steps=args.train_steps)
+    rate = time_lora_training(
+        parts["unet"], parts["text_dim"], device, dtype, batch=args.batch, steps=args.train_steps
+    )
     measured = args.sample_steps_measured or args.steps
-    sampling = time_sampling(parts["unet"], parts["vae"], parts["text_dim"], device, dtype, steps=args.steps, measured=measured)
+    sampling = time_sampling(
+        parts["unet"], parts["vae"], parts["text_dim"], device, dtype, steps=args.steps, measured=measured
+    )
     micro = args.max_train_steps * args.accumulation
     hours = micro / rate / 3600
-    extrapolated = f" (timed {measured} of {args.steps} steps, extrapolated)" if measured != args.steps else ""
-    print(f"### Diffusion cost: {args.config} U-Net ({n_params / 1e6:.0f} M parameters) on {name} ({dtype})\n")
+    extrapolated = (
+        f" (timed {measured} of {args.steps} steps, extrapolated)" if measured != args.steps else ""
+    )
+    print(
+        f"### Diffusion cost: {args.config} U-Net ({n_params / 1e6:.0f} M parameters) on {name} ({dtype})\n"
+    )
     print("| figure | value |\n|---|---:|")
     print(f"| LoRA training micro-batches/s (batch {args.batch}, 64 x 64 latents) | {rate:.3f} |")
-    print(f"| a real run: {args.max_train_steps:,} steps x {args.accumulation} micro-batches | {hours:.2f} h |")
+    print(
+        f"| a real run: {args.max_train_steps:,} steps x {args.accumulation} micro-batches | {hours:.2f} h |"
+    )
     print("| paper: RTX 2060, 15,000 steps x 4 accumulation | about 4 h (4.2 micro-batches/s) |")
-    print(f"| sampling, {args.steps} steps with guidance, per 10 s of audio{extrapolated} | {sampling['per_10s']:.2f} s |")
+    print(
+        f"| sampling, {args.steps} steps with guidance, per 10 s of audio{extrapolated} | {sampling['per_10s']:.2f} s |"
+    )
     print(
         f"| of which U-Net, VAE decode, inverse transform | {sampling['unet']:.2f} s, {sampling['vae']:.2f} s, "
         f"{sampling['decode']:.3f} s |"
     )
     if args.seconds > 0:
-        elapsed, images, samples = time_long_form(parts, seconds=args.seconds, steps=args.long_form_steps, device=device)
+        elapsed, images, samples = time_long_form(
+            parts, seconds=args.seconds, steps=args.long_form_steps, device=device
+        )
         print(
             f"| long form: {args.seconds:g} s of audio ({images} images, DPM-Solver++ {args.long_form_steps} steps, "
             f"guidance) | {elapsed:.2f} s ({samples} samples) |"

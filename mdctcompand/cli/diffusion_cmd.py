@@ -65,11 +65,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     t.add_argument("--rank", type=int, default=4)
     t.add_argument("--alpha", type=float, default=4.0, help="lora_alpha (scaling alpha / rank)")
-    t.add_argument("--scratch-channels", type=_widths, default=(64, 128, 256), help="scratch U-Net block widths, e.g. 64,128,256")
+    t.add_argument(
+        "--scratch-channels",
+        type=_widths,
+        default=(64, 128, 256),
+        help="scratch U-Net block widths, e.g. 64,128,256",
+    )
     opt = t.add_argument_group("optimization")
     opt.add_argument("--learning-rate", type=float, default=1e-4)
-    opt.add_argument("--scale-lr", action="store_true", help="multiply the learning rate by batch x accumulation x processes")
-    opt.add_argument("--lr-scheduler", default="constant", help="constant, cosine, linear, constant_with_warmup, ...")
+    opt.add_argument(
+        "--scale-lr",
+        action="store_true",
+        help="multiply the learning rate by batch x accumulation x processes",
+    )
+    opt.add_argument(
+        "--lr-scheduler", default="constant", help="constant, cosine, linear, constant_with_warmup, ..."
+    )
     opt.add_argument("--lr-warmup-steps", type=int, default=0)
     opt.add_argument("--adam-beta1", type=float, default=0.9)
     opt.add_argument("--adam-beta2", type=float, default=0.999)
@@ -82,17 +93,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     opt.add_argument("--max-steps", type=int, help="optimizer steps (default 15000, or --epochs)")
     opt.add_argument("--epochs", type=int, help="train this many epochs (when --max-steps is not given)")
     opt.add_argument("--max-train-samples", type=int, help="a seeded random subset of the images")
-    opt.add_argument("--mixed-precision", choices=("no", "fp16", "bf16"), help="default: accelerate's setting")
+    opt.add_argument(
+        "--mixed-precision", choices=("no", "fp16", "bf16"), help="default: accelerate's setting"
+    )
     opt.add_argument("--allow-tf32", action="store_true", help="TF32 matrix products (Ampere and newer GPUs)")
     opt.add_argument("--gradient-checkpointing", action="store_true")
     obj = t.add_argument_group("objective")
     obj.add_argument("--noise-offset", type=float, default=0.0)
     obj.add_argument("--snr-gamma", type=float, help="min-SNR loss weighting (5 recommended)")
-    obj.add_argument("--prediction-type", choices=("epsilon", "v_prediction"), help="override the scheduler's")
+    obj.add_argument(
+        "--prediction-type", choices=("epsilon", "v_prediction"), help="override the scheduler's"
+    )
     obj.add_argument("--caption-column", default="caption")
-    obj.add_argument("--caption-dropout", type=float, help="empty-caption probability (default: 0.1 scratch, 0 LoRA)")
-    obj.add_argument("--no-cache-latents", action="store_true", help="encode images with the VAE at every step")
-    obj.add_argument("--ema", action=argparse.BooleanOptionalAction, default=None, help="EMA of the weights (default: on for scratch)")
+    obj.add_argument(
+        "--caption-dropout", type=float, help="empty-caption probability (default: 0.1 scratch, 0 LoRA)"
+    )
+    obj.add_argument(
+        "--no-cache-latents", action="store_true", help="encode images with the VAE at every step"
+    )
+    obj.add_argument(
+        "--ema",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="EMA of the weights (default: on for scratch)",
+    )
     obj.add_argument("--ema-decay", type=float, default=0.9999)
     obj.add_argument("--resolution", type=int, default=512, help="image height = width the model sees")
     run = t.add_argument_group("checkpoints, validation and tracking")
@@ -222,7 +246,9 @@ def cmd_fuse(args: argparse.Namespace) -> int:
         dtype = torch.float16
     export_fused(args.model, out, lora=args.lora, lora_scale=args.lora_scale, dtype=dtype)
     if not args.quiet:
-        print(f"wrote {out} (load it with load_pipeline({str(out)!r}) or `mdctcompand generate --model {out}`)")
+        print(
+            f"wrote {out} (load it with load_pipeline({str(out)!r}) or `mdctcompand generate --model {out}`)"
+        )
     return 0
 
 

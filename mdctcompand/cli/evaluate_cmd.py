@@ -31,7 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("generated", help="folder (searched recursively) or file of generated audio")
     p.add_argument("--reference", required=True, help="folder or file of reference audio")
-    p.add_argument("--json", action="store_true", help="print a JSON object (key frechet_distance: the headline)")
+    p.add_argument(
+        "--json", action="store_true", help="print a JSON object (key frechet_distance: the headline)"
+    )
     p.add_argument("--embedding", default="mel-mdct-v1", help="mel-mdct-v1, clap:PATH or fadtk:MODEL")
     p.add_argument("--loudness", type=float, default=-23.0, help="normalize each clip to this LUFS")
     p.add_argument("--no-loudness", action="store_true", help="keep the clips' levels")

@@ -163,11 +163,17 @@ class TrainingConfig:
         _choice(self, "mixed_precision", ("no", "fp16", "bf16", None))
         _choice(self, "prediction_type", ("epsilon", "v_prediction", None))
         if self.mode == "lora" and self.space != "latent":
-            raise ParameterError("LoRA fine-tuning works on the pretrained model's latent space (space='latent')")
+            raise ParameterError(
+                "LoRA fine-tuning works on the pretrained model's latent space (space='latent')"
+            )
         if self.random_flip:
-            raise ParameterError("random_flip=True reverses time: flipped MDCT images are not valid audio; leave it off")
+            raise ParameterError(
+                "random_flip=True reverses time: flipped MDCT images are not valid audio; leave it off"
+            )
         if self.mode == "lora" and self.use_ema:
-            raise ParameterError("use_ema=True is for mode='scratch' (a LoRA adapter is averaged by nothing here)")
+            raise ParameterError(
+                "use_ema=True is for mode='scratch' (a LoRA adapter is averaged by nothing here)"
+            )
         positive = ("rank", "train_batch_size", "gradient_accumulation_steps", "checkpointing_steps",
                     "validation_steps", "validation_inference_steps", "resolution")  # fmt: skip
         for name in positive:
@@ -227,7 +233,12 @@ class TrainingConfig:
         """
         if not self.scale_lr:
             return float(self.learning_rate)
-        return float(self.learning_rate) * self.train_batch_size * self.gradient_accumulation_steps * num_processes
+        return (
+            float(self.learning_rate)
+            * self.train_batch_size
+            * self.gradient_accumulation_steps
+            * num_processes
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible settings (tracker objects by name).

@@ -26,7 +26,9 @@ from .components import MDCTImageConverter
 __all__ = ["CaptionedImages", "LatentCache", "load_rows"]
 
 
-def load_rows(dataset_dir: str | Path, *, caption_column: str, max_samples: int | None = None, seed: int = 0) -> Any:
+def load_rows(
+    dataset_dir: str | Path, *, caption_column: str, max_samples: int | None = None, seed: int = 0
+) -> Any:
     """The ``train`` split of a built dataset, optionally a seeded random subset of ``max_samples`` rows.
 
     Examples
@@ -77,7 +79,14 @@ class LatentCache:
     @classmethod
     @torch.no_grad()
     def build(
-        cls, rows: Any, vae: Any, converter: MDCTImageConverter, *, device: Any, dtype: torch.dtype, batch_size: int = 8
+        cls,
+        rows: Any,
+        vae: Any,
+        converter: MDCTImageConverter,
+        *,
+        device: Any,
+        dtype: torch.dtype,
+        batch_size: int = 8,
     ) -> LatentCache:
         """Encode every row's image (in batches of images of equal width).
 
@@ -103,7 +112,9 @@ class LatentCache:
                 out.extend(params.float().cpu().unbind(0))
         return cls(out, factor)
 
-    def sample(self, index: int, start_column: int, width: int, generator: np.random.Generator) -> torch.Tensor:
+    def sample(
+        self, index: int, start_column: int, width: int, generator: np.random.Generator
+    ) -> torch.Tensor:
         """A latent sample ``(C, h, width / factor)`` of image ``index`` from image column ``start_column``.
 
         Examples

@@ -62,7 +62,8 @@ def export_fused(
         base_model=str(model),
         title="mdctcompand text-to-audio model (LoRA fused)" if lora else "mdctcompand text-to-audio model",
         body=(
-            f"Base model `{model}`" + (f" with the LoRA adapter `{lora}` fused at scale {lora_scale:g}" if lora else "")
+            f"Base model `{model}`"
+            + (f" with the LoRA adapter `{lora}` fused at scale {lora_scale:g}" if lora else "")
             + ". The pipeline generates companded-MDCT images and turns them into audio with its saved converter."
         ),
         tags=["lora"] if lora else [],
@@ -103,7 +104,13 @@ def write_model_card(
     ['---', 'base_model: sd15', 'library_name: diffusers']
     """
     tags = ["mdctcompand", "text-to-audio", "diffusers", "mdct", *(tags or [])]
-    lines = ["---", f"base_model: {json.dumps(base_model)[1:-1]}", "library_name: diffusers", "pipeline_tag: text-to-audio", "tags:"]
+    lines = [
+        "---",
+        f"base_model: {json.dumps(base_model)[1:-1]}",
+        "library_name: diffusers",
+        "pipeline_tag: text-to-audio",
+        "tags:",
+    ]
     lines += [f"- {t}" for t in dict.fromkeys(tags)]
     lines += ["inference: false", "---", "", f"# {title}", "", body, "", "## Use", "", "```python",
               "from mdctcompand.diffusion import load_pipeline", ""]  # fmt: skip

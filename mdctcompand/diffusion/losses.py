@@ -24,7 +24,9 @@ from ..exceptions import ParameterError
 __all__ = ["LossMeter", "diffusion_loss", "min_snr_weights", "offset_noise", "training_target"]
 
 
-def offset_noise(noise: torch.Tensor, offset: float, *, generator: torch.Generator | None = None) -> torch.Tensor:
+def offset_noise(
+    noise: torch.Tensor, offset: float, *, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """``noise + offset * N(0, 1)``, the added term constant over each image's pixels (per channel).
 
     Examples
@@ -140,7 +142,9 @@ class LossMeter:
         >>> meter.pop()
         2.0
         """
-        local = torch.stack([loss.detach().float() * batch_size, loss.new_tensor(batch_size, dtype=torch.float32)])
+        local = torch.stack(
+            [loss.detach().float() * batch_size, loss.new_tensor(batch_size, dtype=torch.float32)]
+        )
         total = accelerator.reduce(local, reduction="sum")
         self._sum += float(total[0])
         self._count += float(total[1])

@@ -5,12 +5,16 @@ loaded with ``save_pretrained``/``from_pretrained``, LoRA adapters through
 ``load_lora_weights``) whose :class:`~mdctcompand.diffusion.MDCTImageConverter` component
 turns generated images into audio.
 
-Audio longer than one image is generated image after image: each new image continues
-the previous one by outpainting, its first ``overlap`` latent columns pinned to the
-previous image's last columns (noised to the current timestep at every step, as in
-RePaint). The frames of all images, minus the overlaps, form one MDCT frame sequence
-that a single inverse MDCT turns into audio, so there is no seam at the joins: every
-frame is a whole TDAC frame, overlap-added with its true neighbours.
+Audio longer than one image is generated image after image
+(:mod:`~mdctcompand.diffusion.sampling`): each image with a fresh scheduler, its first
+``overlap`` latent columns pinned to the previous image's last ones (noised to the current
+timestep at every step, as in RePaint), the decoded images crossfaded in the middle of the
+overlap. All frames then form one MDCT frame sequence that a single inverse MDCT turns into
+audio: every frame is a whole TDAC frame, overlap-added with its true neighbours.
+
+The audio <-> image transform is reached only through the converter component's seam
+(:meth:`~mdctcompand.diffusion.MDCTImageConverter.images_from_audio`,
+``audio_from_images``, ``tensor_from_codes``, ``codes_from_tensor``).
 """
 
 from __future__ import annotations
@@ -254,7 +258,9 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         batch = embeddings.shape[0] // (2 if guidance_scale > 1.0 else 1)
         device, dtype = self.device, self.unet.dtype
         scheduler = fresh_scheduler(self.scheduler)
-        timesteps = denoising_timesteps(scheduler, num_inference_steps, strength if init is not None else 1.0, device)
+        timesteps = denoising_timesteps(
+            scheduler, num_inference_steps, strength if init is not None else 1.0, device
+        )
         noise = randn(self._latent_shape(batch), generator, device, dtype)
         if init is not None:
             codes = np.repeat(init[None], batch, axis=0)
@@ -340,7 +346,9 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         from tqdm.auto import tqdm
 
         # 1. inputs
-        self.check_inputs(prompt, negative_prompt, num_inference_steps, guidance_scale, audio_length_s, strength)
+        self.check_inputs(
+            prompt, negative_prompt, num_inference_steps, guidance_scale, audio_length_s, strength
+        )
         prompts, negatives = self._expand_prompts(prompt, negative_prompt, num_waveforms_per_prompt)
         conv = self.converter
         # 2. text embeddings
@@ -350,10 +358,16 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
             total_frames = self._init_frames(init_audio, init_sample_rate)
         else:
             seconds = audio_length_s
-            length = conv.samples_in_frames(conv.frames) if seconds is None else int(round(seconds * conv.sample_rate))
+            length = (
+                conv.samples_in_frames(conv.frames)
+                if seconds is None
+                else int(round(seconds * conv.sample_rate))
+            )
             total_frames = conv.frames_for_samples(max(1, length))
         overlap = self.image_width // 8 if overlap_frames is None else int(overlap_frames)
-        plan = LongFormPlan.for_frames(total_frames, width=self.image_width, overlap=overlap, factor=self.latent_factor)
+        plan = LongFormPlan.for_frames(
+            total_frames, width=self.image_width, overlap=overlap, factor=self.latent_factor
+        )
         init_codes = None
         if init_audio is not None:
             init_codes, length = self._init_codes(init_audio, init_sample_rate, plan.padded_frames)
@@ -405,7 +419,9 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
 
         cls = getattr(diffusers, SCHEDULERS.get(name, name), None)
         if cls is None or not hasattr(cls, "from_config"):
-            raise ParameterError(f"scheduler {name!r} is not one of {', '.join(sorted(SCHEDULERS))} or a diffusers scheduler class")
+            raise ParameterError(
+                f"scheduler {name!r} is not one of {', '.join(sorted(SCHEDULERS))} or a diffusers scheduler class"
+            )
         self.scheduler = cls.from_config(self.scheduler.config)
 
     # ------------------------------------------------------------------ saving and loading
@@ -451,7 +467,9 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         return found
 
     @classmethod
-    def from_pretrained(cls, pretrained_model_name_or_path: str | Path, **kwargs: Any) -> MDCTDiffusionPipeline:
+    def from_pretrained(
+        cls, pretrained_model_name_or_path: str | Path, **kwargs: Any
+    ) -> MDCTDiffusionPipeline:
         """``DiffusionPipeline.from_pretrained``; trusts the loader shim that :meth:`save_pretrained` writes.
 
         Examples
@@ -489,9 +507,10 @@ def _merged_copy(module: torch.nn.Module) -> torch.nn.Module:
         if isinstance(layer, BaseTunerLayer) and not layer.disable_adapters:
             layer.merge(adapter_names=[a for a in layer.active_adapters if a not in layer.merged_adapters])
     recurse_remove_peft_layers(merged)
-    for attr in ("peft_config", "_hf_peft_config_loaded"):
-        if hasattr(merged, attr):
-            delattr(merged, attr) if attr == "peft_config" else setattr(merged, attr, False)
+    if hasattr(merged, "peft_config"):
+        del merged.peft_config
+    if hasattr(merged, "_hf_peft_config_loaded"):
+        merged._hf_peft_config_loaded = False
     return merged
 
 
@@ -545,7 +564,9 @@ def load_pipeline(
         kwargs["vae"] = None
     if lora is not None and (Path(lora) / "scheduler").is_dir():
         # saved by training: the base scheduler with the prediction type the adapter learned
-        kwargs["scheduler"] = _scheduler_class(Path(lora) / "scheduler").from_pretrained(Path(lora) / "scheduler")
+        kwargs["scheduler"] = _scheduler_class(Path(lora) / "scheduler").from_pretrained(
+            Path(lora) / "scheduler"
+        )
     pipe = MDCTDiffusionPipeline.from_pretrained(str(model), **kwargs)
     if lora is not None:
         pipe.load_lora_weights(str(lora))

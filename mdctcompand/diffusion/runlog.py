@@ -42,7 +42,9 @@ class RunLog:
     [0.0001, 0.0002]
     """
 
-    def __init__(self, directory: str | Path, *, start_step: int, config: dict[str, Any], run_info: dict[str, Any]) -> None:
+    def __init__(
+        self, directory: str | Path, *, start_step: int, config: dict[str, Any], run_info: dict[str, Any]
+    ) -> None:
         self.directory = Path(directory)
         previous = _read(self.directory / LOG_FILE)
         self.steps = [s for s in previous.get("steps", []) if int(s["step"]) <= start_step]

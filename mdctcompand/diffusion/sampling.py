@@ -220,7 +220,9 @@ def crossfade_join(images: list[np.ndarray], *, overlap: int) -> np.ndarray:
     return out
 
 
-def join_level_difference(audios: np.ndarray, plan: LongFormPlan, hop_length: int, *, frames: int = 2) -> float:
+def join_level_difference(
+    audios: np.ndarray, plan: LongFormPlan, hop_length: int, *, frames: int = 2
+) -> float:
     """Level at image borders minus level elsewhere, in dB (the measure of a dip or bump at joins).
 
     Frame ``j`` is the block of ``hop_length`` samples starting at ``j * hop_length``; its

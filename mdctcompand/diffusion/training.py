@@ -123,7 +123,9 @@ class _Run:
             gradient_accumulation_steps=c.gradient_accumulation_steps,
             mixed_precision=c.mixed_precision,  # None: accelerate launch's flag or config file
             log_with=c.report_to,
-            project_config=ProjectConfiguration(project_dir=str(self.out), logging_dir=str(self.out / "logs")),
+            project_config=ProjectConfiguration(
+                project_dir=str(self.out), logging_dir=str(self.out / "logs")
+            ),
         )
         if c.report_to not in (None, "all") and not self.accelerator.log_with:
             raise ParameterError(
@@ -163,7 +165,10 @@ class _Run:
             from diffusers.training_utils import EMAModel
 
             self.ema = EMAModel(
-                self.unet.parameters(), decay=c.ema_decay, model_cls=UNet2DConditionModel, model_config=self.unet.config
+                self.unet.parameters(),
+                decay=c.ema_decay,
+                model_cls=UNet2DConditionModel,
+                model_config=self.unet.config,
             )
             self.ema.to(device)
 
@@ -175,7 +180,10 @@ class _Run:
         unet.requires_grad_(False)
         unet.to(self.accelerator.device, dtype=self.weight_dtype)
         self.lora_config = LoraConfig(
-            r=int(c.rank), lora_alpha=float(c.alpha), init_lora_weights="gaussian", target_modules=LORA_TARGETS
+            r=int(c.rank),
+            lora_alpha=float(c.alpha),
+            init_lora_weights="gaussian",
+            target_modules=LORA_TARGETS,
         )
         unet.add_adapter(self.lora_config)
         cast_training_params(unet, dtype=torch.float32)  # trainable weights in float32 under fp16 and bf16
@@ -201,7 +209,9 @@ class _Run:
     # ------------------------------------------------------------------ 3. data
     def build_data(self) -> None:
         c = self.config
-        rows = load_rows(c.dataset_dir, caption_column=c.caption_column, max_samples=c.max_train_samples, seed=c.seed)
+        rows = load_rows(
+            c.dataset_dir, caption_column=c.caption_column, max_samples=c.max_train_samples, seed=c.seed
+        )
         self.latent_cache = None
         if self.vae is not None and c.cache_latents:
             self.latent_cache = LatentCache.build(
@@ -230,7 +240,9 @@ class _Run:
         batches_per_process = math.ceil(len(self.dataset) / (c.train_batch_size * n))
         self.updates_per_epoch = max(1, math.ceil(batches_per_process / c.gradient_accumulation_steps))
         self.max_steps = (
-            c.max_train_steps if c.max_train_steps is not None else c.num_train_epochs * self.updates_per_epoch
+            c.max_train_steps
+            if c.max_train_steps is not None
+            else c.num_train_epochs * self.updates_per_epoch
         )
         self.lr_scheduler = get_scheduler(
             c.lr_scheduler, optimizer=self.optimizer, num_warmup_steps=c.lr_warmup_steps * n,
@@ -278,7 +290,9 @@ class _Run:
         if not self.accelerator.is_main_process:
             return
         for model in models:
-            save_trainable(self.accelerator.unwrap_model(model), Path(output_dir), self.config.mode, self.lora_config)
+            save_trainable(
+                self.accelerator.unwrap_model(model), Path(output_dir), self.config.mode, self.lora_config
+            )
             if weights:
                 weights.pop()
         if self.ema is not None:
@@ -328,7 +342,9 @@ class _Run:
         if "latents" in batch:
             latents = batch["latents"].to(device) * self.vae.config.scaling_factor
         else:
-            pixels = batch["pixel_values"].to(device, dtype=self.weight_dtype if self.vae is not None else torch.float32)
+            pixels = batch["pixel_values"].to(
+                device, dtype=self.weight_dtype if self.vae is not None else torch.float32
+            )
             if self.vae is not None:
                 latents = self.vae.encode(pixels).latent_dist.sample() * self.vae.config.scaling_factor
             else:
@@ -498,7 +514,9 @@ def checkpoints(output_dir: Path) -> list[Path]:
     >>> [p.name for p in checkpoints(d)]
     ['checkpoint-2', 'checkpoint-10']
     """
-    found = [p for p in output_dir.glob("checkpoint-*") if p.is_dir() and re.fullmatch(r"checkpoint-\d+", p.name)]
+    found = [
+        p for p in output_dir.glob("checkpoint-*") if p.is_dir() and re.fullmatch(r"checkpoint-\d+", p.name)
+    ]
     return sorted(found, key=lambda p: int(p.name.split("-")[1]))
 
 
@@ -607,12 +625,16 @@ def fixed_noise_loss(
     rows = rows.select(range(min(n_images, len(rows))))
     conv = pipe.converter
     codes = np.stack([conv.codes_from_pil(image) for image in rows["image"]])
-    images = conv.tensor_from_codes(codes, channels=pipe._image_channels).to(pipe.device, dtype=pipe.unet.dtype)
+    images = conv.tensor_from_codes(codes, channels=pipe._image_channels).to(
+        pipe.device, dtype=pipe.unet.dtype
+    )
     latents = pipe._to_model(images).to(pipe.unet.dtype)
     generator = torch.Generator("cpu").manual_seed(seed)
     noise = torch.randn(latents.shape, generator=generator).to(latents)
     ddpm = DDPMScheduler.from_config(pipe.scheduler.config)
-    t = torch.randint(0, ddpm.config.num_train_timesteps, (latents.shape[0],), generator=generator).to(pipe.device)
+    t = torch.randint(0, ddpm.config.num_train_timesteps, (latents.shape[0],), generator=generator).to(
+        pipe.device
+    )
     noisy = ddpm.add_noise(latents, noise, t)
     states = pipe.encode_prompt(list(rows[caption_column]), None, False)
     pred = pipe.unet(noisy, t, encoder_hidden_states=states).sample
@@ -627,7 +649,12 @@ def _validate(
     from .pipeline import MDCTDiffusionPipeline
 
     pipe = MDCTDiffusionPipeline(
-        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler, converter=converter
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=scheduler,
+        converter=converter,
     )
     was_training = unet.training
     unet.eval()
@@ -641,7 +668,9 @@ def _validate(
         )  # fmt: skip
         result.images[0].save(target / f"{i:02d}.png")
         peak = float(np.abs(result.audios[0]).max())
-        save_audio(target / f"{i:02d}.wav", result.audios[0] / max(1.0, peak), result.sample_rate, overwrite=True)
+        save_audio(
+            target / f"{i:02d}.wav", result.audios[0] / max(1.0, peak), result.sample_rate, overwrite=True
+        )
         (target / f"{i:02d}.txt").write_text(prompt + "\n")
         written.append((prompt, str(target / f"{i:02d}.wav")))
     if was_training:

@@ -151,7 +151,9 @@ def embed_clips(
         if x.ndim == 2:
             x = x.mean(axis=0)
         if x.ndim != 1 or x.size == 0:
-            raise ParameterError(f"{clip_name}: audio of shape {np.shape(audio)} must be (n_samples,) or (channels, n_samples)")
+            raise ParameterError(
+                f"{clip_name}: audio of shape {np.shape(audio)} must be (n_samples,) or (channels, n_samples)"
+            )
         if int(sample_rate) != emb.sample_rate:
             x = resample(x, sample_rate, emb.sample_rate)
         if loudness_lufs is not None:
@@ -202,7 +204,9 @@ def embed_files(
 
     def clips():
         for f in files:
-            audio, sr = load_audio(f, sample_rate=emb.sample_rate, mono=True, duration=max_seconds, dtype=np.float64)
+            audio, sr = load_audio(
+                f, sample_rate=emb.sample_rate, mono=True, duration=max_seconds, dtype=np.float64
+            )
             yield str(f), audio, sr
 
     return embed_clips(clips(), embedding=emb, loudness_lufs=loudness_lufs, name=label)
@@ -266,7 +270,11 @@ class Evaluation:
         <BLANKLINE>
         embedding e; 24000 Hz; clips normalized to -23 LUFS; KID seed 0
         """
-        loud = f"clips normalized to {self.loudness_lufs:g} LUFS" if self.loudness_lufs is not None else "levels as found"
+        loud = (
+            f"clips normalized to {self.loudness_lufs:g} LUFS"
+            if self.loudness_lufs is not None
+            else "levels as found"
+        )
         kid = self.kid
         return "\n".join([
             "| figure | value |",

@@ -145,7 +145,9 @@ def kernel_distance(
         raise ParameterError(f"embeddings of {a.shape[1]} and {b.shape[1]} dimensions cannot be compared")
     m = min(int(subset_size), a.shape[0], b.shape[0])
     if m < 2:
-        raise ParameterError(f"kernel distance needs at least 2 embeddings per set; got {a.shape[0]} and {b.shape[0]}")
+        raise ParameterError(
+            f"kernel distance needs at least 2 embeddings per set; got {a.shape[0]} and {b.shape[0]}"
+        )
     if subsets < 1:
         raise ParameterError(f"subsets={subsets} must be >= 1")
     if int(degree) != degree or degree < 1:

@@ -187,19 +187,33 @@ class ClapEmbedding:
     sample_rate = 48000
     window_seconds = 10.0
 
-    def __init__(self, model_path: Any = None, *, model: Any = None, processor: Any = None, device: str = "cpu") -> None:
+    def __init__(
+        self, model_path: Any = None, *, model: Any = None, processor: Any = None, device: str = "cpu"
+    ) -> None:
         if model is None or processor is None:
             if model_path is None:
-                raise ParameterError("ClapEmbedding needs model_path (a local ClapModel directory) or model= and processor=")
+                raise ParameterError(
+                    "ClapEmbedding needs model_path (a local ClapModel directory) or model= and processor="
+                )
+            from pathlib import Path
+
+            if not (Path(model_path) / "config.json").is_file():
+                raise ParameterError(
+                    f"no CLAP weights at {model_path} (a local ClapModel directory; nothing is downloaded)"
+                )
             try:
                 from transformers import ClapModel, ClapProcessor
             except ImportError as exc:  # pragma: no cover - transformers is part of the diffusion extra
-                raise ParameterError("ClapEmbedding needs transformers: pip install transformers torch") from exc
+                raise ParameterError(
+                    "ClapEmbedding needs transformers: pip install transformers torch"
+                ) from exc
             try:
                 model = ClapModel.from_pretrained(str(model_path), local_files_only=True).to(device).eval()
                 processor = ClapProcessor.from_pretrained(str(model_path), local_files_only=True)
             except OSError as exc:
-                raise ParameterError(f"no CLAP weights at {model_path} (nothing is downloaded): {exc}") from exc
+                raise ParameterError(
+                    f"no CLAP weights at {model_path} (nothing is downloaded): {exc}"
+                ) from exc
         self.model, self.processor, self.device = model, processor, device
         self.name = f"clap:{model_path}" if model_path is not None else "clap"
 
@@ -286,7 +300,9 @@ def _fadtk_loader(name: str) -> Any:
     try:
         from fadtk.model_loader import get_all_models
     except ImportError as exc:
-        raise ParameterError(f"embedding fadtk:{name} needs fadtk: pip install fadtk (and its model's weights)") from exc
+        raise ParameterError(
+            f"embedding fadtk:{name} needs fadtk: pip install fadtk (and its model's weights)"
+        ) from exc
     models = {m.name: m for m in get_all_models()}
     if name not in models:
         raise ParameterError(f"fadtk has no model {name!r} (known: {', '.join(sorted(models))})")
@@ -301,7 +317,9 @@ def _offline(load: Any, name: str) -> None:
     try:
         load()
     except Exception as exc:
-        raise ParameterError(f"{name}: its weights are not on this machine (nothing is downloaded): {exc}") from exc
+        raise ParameterError(
+            f"{name}: its weights are not on this machine (nothing is downloaded): {exc}"
+        ) from exc
     finally:
         for k, v in saved.items():
             if v is None:

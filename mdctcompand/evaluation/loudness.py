@@ -67,7 +67,9 @@ def integrated_loudness(audio: Any, sample_rate: int) -> float:
     """
     x = np.atleast_2d(np.asarray(audio, dtype=np.float64))
     if x.ndim != 2 or x.shape[-1] == 0:
-        raise ParameterError(f"audio of shape {np.shape(audio)} must be (n_samples,) or (channels, n_samples)")
+        raise ParameterError(
+            f"audio of shape {np.shape(audio)} must be (n_samples,) or (channels, n_samples)"
+        )
     (bs, as_), (bh, ah) = k_weighting(int(sample_rate))
     y = lfilter(bh, ah, lfilter(bs, as_, x, axis=-1), axis=-1)
     block, hop = int(round(0.4 * sample_rate)), int(round(0.1 * sample_rate))
