@@ -521,3 +521,24 @@ def test_finite_checks_follow_the_policy():
     assert torch.isnan(t(bad, check_finite=False)).any()  # skipped on request
     with pytest.raises(ParameterError, match="NaN"):
         t(bad, check_finite=True)
+
+
+def test_public_api_has_examples():
+    import inspect
+
+    missing = []
+    for name in mt.__all__:
+        obj = getattr(mt, name)
+        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+            continue  # Literal aliases
+        members = [(name, obj)]
+        if inspect.isclass(obj):
+            for attr, member in vars(obj).items():
+                if attr.startswith("_") or attr in ("forward", "extra_repr"):  # nn.Module protocol
+                    continue
+                if isinstance(member, (classmethod, staticmethod)):
+                    member = member.__func__
+                if inspect.isfunction(member):
+                    members.append((f"{name}.{attr}", member))
+        missing += [q for q, member in members if "Examples\n" not in (inspect.getdoc(member) or "")]
+    assert missing == []
