@@ -389,13 +389,15 @@ def test_training_loss_on_decoded_audio_is_differentiable(converters):
 # --------------------------------------------------------------------------- compile and devices
 @pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
 def test_torch_compile_mdct_full_graph():
-    t = mt.MDCT(64)
     x = torch.randn(2, 1000, dtype=torch.float64, generator=torch.Generator().manual_seed(3), requires_grad=True)
+    mt.mdct(x.detach(), frame_length=32)  # the functional API's module exists before tracing: no graph break
     torch._dynamo.reset()
-    compiled = torch.compile(lambda v: t.inverse(t(v), length=1000), backend="aot_eager", fullgraph=True)
+    compiled = torch.compile(
+        lambda v: mt.imdct(mt.mdct(v, frame_length=32), length=1000), backend="aot_eager", fullgraph=True
+    )
     y = compiled(x)
     torch.testing.assert_close(y, x, rtol=0, atol=1e-12)
-    y.square().sum().backward()
+    y.square().sum().backward()  # the compiled backward: the transpose of the transform
     torch.testing.assert_close(x.grad, 2 * x.detach(), rtol=0, atol=1e-12)
 
 
@@ -521,3 +523,38 @@ def test_finite_checks_follow_the_policy():
     assert torch.isnan(t(bad, check_finite=False)).any()  # skipped on request
     with pytest.raises(ParameterError, match="NaN"):
         t(bad, check_finite=True)
+
+
+def test_public_api_has_examples():
+    import inspect
+
+    missing = []
+    for name in mt.__all__:
+        obj = getattr(mt, name)
+        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+            continue  # Literal aliases
+        members = [(name, obj)]
+        if inspect.isclass(obj):
+            for attr, member in vars(obj).items():
+                if attr.startswith("_") or attr in ("forward", "extra_repr"):  # nn.Module protocol
+                    continue
+                if isinstance(member, (classmethod, staticmethod)):
+                    member = member.__func__
+                if inspect.isfunction(member):
+                    members.append((f"{name}.{attr}", member))
+        missing += [q for q, member in members if "Examples\n" not in (inspect.getdoc(member) or "")]
+    assert missing == []
+
+
+def test_benchmark_script_runs_on_the_cpu(capsys):
+    from mdctcompand.bench import torch as bench
+
+    profile, note = bench.profile_44k()
+    assert (profile.sample_rate, profile.frame_length, profile.n_bands) == (44100, 2048, 1024) and note
+    report = bench.accelerator(torch.device("cpu"), repeat=1, batch=1, seconds=0.2)
+    assert "8-bit round trip / (torch.stft + torch.istft) =" in report
+    assert "mdctcompand.torch / numpy core =" in bench.cpu(seconds=0.5, repeat=1)
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit):
+            bench.main(["--device", "cuda"])
+        assert "no CUDA device" in capsys.readouterr().err

@@ -188,7 +188,13 @@ class AudioImageConverter(torch.nn.Module):
         return cls(reference.profile, **reference.compander.settings(), level=reference.level)
 
     def to_numpy(self) -> NumpyConverter:
-        """The numpy :class:`mdctcompand.AudioImageConverter` with the same settings."""
+        """The numpy :class:`mdctcompand.AudioImageConverter` with the same settings.
+
+        Examples
+        --------
+        >>> AudioImageConverter(tilt=3).to_numpy().compander.tilt
+        3.0
+        """
         return self._reference
 
     # ------------------------------------------------------------------ properties

@@ -10,7 +10,6 @@ contiguous fold and unfold steps) are in :mod:`mdctcompand.torch._lapped`.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -224,18 +223,27 @@ class MDCT(torch.nn.Module):
         return f"frame_length={self._frame_length}, window={self._window_name or 'custom'!r}"
 
 
-@functools.lru_cache(maxsize=16)
-def _cached(frame_length: int, window: str | tuple, device: torch.device) -> MDCT:
-    return MDCT(frame_length, window=window).to(device)
+#: MDCT modules of the functional API, per (frame length, named window, device).
+_MODULES: dict[tuple, MDCT] = {}
+
+
+@torch.compiler.disable
+def _build(frame_length: int, window: WindowSpec, device: torch.device, key: tuple | None) -> MDCT:
+    module = MDCT(frame_length, window=window).to(device)
+    if key is not None and len(_MODULES) < 64:
+        _MODULES[key] = module
+    return module
 
 
 def _transform(frame_length: int, window: WindowSpec, device: torch.device) -> MDCT:
-    if isinstance(window, (str, tuple)):
-        try:
-            return _cached(frame_length, window, device)
-        except TypeError:  # unhashable tuple contents: no caching
-            pass
-    return MDCT(frame_length, window=window).to(device)
+    """The functional API's module: looked up (traceable by torch.compile) or built (eagerly, once)."""
+    key = None
+    if isinstance(window, str) or (isinstance(window, tuple) and all(isinstance(v, (str, int, float)) for v in window)):
+        key = (frame_length, window, device)
+        module = _MODULES.get(key)
+        if module is not None:
+            return module
+    return _build(frame_length, window, device, key)
 
 
 def mdct(
