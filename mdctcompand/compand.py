@@ -216,7 +216,7 @@ class Compander:
         a = self.companding_scale[:, None]
         t = np.empty((self.n_bands, N_LEVELS))
         t[:, 0] = -np.inf
-        t[:, 1:] = ggd.ppf(self.cell_bounds[None, 1:-1], g, a)
+        t[:, 1:] = _ppf_rows(self.cell_bounds[1:-1], g, a)
         t.setflags(write=False)
         return t
 
@@ -226,7 +226,7 @@ class Compander:
         g = self._shape[:, None]
         if self._reconstruction == "midpoint":
             e = self.cell_bounds
-            table = ggd.ppf(0.5 * (e[None, :-1] + e[None, 1:]), g, self.companding_scale[:, None])
+            table = _ppf_rows(0.5 * (e[:-1] + e[1:]), g, self.companding_scale[:, None])
         else:
             lower = self.thresholds
             upper = np.concatenate([self.thresholds[:, 1:], np.full((self.n_bands, 1), np.inf)], axis=1)
@@ -236,13 +236,25 @@ class Compander:
         return table
 
     @functools.cached_property
-    def _tables32(self) -> tuple[np.ndarray, np.ndarray]:
-        return _round_up_to_float32(self.thresholds), self.reconstruction_table.astype(np.float32)
+    def _thresholds32(self) -> np.ndarray:
+        return _round_up_to_float32(self.thresholds)
+
+    @functools.cached_property
+    def _table32(self) -> np.ndarray:
+        return self.reconstruction_table.astype(np.float32)
+
+    def _use_buckets(self, x: np.ndarray) -> bool:
+        """The bucketed encoder pays for its tables (about 0.3 s) only on large inputs."""
+        if x.dtype != np.float32:
+            return False
+        if "_buckets" not in self.__dict__ and x.size < _BUCKETS_MIN_VALUES:
+            return False
+        return self._buckets is not None
 
     @functools.cached_property
     def _buckets(self) -> tuple | None:
         """Tables of the bucketed float32 encoder (see :mod:`._kernels.quantize`), or ``None``."""
-        return _bucket_tables(self._tables32[0])
+        return _bucket_tables(self._thresholds32)
 
     # ------------------------------------------------------------------ checks
     def _check_coefficients(self, x: Any, name: str) -> np.ndarray:
@@ -337,10 +349,10 @@ class Compander:
         x = self._check_coefficients(coefficients, "coefficients")
         if not all_finite(x):
             raise ParameterError("coefficients contain NaN or infinite values")
-        thresholds = self._tables32[0] if x.dtype == np.float32 else self.thresholds
+        thresholds = self._thresholds32 if x.dtype == np.float32 else self.thresholds
         from ._kernels import quantize
 
-        if x.dtype == np.float32 and self._buckets is not None and _frame_major(x):
+        if self._use_buckets(x) and _frame_major(x):
             return np.swapaxes(self._encode_bucketed(x, to_image=False), -1, -2)
         return self._apply(
             lambda src, table, out: quantize.encode_frame_major(src, table, out, False),
@@ -397,7 +409,7 @@ class Compander:
             return np.ascontiguousarray(self.encode(x)[..., ::-1, :])
         if check_finite and not all_finite(x):
             raise ParameterError("coefficients contain NaN or infinite values")
-        if x.dtype == np.float32 and self._buckets is not None:
+        if self._use_buckets(x):
             return self._encode_bucketed(x, to_image=True)
         from ._kernels import quantize
         from ._threads import run_chunks
@@ -452,7 +464,7 @@ class Compander:
                     f"table of shape {table.shape} must be finite, ({self.n_bands}, {N_LEVELS})"
                 )
         elif dtype == np.float32:
-            table = self._tables32[1]
+            table = self._table32
         else:
             table = self.reconstruction_table
         from ._kernels import quantize
@@ -559,6 +571,18 @@ def _posterior_mean_table(
     return out
 
 
+def _ppf_rows(u: np.ndarray, g: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``ggd.ppf(u[None, :], g, a)`` (bit-identical), inverting each distinct tail ``min(u, 1 - u)`` once.
+
+    Probabilities come in near-symmetric pairs (``u`` and ``1 - u``): about half the
+    incomplete-gamma inversions, the slow part of building a table.
+    """
+    tail = np.minimum(u, 1.0 - u)
+    distinct, index = np.unique(tail, return_inverse=True)
+    lower = ggd.ppf(distinct[None, :], g, a)[:, index]  # every distinct tail is <= 0.5: -r
+    return np.where(u[None, :] < 0.5, lower, 0.0 - lower)  # 0.0 - x: +0.0 at u = 0.5, as ppf gives
+
+
 def _frame_major(x: np.ndarray) -> bool:
     """``x (..., n_bands, n_frames)`` is a transposed C array (how MDCT.forward returns coefficients)."""
     return np.swapaxes(x, -1, -2).flags.c_contiguous and not x.flags.c_contiguous
@@ -567,6 +591,8 @@ def _frame_major(x: np.ndarray) -> bool:
 #: The bucketed encoder finishes with this many comparisons; buckets are refined until it suffices.
 _BUCKET_STEPS = 1
 _MAX_BUCKETS = 8192
+#: Inputs smaller than this many values use the binary search (no bucket tables to build).
+_BUCKETS_MIN_VALUES = 1 << 21
 
 
 def _bucket_tables(t32: np.ndarray) -> tuple | None:

@@ -129,8 +129,7 @@ def test_outputs_get_the_umask_mode(tmp_path):
         probe = tmp_path / "probe"
         with atomic_output(probe) as tmp:
             tmp.write_bytes(b"x")
-        if stat.S_IMODE(probe.stat().st_mode) != 0o644:
-            pytest.xfail("io.atomic_output ignores the umask until the io.py change of issue 16 is merged")
+        assert stat.S_IMODE(probe.stat().st_mode) == 0o644
         src = _write(tmp_path / "m.wav")
         assert main_encode([str(src), "-q"]) == 0
         assert main_decode([str(tmp_path / "m.jpg"), "-q"]) == 0

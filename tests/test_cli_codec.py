@@ -1,6 +1,5 @@
 """wav2jpeg / jpeg2wav / mdctcompand info: single files, messages on stderr, errors in flags."""
 
-import inspect
 import json
 import shutil
 import subprocess
@@ -14,9 +13,6 @@ from mdctcompand import codec
 from mdctcompand.cli.wav2jpeg import main_decode, main_encode
 from mdctcompand.containers import available_formats
 from mdctcompand.testing import make_signal
-
-#: The codec keeps the source's sample format only with its new file API (issue 16 merge).
-NEW_CODEC_API = "progress" in inspect.signature(codec.encode_file).parameters
 
 
 def wav2jpeg(*args, **kw):
@@ -172,9 +168,6 @@ def test_clipping_reported_and_float_kept(tmp_path, capsys):
     assert abs(np.abs(y).max() - np.abs(x).max()) < 0.1  # lossless PNG, float output: the peaks survive
 
 
-@pytest.mark.skipif(
-    not NEW_CODEC_API, reason="the header records the source's sample format after the issue-16 codec merge"
-)
 @pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "FLOAT"])
 def test_decode_keeps_the_source_sample_format(tmp_path, subtype):
     src = tmp_path / "src.wav"
