@@ -78,12 +78,12 @@ def min_snr_weights(scheduler: Any, timesteps: torch.Tensor, gamma: float) -> to
     >>> bool(w[0] < 0.01), float(w[1])  # clean steps (huge SNR) weigh little, noisy ones 1
     (True, 1.0)
     """
-    a = scheduler.alphas_cumprod.to(device=timesteps.device, dtype=torch.float64)[timesteps]
+    # float64 on the CPU (Apple MPS has no float64), then back to the timesteps' device
+    a = scheduler.alphas_cumprod.detach().cpu().double()[timesteps.cpu()]
     snr = a / (1.0 - a)
     clipped = torch.clamp(snr, max=float(gamma))
-    if scheduler.config.prediction_type == "v_prediction":
-        return (clipped / (snr + 1.0)).float()
-    return (clipped / snr).float()
+    weights = clipped / (snr + 1.0) if scheduler.config.prediction_type == "v_prediction" else clipped / snr
+    return weights.float().to(timesteps.device)
 
 
 def diffusion_loss(

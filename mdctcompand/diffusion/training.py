@@ -434,15 +434,12 @@ class _Run:
 
     def _base_scheduler(self) -> Any:
         """The base model's sampling scheduler, with the prediction type this run trained."""
-        from .pipeline import _scheduler_class
+        import diffusers
 
-        path = Path(self.config.pretrained_model) / "scheduler"
-        if path.is_dir():
-            scheduler = _scheduler_class(path).from_pretrained(path)
-        else:  # a hub id
-            from diffusers import PNDMScheduler
-
-            scheduler = PNDMScheduler.from_pretrained(self.config.pretrained_model, subfolder="scheduler")
+        model = self.config.pretrained_model
+        config = diffusers.DDPMScheduler.load_config(model, subfolder="scheduler")
+        cls = getattr(diffusers, str(config.get("_class_name", "PNDMScheduler")), diffusers.PNDMScheduler)
+        scheduler = cls.from_config(config)
         scheduler.register_to_config(prediction_type=self.noise_scheduler.config.prediction_type)
         return scheduler
 
