@@ -174,6 +174,8 @@ def _check_up_front(settings: EncodeSettings, sample_rate: int, n_channels: int,
     lo, hi = SAMPLE_RATE_RANGE
     if not lo <= sample_rate <= hi:
         raise ParameterError(f"sample_rate={sample_rate} must be in {lo}..{hi} Hz")
+    if settings.profile is None:
+        raise ParameterError("settings.profile must be resolved for the rate first (EncodeSettings.for_rate)")
     layout = ChannelLayout(settings.stereo)
     stored = layout.stored_channels(n_channels)
     profile = settings.resolved_profile
@@ -245,6 +247,10 @@ def encode_stream(
     >>> h.source_length, h.length, read_info(buf.getvalue()).n_tiles
     (8000, 24000, 1)
     """
+    lo, hi = SAMPLE_RATE_RANGE
+    if not lo <= sample_rate <= hi:
+        raise ParameterError(f"sample_rate={sample_rate} must be in {lo}..{hi} Hz")
+    settings = settings.for_rate(sample_rate)
     _check_up_front(settings, sample_rate, n_channels, total)
     profile = settings.resolved_profile
     layout = ChannelLayout(settings.stereo)
