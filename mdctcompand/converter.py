@@ -582,7 +582,7 @@ class AudioImageConverter:
         )  # fmt: skip
 
     def save_image(self, image: Any, path: str | os.PathLike, *, compress_level: int = 6) -> None:
-        """Write an image of :meth:`image_from_audio` as PNG with its header (atomically).
+        """Write an image of :meth:`image_from_audio` as PNG with its header (atomically); planes stay planes.
 
         Examples
         --------
@@ -600,7 +600,19 @@ class AudioImageConverter:
         text = getattr(image, "info", {}).get(METADATA_KEY)
         if text is None:
             raise ParameterError("the image has no mdctcompand header (make it with image_from_audio)")
-        data = encode_tile(np.asarray(image), "png", metadata=text, effort=compress_level)
+        pixels = np.asarray(image)
+        if pixels.ndim == 2:
+            data = encode_tile(pixels, "png", metadata=text, effort=compress_level)
+        else:  # channels as planes ("LA"), or the dataset builder's RGB
+            import io
+
+            from PIL import Image
+            from PIL.PngImagePlugin import PngInfo
+
+            info, buf = PngInfo(), io.BytesIO()
+            info.add_itxt(METADATA_KEY, text, zip=True)
+            Image.fromarray(pixels).save(buf, "PNG", pnginfo=info, compress_level=compress_level)
+            data = buf.getvalue()
         with atomic_output(path, overwrite=True) as tmp:
             tmp.write_bytes(data)
 
