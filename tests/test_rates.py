@@ -103,7 +103,9 @@ def test_dataset_rates(stereo, tmp_path):
     report = build_dataset(specs, tmp_path / "data", config=config, workers=1, progress=False)
     assert not report.skipped and report.images == {"train": len(RATES) * 2}
     conv = config.converter()
-    rows = [json.loads(line) for line in (tmp_path / "data" / "train" / "metadata.jsonl").read_text().splitlines()]
+    rows = [
+        json.loads(line) for line in (tmp_path / "data" / "train" / "metadata.jsonl").read_text().splitlines()
+    ]
     for row in rows:
         rate, channels = (int(v) for v in row["clip_id"].split(".")[0][1:].split("c"))
         assert row["source_sample_rate"] == rate and row["sample_rate"] == 44100
@@ -229,7 +231,9 @@ def test_dataset_bad_channels_are_logged_and_not_written(tmp_path):
 
 
 # ---------------------------------------------------------------------- CLI profiles
-@pytest.mark.parametrize(("name", "rate"), [("auto", 44100), ("paper", 24000), ("44k", 44100), ("48k", 48000)])
+@pytest.mark.parametrize(
+    ("name", "rate"), [("auto", 44100), ("paper", 24000), ("44k", 44100), ("48k", 48000)]
+)
 def test_cli_profile_names(name, rate, tmp_path):
     wav = _wav(tmp_path / "x.wav", _audio(44100, 2), 44100)
     out = tmp_path / "x.jpg"
