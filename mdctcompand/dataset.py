@@ -312,9 +312,8 @@ class BuildConfig:
         >>> BuildConfig().converter().compander.tilt
         5.5
         """
-        from .converter import AudioImageConverter
-
         from .channels import ChannelLayout
+        from .converter import AudioImageConverter
 
         channels = ChannelLayout(self.stereo, arrangement="planes")
         return AudioImageConverter(
