@@ -240,3 +240,10 @@ def test_cli_profile_names(name, rate, tmp_path):
     assert main_encode([str(wav), "-o", str(out), "--profile", name, "-q"]) == 0
     info = codec.read_info(out)
     assert info.sample_rate == rate and info.source_sample_rate == 44100
+
+
+def test_an_hour_of_full_band_stereo_fits_the_default_pixel_budget():
+    settings = codec.EncodeSettings().for_rate(48000)
+    rows = 2 * settings.stored_bands
+    frames = -(-3600 * 48000 // (settings.resolved_profile.frame_length // 2)) + 1
+    assert rows * frames < codec.DEFAULT_MAX_PIXELS
