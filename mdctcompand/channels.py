@@ -103,7 +103,8 @@ class ChannelLayout:
             return 1
         if n_channels != 2:
             raise ParameterError(
-                f"{n_channels} channels: {self.mode} stores stereo only; the 'mono' mode (stereo='mono') downmixes"
+                f"{n_channels} channels: {self.mode} stores stereo only; stereo='mono' downmixes any number "
+                "(channels='mono' in AudioImageConverter)"
             )
         return 2
 

@@ -28,7 +28,7 @@ from .channels import ChannelLayout
 from .compand import DEFAULT_ROUNDING, DEFAULT_TILT, N_LEVELS, Compander
 from .exceptions import ParameterError
 from .header import AudioImageHeader, header_from_profile
-from .profile import GGDProfile, LevelSpec, default_profile
+from .profile import GGDProfile, LevelSpec, check_rate_served, default_profile, load_profile, profile_for_rate
 from .transform import MDCT
 
 __all__ = ["METADATA_KEY", "AudioImageConverter", "ChannelLayout", "CodeImage"]
@@ -80,13 +80,9 @@ class CodeImage:
 def _load_profile(profile: GGDProfile | str | os.PathLike | None) -> GGDProfile:
     if profile is None:
         return default_profile()
-    if isinstance(profile, GGDProfile):
-        return profile
-    if isinstance(profile, (str, os.PathLike)):
-        if str(profile) == "default":
-            return default_profile()
-        return GGDProfile.load(profile)
-    raise ParameterError(f"profile={profile!r} must be a GGDProfile, a path to one, 'default' or None")
+    if isinstance(profile, (GGDProfile, str, os.PathLike)):
+        return load_profile(profile)
+    raise ParameterError(f"profile={profile!r} must be a GGDProfile, a shipped profile's name, a path to one or None")
 
 
 class AudioImageConverter:
@@ -94,8 +90,11 @@ class AudioImageConverter:
 
     Parameters
     ----------
-    profile : GGDProfile, path or None
-        Per-band GGD profile; ``None`` or ``"default"`` uses the shipped one (24 kHz, frame 1024).
+    profile : GGDProfile, str, path or None
+        Per-band GGD profile: a profile, a shipped name (``"paper"``, ``"44k"``, ``"48k"``, see
+        :func:`~mdctcompand.load_profile`) or a profile file. ``None`` uses the paper's
+        profile (24 kHz, frame 1024, 512 bands covering 0-12 kHz), whatever the audio's rate:
+        for full band at the audio's rate use :meth:`for_sample_rate`.
     tilt : float, default 5.5
         Scale tilt ``c`` of the compander (1 reproduces the paper).
     rounding : {"round", "floor"}, default "round"
@@ -115,6 +114,14 @@ class AudioImageConverter:
         stores stereo as mid and side, stacked as rows (mid on top).
     resample_quality : str, default "VHQ"
         soxr recipe for audio at another sample rate.
+
+    Notes
+    -----
+    Audio enters with its rate (``sample_rate=`` of :meth:`codes_from_audio` and
+    :meth:`image_from_audio`); audio at another rate than the profile's is resampled with
+    soxr, and rates more than :data:`~mdctcompand.profile.MAX_RESAMPLE_RATIO` times away
+    from it are refused with an error naming both. ``sample_rate=None`` states that the
+    audio is at the converter's rate (:attr:`sample_rate`).
 
     Examples
     --------
@@ -152,6 +159,27 @@ class AudioImageConverter:
         self._level = self._profile.level if level is None else LevelSpec.parse(level)
         self._layout = ChannelLayout.parse(channels)
         self._resample_quality = resample_quality
+
+    @classmethod
+    def for_sample_rate(cls, sample_rate: int, **kwargs: Any) -> AudioImageConverter:
+        """A converter with the shipped profile for audio at ``sample_rate`` (full band at 44.1/48 kHz).
+
+        The profile is :func:`~mdctcompand.profile_for_rate` of the rate (8-24 kHz: the paper's
+        24 kHz one; 44.1 kHz: ``"44k"``; 48 kHz: ``"48k"``; see there for the others); the
+        keywords are those of the constructor, ``profile`` excepted.
+
+        Examples
+        --------
+        >>> conv = AudioImageConverter.for_sample_rate(44100)
+        >>> conv.sample_rate, conv.n_bands
+        (44100, 1024)
+        >>> img = conv.image_from_audio(np.zeros((2, 44100), np.float32), sample_rate=44100)
+        >>> img.size  # mid over side, 1024 bands each
+        (45, 2048)
+        """
+        if "profile" in kwargs:
+            raise ParameterError("for_sample_rate() chooses the profile; pass profile= to the constructor instead")
+        return cls(profile_for_rate(sample_rate), **kwargs)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -259,7 +287,10 @@ class AudioImageConverter:
 
     # ------------------------------------------------------------------ rates
     def _at_my_rate(self, x: np.ndarray, sample_rate: Any) -> np.ndarray:
-        if sample_rate is None or sample_rate == self.sample_rate:
+        if sample_rate is None:
+            return x
+        sample_rate = check_rate_served(self._profile, sample_rate)
+        if sample_rate == self.sample_rate:
             return x
         from .io import resample
 
@@ -551,7 +582,7 @@ class AudioImageConverter:
         )  # fmt: skip
 
     def save_image(self, image: Any, path: str | os.PathLike, *, compress_level: int = 6) -> None:
-        """Write an image of :meth:`image_from_audio` as PNG with its header (atomically).
+        """Write an image of :meth:`image_from_audio` as PNG with its header (atomically); planes stay planes.
 
         Examples
         --------
@@ -569,7 +600,19 @@ class AudioImageConverter:
         text = getattr(image, "info", {}).get(METADATA_KEY)
         if text is None:
             raise ParameterError("the image has no mdctcompand header (make it with image_from_audio)")
-        data = encode_tile(np.asarray(image), "png", metadata=text, effort=compress_level)
+        pixels = np.asarray(image)
+        if pixels.ndim == 2:
+            data = encode_tile(pixels, "png", metadata=text, effort=compress_level)
+        else:  # channels as planes ("LA"), or the dataset builder's RGB
+            import io
+
+            from PIL import Image
+            from PIL.PngImagePlugin import PngInfo
+
+            info, buf = PngInfo(), io.BytesIO()
+            info.add_itxt(METADATA_KEY, text, zip=True)
+            Image.fromarray(pixels).save(buf, "PNG", pnginfo=info, compress_level=compress_level)
+            data = buf.getvalue()
         with atomic_output(path, overwrite=True) as tmp:
             tmp.write_bytes(data)
 

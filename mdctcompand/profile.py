@@ -40,11 +40,13 @@ from .windows import window_name
 
 __all__ = [
     "AUTO_RATE_RANGE",
+    "MAX_RESAMPLE_RATIO",
     "PROFILE_FORMAT_VERSION",
     "GGDProfile",
     "LevelSpec",
     "default_profile",
     "load_profile",
+    "check_rate_served",
     "profile_for_rate",
     "shipped_aliases",
     "shipped_profile",
@@ -65,6 +67,10 @@ _SHIPPED_FILES = {
 _ALIASES = {"default": "paper", "24k": "paper", "24000": "paper", "44.1k": "44k", "44100": "44k", "48000": "48k"}
 #: Input sample rates (Hz) that :func:`profile_for_rate` serves with a shipped profile.
 AUTO_RATE_RANGE = (8000, 192000)
+#: Largest ratio between an input's rate and its profile's (either way) that is resampled;
+#: beyond it :func:`check_rate_served` refuses the input (nothing of the band would be left
+#: to fill, or almost all of it would be discarded).
+MAX_RESAMPLE_RATIO = 32
 #: Profiles shipped by earlier releases, kept so that their files still decode (named ID.json).
 _RETIRED_DIR = _DATA / "profiles"
 
@@ -643,6 +649,35 @@ def profile_for_rate(sample_rate: float) -> GGDProfile:
         if p.sample_rate > default_profile().sample_rate and (rate / p.sample_rate).is_integer():
             return p
     return profiles[-1]
+
+
+def check_rate_served(profile: GGDProfile, sample_rate: Any) -> int:
+    """``sample_rate`` as an int if ``profile`` can serve it (by soxr resampling), else a ParameterError.
+
+    A profile serves rates within :data:`MAX_RESAMPLE_RATIO` of its own; the error names both
+    rates and the option that fixes it.
+
+    Examples
+    --------
+    >>> check_rate_served(load_profile("44k"), 8000)
+    8000
+    >>> check_rate_served(load_profile("44k"), 1000)
+    Traceback (most recent call last):
+    ...
+    mdctcompand.exceptions.ParameterError: sample_rate=1000 Hz: profile 'fretsonfire-muldjord-44k' works at 44100 Hz, more than 32x away; pass a profile fitted near 1000 Hz with --profile (profile= in the API)
+    """
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer, float, np.floating)):
+        raise ParameterError(f"sample_rate={sample_rate!r} must be a positive integer number of Hz")
+    if not np.isfinite(sample_rate) or sample_rate <= 0 or int(sample_rate) != sample_rate:
+        raise ParameterError(f"sample_rate={sample_rate!r} must be a positive integer number of Hz")
+    rate = int(sample_rate)
+    ratio = max(rate / profile.sample_rate, profile.sample_rate / rate)
+    if ratio > MAX_RESAMPLE_RATIO:
+        raise ParameterError(
+            f"sample_rate={rate} Hz: profile {profile.name!r} works at {profile.sample_rate} Hz, more than "
+            f"{MAX_RESAMPLE_RATIO}x away; pass a profile fitted near {rate} Hz with --profile (profile= in the API)"
+        )
+    return rate
 
 
 def shipped_profile(profile_id: str) -> GGDProfile | None:

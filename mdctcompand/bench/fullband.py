@@ -22,6 +22,10 @@ channels; profiles are fitted on the ``muldjord`` songs only, with the same func
 ``targets``
     The shipped ``44k`` and ``48k`` profiles against the issue's targets: SNR >= 35 dB,
     LSD <= 1 dB, energy above 12 kHz within 1 dB.
+``codec``
+    The codec (``wav2jpeg``) with its default settings on 44.1 kHz stereo: the profile chosen
+    from the rate (``44k``, full band) against the paper's 24 kHz profile (the default before
+    full band), lossless PNG and default JPEG, and ``bandwidth=16000``: bit rate, SNR, LSD, HF.
 ``speed``
     The 8-bit round trip (encode + decode, one channel, 10 s) against librosa log-mel + 32
     Griffin-Lim iterations at the same rate, interleaved in one run (target >= 1000x).
@@ -425,6 +429,31 @@ def targets(clips: Callable[[int], list[np.ndarray]], *, layout: str, gain: str)
     return head + _table(["profile", *HEADER, "targets met"], rows) + tail
 
 
+def codec_defaults(clips: list[np.ndarray], rate: int) -> str:
+    """The codec's default settings on held-out stereo clips at ``rate`` (see the module docstring)."""
+    from ..codec import decode, encode
+
+    cases = [
+        ("png, profile paper (default before full band)", {"format": "png", "profile": "paper"}),
+        ("png, default (profile by rate)", {"format": "png"}),
+        ("jpeg q25, profile paper (default before full band)", {"profile": "paper"}),
+        ("jpeg q25, default (profile by rate)", {}),
+        ("jpeg q25, default, bandwidth 16000", {"bandwidth": 16000.0}),
+    ]
+    rows = []
+    for label, kw in cases:
+        s, kbps = Scores(), []
+        for x in clips:
+            data = encode(x, rate, **kw)  # type: ignore[arg-type]
+            y = decode(data).audio
+            s.add(clip_metrics(x, y, rate))
+            kbps.append(len(data) * 8 / (x.shape[-1] / rate) / 1000)
+        rows.append([label, f"{np.median(kbps):.1f}", *s.row()[:4]])
+    head = f"### Codec defaults: {len(clips)} held-out 10 s stereo clips at {rate} Hz, files in memory\n\n"
+    tail = "\n\ntargets (png, default): median SNR >= 35 dB, energy above 12 kHz within 1 dB"
+    return head + _table(["settings", "median kbit/s", *HEADER[:4]], rows) + tail
+
+
 def speed(clips: Callable[[int], list[np.ndarray]], *, repeat: int) -> str:
     from .baselines import CompandedMDCT, LMMSGriffinLim
     from .timing import compare
@@ -455,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sections",
         default="shape,geometry,stereo,targets,speed",
-        help="comma-separated: shape, geometry, stereo, targets, speed",
+        help="comma-separated: shape, geometry, stereo, targets, codec, speed",
     )
     parser.add_argument("--max-clips-per-song", type=int, default=None, help="limit the held-out clips")
     parser.add_argument("--fit-channels", default="left-right", help="how stereo enters the geometry fits")
@@ -491,6 +520,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(stereo(corpora, clips(44100), frame_length=args.frame_length, noise=args.code_noise), flush=True)
             elif section == "targets":
                 print(targets(clips, layout=args.layout, gain=args.gain), flush=True)
+            elif section == "codec":
+                print(codec_defaults(clips(44100), 44100), flush=True)
             elif section == "speed":
                 print(speed(clips, repeat=args.repeat), flush=True)
             else:

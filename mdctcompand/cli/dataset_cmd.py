@@ -47,7 +47,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--audio-dir", help="audio files: MusicCaps clips named YTID.wav (or .flac, ...)")
     b.add_argument("-o", "--output", required=True, help="dataset directory")
     b.add_argument("--frames", type=int, default=512, help="image width in frames (512: about 10.9 s)")
-    b.add_argument("--profile", default="default", help="GGD profile JSON or 'default'")
+    b.add_argument(
+        "--profile", default="paper",
+        help="GGD profile: a shipped name (paper: 24 kHz, the paper's; 44k, 48k: full band) or a JSON file",
+    )  # fmt: skip
+    b.add_argument(
+        "--stereo", choices=("mono", "left-right"), default="mono",
+        help="image layout: mono (grayscale, the paper's) or left-right (RGB: left, right, mid)",
+    )  # fmt: skip
     b.add_argument("--tilt", type=float, default=DEFAULT_TILT, help="compander scale tilt c")
     b.add_argument(
         "--rounding", choices=("round", "floor"), default=DEFAULT_ROUNDING, help="quantizer convention"
@@ -91,7 +98,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         specs = specs[: args.limit]
     if not specs:
         raise CLIError(f"no clips with audio found ({len(log)} listed without audio)")
-    config = BuildConfig(frames=args.frames, profile=args.profile, tilt=args.tilt, rounding=args.rounding)
+    config = BuildConfig(
+        frames=args.frames, profile=args.profile, tilt=args.tilt, rounding=args.rounding, stereo=args.stereo
+    )
     report = build_dataset(
         specs, args.output, config=config, workers=args.workers, scheduler=args.scheduler,
         progress=not args.quiet, log=log, name=args.name,

@@ -108,8 +108,10 @@ def add_encode_arguments(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument("--bandwidth", type=float, metavar="HZ", help="highest frequency stored (default: all)")
     p.add_argument(
-        "--profile", metavar="JSON",
-        help="GGD profile from `mdctcompand profile fit` (default: the shipped one); embedded in the file",
+        "--profile", metavar="NAME|JSON", default="auto",
+        help="GGD profile: a shipped name (paper, 44k, 48k) or a JSON file from `mdctcompand profile fit`, "
+        "embedded in the file; default 'auto': chosen from the input's rate (8-24 kHz: paper; 44.1 kHz: 44k; "
+        "48 kHz: 48k; see the docs)",
     )  # fmt: skip
     p.add_argument(
         "--tile-frames", type=int, default=4096, metavar="N",
@@ -566,13 +568,11 @@ def _encode_settings(args: argparse.Namespace) -> tuple[Any, str]:
             f"--format {fmt} is not available in this Pillow build (AVIF needs Pillow >= 11.2 with libavif)"
         )
     profile = None
-    if args.profile not in (None, "default"):
-        from ..profile import GGDProfile
+    if args.profile not in (None, "auto"):
+        from ..profile import load_profile
 
-        if not Path(args.profile).is_file():
-            raise CLIError(f"--profile {args.profile}: no such file")
         try:
-            profile = GGDProfile.load(args.profile)
+            profile = load_profile(args.profile)
         except (ValueError, OSError) as exc:
             raise CLIError(f"--profile {args.profile}: {describe_error(exc)}") from exc
     settings = EncodeSettings(

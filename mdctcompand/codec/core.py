@@ -48,8 +48,9 @@ __all__ = [
 CODEC_FORMAT = HEADER_FORMAT
 #: Version of the metadata written now; files of this or an earlier version decode.
 CODEC_VERSION = HEADER_VERSION
-#: Default budget of pixels in all tiles of a file that is decoded (about 1.5 h of 24 kHz stereo).
-DEFAULT_MAX_PIXELS = 1 << 28
+#: Default budget of pixels in all tiles of a file that is decoded (tiles are decoded one at a
+#: time): about 3.4 h of 44.1 kHz stereo at full band (2 x 1024 rows), 6 h at 24 kHz.
+DEFAULT_MAX_PIXELS = 1 << 30
 #: Default budget of output values (samples x channels) of :func:`decode` (in memory: 256 MiB).
 DEFAULT_MAX_SAMPLES = 1 << 26
 #: Largest sample magnitude the encoder takes (float audio is expected in [-1, 1]).
@@ -174,6 +175,8 @@ def _check_up_front(settings: EncodeSettings, sample_rate: int, n_channels: int,
     lo, hi = SAMPLE_RATE_RANGE
     if not lo <= sample_rate <= hi:
         raise ParameterError(f"sample_rate={sample_rate} must be in {lo}..{hi} Hz")
+    if settings.profile is None:
+        raise ParameterError("settings.profile must be resolved for the rate first (EncodeSettings.for_rate)")
     layout = ChannelLayout(settings.stereo)
     stored = layout.stored_channels(n_channels)
     profile = settings.resolved_profile
@@ -245,6 +248,10 @@ def encode_stream(
     >>> h.source_length, h.length, read_info(buf.getvalue()).n_tiles
     (8000, 24000, 1)
     """
+    lo, hi = SAMPLE_RATE_RANGE
+    if not lo <= sample_rate <= hi:
+        raise ParameterError(f"sample_rate={sample_rate} must be in {lo}..{hi} Hz")
+    settings = settings.for_rate(sample_rate)
     _check_up_front(settings, sample_rate, n_channels, total)
     profile = settings.resolved_profile
     layout = ChannelLayout(settings.stereo)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -12,7 +13,7 @@ from ..channels import ChannelLayout
 from ..containers import FORMATS, MAX_TILE_SIDES
 from ..exceptions import ParameterError
 from ..header import MAX_TILE_PIXELS, MAX_TILE_SAMPLES, SAMPLE_RATE_RANGE
-from ..profile import GGDProfile, default_profile
+from ..profile import GGDProfile, check_rate_served, default_profile, load_profile, profile_for_rate
 
 __all__ = ["CODEC_ROUNDING", "Decoder", "EncodeSettings", "ImageFormat", "QTable", "StereoMode"]
 
@@ -50,10 +51,15 @@ class EncodeSettings:
     tile_frames : int
         Frames per tile (image width, a multiple of 16); longer audio is split into tiles.
     bandwidth : float or None
-        Highest frequency stored (Hz, at least 100); bands above decode as silence.
-        ``None``: all bands.
-    profile : GGDProfile or None
-        Per-band profile; ``None`` uses the shipped default.
+        Highest frequency stored (Hz, at least 100); bands above decode as silence and
+        are not stored (fewer image rows, fewer bits). ``None``: all bands.
+    profile : GGDProfile, str, path or None
+        Per-band profile: a profile, a shipped name (``"paper"``, ``"44k"``, ``"48k"``, see
+        :func:`~mdctcompand.load_profile`) or a profile JSON file. ``None`` (default): chosen
+        from the input's sample rate by :func:`~mdctcompand.profile_for_rate` when encoding
+        (44.1 kHz and rates from 24 kHz up -> ``"44k"``, 48 kHz and above -> ``"48k"`` or
+        ``"44k"``, 8-24 kHz -> the paper's 24 kHz ``"paper"``), so 44.1/48 kHz input is
+        stored full band; see :meth:`for_rate`.
     resample_quality : {"VHQ", "HQ", "MQ", "LQ", "QQ"}
         soxr quality recipe for resampling to the profile's rate and back.
     qtable : {"flat", "standard"}
@@ -80,7 +86,7 @@ class EncodeSettings:
     stereo: StereoMode = "mid-side"
     tile_frames: int = 4096
     bandwidth: float | None = None
-    profile: GGDProfile | None = field(default=None, repr=False)
+    profile: GGDProfile | str | os.PathLike | None = field(default=None, repr=False)
     resample_quality: str = "HQ"
     qtable: QTable = "flat"
     bitrate: float | None = None
@@ -122,8 +128,12 @@ class EncodeSettings:
             raise ParameterError(f"bitrate={self.bitrate} must be in 0.1..100000 kbit/s")
         if self.bitrate is not None and self.lossless:
             raise ParameterError(f"bitrate targets need a lossy format; {self.format} is lossless")
+        if isinstance(self.profile, (str, os.PathLike)):
+            object.__setattr__(self, "profile", load_profile(self.profile))
         if self.profile is not None and not isinstance(self.profile, GGDProfile):
-            raise ParameterError(f"profile must be a GGDProfile or None; got {type(self.profile).__name__}")
+            raise ParameterError(
+                f"profile must be a GGDProfile, a shipped name, a file or None; got {type(self.profile).__name__}"
+            )
         rows = self.stored_bands * 2
         if rows > MAX_TILE_SIDES[fmt]:
             raise ParameterError(f"{rows} image rows (stereo) exceed {fmt}'s limit of {MAX_TILE_SIDES[fmt]}")
@@ -144,10 +154,31 @@ class EncodeSettings:
         """
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
+    def for_rate(self, sample_rate: int) -> EncodeSettings:
+        """These settings for input at ``sample_rate``: the profile chosen if none is set, the rate checked.
+
+        ``profile=None`` becomes :func:`~mdctcompand.profile_for_rate` of the rate; a set
+        profile must serve the rate (:func:`~mdctcompand.profile.check_rate_served`).
+
+        Examples
+        --------
+        >>> s = EncodeSettings()
+        >>> [s.for_rate(r).resolved_profile.sample_rate for r in (16000, 44100, 48000)]
+        [24000, 44100, 48000]
+        >>> s.for_rate(44100).stored_bands, s.replace(bandwidth=16000).for_rate(44100).stored_bands
+        (1024, 744)
+        >>> EncodeSettings(profile="paper").for_rate(44100).resolved_profile.sample_rate
+        24000
+        """
+        if self.profile is None:
+            return dataclasses.replace(self, profile=profile_for_rate(sample_rate))
+        check_rate_served(self.resolved_profile, sample_rate)
+        return self
+
     @property
     def resolved_profile(self) -> GGDProfile:
-        """The profile (the shipped default when ``profile`` is ``None``)."""
-        return self.profile or default_profile()
+        """The profile (the paper's 24 kHz one when ``profile`` is ``None`` and no rate is known)."""
+        return self.profile or default_profile()  # type: ignore[return-value]
 
     @property
     def stored_bands(self) -> int:

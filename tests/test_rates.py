@@ -1,0 +1,249 @@
+"""Full band and stereo wherever audio enters (issue 12, phase 2): rates, profiles, channels, bad input.
+
+Every entry point (converter, codec ``encode`` / ``encode_file``, dataset builder, CLI) takes
+the audio's rate, resamples with soxr to the profile's rate and returns the source's rate,
+channels and length; or refuses with an error naming the value and the option that fixes it.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PIL import Image
+
+from mdctcompand import AudioImageConverter, ParameterError, codec, metrics
+from mdctcompand.bench.fullband import high_band_energy_db
+from mdctcompand.cli.wav2jpeg import main_encode
+from mdctcompand.dataset import BuildConfig, build_dataset, read_captions
+from mdctcompand.io import resample
+from mdctcompand.profile import load_profile, profile_for_rate
+from mdctcompand.testing import make_signal
+
+RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000, 96000]
+
+
+def _budget(rate, profile_rate):
+    """SNR budget (dB) of a lossless round trip of :func:`_audio`: at the profile's own rate,
+    or upsampled to it (band-limited input; measured when written: 20.1-26.8 dB upsampled,
+    30.5-38.8 dB at the profile's rate, converter and codec PNG).  ``None``: band lost."""
+    if profile_rate == rate:
+        return 28.0
+    return 18.0 if profile_rate > rate else None
+
+
+def _audio(rate, channels, seconds=0.3, seed=0):
+    """Test music with energy up to near Nyquist: a mixture plus a tone at 0.35 * rate."""
+    n = int(seconds * rate) + 3
+    t = np.arange(n) / rate
+    rows = [
+        make_signal("mixture", n, rate, seed + c) + 0.05 * np.sin(2 * np.pi * 0.35 * rate * t + c)
+        for c in range(channels)
+    ]
+    x = np.stack(rows).astype(np.float32) * 0.5
+    return x[0] if channels == 1 else x
+
+
+def _wav(path, x, rate):
+    sf.write(path, np.asarray(x).T, rate, subtype="FLOAT")
+    return path
+
+
+# ---------------------------------------------------------------------- rate matrix
+@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize("rate", RATES)
+def test_converter_rates(rate, channels):
+    x = _audio(rate, channels)
+    conv = AudioImageConverter.for_sample_rate(rate)
+    assert conv.profile is profile_for_rate(rate)
+    for c in (conv, AudioImageConverter()):  # by rate, and the paper's profile (resampled to 24 kHz)
+        image = c.image_from_audio(x, sample_rate=rate)
+        y = c.audio_from_image(image)
+        assert y.shape == x.shape and y.dtype == np.float32
+        header = c.read_header(image)
+        assert header.source_sample_rate == rate and header.sample_rate == c.sample_rate
+        budget = _budget(rate, c.sample_rate)
+        if budget is not None:  # nothing of the band lost
+            assert metrics.snr(x.ravel(), y.ravel()) > budget
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize("rate", RATES)
+def test_codec_rates(rate, channels, tmp_path):
+    x = _audio(rate, channels)
+    data = codec.encode(x, rate, format="png")
+    info = codec.read_info(data)
+    assert info.sample_rate == profile_for_rate(rate).sample_rate
+    assert info.profile_id == profile_for_rate(rate).id
+    y = codec.decode(data)
+    assert y.sample_rate == rate and y.audio.shape == x.shape
+    budget = _budget(rate, info.sample_rate)
+    if budget is not None:
+        assert metrics.snr(x.ravel(), y.audio.ravel()) > budget
+    # the file API: same profile, the source's rate, channels and length
+    out = tmp_path / "x.png"
+    file_info = codec.encode_file(_wav(tmp_path / "x.wav", x, rate), out)
+    assert file_info.profile_id == info.profile_id and file_info.source_length == x.shape[-1]
+    back = codec.decode_file(out, tmp_path / "y.wav")
+    read, sr = sf.read(tmp_path / "y.wav", always_2d=True)
+    assert sr == rate and read.T.shape == (channels, x.shape[-1]) and back.source_channels == channels
+
+
+@pytest.mark.parametrize("stereo", ["mono", "left-right"])
+def test_dataset_rates(stereo, tmp_path):
+    lines = []
+    for rate in RATES:
+        for channels in (1, 2):
+            name = f"r{rate}c{channels}.wav"
+            _wav(tmp_path / name, _audio(rate, channels, seconds=0.5, seed=rate), rate)
+            lines.append(json.dumps({"audio": name, "caption": f"{rate} Hz, {channels} channel(s)"}))
+    (tmp_path / "caps.jsonl").write_text("\n".join(lines) + "\n")
+    specs, _ = read_captions(tmp_path / "caps.jsonl")
+    config = BuildConfig(profile="44k", frames=64, stereo=stereo)
+    report = build_dataset(specs, tmp_path / "data", config=config, workers=1, progress=False)
+    assert not report.skipped and report.images == {"train": len(RATES) * 2}
+    conv = config.converter()
+    rows = [
+        json.loads(line) for line in (tmp_path / "data" / "train" / "metadata.jsonl").read_text().splitlines()
+    ]
+    for row in rows:
+        rate, channels = (int(v) for v in row["clip_id"].split(".")[0][1:].split("c"))
+        assert row["source_sample_rate"] == rate and row["sample_rate"] == 44100
+        image = Image.open(tmp_path / "data" / "train" / row["file_name"])
+        assert image.mode == ("L" if stereo == "mono" else "RGB") and image.size == (64, 1024)
+        y = conv.audio_from_image(image)
+        assert y.shape == ((2, row["length"]) if stereo == "left-right" else (row["length"],))
+        x = _audio(rate, channels, seconds=0.5, seed=rate)
+        x = np.atleast_2d(x).mean(axis=0) if stereo == "mono" else np.broadcast_to(x, (2, x.shape[-1]))
+        ref = resample(x, rate, 44100)[..., : row["length"]]
+        assert metrics.snr(ref.ravel(), y.ravel()) > (_budget(rate, 44100) or 10.0)
+
+
+def test_dataset_stereo_planes(tmp_path):
+    """RGB planes: red left, green right, blue the mid signal with the same gain."""
+    x = _audio(44100, 2, seconds=1.0)
+    _wav(tmp_path / "a.wav", x, 44100)
+    (tmp_path / "caps.jsonl").write_text('{"audio": "a.wav", "caption": "a"}\n')
+    specs, _ = read_captions(tmp_path / "caps.jsonl")
+    config = BuildConfig(profile="44k", frames=64, stereo="left-right")
+    build_dataset(specs, tmp_path / "d", config=config, workers=1, progress=False)
+    conv = config.converter()
+    image = Image.open(next((tmp_path / "d" / "train").glob("*.png")))
+    header = conv.read_header(image)
+    rgb = np.asarray(image)
+    y = conv.audio_from_image(image)
+    mid = conv.audio_from_codes(rgb[..., 2], gain=header.gains[0][0], length=header.length)
+    assert metrics.snr(x.ravel(), y.ravel()) > 35
+    assert metrics.snr(x.mean(axis=0), mid[: x.shape[-1]]) > 35
+
+
+# ---------------------------------------------------------------------- full band, bandwidth
+def test_codec_defaults_store_the_full_band_and_bandwidth_limits_it():
+    rate = 44100
+    x = _audio(rate, 2, seconds=2.0)  # tone at 15.4 kHz
+    full = codec.encode(x, rate, format="png")
+    limited = codec.encode(x, rate, format="png", bandwidth=12000)
+    assert len(limited) < 0.8 * len(full)
+    y_full, y_lim = codec.decode(full).audio, codec.decode(limited).audio
+    assert y_full.shape == y_lim.shape == x.shape
+    assert np.all(np.abs(high_band_energy_db(x, y_full, rate)) < 1.0)  # above 12 kHz kept
+    f = np.fft.rfftfreq(x.shape[-1], 1 / rate)
+    above = lambda s: np.sum(np.abs(np.fft.rfft(s, axis=-1)[..., f > 13000]) ** 2)  # noqa: E731
+    assert above(y_lim) < 1e-3 * above(x)  # gone above the bandwidth's 8-band block (-37 dB when written)
+    low = np.fft.rfftfreq(x.shape[-1], 1 / rate) < 11000
+    x_low, y_low = (np.fft.rfft(s, axis=-1)[..., low] for s in (x, y_lim))
+    assert metrics.snr(np.abs(x_low).ravel(), np.abs(y_low).ravel()) > 25  # below it kept
+    assert metrics.snr(x.ravel(), y_full.ravel()) > 35
+    # the JPEG default does not explode at full band
+    jpeg, paper = codec.encode(x, rate), codec.encode(x, rate, profile="paper")
+    assert codec.read_info(jpeg).header.stored_bands == 1024
+    assert len(jpeg) < 2.0 * len(paper)
+
+
+def test_converter_default_is_the_paper_profile():
+    assert AudioImageConverter().profile is load_profile("paper")
+    assert AudioImageConverter("44k").sample_rate == 44100
+    assert AudioImageConverter.for_sample_rate(48000, tilt=4.0).compander.tilt == 4.0
+    with pytest.raises(ParameterError, match="for_sample_rate"):
+        AudioImageConverter.for_sample_rate(48000, profile="paper")
+
+
+def test_full_band_stereo_budget_on_generated_signals():
+    """In-memory 8-bit round trip at 44.1 and 48 kHz keeps the band above 12 kHz (generated music)."""
+    for rate in (44100, 48000):
+        x = _audio(rate, 2, seconds=2.0)
+        conv = AudioImageConverter.for_sample_rate(rate, channels="left-right")
+        y = conv.audio_from_image(conv.image_from_audio(x, sample_rate=rate))
+        assert metrics.snr(x.ravel(), y.ravel()) > 32  # measured when written: 37.7, 33.8 dB
+        assert np.all(np.abs(high_band_energy_db(x, y, rate)) < 1.0)
+
+
+# ---------------------------------------------------------------------- bad input
+def test_rates_a_profile_cannot_serve():
+    x = np.zeros(1000, np.float32)
+    with pytest.raises(ParameterError, match=r"sample_rate=4000 Hz.*--profile"):
+        codec.encode(x, 4000)
+    with pytest.raises(ParameterError, match=r"sample_rate=1000 Hz.*44100 Hz"):
+        codec.encode(x, 1000, profile="44k")
+    with pytest.raises(ParameterError, match=r"sample_rate=1000 Hz.*44100 Hz"):
+        AudioImageConverter("44k").image_from_audio(x, sample_rate=1000)
+    with pytest.raises(ParameterError, match=r"sample_rate=1000 Hz.*44100 Hz"):
+        AudioImageConverter("44k").codes_from_audio(x, sample_rate=1000)
+
+
+def test_more_than_two_channels(tmp_path):
+    x = np.zeros((3, 4410), np.float32)
+    with pytest.raises(ParameterError, match=r"3 channels.*stereo='mono'"):
+        codec.encode(x, 44100)
+    assert codec.decode(codec.encode(x, 44100, stereo="mono")).audio.shape == (3, 4410)
+    with pytest.raises(ParameterError, match=r"3 channels.*channels='mono'"):
+        AudioImageConverter.for_sample_rate(44100).image_from_audio(x, sample_rate=44100)
+
+
+def test_cli_bad_input_names_the_flag_and_writes_nothing(tmp_path, capsys):
+    wav = _wav(tmp_path / "six.wav", np.zeros((3, 4410), np.float32), 44100)
+    out = tmp_path / "six.jpg"
+    assert main_encode([str(wav), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "3 channels" in err and "--stereo mono" in err and not out.exists()
+    assert main_encode([str(wav), "-o", str(out), "--stereo", "mono", "-q"]) == 0 and out.exists()
+    low = _wav(tmp_path / "low.wav", np.zeros(1000, np.float32), 1000)
+    for extra in ([], ["--profile", "44k"]):
+        assert main_encode([str(low), "-o", str(tmp_path / "low.jpg"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert "1000 Hz" in err and "--profile" in err and not (tmp_path / "low.jpg").exists()
+    assert main_encode([str(low), "-o", str(tmp_path / "low.jpg"), "--profile", "nope"]) == 2
+    assert "--profile nope" in capsys.readouterr().err
+
+
+def test_dataset_bad_channels_are_logged_and_not_written(tmp_path):
+    _wav(tmp_path / "six.wav", _audio(44100, 3, seconds=0.5), 44100)
+    (tmp_path / "caps.jsonl").write_text('{"audio": "six.wav", "caption": "three channels"}\n')
+    specs, _ = read_captions(tmp_path / "caps.jsonl")
+    report = build_dataset(
+        specs, tmp_path / "d", config=BuildConfig(stereo="left-right"), workers=1, progress=False
+    )
+    assert report.images == {} and "3 channels" in report.skipped[0]["reason"]
+    assert "stereo='mono'" in report.skipped[0]["reason"]
+    assert not list((tmp_path / "d").glob("train/*.png"))
+    mono = build_dataset(specs, tmp_path / "m", config=BuildConfig(stereo="mono"), workers=1, progress=False)
+    assert mono.images == {"train": 1}
+
+
+# ---------------------------------------------------------------------- CLI profiles
+@pytest.mark.parametrize(
+    ("name", "rate"), [("auto", 44100), ("paper", 24000), ("44k", 44100), ("48k", 48000)]
+)
+def test_cli_profile_names(name, rate, tmp_path):
+    wav = _wav(tmp_path / "x.wav", _audio(44100, 2), 44100)
+    out = tmp_path / "x.jpg"
+    assert main_encode([str(wav), "-o", str(out), "--profile", name, "-q"]) == 0
+    info = codec.read_info(out)
+    assert info.sample_rate == rate and info.source_sample_rate == 44100
+
+
+def test_an_hour_of_full_band_stereo_fits_the_default_pixel_budget():
+    settings = codec.EncodeSettings().for_rate(48000)
+    rows = 2 * settings.stored_bands
+    frames = -(-3600 * 48000 // (settings.resolved_profile.frame_length // 2)) + 1
+    assert rows * frames < codec.DEFAULT_MAX_PIXELS
