@@ -137,13 +137,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "fuse-lora",
         parents=[quiet_parent()],
         help="fuse a LoRA adapter into its base model and save a standalone pipeline (diffusion extra)",
+        description="Merge a LoRA adapter's weights into its base U-Net and save a pipeline that loads "
+        "without peft (DiffusionPipeline.from_pretrained).",
         epilog=FUSE_EXAMPLES,
         formatter_class=Formatter,
     )
     f.add_argument("--model", required=True, help="base model (hub id or path)")
     f.add_argument("--lora", required=True, help="LoRA directory written by train-lora")
     f.add_argument("-o", "--output", required=True, help="output directory (must not exist, unless --force)")
-    f.add_argument("--lora-scale", type=float, default=1.0)
+    f.add_argument("--lora-scale", type=float, default=1.0, help="weight of the LoRA update when fusing it")
     f.add_argument("--fp16", action="store_true", help="save in half precision")
     f.add_argument("--force", action="store_true", help="write into an existing directory")
     f.set_defaults(func=cmd_fuse)

@@ -38,8 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--loudness", type=float, default=-23.0, help="normalize each clip to this LUFS")
     p.add_argument("--no-loudness", action="store_true", help="keep the clips' levels")
     p.add_argument("--max-seconds", type=float, help="read at most this much of each file")
-    p.add_argument("--kid-subsets", type=int, default=100)
-    p.add_argument("--kid-subset-size", type=int, default=1000)
+    p.add_argument("--kid-subsets", type=int, default=100, help="random subsets averaged by the kernel distance")
+    p.add_argument(
+        "--kid-subset-size", type=int, default=1000, help="frames per kernel-distance subset (capped at the set size)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the KID subsets")
     p.set_defaults(func=cmd_evaluate)
 
