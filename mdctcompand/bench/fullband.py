@@ -210,6 +210,7 @@ class Scores:
     lsd: list[float] = field(default_factory=list)
     hf: list[float] = field(default_factory=list)
     entropy: list[float] = field(default_factory=list)
+    png_kbps: list[float] = field(default_factory=list)
 
     def add(self, m: dict[str, np.ndarray], codes: np.ndarray | None = None) -> None:
         self.snr.extend(m["snr"].tolist())
@@ -239,7 +240,20 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def score(coding: StereoCoding, clips: list[np.ndarray], sample_rate: int, *, code_noise: float = 0.0) -> Scores:
+def png_kbps(codes: np.ndarray, seconds: float) -> float:
+    """Size of one plane of codes as a lossless PNG (Pillow, highest compression), kbit/s."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(codes)).save(buffer, format="PNG", compress_level=9)
+    return buffer.tell() * 8 / seconds / 1000
+
+
+def score(
+    coding: StereoCoding, clips: list[np.ndarray], sample_rate: int, *, code_noise: float = 0.0, png: bool = False
+) -> Scores:
     """Scores of a coding over stereo clips (channels L and R of every clip)."""
     out = Scores()
     rng = np.random.default_rng(0)
@@ -247,6 +261,8 @@ def score(coding: StereoCoding, clips: list[np.ndarray], sample_rate: int, *, co
     for x in clips:
         y, codes = coding.roundtrip(x, code_noise=code_noise, rng=rng)
         out.add(clip_metrics(x, y, sample_rate), None if code_noise else codes)
+        if png:
+            out.png_kbps.extend(png_kbps(c, x.shape[-1] / sample_rate) for c in codes)
     print(
         f"  scored {coding.layout}, gain {coding.gain}, noise {code_noise:g} at {sample_rate} Hz: "
         f"{time.perf_counter() - start:.0f} s",
@@ -302,20 +318,21 @@ def geometry(
         for frame in (1024, 2048):
             profile = fit_on_songs(corpora(rate, channels), sample_rate=rate, frame_length=frame, name=f"{rate}-{frame}")
             profiles[rate, frame] = profile
-            s = score(StereoCoding(profile), clips(rate), rate)
+            s = score(StereoCoding(profile), clips(rate), rate, png=True)
             bands, hop = frame // 2, frame // 2
             seconds = 512 * hop / rate
             image = f"{bands} x {int(round(10 * rate / hop))}"
             rows.append(
                 [f"{rate / 1000:g} kHz, frame {frame}", str(bands), f"{rate / frame:.1f}", f"{1000 * hop / rate:.1f}",
-                 f"{seconds:.1f}", image, *s.row()]
+                 f"{seconds:.1f}", image, *s.row(), f"{np.median(s.png_kbps):.0f}"]
             )  # fmt: skip
     n = len(clips(44100))
     head = (
         f"### Geometry: {n} held-out 10 s stereo clips, L and R coded separately (gain per channel), "
         f"tilt {DEFAULT_TILT:g}, profiles fitted on muldjord ({channels})\n\n"
     )
-    header = ["geometry", "bands", "Hz/band", "hop (ms)", "s per 512 frames", "10 s image (bands x frames)", *HEADER]
+    header = ["geometry", "bands", "Hz/band", "hop (ms)", "s per 512 frames", "10 s image (bands x frames)", *HEADER,
+              "PNG kbit/s per channel"]  # fmt: skip
     return head + _table(header, rows), profiles
 
 
