@@ -6,8 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import dataset_cmd, diffusion_cmd, profile_cmd, wav2jpeg
-from . import evaluate_cmd
+from . import dataset_cmd, diffusion_cmd, evaluate_cmd, profile_cmd, wav2jpeg
 from ._common import Formatter, add_version, quiet_parent, run
 
 DESCRIPTION = """\
