@@ -173,6 +173,8 @@ class ClapEmbedding:
 
     Examples
     --------
+    >>> import pytest
+    >>> _ = pytest.importorskip("torch")
     >>> class StandIn:  # the two calls the adapter makes
     ...     def __call__(self, audios, sampling_rate, return_tensors):
     ...         import torch
