@@ -73,7 +73,9 @@ def test_mdct_matches_numpy_core_float64(frame_length, window, blocks, rng):
         assert got.shape == expect.shape and got.dtype == torch.float64
         assert np.max(np.abs(got.numpy() - expect)) <= 1e-10 * _peak(expect)
         back = mt.imdct(_t(expect), length=length, window=window)
-        assert np.max(np.abs(back.numpy() - mdctcompand.imdct(expect, length=length, window=window))) <= 1e-10 * _peak(x)
+        assert np.max(
+            np.abs(back.numpy() - mdctcompand.imdct(expect, length=length, window=window))
+        ) <= 1e-10 * _peak(x)
         assert np.max(np.abs(back.numpy() - x)) <= 1e-10 * _peak(x)  # perfect reconstruction
 
 
@@ -118,7 +120,13 @@ def test_custom_window_array_and_module_api(rng):
     assert t.window_name is None and torch.equal(t.window, torch.from_numpy(w))
     x = rng.standard_normal(500)
     np.testing.assert_allclose(t(_t(x)).numpy(), mdctcompand.mdct(x, frame_length=32, window=w), atol=1e-12)
-    assert (t.frame_length, t.hop_length, t.n_bins, t.n_frames(500), t.max_samples(33)) == (32, 16, 16, 33, 512)
+    assert (t.frame_length, t.hop_length, t.n_bins, t.n_frames(500), t.max_samples(33)) == (
+        32,
+        16,
+        16,
+        33,
+        512,
+    )
     assert mt.MDCT.from_numpy(mdctcompand.MDCT(256, window="vorbis")).window_name == "vorbis"
     assert repr(mt.MDCT(8)) == "MDCT(frame_length=8, window='sine')"
     assert t.state_dict() == {}  # tables are derived from the settings, not state
@@ -185,7 +193,10 @@ def _samples(profile, n, seed=0):
 
     rng = np.random.default_rng(seed)
     return np.stack(
-        [gennorm.rvs(g, scale=a * 1.3, size=n, random_state=rng) for g, a in zip(profile.shape, profile.scale)]
+        [
+            gennorm.rvs(g, scale=a * 1.3, size=n, random_state=rng)
+            for g, a in zip(profile.shape, profile.scale)
+        ]
     )
 
 
@@ -204,9 +215,13 @@ def test_codes_and_decode_equal_the_numpy_compander(rounding, reconstruction, dt
     np.testing.assert_array_equal(codes.numpy(), ref.encode(x))
     np.testing.assert_array_equal(c.encode_image(_t(x)).numpy(), ref.encode_image(x))
     tdtype = torch.float64 if dtype == np.float64 else torch.float32
-    np.testing.assert_array_equal(c.decode(codes, dtype=tdtype).numpy(), ref.decode(ref.encode(x), dtype=dtype))
+    np.testing.assert_array_equal(
+        c.decode(codes, dtype=tdtype).numpy(), ref.decode(ref.encode(x), dtype=dtype)
+    )
     image = ref.encode_image(x)
-    np.testing.assert_array_equal(c.decode_image(_t(image), dtype=tdtype).numpy(), ref.decode_image(image, dtype=dtype))
+    np.testing.assert_array_equal(
+        c.decode_image(_t(image), dtype=tdtype).numpy(), ref.decode_image(image, dtype=dtype)
+    )
 
 
 def test_frame_major_and_batched_codes(rng):
@@ -215,7 +230,9 @@ def test_frame_major_and_batched_codes(rng):
     c = mt.Compander(p)
     X = mdctcompand.MDCT(1024).forward(0.1 * rng.standard_normal((2, 3, 20000)).astype(np.float32))
     np.testing.assert_array_equal(c.encode(_t(X.copy())).numpy(), ref.encode(X))
-    np.testing.assert_array_equal(c.encode(mt.MDCT(1024)(_t(np.zeros((2, 10))))).numpy(), np.full((2, 512, 2), 128))
+    np.testing.assert_array_equal(
+        c.encode(mt.MDCT(1024)(_t(np.zeros((2, 10))))).numpy(), np.full((2, 512, 2), 128)
+    )
 
 
 def test_continuous_compand_expand_match_numpy():
@@ -264,7 +281,11 @@ def test_gradcheck_compander():
     np.testing.assert_allclose(grad.numpy()[:, 0], expect, rtol=1e-12)
     u = c.compand(x).detach().clamp(0.01, 0.99).requires_grad_()
     assert torch.autograd.gradcheck(c.expand, (u,))
-    v = torch.tensor([[3.3, 100.2, 250.7], [17.5, 128.6, 200.1], [0.4, 60.0, 254.2]], dtype=torch.float64, requires_grad=True)
+    v = torch.tensor(
+        [[3.3, 100.2, 250.7], [17.5, 128.6, 200.1], [0.4, 60.0, 254.2]],
+        dtype=torch.float64,
+        requires_grad=True,
+    )
     assert torch.autograd.gradcheck(c.decode_continuous, (v,))
 
 
@@ -276,6 +297,7 @@ def test_straight_through_encode():
     assert codes.dtype == torch.float64
     assert torch.equal(codes.detach(), c.encode(x).double())
     (grad,) = torch.autograd.grad((codes * torch.arange(50.0)).sum(), x)
+
     # The surrogate is the continuous code 256 F(x), whose gradient gradcheck verifies.
     def surrogate(v):
         return 256 * c.compand(v)
@@ -308,7 +330,9 @@ def _explained_by_ties(numpy_conv, conv, x, numpy_codes, torch_codes):
 
 def test_converter_matches_numpy(converters, blocks):
     numpy_conv, conv = converters
-    x = np.stack([make_signal(kind, 60000, seed=1) for kind in ("mixture", "noise", "transients")]).astype(np.float32)
+    x = np.stack([make_signal(kind, 60000, seed=1) for kind in ("mixture", "noise", "transients")]).astype(
+        np.float32
+    )
     x[2] *= 0.003
     expect = numpy_conv.codes_from_audio(x)
     got = conv.codes_from_audio(_t(x))
@@ -343,7 +367,9 @@ def test_levels_padding_and_channels(level, rng):
     np.testing.assert_array_equal(got.codes.numpy(), expect.codes)
     np.testing.assert_allclose(got.gain.numpy(), expect.gain, rtol=1e-12)
     y = conv.audio_from_codes(got, dtype=torch.float64)
-    np.testing.assert_allclose(y.numpy(), numpy_conv.audio_from_codes(expect, dtype=np.float64), atol=1e-10 * _peak(x))
+    np.testing.assert_allclose(
+        y.numpy(), numpy_conv.audio_from_codes(expect, dtype=np.float64), atol=1e-10 * _peak(x)
+    )
 
 
 def test_images_and_model_outputs(converters, rng):
@@ -351,7 +377,9 @@ def test_images_and_model_outputs(converters, rng):
     unit = rng.uniform(0, 1, (2, 512, 12))
     expect = numpy_conv.audio_from_image(unit, length=5000, gain=2.0, dtype=np.float64)
     for values, value_range in ((unit, "unit"), (unit, "auto"), (unit * 255, "byte"), (unit * 255, "auto")):
-        got = conv.audio_from_image(_t(values), length=5000, gain=2.0, value_range=value_range, dtype=torch.float64)
+        got = conv.audio_from_image(
+            _t(values), length=5000, gain=2.0, value_range=value_range, dtype=torch.float64
+        )
         np.testing.assert_allclose(got.numpy(), expect, rtol=0, atol=1e-10 * _peak(expect))
     rgb = np.repeat(unit[:, None], 3, axis=1)  # (batch, 3, H, W)
     got = conv.audio_from_image(_t(rgb), rgb_dim=1, length=5000, gain=2.0, dtype=torch.float64)
@@ -368,7 +396,9 @@ def test_code_image_round_trips_through_numpy(converters):
     enc = conv.codes_from_audio(_t(x))
     as_numpy = enc.to_numpy()
     assert isinstance(as_numpy, mdctcompand.CodeImage) and as_numpy.sample_rate == 24000
-    np.testing.assert_allclose(numpy_conv.audio_from_codes(as_numpy), conv.audio_from_codes(enc).numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        numpy_conv.audio_from_codes(as_numpy), conv.audio_from_codes(enc).numpy(), atol=1e-5
+    )
     back = mt.CodeImage.from_numpy(numpy_conv.codes_from_audio(x))
     assert back.codes.dtype == torch.uint8 and back.length == 20000 and back.n_frames == enc.n_frames
 
@@ -389,7 +419,9 @@ def test_training_loss_on_decoded_audio_is_differentiable(converters):
 # --------------------------------------------------------------------------- compile and devices
 @pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
 def test_torch_compile_mdct_full_graph():
-    x = torch.randn(2, 1000, dtype=torch.float64, generator=torch.Generator().manual_seed(3), requires_grad=True)
+    x = torch.randn(
+        2, 1000, dtype=torch.float64, generator=torch.Generator().manual_seed(3), requires_grad=True
+    )
     mt.mdct(x.detach(), frame_length=32)  # the functional API's module exists before tracing: no graph break
     torch._dynamo.reset()
     compiled = torch.compile(
@@ -459,7 +491,10 @@ def test_accelerator_matches_cpu(device, converters, rng):
         (lambda: mt.mdct(torch.tensor(1.0), frame_length=8), "scalar"),
         (lambda: mt.mdct(torch.ones(0), frame_length=8), "0 samples"),
         (lambda: mt.mdct(torch.tensor([1.0, float("nan"), 0.0]), frame_length=8), "1 NaN or infinite"),
-        (lambda: mt.mdct(torch.tensor([1.0, float("inf"), -float("inf")]), frame_length=8), "2 NaN or infinite"),
+        (
+            lambda: mt.mdct(torch.tensor([1.0, float("inf"), -float("inf")]), frame_length=8),
+            "2 NaN or infinite",
+        ),
         (lambda: mt.mdct(torch.ones(10), frame_length=7), "frame_length=7"),
         (lambda: mt.MDCT(window="hann"), "hann"),
         (lambda: mt.MDCT(8, window=np.hanning(8)), "Princen-Bradley"),
@@ -487,14 +522,20 @@ def test_bad_compander_and_converter_input_is_named(converters):
         (lambda: mt.Compander("default"), "GGDProfile"),
         (lambda: mt.Compander(other, tilt=-1), "tilt=-1"),
         (lambda: mt.Compander(other, rounding="up"), "rounding='up'"),
-        (lambda: mt.Compander(other).encode(mt.MDCT(1024)(torch.zeros(100))), r"n_bands=4"),  # another geometry
+        (
+            lambda: mt.Compander(other).encode(mt.MDCT(1024)(torch.zeros(100))),
+            r"n_bands=4",
+        ),  # another geometry
         (lambda: c.encode(np.zeros((512, 3))), "torch.Tensor"),
         (lambda: c.encode(torch.full((512, 2), float("nan"))), "1024 NaN"),
         (lambda: c.compand(torch.zeros(3, 512, dtype=torch.complex128)), "complex128"),
         (lambda: c.expand(torch.full((512, 1), 1.5)), r"\[0, 1\]"),
         (lambda: c.decode(torch.full((512, 2), 300)), "from 300 to 300"),
         (lambda: c.decode(torch.zeros(512, 2)), "torch.float32"),
-        (lambda: c.decode(torch.zeros(512, 2, dtype=torch.uint8), dtype=torch.float16), "dtype=torch.float16"),
+        (
+            lambda: c.decode(torch.zeros(512, 2, dtype=torch.uint8), dtype=torch.float16),
+            "dtype=torch.float16",
+        ),
         (lambda: c.decode(torch.zeros(256, 2, dtype=torch.uint8)), r"\(256, 2\)"),
         (lambda: mt.AudioImageConverter(sample_rate=44100), "sample_rate=24000 \\(not 44100\\)"),
         (lambda: mt.AudioImageConverter(level="loud"), "loud"),
@@ -502,11 +543,23 @@ def test_bad_compander_and_converter_input_is_named(converters):
         (lambda: conv.codes_from_audio(torch.ones(10**6), n_frames=100), "does not fit in 100 frames"),
         (lambda: conv.codes_from_audio(torch.tensor([0.0, float("nan")])), "1 NaN"),
         (lambda: conv.audio_from_codes(torch.zeros(512, 1, dtype=torch.uint8)), "1 frame"),
-        (lambda: conv.audio_from_codes(torch.zeros(512, 4, dtype=torch.uint8), length=5000), "length=5000 needs"),
-        (lambda: conv.audio_from_codes(torch.zeros(2, 512, 4, dtype=torch.uint8), gain=torch.ones(3)), "gain of shape"),
+        (
+            lambda: conv.audio_from_codes(torch.zeros(512, 4, dtype=torch.uint8), length=5000),
+            "length=5000 needs",
+        ),
+        (
+            lambda: conv.audio_from_codes(torch.zeros(2, 512, 4, dtype=torch.uint8), gain=torch.ones(3)),
+            "gain of shape",
+        ),
         (lambda: conv.audio_from_codes(torch.zeros(512, 4, dtype=torch.uint8), gain=-1.0), "gain must be"),
-        (lambda: conv.audio_from_codes(torch.zeros(512, 4, dtype=torch.uint8), gain=float("nan")), "gain contains"),
-        (lambda: conv.audio_from_codes(mdctcompand.AudioImageConverter().codes_from_audio(np.zeros(9000))), "from_numpy"),
+        (
+            lambda: conv.audio_from_codes(torch.zeros(512, 4, dtype=torch.uint8), gain=float("nan")),
+            "gain contains",
+        ),
+        (
+            lambda: conv.audio_from_codes(mdctcompand.AudioImageConverter().codes_from_audio(np.zeros(9000))),
+            "from_numpy",
+        ),
         (lambda: conv.audio_from_image(torch.zeros(512, 4), value_range="percent"), "percent"),
         (lambda: conv.audio_from_image(torch.zeros(2, 512, 4), rgb_dim=0), "2 channels"),
     ]

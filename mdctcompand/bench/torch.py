@@ -92,7 +92,9 @@ def cpu(seconds: float, repeat: int) -> str:
     conv = mt.AudioImageConverter.from_numpy(numpy_conv)
     eight_bit = compare(
         {
-            "numpy AudioImageConverter": lambda: numpy_conv.audio_from_codes(numpy_conv.codes_from_audio(audio)),
+            "numpy AudioImageConverter": lambda: numpy_conv.audio_from_codes(
+                numpy_conv.codes_from_audio(audio)
+            ),
             "mdctcompand.torch AudioImageConverter": lambda: conv.audio_from_codes(conv.codes_from_audio(x)),
         },
         baseline="numpy AudioImageConverter",
@@ -104,9 +106,7 @@ def cpu(seconds: float, repeat: int) -> str:
         + format_table(rows, baseline="numpy core")
         + f"\n\nmdctcompand.torch / numpy core = {ours.ratio:.2f} wall, "
         f"{cpu_times['mdctcompand.torch'][1]:.2f} thread CPU time (target <= 2); "
-        f"mdctcompand.torch / torch.stft+istft = {ours.median_s / stft.median_s:.2f}\n\n"
-        + cpu_table
-        + "\n\n"
+        f"mdctcompand.torch / torch.stft+istft = {ours.median_s / stft.median_s:.2f}\n\n" + cpu_table + "\n\n"
         f"### CPU, one thread: full 8-bit round trip (level, MDCT, compander, decode, inverse), {seconds:g} s\n\n"
         + format_table(eight_bit, baseline="numpy")
     )
@@ -190,9 +190,13 @@ def accelerator(device: torch.device, repeat: int, batch: int, seconds: float) -
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or mps")
-    parser.add_argument("--seconds", type=float, default=None, help="audio length (CPU: 60; GPU: 10 per clip)")
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="audio length (CPU: 60; GPU: 10 per clip)"
+    )
     parser.add_argument("--batch", type=int, default=64, help="GPU batch of stereo clips (default 64)")
     parser.add_argument("--repeat", type=int, default=30, help="interleaved rounds per comparison")
     args = parser.parse_args(argv)

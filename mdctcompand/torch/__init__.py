@@ -42,8 +42,8 @@ except (ImportError, ValueError):  # e.g. sys.modules["torch"] is None
 if not _found:
     raise ImportError("mdctcompand.torch needs PyTorch (not installed): pip install 'mdctcompand[torch]'")
 
-from .compand import Compander  # noqa: E402
-from .converter import AudioImageConverter, CodeImage, ValueRange  # noqa: E402
-from .transform import MDCT, imdct, mdct  # noqa: E402
+from .compand import Compander
+from .converter import AudioImageConverter, CodeImage, ValueRange
+from .transform import MDCT, imdct, mdct
 
 __all__ = ["MDCT", "AudioImageConverter", "CodeImage", "Compander", "ValueRange", "imdct", "mdct"]

@@ -97,13 +97,17 @@ def as_float_values(x: Any, name: str, *, check_finite: bool | None = None) -> t
     if x.dtype in _HALF_TYPES:
         x = x.to(torch.float32)
     elif x.dtype not in FLOAT_TYPES:
-        raise ParameterError(f"{name} have dtype {x.dtype}; expected a real floating type (float32 or float64)")
+        raise ParameterError(
+            f"{name} have dtype {x.dtype}; expected a real floating type (float32 or float64)"
+        )
     if should_check(x, check_finite):
         raise_if_not_finite(x, name)
     return x
 
 
-def check_bands(x: torch.Tensor, name: str, n_bands: int, *, min_frames: int = 0, axis: str = "n_bands") -> None:
+def check_bands(
+    x: torch.Tensor, name: str, n_bands: int, *, min_frames: int = 0, axis: str = "n_bands"
+) -> None:
     """``x`` must be ``(..., n_bands, n_frames)`` with at least ``min_frames`` frames (``axis`` names the rows)."""
     if x.ndim < 2 or x.shape[-2] != n_bands:
         raise ParameterError(f"{name} of shape {tuple(x.shape)} must be (..., {axis}={n_bands}, n_frames)")

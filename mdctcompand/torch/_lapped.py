@@ -133,7 +133,11 @@ def _blocks(x: torch.Tensor, n_rows: int, n_frames: int, m: int) -> list[tuple[s
     if n_frames <= per_block:
         step = max(1, per_block // n_frames)
         return [(slice(r, min(r + step, n_rows)), 0, n_frames) for r in range(0, n_rows, step)]
-    return [(slice(r, r + 1), f, min(f + per_block, n_frames)) for r in range(n_rows) for f in range(0, n_frames, per_block)]
+    return [
+        (slice(r, r + 1), f, min(f + per_block, n_frames))
+        for r in range(n_rows)
+        for f in range(0, n_frames, per_block)
+    ]
 
 
 class _Scratch:
@@ -165,11 +169,13 @@ def _analysis_fast(rows: torch.Tensor, n_frames: int, tab) -> torch.Tensor:
     return torch.view_as_real(out).reshape(n_rows, n_frames, m)
 
 
-def _analysis_block(rows: torch.Tensor, f0: int, f1: int, c: dict, out: torch.Tensor, scratch: _Scratch) -> None:
+def _analysis_block(
+    rows: torch.Tensor, f0: int, f1: int, c: dict, out: torch.Tensor, scratch: _Scratch
+) -> None:
     """Frames ``f0 .. f1`` of the MDCT of ``rows (b, n)``, written to ``out (b, f1 - f0, M/2)`` (complex view)."""
     n_rows, n = rows.shape
     h = c["a_pre"].shape[0]
-    m, q = 2 * h, h // 2
+    m = 2 * h
     f = f1 - f0
     dtype = rows.dtype
     # Even and odd samples of the padded signal (the left padding M is even) from original
@@ -224,7 +230,7 @@ def _synthesis_fast(frames: torch.Tensor, tab) -> torch.Tensor:
 def _synthesis_block(frames: torch.Tensor, c: dict, out: torch.Tensor, scratch: _Scratch) -> None:
     """Output blocks 1 .. F-1 of ``frames (b, F, M)`` into ``out (b, F-1, M/2)`` (complex view: sample pairs)."""
     n_rows, f, m = frames.shape
-    h, q = m // 2, m // 4
+    h = m // 2
     dtype = frames.dtype
     cdtype = _complex_dtype(dtype)
     u = torch.complex(frames[..., 0::2], frames[..., 1::2].flip(-1), out=scratch("u", (n_rows, f, h), cdtype))
@@ -271,7 +277,7 @@ class _Synthesis(torch.autograd.Function):
 
 # --------------------------------------------------------------------------- generic path
 def _analysis_generic(rows: torch.Tensor, n_frames: int, tab) -> torch.Tensor:
-    n_rows, n = rows.shape
+    n = rows.shape[-1]
     m = tab.window_64.shape[0] // 2
     dtype = rows.dtype
     padded = torch.nn.functional.pad(rows, (m, (n_frames + 1) * m - m - n))

@@ -315,7 +315,11 @@ class Compander(torch.nn.Module):
         xs, dtype = self._special(x)
         d = xs.dtype
         u = _Compand.apply(
-            xs, self._band("shape", d), self._band("inv_shape", d), self._band("scale", d), self._band("log_norm", d)
+            xs,
+            self._band("shape", d),
+            self._band("inv_shape", d),
+            self._band("scale", d),
+            self._band("log_norm", d),
         )
         return u.to(dtype)
 
@@ -420,7 +424,9 @@ class Compander(torch.nn.Module):
         if not straight_through:
             return codes
         d = x.dtype
-        return _StraightThrough.apply(x, codes, self._band("shape", d), self._band("scale", d), self._band("log_norm", d))
+        return _StraightThrough.apply(
+            x, codes, self._band("shape", d), self._band("scale", d), self._band("log_norm", d)
+        )
 
     def encode_image(
         self, coefficients: torch.Tensor, *, straight_through: bool = False, check_finite: bool | None = None

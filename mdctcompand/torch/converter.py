@@ -78,7 +78,10 @@ class CodeImage:
         dtype('uint8')
         """
         return NumpyCodeImage(
-            self.codes.detach().cpu().numpy(), self.gain.detach().cpu().double().numpy(), self.length, self.sample_rate
+            self.codes.detach().cpu().numpy(),
+            self.gain.detach().cpu().double().numpy(),
+            self.length,
+            self.sample_rate,
         )
 
     @classmethod
@@ -93,7 +96,9 @@ class CodeImage:
         torch.Size([512, 7])
         """
         if not isinstance(code_image, NumpyCodeImage):
-            raise ParameterError(f"code_image must be a mdctcompand.CodeImage; got {type(code_image).__name__}")
+            raise ParameterError(
+                f"code_image must be a mdctcompand.CodeImage; got {type(code_image).__name__}"
+            )
         device = torch.device("cpu") if device is None else torch.device(device)
         gain_dtype = torch.float32 if device.type == "mps" else torch.float64
         return cls(
@@ -150,7 +155,9 @@ class AudioImageConverter(torch.nn.Module):
         sample_rate: int | None = None,
     ) -> None:
         super().__init__()
-        reference = NumpyConverter(profile, tilt=tilt, rounding=rounding, reconstruction=reconstruction, level=level)
+        reference = NumpyConverter(
+            profile, tilt=tilt, rounding=rounding, reconstruction=reconstruction, level=level
+        )
         if sample_rate is not None:
             reference.profile.check_geometry(
                 sample_rate=check_int(sample_rate, "sample_rate", minimum=1),
@@ -171,7 +178,9 @@ class AudioImageConverter(torch.nn.Module):
         3.0
         """
         if not isinstance(converter, NumpyConverter):
-            raise ParameterError(f"converter must be a mdctcompand.AudioImageConverter; got {type(converter).__name__}")
+            raise ParameterError(
+                f"converter must be a mdctcompand.AudioImageConverter; got {type(converter).__name__}"
+            )
         return cls.from_settings(converter.settings())
 
     @classmethod
@@ -281,7 +290,9 @@ class AudioImageConverter(torch.nn.Module):
             silent = level <= 0
         target = 10.0 ** (spec.target_db / 20.0)
         cap = 10.0 ** (spec.max_gain_db / 20.0)
-        g = torch.where(silent, torch.full_like(level, cap), target / torch.where(silent, torch.ones_like(level), level))
+        g = torch.where(
+            silent, torch.full_like(level, cap), target / torch.where(silent, torch.ones_like(level), level)
+        )
         return g.clamp_max(cap)
 
     def codes_from_audio(
@@ -331,7 +342,9 @@ class AudioImageConverter(torch.nn.Module):
         coefficients = self.mdct(x, check_finite=False)
         if self.level.mode != "none":
             coefficients = coefficients * gain.to(coefficients.dtype)[..., None, None]
-        codes = self.compander.encode_image(coefficients, straight_through=straight_through, check_finite=False)
+        codes = self.compander.encode_image(
+            coefficients, straight_through=straight_through, check_finite=False
+        )
         return CodeImage(codes, gain, length, self.sample_rate)
 
     # ------------------------------------------------------------------ codes -> audio
@@ -372,7 +385,9 @@ class AudioImageConverter(torch.nn.Module):
         (torch.Size([2, 30000]), True)
         """
         if isinstance(codes, NumpyCodeImage):
-            raise ParameterError("codes is a numpy CodeImage; convert it with mdctcompand.torch.CodeImage.from_numpy")
+            raise ParameterError(
+                "codes is a numpy CodeImage; convert it with mdctcompand.torch.CodeImage.from_numpy"
+            )
         if isinstance(codes, CodeImage):
             length = codes.length if length is None else length
             gain = codes.gain if gain is None else gain
@@ -380,19 +395,25 @@ class AudioImageConverter(torch.nn.Module):
         arr = require_tensor(codes, "codes")
         dtype = _check_dtype(dtype)
         if arr.ndim < 2 or arr.shape[-2] != self.n_bands:
-            raise ParameterError(f"codes of shape {tuple(arr.shape)} must be (..., n_bands={self.n_bands}, n_frames)")
+            raise ParameterError(
+                f"codes of shape {tuple(arr.shape)} must be (..., n_bands={self.n_bands}, n_frames)"
+            )
         n_frames = arr.shape[-1]
         if n_frames < 2:
             raise ParameterError(f"codes have {n_frames} frame(s); at least 2 are needed")
         length = self.max_samples(n_frames) if length is None else check_int(length, "length", minimum=1)
         if self.n_frames(length) > n_frames:
-            raise ParameterError(f"length={length} needs {self.n_frames(length)} frames; the codes have {n_frames}")
+            raise ParameterError(
+                f"length={length} needs {self.n_frames(length)} frames; the codes have {n_frames}"
+            )
         if arr.dtype == torch.uint8:
             coefficients = self.compander.decode_image(arr, dtype=dtype, check_finite=check_finite)
         elif arr.dtype.is_complex or arr.dtype == torch.bool:
             raise ParameterError(f"codes have dtype {arr.dtype}; expected uint8 codes or real code values")
         else:  # real values in code units (model outputs): the continuous, differentiable inverse
-            coefficients = self.compander.decode_continuous(arr.flip(-2).to(dtype), dtype=dtype, check_finite=check_finite)
+            coefficients = self.compander.decode_continuous(
+                arr.flip(-2).to(dtype), dtype=dtype, check_finite=check_finite
+            )
         coefficients = coefficients[..., : self.n_frames(length)]
         audio = self.mdct.inverse(coefficients, length=length, check_finite=False)
         if gain is not None:
@@ -439,14 +460,18 @@ class AudioImageConverter(torch.nn.Module):
         values = require_tensor(image, "image")
         if rgb_dim is not None:
             if values.ndim < 3 or not -values.ndim <= rgb_dim < values.ndim:
-                raise ParameterError(f"rgb_dim={rgb_dim} is not an axis of an image of shape {tuple(values.shape)}")
+                raise ParameterError(
+                    f"rgb_dim={rgb_dim} is not an axis of an image of shape {tuple(values.shape)}"
+                )
             if values.shape[rgb_dim] not in (3, 4):
                 raise ParameterError(
                     f"image axis rgb_dim={rgb_dim} has {values.shape[rgb_dim]} channels; expected 3 (RGB) or 4 (RGBA)"
                 )
             values = values.narrow(rgb_dim, 0, 3).to(dtype).mean(dim=rgb_dim)
         if values.dtype == torch.uint8:
-            return self.audio_from_codes(values, length=length, gain=gain, dtype=dtype, check_finite=check_finite)
+            return self.audio_from_codes(
+                values, length=length, gain=gain, dtype=dtype, check_finite=check_finite
+            )
         if values.dtype.is_complex or values.dtype == torch.bool:
             raise ParameterError(f"image has dtype {values.dtype}; expected uint8 or real values")
         values = values.to(dtype)

@@ -238,7 +238,9 @@ def _build(frame_length: int, window: WindowSpec, device: torch.device, key: tup
 def _transform(frame_length: int, window: WindowSpec, device: torch.device) -> MDCT:
     """The functional API's module: looked up (traceable by torch.compile) or built (eagerly, once)."""
     key = None
-    if isinstance(window, str) or (isinstance(window, tuple) and all(isinstance(v, (str, int, float)) for v in window)):
+    if isinstance(window, str) or (
+        isinstance(window, tuple) and all(isinstance(v, (str, int, float)) for v in window)
+    ):
         key = (frame_length, window, device)
         module = _MODULES.get(key)
         if module is not None:
@@ -247,7 +249,11 @@ def _transform(frame_length: int, window: WindowSpec, device: torch.device) -> M
 
 
 def mdct(
-    x: torch.Tensor, *, frame_length: int = 1024, window: WindowSpec = "sine", check_finite: bool | None = None
+    x: torch.Tensor,
+    *,
+    frame_length: int = 1024,
+    window: WindowSpec = "sine",
+    check_finite: bool | None = None,
 ) -> torch.Tensor:
     """MDCT of ``x`` (see :class:`MDCT` for the definition and conventions).
 
