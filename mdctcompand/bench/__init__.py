@@ -8,6 +8,8 @@ script and prints side-by-side medians and ratios measured in one process:
 - ``python -m mdctcompand.bench.compand``: 8-bit companding speed against scipy.stats.gennorm and
   round-trip quality on held-out music for a sweep of the tilt.
 - ``python -m mdctcompand.bench.codec``: wav2jpeg rate-distortion against LAME MP3, codec speed.
+- ``python -m mdctcompand.bench.fullband``: full band at 44.1 and 48 kHz: geometry, stereo
+  layout and gain, the targets on held-out music, speed against log-mel + Griffin-Lim.
 - ``python -m mdctcompand.bench.report`` (``mdctcompand bench``): every pipeline side by side
   against log-mel + Griffin-Lim, markdown table and figures.
 """

@@ -31,7 +31,9 @@ _PROFILE_HELP = "a shipped profile's name (paper, 44k, 48k: see `profile list`) 
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("profile", help="list, fit, show and plot per-band GGD profiles", formatter_class=Formatter)
+    p = sub.add_parser(
+        "profile", help="list, fit, show and plot per-band GGD profiles", formatter_class=Formatter
+    )
     psub = p.add_subparsers(dest="profile_command", required=True, metavar="{list,fit,show,plot}")
 
     listing = psub.add_parser(
@@ -111,7 +113,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ..profile import load_profile, shipped_aliases, shipped_profiles
 
     aliases = shipped_aliases()
-    print(f"{'name':<6} {'aliases':<20} {'rate':>6} {'frame':>6} {'bands':>6} {'Hz/band':>8}  {'id':<16}  profile name")
+    print(
+        f"{'name':<6} {'aliases':<20} {'rate':>6} {'frame':>6} {'bands':>6} {'Hz/band':>8}  {'id':<16}  profile name"
+    )
     for name in shipped_profiles():
         p = load_profile(name)
         print(
