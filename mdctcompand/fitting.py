@@ -22,7 +22,14 @@ from .profile import GGDProfile, LevelSpec
 from .stats import BandStatistics
 from .transform import MDCT
 
-__all__ = ["AUDIO_EXTENSIONS", "DEFAULT_MIN_SHAPE", "FitConfig", "audio_files", "file_statistics", "fit_profile"]
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "DEFAULT_MIN_SHAPE",
+    "FitConfig",
+    "audio_files",
+    "file_statistics",
+    "fit_profile",
+]
 
 #: File extensions treated as audio when a directory is scanned.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".opus")

@@ -64,7 +64,14 @@ _SHIPPED_FILES = {
     "48k": "profile_48k.json",
 }
 #: Other spellings of the shipped names (matched case-insensitively, like the names).
-_ALIASES = {"default": "paper", "24k": "paper", "24000": "paper", "44.1k": "44k", "44100": "44k", "48000": "48k"}
+_ALIASES = {
+    "default": "paper",
+    "24k": "paper",
+    "24000": "paper",
+    "44.1k": "44k",
+    "44100": "44k",
+    "48000": "48k",
+}
 #: Input sample rates (Hz) that :func:`profile_for_rate` serves with a shipped profile.
 AUTO_RATE_RANGE = (8000, 192000)
 #: Largest ratio between an input's rate and its profile's (either way) that is resampled;
@@ -525,7 +532,7 @@ def default_profile() -> GGDProfile:
     return GGDProfile.load(_DEFAULT_PATH)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _shipped(name: str) -> GGDProfile:
     return default_profile() if name == "paper" else GGDProfile.load(_DATA / _SHIPPED_FILES[name])
 
@@ -568,7 +575,8 @@ def load_profile(profile: GGDProfile | str | os.PathLike | None = None) -> GGDPr
     profile : GGDProfile, str, path or None
         A shipped name or alias (case-insensitive): ``"paper"`` (``"default"``, ``"24k"``),
         ``"44k"`` (``"44.1k"``, ``"44100"``), ``"48k"`` (``"48000"``); or a profile JSON file
-        written by :meth:`GGDProfile.save`. ``None`` gives the paper's profile.
+        written by :meth:`GGDProfile.save` (a name wins over a file of the same name: write
+        ``./44k`` for the file). ``None`` gives the paper's profile.
 
     Raises
     ------

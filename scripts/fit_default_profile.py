@@ -72,10 +72,16 @@ def fit_command(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rate", type=int, choices=sorted(SHIPPED), default=24000, help="profile sample rate")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--rate", type=int, choices=sorted(SHIPPED), default=24000, help="profile sample rate"
+    )
     parser.add_argument("--frame-length", type=int, help="MDCT frame length (default: the shipped one)")
-    parser.add_argument("--channels", choices=FIT_CHANNELS, help="how stereo enters (default: the shipped way)")
+    parser.add_argument(
+        "--channels", choices=FIT_CHANNELS, help="how stereo enters (default: the shipped way)"
+    )
     parser.add_argument("-o", "--output", type=Path, help="profile JSON (default: the shipped file)")
     parser.add_argument("--name", help="profile name (default: the shipped one)")
     args = parser.parse_args(argv)

@@ -96,7 +96,12 @@ def test_profile_list_and_show_shipped_names():
         line = next(ln for ln in listing.stdout.splitlines() if ln.startswith(name + " "))
         assert p.id in line and str(p.sample_rate) in line and str(p.n_bands) in line
     assert "44.1k" in listing.stdout and "default" in listing.stdout
-    for spec, rate, bands in (("44k", 44100, 1024), ("44.1k", 44100, 1024), ("48K", 48000, 1024), ("default", 24000, 512)):
+    for spec, rate, bands in (
+        ("44k", 44100, 1024),
+        ("44.1k", 44100, 1024),
+        ("48K", 48000, 1024),
+        ("default", 24000, 512),
+    ):
         show = _cli("profile", "show", spec)
         assert show.returncode == 0, show.stderr
         assert f"sample_rate={rate}" in show.stdout and f"n_bands={bands}" in show.stdout
@@ -127,7 +132,7 @@ def test_min_shape_bounds_the_fitted_shapes(tmp_path):
     assert free.shape.min() < 0.2 and bounded.shape.min() == pytest.approx(0.4)
     inside = free.shape > 0.45  # bands the bound does not touch keep their fit
     np.testing.assert_allclose(bounded.shape[inside], free.shape[inside], rtol=1e-5)
-    with pytest.raises(ValueError, match="min_shape=0.01"):
+    with pytest.raises(ValueError, match=r"min_shape=0\.01"):
         fit_profile([tmp_path], config=config, min_shape=0.01)
     out = tmp_path / "p.json"
     r = _cli("profile", "fit", str(tmp_path / "a.wav"), "-o", str(out), "--sample-rate", "16000",

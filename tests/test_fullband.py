@@ -17,7 +17,11 @@ def _high_band(n, sample_rate, seed):
     t = np.arange(n) / sample_rate
     x = np.zeros(n)
     for f, a in ((12500.0, 0.03), (14100.0, 0.02), (16300.0, 0.012), (18700.0, 0.006)):
-        x += a * np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi)) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.7 * t))
+        x += (
+            a
+            * np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi))
+            * (0.6 + 0.4 * np.sin(2 * np.pi * 0.7 * t))
+        )
     spec = np.fft.rfft(rng.standard_normal(n))
     freqs = np.fft.rfftfreq(n, 1 / sample_rate)
     spec[(freqs < 12000) | (freqs > 20000)] = 0
@@ -39,7 +43,9 @@ def full_band_stereo(sample_rate, seconds=6.0, seed=0, high_band_db=(-24.0, -30.
     n = int(seconds * sample_rate)
     common = make_signal("mixture", n, sample_rate, seed)
     channels = []
-    for i, own in enumerate((make_signal("mixture", n, sample_rate, seed + 1), make_signal("tone", n, sample_rate))):
+    for i, own in enumerate(
+        (make_signal("mixture", n, sample_rate, seed + 1), make_signal("tone", n, sample_rate))
+    ):
         low = _lowpass(common + 0.3 * own, sample_rate, 10000)
         high = _high_band(n, sample_rate, seed + 7 * i)
         high *= np.sqrt(np.mean(low**2) / np.mean(high**2) * 10 ** (high_band_db[i] / 10))
@@ -158,14 +164,21 @@ def test_fit_channels():
         fit_channels(x[:1], "mid-side")
 
 
-@pytest.mark.parametrize("channels, suffixes", [("mono", [""]), ("left-right", [".left", ".right"]), ("mid-side", [".mid", ".side"])])
+@pytest.mark.parametrize(
+    "channels, suffixes",
+    [("mono", [""]), ("left-right", [".left", ".right"]), ("mid-side", [".mid", ".side"])],
+)
 def test_write_fit_corpus(tmp_path, channels, suffixes):
     import soundfile as sf
 
     stems = []
     for i, kind in enumerate(("mixture", "chirp")):
         path = tmp_path / f"stem{i}.ogg"
-        sf.write(path, np.stack([make_signal(kind, 22050, 22050), make_signal("noise", 22050, 22050, seed=i)]).T * 0.3, 22050)
+        sf.write(
+            path,
+            np.stack([make_signal(kind, 22050, 22050), make_signal("noise", 22050, 22050, seed=i)]).T * 0.3,
+            22050,
+        )
         stems.append(path)
     song = Song("pack", "tune", tuple(stems))
     out = tmp_path / "out"

