@@ -23,7 +23,7 @@ centroids under the fitted GGD). scipy builds the tables once.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -236,8 +236,52 @@ class Compander:
         return table
 
     @functools.cached_property
-    def _thresholds32(self) -> np.ndarray:
-        return _round_up_to_float32(self.thresholds)
+    def thresholds32(self) -> np.ndarray:
+        """:attr:`thresholds` rounded up to float32: for float32 ``x``, ``x >= thresholds32`` exactly
+        when ``x >= thresholds`` (so float32 input gets the codes of its float64 value).
+
+        Examples
+        --------
+        >>> import numpy as np, mdctcompand
+        >>> c = Compander(mdctcompand.default_profile())
+        >>> t = c.thresholds32
+        >>> t.dtype, bool(np.all(t.astype(np.float64) >= c.thresholds))
+        (dtype('float32'), True)
+        """
+        t = _round_up_to_float32(self.thresholds)
+        t.setflags(write=False)
+        return t
+
+    def bucket_tables(self) -> BucketTables | None:
+        """Tables of the bucketed float32 encoder, or ``None`` where the profile needs too many buckets.
+
+        The bucketed encoder replaces the binary search over a band's 255 thresholds by one
+        table look-up and one comparison: the bucket of ``|x|`` is read from the top bits of its
+        float32 bit pattern (see :class:`BucketTables`), and the table holds the code of the
+        bucket's smallest value. It gives exactly the codes of :meth:`encode` (ties included).
+        Built once per compander (about 0.3 s) and cached; other back ends
+        (:mod:`mdctcompand.torch`) encode with the same tables.
+
+        Examples
+        --------
+        >>> import numpy as np, mdctcompand
+        >>> c = Compander(mdctcompand.default_profile())
+        >>> b = c.bucket_tables()
+        >>> b.codes.shape == (c.n_bands, 2 * int(b.n_buckets)), b.thresholds.shape == (c.n_bands, 257)
+        (True, True)
+        >>> x = np.float32(0.01)
+        >>> key = min(max(int((np.array(x).view(np.uint32) & 0x7FFFFFFF) >> b.shift) - int(b.base[0]), 0),
+        ...           int(b.n_buckets) - 1)
+        >>> code = int(b.codes[0, int(b.n_buckets) + key])  # positive buckets after the negative ones
+        >>> code += int(x >= b.thresholds[0, code + 1])
+        >>> code == int(c.encode(np.full((c.n_bands, 1), x, np.float32))[0, 0])
+        True
+        """
+        return self._buckets
+
+    @functools.cached_property
+    def _buckets(self) -> BucketTables | None:
+        return _bucket_tables(self.thresholds32)
 
     @functools.cached_property
     def _table32(self) -> np.ndarray:
@@ -250,11 +294,6 @@ class Compander:
         if "_buckets" not in self.__dict__ and x.size < _BUCKETS_MIN_VALUES:
             return False
         return self._buckets is not None
-
-    @functools.cached_property
-    def _buckets(self) -> tuple | None:
-        """Tables of the bucketed float32 encoder (see :mod:`._kernels.quantize`), or ``None``."""
-        return _bucket_tables(self._thresholds32)
 
     # ------------------------------------------------------------------ checks
     def _check_coefficients(self, x: Any, name: str) -> np.ndarray:
@@ -349,7 +388,7 @@ class Compander:
         x = self._check_coefficients(coefficients, "coefficients")
         if not all_finite(x):
             raise ParameterError("coefficients contain NaN or infinite values")
-        thresholds = self._thresholds32 if x.dtype == np.float32 else self.thresholds
+        thresholds = self.thresholds32 if x.dtype == np.float32 else self.thresholds
         from ._kernels import quantize
 
         if self._use_buckets(x) and _frame_major(x):
@@ -595,7 +634,29 @@ _MAX_BUCKETS = 8192
 _BUCKETS_MIN_VALUES = 1 << 21
 
 
-def _bucket_tables(t32: np.ndarray) -> tuple | None:
+class BucketTables(NamedTuple):
+    """Tables of the bucketed float32 encoder (:meth:`Compander.bucket_tables`).
+
+    Bucket ``i`` of band ``k`` holds the magnitudes ``[e_i, e_{i+1})`` where ``e_i`` has the
+    float32 bit pattern ``(base[k] + i) << shift`` (``e_0`` is 0, the last bucket is unbounded).
+    The code of float32 ``x`` in band ``k``: ``key = clip(((bits(x) & 0x7FFFFFFF) >> shift) -
+    base[k], 0, n_buckets - 1)``, ``q = codes[k, key + n_buckets * (x's sign bit is 0)]``, then
+    ``q + (x >= thresholds[k, q + 1])``.
+    """
+
+    #: ``(n_bands, 257)`` float32: :attr:`Compander.thresholds32` with ``+inf`` appended.
+    thresholds: np.ndarray
+    #: ``(n_bands, 2 * n_buckets)`` uint8: the code of each bucket's smallest value, negative buckets first.
+    codes: np.ndarray
+    #: ``(n_bands,)`` uint32: each band's first bucket key.
+    base: np.ndarray
+    #: Right shift of the magnitude's bit pattern (a numpy uint32).
+    shift: np.uint32
+    #: Buckets per sign (a numpy uint32).
+    n_buckets: np.uint32
+
+
+def _bucket_tables(t32: np.ndarray) -> BucketTables | None:
     """Build the bucketed float32 encoder's tables from float32 thresholds ``(n_bands, 256)``.
 
     Bucket ``i`` of band ``k`` holds magnitudes ``[e_i, e_{i+1})`` where ``e_i`` has bit pattern
@@ -638,7 +699,7 @@ def _bucket_tables(t32: np.ndarray) -> tuple | None:
             worst = max(worst, int((pos_last - pos_first).max()), int((neg_last - neg_first).max()))
         if worst <= _BUCKET_STEPS:
             padded = np.concatenate([t32, np.full((n_bands, _BUCKET_STEPS), np.inf, f32)], axis=1)
-            return padded, table, base.astype(np.uint32), np.uint32(shift), np.uint32(nk)
+            return BucketTables(padded, table, base.astype(np.uint32), np.uint32(shift), np.uint32(nk))
     return None
 
 

@@ -204,7 +204,7 @@ def test_bucketed_encoder_equals_binary_search(rng, monkeypatch):
 
     for tilt, rounding in [(1.0, "floor"), (5.0, "floor"), (8.0, "round"), (3.0, "round")]:
         c = Compander(default_profile(), tilt=tilt, rounding=rounding)
-        t32 = c._thresholds32
+        t32 = c.thresholds32
         assert c._buckets is not None
         edges = t32[:, 1:].T  # every threshold, in its own band
         probes = [

@@ -101,7 +101,7 @@ def _probes(t, rng):
 @pytest.mark.parametrize("to_image", [False, True])
 def test_encode_builds_identical(dtype, to_image, rng):
     c = Compander(default_profile(), tilt=8.0)
-    t = c._thresholds32 if dtype == np.float32 else c.thresholds
+    t = c.thresholds32 if dtype == np.float32 else c.thresholds
     x = _probes(t, rng)
     x[3, 5] = np.nan  # NaN: code 0 in both builds
     shape = (x.shape[1], x.shape[0]) if to_image else x.shape
@@ -126,7 +126,7 @@ def test_encode_builds_identical(dtype, to_image, rng):
 def test_bucketed_encode_builds_identical(to_image, rng):
     c = Compander(default_profile(), tilt=5.5)
     padded, table, base, shift, nk = c._buckets
-    x = np.ascontiguousarray(_probes(c._thresholds32, rng)[:-2])  # finite values only
+    x = np.ascontiguousarray(_probes(c.thresholds32, rng)[:-2])  # finite values only
     shape = (x.shape[1], x.shape[0]) if to_image else x.shape
     a, b = np.empty(shape, np.uint8), np.empty(shape, np.uint8)
     _quantize_numba.encode_bucketed(x, x.view(np.uint32), padded, table, base, shift, nk, a, to_image)

@@ -224,6 +224,32 @@ def test_codes_and_decode_equal_the_numpy_compander(rounding, reconstruction, dt
     )
 
 
+@pytest.mark.parametrize("rounding", ["round", "floor"])
+def test_bucketed_float32_encode_equals_the_binary_search(rounding, rng):
+    """float32 codes come from the numpy core's bucket tables: equal to a plain per-band
+    np.searchsorted over the float32 thresholds on every threshold, its float32 neighbours,
+    signed zeros, huge and tiny values, in frame-major and band-major layouts."""
+    ref = mdctcompand.Compander(mdctcompand.default_profile(), tilt=8.0, rounding=rounding)
+    c = mt.Compander.from_numpy(ref)
+    assert c._n_buckets > 0  # the bucketed path is the one under test
+    edges = ref.thresholds32[:, 1:]
+    probes = [
+        edges,
+        np.nextafter(edges, np.float32(np.inf)),
+        np.nextafter(edges, np.float32(-np.inf)),
+        np.full((ref.n_bands, 4), [0.0, -0.0, 1e-45, -1e-45], np.float32),
+        np.full((ref.n_bands, 2), [3e38, -3e38], np.float32),
+        (rng.standard_normal((ref.n_bands, 64)) * np.logspace(-8, 2, 64)).astype(np.float32),
+    ]
+    x = np.concatenate(probes, axis=1)  # (n_bands, n_values), band-major
+    expected = np.stack([np.searchsorted(edges[k], x[k], side="right") for k in range(ref.n_bands)])
+    np.testing.assert_array_equal(c.encode(torch.from_numpy(x)).numpy(), expected)
+    frame_major = torch.from_numpy(np.ascontiguousarray(x.T)).transpose(0, 1)
+    np.testing.assert_array_equal(c.encode(frame_major).numpy(), expected)
+    searched = c.encode(torch.from_numpy(x).double()).numpy()  # float64: the binary search
+    np.testing.assert_array_equal(searched, expected)
+
+
 def test_frame_major_and_batched_codes(rng):
     p = mdctcompand.default_profile()
     ref = mdctcompand.Compander(p)
@@ -312,12 +338,10 @@ def _explained_by_ties(numpy_conv, conv, x, numpy_codes, torch_codes):
     """Every differing code is off by one and a decision threshold lies between the two float32
     coefficients the implementations compared (each computes MDCT * gain in float32, rounding
     differently in the last bits)."""
-    from mdctcompand.torch.compand import _round_up_to_float32
-
     a = numpy_conv.mdct.forward(x) * np.asarray(numpy_conv.level.gain(x)).astype(np.float32)[..., None, None]
     b = (conv.mdct(_t(x)) * conv.gain(_t(x)).float()[..., None, None]).numpy()
     qa, qb = numpy_codes[..., ::-1, :].astype(int), torch_codes[..., ::-1, :].astype(int)  # band order
-    thresholds = _round_up_to_float32(numpy_conv.compander.thresholds[:, 1:])  # code q needs x >= t[q - 1]
+    thresholds = numpy_conv.compander.thresholds32[:, 1:]  # code q needs x >= t[q - 1]
     for *lead, band, frame in np.argwhere(qa != qb):
         i = (*lead, band, frame)
         if abs(qa[i] - qb[i]) != 1:

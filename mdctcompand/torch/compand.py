@@ -47,14 +47,6 @@ __all__ = ["Compander"]
 _NEWTON_STEPS = 8
 
 
-def _round_up_to_float32(t64: np.ndarray) -> np.ndarray:
-    """Smallest float32 >= each value: for float32 ``x``, ``x >= t32`` exactly when ``x >= t64``."""
-    t32 = t64.astype(np.float32)
-    low = t32.astype(np.float64) < t64
-    t32[low] = np.nextafter(t32[low], np.float32(np.inf))
-    return t32
-
-
 @functools.lru_cache(maxsize=8)
 def _reference(profile: GGDProfile, tilt: float, rounding: str, reconstruction: str) -> NumpyCompander:
     """The numpy compander whose tables are mirrored, with its tables built (cached: scipy takes seconds)."""
@@ -217,7 +209,23 @@ class Compander(torch.nn.Module):
         }
         self._tables = ConstantTables(bands)
         inner = np.ascontiguousarray(reference.thresholds[:, 1:])
-        self._tables.add_float32("thresholds", inner, _round_up_to_float32(inner))
+        self._tables.add_float32("thresholds", inner, reference.thresholds32[:, 1:])
+        # The numpy core's bucketed float32 encoder, as int32 tensors (module dtype casts leave
+        # them alone): one look-up and one comparison per value instead of a binary search.
+        buckets = reference.bucket_tables()
+        self._n_buckets = 0 if buckets is None else int(buckets.n_buckets)
+        self._bucket_shift = 0 if buckets is None else int(buckets.shift)
+        if buckets is not None:
+            rows = np.arange(self._n_bands, dtype=np.int32)
+            tables = {
+                "codes": buckets.codes.reshape(-1),
+                "base": buckets.base.astype(np.int32),
+                "code_offset": rows * np.int32(2 * self._n_buckets),
+                "threshold_offset": rows * np.int32(buckets.thresholds.shape[1]) + np.int32(1),
+                "threshold_bits": np.ascontiguousarray(buckets.thresholds).reshape(-1).view(np.int32),
+            }
+            for key, value in tables.items():
+                self.register_buffer(f"_bucket_{key}", torch.from_numpy(value.copy()), persistent=False)
 
     @classmethod
     def from_numpy(cls, compander: NumpyCompander) -> Compander:
@@ -416,17 +424,39 @@ class Compander(torch.nn.Module):
         tensor([128, 128, 128], dtype=torch.uint8)
         """
         x = self._values(coefficients, "coefficients", check_finite)
-        thresholds = self._tables.get("thresholds", x.dtype)
-        n_bands = self.n_bands
-        rows = x.detach().movedim(-2, 0).reshape(n_bands, -1).contiguous()
-        codes = torch.searchsorted(thresholds, rows, right=True, out_int32=True).to(torch.uint8)
-        codes = codes.reshape((n_bands,) + x.shape[:-2] + x.shape[-1:]).movedim(0, -2)
+        if x.dtype == torch.float32 and self._n_buckets:
+            codes = self._encode_bucketed(x.detach())
+        else:
+            thresholds = self._tables.get("thresholds", x.dtype)
+            n_bands = self.n_bands
+            rows = x.detach().movedim(-2, 0).reshape(n_bands, -1).contiguous()
+            codes = torch.searchsorted(thresholds, rows, right=True, out_int32=True).to(torch.uint8)
+            codes = codes.reshape((n_bands,) + x.shape[:-2] + x.shape[-1:]).movedim(0, -2)
         if not straight_through:
             return codes
         d = x.dtype
         return _StraightThrough.apply(
             x, codes, self._band("shape", d), self._band("scale", d), self._band("log_norm", d)
         )
+
+    def _encode_bucketed(self, x: torch.Tensor) -> torch.Tensor:
+        """float32 ``x (..., n_bands, n_frames)`` -> uint8 codes by the tables of
+        :meth:`mdctcompand.Compander.bucket_tables` (the same codes as the binary search).
+
+        Works frame-major (bands contiguous: how :class:`MDCT` returns coefficients, so the
+        transposition is free for them) and returns a transposed view, as the numpy core does.
+        """
+        frame_major = x.transpose(-1, -2).contiguous()
+        bits = frame_major.view(torch.int32)
+        key = (((bits & 0x7FFFFFFF) >> self._bucket_shift) - self._bucket_base).clamp(0, self._n_buckets - 1)
+        key = key + torch.where(
+            bits < 0, self._bucket_code_offset, self._bucket_code_offset + self._n_buckets
+        )
+        first = self._bucket_codes.index_select(0, key.reshape(-1)).reshape(key.shape).to(torch.int32)
+        thresholds = self._bucket_threshold_bits.view(torch.float32)
+        upper = thresholds.index_select(0, (first + self._bucket_threshold_offset).reshape(-1))
+        codes = first + (frame_major >= upper.reshape(first.shape)).to(torch.int32)
+        return codes.to(torch.uint8).transpose(-1, -2)
 
     def encode_image(
         self, coefficients: torch.Tensor, *, straight_through: bool = False, check_finite: bool | None = None
