@@ -250,6 +250,21 @@ def test_bucketed_float32_encode_equals_the_binary_search(rounding, rng):
     np.testing.assert_array_equal(searched, expected)
 
 
+def test_band_subset_converter_matches_numpy(rng):
+    numpy_conv = mdctcompand.AudioImageConverter(bands=64)
+    conv = mt.AudioImageConverter.from_numpy(numpy_conv)
+    assert conv.n_bands == 64 and conv.compander.n_bands == 64
+    x = (0.1 * rng.standard_normal((2, 20000))).astype(np.float32)
+    expected = numpy_conv.codes_from_audio(x)
+    got = conv.codes_from_audio(_t(x))
+    assert got.codes.shape == expected.codes.shape == (2, 64, numpy_conv.n_frames(20000))
+    assert (got.codes.numpy() == expected.codes).mean() >= 0.9999
+    y = conv.audio_from_codes(got).numpy()
+    np.testing.assert_allclose(y, numpy_conv.audio_from_codes(expected), rtol=0, atol=1e-5 * np.abs(y).max())
+    with pytest.raises(ParameterError, match="n_bands=64"):
+        conv.audio_from_codes(torch.zeros(512, 10, dtype=torch.uint8))
+
+
 def test_frame_major_and_batched_codes(rng):
     p = mdctcompand.default_profile()
     ref = mdctcompand.Compander(p)

@@ -48,9 +48,13 @@ _NEWTON_STEPS = 8
 
 
 @functools.lru_cache(maxsize=8)
-def _reference(profile: GGDProfile, tilt: float, rounding: str, reconstruction: str) -> NumpyCompander:
+def _reference(
+    profile: GGDProfile, tilt: float, rounding: str, reconstruction: str, bands: int | None
+) -> NumpyCompander:
     """The numpy compander whose tables are mirrored, with its tables built (cached: scipy takes seconds)."""
-    compander = NumpyCompander(profile, tilt=tilt, rounding=rounding, reconstruction=reconstruction)
+    compander = NumpyCompander(
+        profile, tilt=tilt, rounding=rounding, reconstruction=reconstruction, bands=bands
+    )
     compander.thresholds, compander.reconstruction_table  # noqa: B018 (build the cached tables)
     return compander
 
@@ -154,6 +158,8 @@ class Compander(torch.nn.Module):
         Quantizer convention, as in :class:`mdctcompand.Compander`.
     reconstruction : {"midpoint", "centroid"}, default "midpoint"
         Decoded value of each code, as in :class:`mdctcompand.Compander`.
+    bands : int, optional
+        Compand only the lowest ``bands`` bands of the profile, as in :class:`mdctcompand.Compander`.
 
     Notes
     -----
@@ -184,14 +190,15 @@ class Compander(torch.nn.Module):
         tilt: float = DEFAULT_TILT,
         rounding: str = DEFAULT_ROUNDING,
         reconstruction: str = "midpoint",
+        bands: int | None = None,
     ) -> None:
         super().__init__()
         if not isinstance(profile, GGDProfile):
             raise ParameterError(f"profile must be a GGDProfile; got {type(profile).__name__}")
-        reference = _reference(profile, check_positive_float(tilt, "tilt"), rounding, reconstruction)
+        reference = _reference(profile, check_positive_float(tilt, "tilt"), rounding, reconstruction, bands)
         self._reference = reference
         self._n_bands = int(reference.n_bands)  # a plain int: torch.compile traces no numpy here
-        g = reference.profile.shape
+        g = reference.shape
         s = reference.companding_scale
         a = 1.0 / g
         from scipy.special import gammaln

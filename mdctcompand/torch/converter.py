@@ -142,6 +142,9 @@ class AudioImageConverter(torch.nn.Module):
     sample_rate : int, optional
         The audio's sample rate; it must be the profile's (a
         :class:`~mdctcompand.ProfileMismatchError` names both otherwise).
+    bands : int, optional
+        Store only the lowest ``bands`` bands (image height); the others decode as silence,
+        as in :class:`mdctcompand.AudioImageConverter`.
 
     Notes
     -----
@@ -174,10 +177,11 @@ class AudioImageConverter(torch.nn.Module):
         reconstruction: str = "midpoint",
         level: str | LevelSpec | None = None,
         sample_rate: int | None = None,
+        bands: int | None = None,
     ) -> None:
         super().__init__()
         reference = NumpyConverter(
-            profile, tilt=tilt, rounding=rounding, reconstruction=reconstruction, level=level
+            profile, tilt=tilt, rounding=rounding, reconstruction=reconstruction, level=level, bands=bands
         )
         if sample_rate is not None:
             reference.profile.check_geometry(
@@ -245,8 +249,8 @@ class AudioImageConverter(torch.nn.Module):
 
     @property
     def n_bands(self) -> int:
-        """Image height (bands per channel)."""
-        return self.mdct.n_bins
+        """Image height per clip: the stored bands (the profile's, or the lowest ``bands``)."""
+        return self._reference.n_bands
 
     @property
     def hop_length(self) -> int:
@@ -362,6 +366,8 @@ class AudioImageConverter(torch.nn.Module):
         coefficients = self.mdct(x, check_finite=False)
         if self.level.mode != "none":
             coefficients = coefficients * gain.to(coefficients.dtype)[..., None, None]
+        if self.n_bands < coefficients.shape[-2]:  # only the stored bands
+            coefficients = coefficients[..., : self.n_bands, :]
         codes = self.compander.encode_image(
             coefficients, straight_through=straight_through, check_finite=False
         )
@@ -435,6 +441,8 @@ class AudioImageConverter(torch.nn.Module):
                 arr.flip(-2).to(dtype), dtype=dtype, check_finite=check_finite
             )
         coefficients = coefficients[..., : self.n_frames(length)]
+        if self.n_bands < self.mdct.n_bins:  # the bands not stored are silent
+            coefficients = torch.nn.functional.pad(coefficients, (0, 0, 0, self.mdct.n_bins - self.n_bands))
         audio = self.mdct.inverse(coefficients, length=length, check_finite=False)
         if gain is not None:
             audio = audio / self._gain_tensor(gain, arr, check_finite).to(audio.dtype)[..., None]
