@@ -250,7 +250,7 @@ class AudioImageConverter(torch.nn.Module):
     @property
     def n_bands(self) -> int:
         """Image height per clip: the stored bands (the profile's, or the lowest ``bands``)."""
-        return self._reference.n_bands
+        return self.compander.n_bands  # a plain int (torch.compile traces no numpy)
 
     @property
     def hop_length(self) -> int:
