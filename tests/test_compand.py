@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from ggd_helpers import ggd_samples, small_profile
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -11,33 +12,12 @@ from mdctcompand.profile import GGDProfile, default_profile
 from mdctcompand.testing import make_signal
 
 
-def _small_profile(n_bands=6):
-    return GGDProfile(
-        shape=np.linspace(0.35, 2.5, n_bands),
-        scale=np.geomspace(0.3, 0.003, n_bands),
-        sample_rate=8000,
-        frame_length=2 * n_bands,
-    )
-
-
-def _samples(profile, n, seed=0):
-    rng = np.random.default_rng(seed)
-    from scipy.stats import gennorm
-
-    return np.stack(
-        [
-            gennorm.rvs(g, scale=a * 1.3, size=n, random_state=rng)
-            for g, a in zip(profile.shape, profile.scale)
-        ]
-    )
-
-
 @pytest.mark.parametrize("tilt", [1.0, 3.0, 5.0])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_encode_equals_floor_definition(tilt, dtype):
-    p = _small_profile()
+    p = small_profile()
     c = Compander(p, tilt=tilt, rounding="floor")
-    x = _samples(p, 20000).astype(dtype)
+    x = ggd_samples(p, 20000).astype(dtype)
     u = ggd.cdf(x.astype(np.float64), p.shape[:, None], (p.scale * tilt ** (1 / p.shape))[:, None])
     expect = np.minimum(np.floor(256 * u), 255).astype(np.uint8)
     got = c.encode(x)
@@ -48,9 +28,9 @@ def test_encode_equals_floor_definition(tilt, dtype):
 
 
 def test_encode_round_convention():
-    p = _small_profile()
+    p = small_profile()
     c = Compander(p, tilt=1.0, rounding="round")
-    x = _samples(p, 20000)
+    x = ggd_samples(p, 20000)
     u = ggd.cdf(x, p.shape[:, None], p.scale[:, None])
     expect = np.minimum(np.round(256 * u), 255).astype(np.uint8)
     got = c.encode(x)
@@ -65,7 +45,7 @@ def test_encode_round_convention():
 
 
 def test_decode_is_the_midpoint_inverse():
-    p = _small_profile()
+    p = small_profile()
     c = Compander(p, tilt=3.0, rounding="floor")
     codes = np.tile(np.arange(256, dtype=np.uint8), (p.n_bands, 1))
     a = (p.scale * 3 ** (1 / p.shape))[:, None]
@@ -75,9 +55,9 @@ def test_decode_is_the_midpoint_inverse():
 
 
 def test_centroid_reconstruction_is_the_cell_mean():
-    p = _small_profile(2)
+    p = small_profile(2)
     c = Compander(p, tilt=2.0, rounding="floor", reconstruction="centroid")
-    x = _samples(p, 400_000, seed=3) / 1.3  # exactly the fitted distribution
+    x = ggd_samples(p, 400_000, seed=3) / 1.3  # exactly the fitted distribution
     q = c.encode(x)
     for k in range(2):
         for code in (0, 40, 127, 128, 200, 255):
@@ -111,7 +91,7 @@ def test_memory_layouts_and_threads_agree(rng):
 
 
 def test_continuous_decode():
-    p = _small_profile()
+    p = small_profile()
     c = Compander(p, tilt=3.0, rounding="floor")
     codes = np.tile(np.arange(256, dtype=np.uint8), (p.n_bands, 1))
     np.testing.assert_allclose(c.decode_continuous(codes.astype(float)), c.decode(codes), rtol=2e-6)
@@ -177,7 +157,7 @@ def test_default_profile_budgets_on_music_like_signal(tilt, min_snr_db):
 
 
 def test_bad_arguments():
-    p = _small_profile()
+    p = small_profile()
     with pytest.raises(ParameterError, match="tilt"):
         Compander(p, tilt=0)
     with pytest.raises(ParameterError, match="rounding"):

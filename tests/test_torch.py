@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
+from ggd_helpers import ggd_samples, small_profile  # noqa: E402
+
 import mdctcompand  # noqa: E402
 from mdctcompand import GGDProfile, ParameterError, ProfileMismatchError, reference  # noqa: E402
 from mdctcompand import torch as mt  # noqa: E402
@@ -179,35 +181,14 @@ def test_gradient_of_the_orthogonal_transform_is_the_inverse(rng):
 
 
 # --------------------------------------------------------------------------- compander
-def _small_profile(n_bands=6):
-    return GGDProfile(
-        shape=np.linspace(0.35, 2.5, n_bands),
-        scale=np.geomspace(0.3, 0.003, n_bands),
-        sample_rate=8000,
-        frame_length=2 * n_bands,
-    )
-
-
-def _samples(profile, n, seed=0):
-    from scipy.stats import gennorm
-
-    rng = np.random.default_rng(seed)
-    return np.stack(
-        [
-            gennorm.rvs(g, scale=a * 1.3, size=n, random_state=rng)
-            for g, a in zip(profile.shape, profile.scale)
-        ]
-    )
-
-
 @pytest.mark.parametrize("rounding", ["round", "floor"])
 @pytest.mark.parametrize("reconstruction", ["midpoint", "centroid"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_codes_and_decode_equal_the_numpy_compander(rounding, reconstruction, dtype):
-    p = _small_profile()
+    p = small_profile()
     ref = mdctcompand.Compander(p, tilt=3.0, rounding=rounding, reconstruction=reconstruction)
     c = mt.Compander.from_numpy(ref)
-    x = _samples(p, 20000).astype(dtype)
+    x = ggd_samples(p, 20000).astype(dtype)
     x[:, :4] = 0.0
     x[:, 4:8] = ref.thresholds[:, [1, 100, 128, 255]].astype(dtype)  # values on the thresholds
     codes = c.encode(_t(x))
@@ -277,10 +258,10 @@ def test_frame_major_and_batched_codes(rng):
 
 
 def test_continuous_compand_expand_match_numpy():
-    p = _small_profile()
+    p = small_profile()
     ref = mdctcompand.Compander(p, tilt=2.0)
     c = mt.Compander(p, tilt=2.0)
-    x = _samples(p, 5000)
+    x = ggd_samples(p, 5000)
     u = ref.compand(x)
     np.testing.assert_allclose(c.compand(_t(x)).numpy(), u, rtol=0, atol=1e-14)
     np.testing.assert_allclose(c.expand(_t(u)).numpy(), ref.expand(u), rtol=1e-10, atol=1e-300)
@@ -310,9 +291,9 @@ def test_expand_inverts_compand_over_the_shape_bracket(shape, u):
 
 
 def test_gradcheck_compander():
-    p = _small_profile(3)
+    p = small_profile(3)
     c = mt.Compander(p, tilt=2.0)
-    x = torch.tensor(_samples(p, 6, seed=2), requires_grad=True)
+    x = torch.tensor(ggd_samples(p, 6, seed=2), requires_grad=True)
     assert torch.autograd.gradcheck(c.compand, (x,))
     # At 0 the derivative is the (finite) density at 0 for every shape, heavy tails included.
     zero = torch.zeros(3, 1, dtype=torch.float64, requires_grad=True)
@@ -331,9 +312,9 @@ def test_gradcheck_compander():
 
 
 def test_straight_through_encode():
-    p = _small_profile(3)
+    p = small_profile(3)
     c = mt.Compander(p, tilt=2.0)
-    x = torch.tensor(_samples(p, 50, seed=3), requires_grad=True)
+    x = torch.tensor(ggd_samples(p, 50, seed=3), requires_grad=True)
     codes = c.encode(x, straight_through=True)
     assert codes.dtype == torch.float64
     assert torch.equal(codes.detach(), c.encode(x).double())
