@@ -1,11 +1,19 @@
-"""``mdctcompand dataset``: build captioned image datasets (MDCT-1k) and fetch MusicCaps audio."""
+"""``mdctcompand dataset``: build captioned image datasets (MDCT-1k) and fetch MusicCaps audio.
+
+Imports only the standard library at load (``mdctcompand --help`` and every other
+subcommand load this module); the dataset builder is imported when a subcommand runs.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from ..compand import DEFAULT_ROUNDING, DEFAULT_TILT
 from ._common import CLIError, Formatter, quiet_parent
+
+# Spelled here, not imported from mdctcompand.compand (numpy, scipy): tests/test_cli_options.py
+# checks they equal BuildConfig's defaults.
+DEFAULT_TILT = 5.5
+DEFAULT_ROUNDING = "round"
 
 BUILD_EXAMPLES = """\
 examples:

@@ -7,8 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from ..fitting import DEFAULT_MIN_SHAPE
 from ._common import Formatter, quiet_parent
+
+# Spelled here, not imported from mdctcompand.fitting (numpy): tests/test_cli_options.py checks
+# it equals fitting.DEFAULT_MIN_SHAPE.
+DEFAULT_MIN_SHAPE = 0.4
 
 FIT_EXAMPLES = """\
 examples:
