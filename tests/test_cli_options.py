@@ -140,7 +140,8 @@ def test_subcommand_defaults_are_the_library_defaults():
     assert (dataset_cmd.DEFAULT_TILT, dataset_cmd.DEFAULT_ROUNDING) == (DEFAULT_TILT, DEFAULT_ROUNDING)
     assert (BuildConfig().tilt, BuildConfig().rounding) == (DEFAULT_TILT, DEFAULT_ROUNDING)
     build = cli_main.build_parser().parse_args(["dataset", "build", "--captions", "c.csv", "-o", "out"])
-    assert (build.tilt, build.rounding, build.frames) == (BuildConfig().tilt, BuildConfig().rounding, BuildConfig().frames)
+    default = BuildConfig()
+    assert (build.tilt, build.rounding, build.frames) == (default.tilt, default.rounding, default.frames)
     assert profile_cmd.DEFAULT_MIN_SHAPE == DEFAULT_MIN_SHAPE
 
 
