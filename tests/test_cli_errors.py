@@ -142,6 +142,8 @@ def test_dataset_build_status_goes_to_stderr_and_q_silences_it(work, capsys):
         capsys, "dataset", "build", "--captions", "caps.csv", "-o", "ds", "-q", "--workers", "1"
     )
     assert status == 0 and out == "" and err == ""
+    status, out, err = _run(capsys, "dataset", "build", "--captions", "caps.csv", "-o", "ds", "--tilt", "3")
+    assert status == 2 and err.startswith("mdctcompand: error: -o ds holds a dataset built with other settings")
 
 
 def test_profile_status_goes_to_stderr_data_to_stdout(work, capsys):

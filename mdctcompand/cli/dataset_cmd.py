@@ -141,7 +141,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         where = f"--audio-dir {args.audio_dir}" if args.audio_dir else f"the folder of {listing}"
         example = f" (e.g. {log[0]['reason']})" if log else ""
         raise CLIError(f"{flag} {listing}: none of its {len(log)} clip(s) has audio in {where}{example}")
-    with blame(flag, listing, keywords=_BUILD_FLAGS):
+    with blame("-o", out, keywords=_BUILD_FLAGS):  # e.g. a directory built with other settings
         report = build_dataset(
             specs, out, config=config, workers=args.workers, scheduler=args.scheduler,
             progress=console.interactive, log=log, name=args.name,
