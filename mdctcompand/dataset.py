@@ -162,26 +162,40 @@ def read_musiccaps(
             ]
             if missing:
                 raise ParameterError(f"{path}: not a MusicCaps CSV (missing columns {', '.join(missing)})")
-            rows = list(reader)
+            rows, line = [], 1
+            for row in reader:
+                rows.append((line + 1, row))  # (the row's first line, row)
+                line = reader.line_num
     except FileNotFoundError:
         raise
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ParameterError(f"{path}: cannot read CSV ({exc})") from exc
     specs, log = [], []
-    seen = set()
-    for row in rows:
+    seen: dict[str, int] = {}
+    for n, row in rows:
         ytid = row["ytid"].strip()
-        if not ytid or ytid in seen:
+        if not ytid:
+            log.append({"id": f"line-{n}", "status": "skipped", "reason": f"{path}: line {n} has no ytid"})
             continue
-        seen.add(ytid)
+        if ytid in seen:
+            log.append(
+                {
+                    "id": ytid,
+                    "status": "skipped",
+                    "reason": f"{path}: line {n} repeats the ytid of line {seen[ytid]} (the first is used)",
+                }
+            )
+            continue
+        seen[ytid] = n
         audio = _find_audio(audio_dir, ytid)
         if audio is None:
             log.append({"id": ytid, "status": "missing", "reason": f"no audio file {ytid}.* in {audio_dir}"})
             continue
         try:
             start, end = float(row["start_s"]), float(row["end_s"])
-        except ValueError:
-            log.append({"id": ytid, "status": "skipped", "reason": "bad start_s/end_s"})
+        except (TypeError, ValueError):
+            reason = f"{path}: line {n}: bad start_s/end_s {row['start_s']!r}/{row['end_s']!r}"
+            log.append({"id": ytid, "status": "skipped", "reason": reason})
             continue
         source = {k: row[k] for k in MUSICCAPS_COLUMNS if k in row and k not in ("caption",)}
         specs.append(
@@ -219,20 +233,29 @@ def read_captions(
     """
     path = Path(path)
     base = Path(audio_dir) if audio_dir is not None else path.parent
+    rows: list[tuple[int, Any]] = []  # (line of the file, row)
     try:
         if path.suffix.lower() in (".jsonl", ".json"):
-            rows = [
-                json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-            ]
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if line.strip():
+                    try:
+                        rows.append((n, json.loads(line)))
+                    except ValueError as exc:
+                        raise ParameterError(f"{path}: line {n} is not JSON ({exc})") from exc
         else:
             with open(path, newline="", encoding="utf-8") as f:
-                rows = list(csv.DictReader(f))
-    except FileNotFoundError:
+                reader = csv.DictReader(f)
+                line = 1  # the header's last line
+                for row in reader:
+                    rows.append((line + 1, row))  # the row's first line
+                    line = reader.line_num
+    except (FileNotFoundError, ParameterError):
         raise
     except (OSError, ValueError, csv.Error) as exc:
         raise ParameterError(f"{path}: cannot read caption list ({exc})") from exc
     specs, log = [], []
-    for n, row in enumerate(rows, 1):
+    lines_of: dict[str, list[int]] = {}
+    for n, row in rows:
         if not isinstance(row, dict):
             raise ParameterError(f"{path}: line {n} is not an object")
         key = next((k for k in ("audio", "file", "path", "file_name") if k in row), None)
@@ -241,6 +264,7 @@ def read_captions(
         audio = Path(str(row[key]))
         audio = audio if audio.is_absolute() else base / audio
         ident = _safe_id(str(row[key]))
+        lines_of.setdefault(str(row[key]), []).append(n)
         if not audio.is_file():
             log.append({"id": ident, "status": "missing", "reason": f"{audio}: no such file"})
             continue
@@ -250,6 +274,16 @@ def read_captions(
         extra = {k: v for k, v in row.items() if k not in (key, "caption", "split")}
         specs.append(
             ClipSpec(ident, audio, str(row["caption"]), split, source={"audio": str(row[key]), **extra})
+        )
+    repeated = {name: lines for name, lines in lines_of.items() if len(lines) > 1}
+    if repeated:
+        listed = "; ".join(
+            f"{name!r} on lines {', '.join(map(str, lines))}" for name, lines in list(repeated.items())[:5]
+        )
+        more = f" (and {len(repeated) - 5} more)" if len(repeated) > 5 else ""
+        raise ParameterError(
+            f"{path}: {len(repeated)} audio file(s) listed more than once: {listed}{more}; "
+            "a clip's images are named after its file, so list each file once (one caption per file)"
         )
     return specs, log
 
@@ -532,7 +566,12 @@ def build_dataset(
 
     config = config or BuildConfig()
     conv = config.converter()  # validates the settings before any work
+    conv.max_samples(config.frames)  # validates the image width
+    specs = list(specs)
+    _check_unique_ids(specs)
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"{out}: exists and is not a directory (the dataset is a directory)")
     out.mkdir(parents=True, exist_ok=True)
     settings_path = out / "mdctcompand.json"
     settings = {"build": asdict(config), "converter": conv.settings() | {"profile_id": conv.profile.id}}
@@ -546,10 +585,6 @@ def build_dataset(
     _write_json(settings_path, settings)
     for stale in out.glob("*/.*.part"):  # temporary files of a build that was killed mid-write
         stale.unlink(missing_ok=True)
-    specs = list(specs)
-    ids = [s.id for s in specs]
-    if len(set(ids)) != len(ids):
-        raise ParameterError("clip ids are not unique")
     done: dict[str, list[dict]] = {}
     todo = []
     for spec in specs:
@@ -585,6 +620,34 @@ def build_dataset(
     _write_text(out / "build_log.jsonl", "".join(json.dumps(r, sort_keys=True) + "\n" for r in skipped))
     _write_text(out / "README.md", _dataset_card(name, by_split, skipped, conv, config))
     return BuildReport(out, {k: len(v) for k, v in by_split.items()}, len(done), reused, skipped)
+
+
+def _check_unique_ids(specs: list[ClipSpec]) -> None:
+    """Refuse clips that share an id (their images and records would overwrite each other).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> _check_unique_ids([ClipSpec("a", Path("x.wav"), "one"), ClipSpec("a", Path("y.wav"), "two")])
+    Traceback (most recent call last):
+    ...
+    mdctcompand.exceptions.ParameterError: clip ids are not unique: 'a' (clips 1 and 2: x.wav, y.wav); ...
+    """
+    where: dict[str, list[int]] = {}
+    for i, spec in enumerate(specs):
+        where.setdefault(spec.id, []).append(i)
+    repeated = {k: v for k, v in where.items() if len(v) > 1}
+    if not repeated:
+        return
+    parts = []
+    for ident, idx in list(repeated.items())[:5]:
+        numbers = ", ".join(str(i + 1) for i in idx[:-1]) + f" and {idx[-1] + 1}"
+        files = ", ".join(str(specs[i].audio) for i in idx)
+        parts.append(f"{ident!r} (clips {numbers}: {files})")
+    more = f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
+    raise ParameterError(
+        f"clip ids are not unique: {'; '.join(parts)}{more}; each id names a clip's images, give every clip its own"
+    )
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -701,9 +764,9 @@ def fetch_musiccaps(
         raise ParameterError(
             f"{downloader!r} is not installed or not on PATH: pip install yt-dlp (it also needs ffmpeg)"
         )
+    rows = _musiccaps_rows(Path(csv_path))  # read (and refused) before anything is written
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rows = _musiccaps_rows(Path(csv_path))
     if limit is not None:
         rows = rows[: int(limit)]
     skip = set()

@@ -74,6 +74,9 @@ class FitConfig:
     silence_db: float = -60.0
 
     def __post_init__(self) -> None:
+        from ._validation import check_int
+
+        check_int(self.sample_rate, "sample_rate", minimum=1)
         LevelSpec.parse(self.level)
         MDCT(self.frame_length, window=self.window)
         if not self.clip_seconds > 0:
@@ -212,12 +215,21 @@ def fit_profile(
     """
     from tqdm.auto import tqdm
 
-    from ._validation import check_workers
+    from ._validation import check_int, check_workers
     from .parallel import imap_unordered
 
     config = config or FitConfig()
+    # every check that can fail runs before any file is read
     if not SHAPE_BRACKET[0] <= min_shape < SHAPE_BRACKET[1]:
         raise ParameterError(f"min_shape={min_shape} must be in [{SHAPE_BRACKET[0]}, {SHAPE_BRACKET[1]})")
+    check_int(smoothing, "smoothing", minimum=0)
+    if method not in ("moments", "mle"):
+        raise ParameterError(f"method={method!r} must be 'moments' or 'mle'")
+    if statistics is not None and statistics.n_bands != config.frame_length // 2:
+        raise ParameterError(
+            f"the statistics to merge hold {statistics.n_bands} bands; frame_length={config.frame_length} "
+            f"gives {config.frame_length // 2}"
+        )
     files = audio_files(paths)
     if not files and statistics is None:
         raise AudioReadError("no audio files found")
@@ -240,7 +252,10 @@ def fit_profile(
             bar.update(len(batches[index]))
     if total.n_clips == 0:
         detail = ("; " + "; ".join(failures[:3])) if failures else ""
-        raise AudioReadError(f"no usable (non-silent, readable) clips in {len(files)} file(s){detail}")
+        raise AudioReadError(
+            f"no usable clips (readable, not silent, at least half of clip_seconds={config.clip_seconds:g} long) "
+            f"in {len(files)} file(s) ({', '.join(map(str, files[:3]))}{', ...' if len(files) > 3 else ''}){detail}"
+        )
     profile = GGDProfile.from_statistics(
         total,
         sample_rate=config.sample_rate,

@@ -135,6 +135,17 @@ def test_outputs_get_the_umask_mode(tmp_path):
         assert main_decode([str(tmp_path / "m.jpg"), "-q"]) == 0
         for out in (tmp_path / "m.jpg", tmp_path / "m.decoded.wav"):
             assert stat.S_IMODE(out.stat().st_mode) == 0o644, out
+        for i in range(3):  # written by --jobs worker processes
+            _write(tmp_path / "batch" / f"c{i}.wav", seconds=0.3, seed=i)
+        jpg, wav = tmp_path / "jpg", tmp_path / "wav"
+        assert main_encode([str(tmp_path / "batch"), "--output-dir", str(jpg), "-q", "-j", "2"]) == 0
+        assert main_decode([str(jpg), "--output-dir", str(wav), "-q", "-j", "2"]) == 0
+        outputs = sorted(jpg.glob("*.jpg")) + sorted(wav.glob("*.wav"))
+        assert len(outputs) == 6
+        assert {stat.S_IMODE(p.stat().st_mode) for p in outputs} == {0o644}
+        os.umask(0o077)  # a stricter umask is obeyed too
+        assert main_encode([str(src), "-q", "-o", str(tmp_path / "private.jpg")]) == 0
+        assert stat.S_IMODE((tmp_path / "private.jpg").stat().st_mode) == 0o600
     finally:
         os.umask(old)
 

@@ -97,11 +97,52 @@ def _modules_after(code):
     return set(r.stdout.split())
 
 
+_HEAVY = {"numpy", "scipy", "PIL", "soundfile", "numba", "torch", "tqdm"}
+
+
 def test_imports_stay_light():
     """`import mdctcompand` and the command's module import no numpy; a short encode loads no Numba, no torch."""
     assert "numpy" not in _modules_after("import mdctcompand")
     mods = _modules_after("import mdctcompand.cli.wav2jpeg")
-    assert not {"numpy", "scipy", "PIL", "soundfile", "numba", "torch", "tqdm"} & mods
+    assert not _HEAVY & mods
+    # the umbrella command loads every subcommand's module to build its parser: all stay light
+    assert not _HEAVY & _modules_after("import mdctcompand.cli.main")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["dataset", "build", "--help"],
+        ["dataset", "fetch", "--help"],
+        ["profile", "fit", "--help"],
+        ["evaluate", "--help"],
+        ["encode", "--help"],
+        ["train-lora", "--help"],
+    ],
+    ids=" ".join,
+)
+def test_help_imports_nothing_heavy(argv):
+    code = (
+        "import contextlib, io\nfrom mdctcompand.cli.main import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit): main({argv!r})"
+    )
+    assert not _HEAVY & _modules_after(code)
+
+
+def test_subcommand_defaults_are_the_library_defaults():
+    """Defaults spelled in the (light) command modules equal the library's own."""
+    from mdctcompand.cli import dataset_cmd, profile_cmd
+    from mdctcompand.compand import DEFAULT_ROUNDING, DEFAULT_TILT
+    from mdctcompand.dataset import BuildConfig
+    from mdctcompand.fitting import DEFAULT_MIN_SHAPE
+
+    assert (dataset_cmd.DEFAULT_TILT, dataset_cmd.DEFAULT_ROUNDING) == (DEFAULT_TILT, DEFAULT_ROUNDING)
+    assert (BuildConfig().tilt, BuildConfig().rounding) == (DEFAULT_TILT, DEFAULT_ROUNDING)
+    build = cli_main.build_parser().parse_args(["dataset", "build", "--captions", "c.csv", "-o", "out"])
+    default = BuildConfig()
+    assert (build.tilt, build.rounding, build.frames) == (default.tilt, default.rounding, default.frames)
+    assert profile_cmd.DEFAULT_MIN_SHAPE == DEFAULT_MIN_SHAPE
 
 
 def test_short_encode_and_decode_load_no_numba(tmp_path):

@@ -33,6 +33,19 @@ def test_install_is_from_the_source_tree():
     assert "python -m pip install ." in text and "pip install mdctcompand\n" not in text
 
 
+def test_no_page_installs_from_pypi():
+    """mdctcompand is not published: every install command in the docs and README uses the source tree."""
+    root = QUICKSTART.parents[1]
+    pages = [*sorted((root / "docs").glob("*.rst")), root / "README.md"]
+    wrong = [
+        f"{page.name}: {line.strip()}"
+        for page in pages
+        for line in page.read_text().splitlines()
+        if re.search(r"pip install ['\"]?mdctcompand", line)
+    ]
+    assert wrong == []
+
+
 def test_io_reachable_after_import():
     """In a fresh interpreter (in this one another test may have imported it already)."""
     import subprocess

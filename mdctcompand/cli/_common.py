@@ -11,10 +11,11 @@ This module imports only the standard library, so ``--help`` and argument errors
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .._version import __version__
@@ -80,9 +81,15 @@ FLAGS = {
     "workers": "--workers",
     "jobs": "--jobs",
 }
-_KEYWORD = re.compile(
-    r"\b(?P<name>" + "|".join(FLAGS) + r")=(?:'(?P<s>[^']*)'|\"(?P<d>[^\"]*)\"|(?P<v>[^\s,;:)\]]+))"
-)
+
+
+def _keyword_pattern(names: Sequence[str]) -> re.Pattern:
+    return re.compile(
+        r"\b(?P<name>" + "|".join(names) + r")=(?:'(?P<s>[^']*)'|\"(?P<d>[^\"]*)\"|(?P<v>[^\s,;:)\]]+))"
+    )
+
+
+_KEYWORD = _keyword_pattern(list(FLAGS))
 
 
 def flag_message(message: str, flags: dict[str, str] | None = None) -> str:
@@ -98,6 +105,7 @@ def flag_message(message: str, flags: dict[str, str] | None = None) -> str:
     '--tile-frames 100 must be a multiple of 16, >= 16'
     """
     table = FLAGS if flags is None else flags
+    pattern = _KEYWORD if flags is None else _keyword_pattern(list(table))
 
     def repl(m: re.Match) -> str:
         flag = table.get(m["name"])
@@ -106,7 +114,7 @@ def flag_message(message: str, flags: dict[str, str] | None = None) -> str:
         value = next(v for v in (m["s"], m["d"], m["v"]) if v is not None)
         return flag if value == "True" else f"{flag} {value}"
 
-    text = _KEYWORD.sub(repl, message)
+    text = pattern.sub(repl, message) if table else message
     return re.sub(r"(--[\w-]+), or \1,", r"\1", text)  # "use --force, or --force, to" -> "use --force to"
 
 
@@ -120,9 +128,57 @@ def describe_error(exc: BaseException) -> str:
     msg = str(exc) or type(exc).__name__
     if isinstance(exc, FileExistsError) and "--force" not in msg:
         msg += " (use --force to overwrite)"
-    if isinstance(exc, OSError) and exc.filename and exc.strerror and str(exc.filename) not in msg:
+    if (
+        isinstance(exc, OSError)
+        and exc.filename
+        and exc.strerror
+        and (str(exc.filename) not in msg or msg.startswith("[Errno"))
+    ):
         msg = f"{exc.filename}: {exc.strerror}"
     return flag_message(msg)
+
+
+@contextlib.contextmanager
+def blame(
+    flag: str | None = None, value: object = None, *, keywords: dict[str, str] | None = None
+) -> Iterator[None]:
+    """Errors raised inside become one-line :class:`CLIError` s that name the flag (and file) at fault.
+
+    ``flag`` and ``value`` (what the user typed, usually a file) start the message unless it
+    already names the flag; ``keywords`` maps more of the library's ``name=value`` spellings
+    to this command's flags (see :func:`flag_message`).
+
+    Examples
+    --------
+    >>> with blame("--captions", "caps.csv"):
+    ...     raise ValueError("caps.csv: line 3 needs a caption")
+    Traceback (most recent call last):
+    ...
+    mdctcompand.cli._common.CLIError: --captions caps.csv: line 3 needs a caption
+    >>> with blame("--embedding", "bad"):
+    ...     raise ValueError("embedding 'bad' is unknown")
+    Traceback (most recent call last):
+    ...
+    mdctcompand.cli._common.CLIError: --embedding bad: embedding 'bad' is unknown
+    >>> with blame(keywords={"frame_length": "--frame-length"}):
+    ...     raise ValueError("frame_length=1001 must be even")
+    Traceback (most recent call last):
+    ...
+    mdctcompand.cli._common.CLIError: --frame-length 1001 must be even
+    """
+    try:
+        yield
+    except CLIError:
+        raise
+    except (MdctCompandError, OSError, ValueError) as exc:
+        msg = flag_message(describe_error(exc), keywords or {})
+        if flag is not None and not re.search(rf"(^|\s){re.escape(flag)}\b", msg):
+            text = "" if value is None else str(value)
+            if text and msg.startswith(text):
+                msg = f"{flag} {msg}"
+            else:
+                msg = f"{flag} {text}: {msg}" if text else f"{flag}: {msg}"
+        raise CLIError(msg) from exc
 
 
 def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None, prog: str) -> int:

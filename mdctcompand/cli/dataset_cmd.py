@@ -1,11 +1,19 @@
-"""``mdctcompand dataset``: build captioned image datasets (MDCT-1k) and fetch MusicCaps audio."""
+"""``mdctcompand dataset``: build captioned image datasets (MDCT-1k) and fetch MusicCaps audio.
+
+Imports only the standard library at load (``mdctcompand --help`` and every other
+subcommand load this module); the dataset builder is imported when a subcommand runs.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from ..compand import DEFAULT_ROUNDING, DEFAULT_TILT
-from ._common import CLIError, Formatter, quiet_parent
+from ._common import CLIError, Console, Formatter, blame, quiet_parent
+
+# Spelled here, not imported from mdctcompand.compand (numpy, scipy): tests/test_cli_options.py
+# checks they equal BuildConfig's defaults.
+DEFAULT_TILT = 5.5
+DEFAULT_ROUNDING = "round"
 
 BUILD_EXAMPLES = """\
 examples:
@@ -85,42 +93,84 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.set_defaults(func=cmd_fetch)
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    from ..dataset import BuildConfig, build_dataset, read_captions, read_musiccaps
+#: The library's keywords -> this command's flags, for messages.
+_BUILD_FLAGS = {"n_frames": "--frames", "frames": "--frames", "tilt": "--tilt", "rounding": "--rounding",
+                "stereo": "--stereo", "workers": "--workers", "profile": "--profile"}  # fmt: skip
 
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .._validation import check_workers
+    from ..dataset import BuildConfig, build_dataset, read_captions, read_musiccaps
+    from ..profile import load_profile
+
+    console = Console("mdctcompand", 0 if args.quiet else 1)
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"-o {out}: exists and is not a directory (a dataset is a directory)")
+    with blame(keywords=_BUILD_FLAGS):
+        check_workers(args.workers)
+    if args.audio_dir is not None and not Path(args.audio_dir).is_dir():
+        raise CLIError(f"--audio-dir {args.audio_dir}: no such directory")
+    # a bad profile or setting is refused before any file is read or written
+    with blame("--profile", args.profile):
+        load_profile(args.profile)
+    with blame(keywords=_BUILD_FLAGS):
+        config = BuildConfig(
+            frames=args.frames,
+            profile=args.profile,
+            tilt=args.tilt,
+            rounding=args.rounding,
+            stereo=args.stereo,
+        )
+        config.converter().max_samples(config.frames)
     if args.musiccaps:
         if not args.audio_dir:
             raise CLIError("--musiccaps needs --audio-dir (where `mdctcompand dataset fetch` put the clips)")
-        specs, log = read_musiccaps(args.musiccaps, args.audio_dir)
+        flag, listing = "--musiccaps", args.musiccaps
+        with blame(flag, listing):
+            specs, log = read_musiccaps(listing, args.audio_dir)
     else:
-        specs, log = read_captions(args.captions, args.audio_dir)
+        flag, listing = "--captions", args.captions
+        with blame(flag, listing):
+            specs, log = read_captions(listing, args.audio_dir)
     if args.limit is not None:
         specs = specs[: args.limit]
     if not specs:
-        raise CLIError(f"no clips with audio found ({len(log)} listed without audio)")
-    config = BuildConfig(
-        frames=args.frames, profile=args.profile, tilt=args.tilt, rounding=args.rounding, stereo=args.stereo
-    )
-    report = build_dataset(
-        specs, args.output, config=config, workers=args.workers, scheduler=args.scheduler,
-        progress=not args.quiet, log=log, name=args.name,
-    )  # fmt: skip
-    if not args.quiet:
-        print(report.summary())
+        where = f"--audio-dir {args.audio_dir}" if args.audio_dir else f"the folder of {listing}"
+        example = f" (e.g. {log[0]['reason']})" if log else ""
+        raise CLIError(f"{flag} {listing}: none of its {len(log)} clip(s) has audio in {where}{example}")
+    with blame("-o", out, keywords=_BUILD_FLAGS):  # e.g. a directory built with other settings
+        report = build_dataset(
+            specs, out, config=config, workers=args.workers, scheduler=args.scheduler,
+            progress=console.interactive, log=log, name=args.name,
+        )  # fmt: skip
+    console.info(report.summary())
     return 0
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    import shutil
+    from pathlib import Path
+
     from ..dataset import fetch_musiccaps
 
-    counts = fetch_musiccaps(
-        args.csv, args.output, downloader=args.downloader, retries=args.retries, backoff_s=args.backoff,
-        skip_list=args.skip_list, retry_failed=args.retry_failed, jobs=args.jobs, limit=args.limit,
-        progress=not args.quiet,
-    )  # fmt: skip
-    if not args.quiet:
-        print(
-            ", ".join(f"{v} {k}" for k, v in counts.items())
-            + f" (failures in {args.output}/fetch_failures.jsonl)"
+    console = Console("mdctcompand", 0 if args.quiet else 1)
+    if shutil.which(args.downloader) is None:
+        raise CLIError(
+            f"--downloader {args.downloader}: not installed or not on PATH (pip install yt-dlp; it also needs ffmpeg)"
         )
+    if args.skip_list is not None and not Path(args.skip_list).is_file():
+        raise CLIError(f"--skip-list {args.skip_list}: no such file")
+    with blame(keywords={"jobs": "--jobs", "retries": "--retries", "limit": "--limit"}):
+        counts = fetch_musiccaps(
+            args.csv, args.output, downloader=args.downloader, retries=args.retries, backoff_s=args.backoff,
+            skip_list=args.skip_list, retry_failed=args.retry_failed, jobs=args.jobs, limit=args.limit,
+            progress=console.interactive,
+        )  # fmt: skip
+    console.info(
+        ", ".join(f"{v} {k}" for k, v in counts.items())
+        + f" (failures in {args.output}/fetch_failures.jsonl)"
+    )
     return 0 if counts["failed"] == 0 else 1

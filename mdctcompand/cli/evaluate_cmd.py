@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ._common import Formatter, quiet_parent
+from ._common import CLIError, Formatter, blame, quiet_parent
 
 EXAMPLES = """\
 examples:
@@ -47,16 +47,41 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ..evaluation import evaluate
+    from pathlib import Path
 
-    result = evaluate(
-        args.generated, args.reference, embedding=args.embedding,
-        loudness_lufs=None if args.no_loudness else args.loudness, max_seconds=args.max_seconds,
-        kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size, seed=args.seed,
-    )  # fmt: skip
+    # checks that can fail run before any clip is embedded
+    if not Path(args.generated).exists():
+        raise CLIError(f"{args.generated}: no such file or folder")
+    if not Path(args.reference).exists():
+        raise CLIError(f"--reference {args.reference}: no such file or folder")
+    for flag, value in (("--kid-subsets", args.kid_subsets), ("--kid-subset-size", args.kid_subset_size)):
+        if value < 1:
+            raise CLIError(f"{flag} {value} must be >= 1")
+    if args.max_seconds is not None and not args.max_seconds > 0:
+        raise CLIError(f"--max-seconds {args.max_seconds:g} must be > 0")
+    from ..evaluation import compare, embed_files, get_embedding
+
+    with blame("--embedding", args.embedding):
+        embedding = get_embedding(args.embedding)
+    loudness = None if args.no_loudness else args.loudness
+    options = dict(embedding=embedding, loudness_lufs=loudness, max_seconds=args.max_seconds)
+    with blame(keywords=_FLAGS):
+        generated = embed_files(args.generated, **options)
+    with blame("--reference", args.reference, keywords=_FLAGS):
+        reference = embed_files(args.reference, **options)
+    with blame(keywords=_FLAGS):
+        result = compare(
+            generated, reference, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size,
+            seed=args.seed,
+        )  # fmt: skip
     if args.json:
         print(json.dumps(result.to_dict(), indent=1))
     elif not args.quiet:
         print(f"{args.generated} vs {args.reference}\n")
         print(result.table())
     return 0
+
+
+#: The library's keywords -> this command's flags, for messages.
+_FLAGS = {"subsets": "--kid-subsets", "subset_size": "--kid-subset-size", "max_seconds": "--max-seconds",
+          "loudness_lufs": "--loudness", "seed": "--seed"}  # fmt: skip

@@ -7,8 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from ..fitting import DEFAULT_MIN_SHAPE
-from ._common import Formatter, quiet_parent
+from ._common import CLIError, Console, Formatter, blame, quiet_parent
+
+# Spelled here, not imported from mdctcompand.fitting (numpy): tests/test_cli_options.py checks
+# it equals fitting.DEFAULT_MIN_SHAPE.
+DEFAULT_MIN_SHAPE = 0.4
 
 FIT_EXAMPLES = """\
 examples:
@@ -131,39 +134,59 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The library's keywords -> ``profile fit``'s flags, for messages.
+_FIT_FLAGS = {"sample_rate": "--sample-rate", "frame_length": "--frame-length", "window": "--window",
+              "clip_seconds": "--clip-seconds", "method": "--method", "smoothing": "--smoothing",
+              "min_shape": "--min-shape", "workers": "--workers"}  # fmt: skip
+
+
 def cmd_fit(args: argparse.Namespace) -> int:
     from ..fitting import FitConfig, fit_profile
+    from ..profile import LevelSpec
     from ..stats import BandStatistics
 
+    console = Console("mdctcompand", 0 if args.quiet else 1)
     out = Path(args.output)
     if out.exists() and not args.force:
-        raise FileExistsError(f"{out} exists")
-    config = FitConfig(
-        sample_rate=args.sample_rate,
-        frame_length=args.frame_length,
-        window=args.window,
-        level=args.level,
-        clip_seconds=args.clip_seconds,
-    )
-    start = BandStatistics.load(args.statistics) if args.statistics else None
-    profile, stats = fit_profile(
-        args.inputs,
-        config=config,
-        method=args.method,
-        smoothing=args.smoothing,
-        name=args.name,
-        description=args.description,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=not args.quiet,
-        statistics=start,
-        min_shape=args.min_shape,
-    )
-    profile.save(out)
+        raise CLIError(f"-o {out}: exists (use --force to overwrite)")
+    # every check that can fail runs before the first file is read
+    with blame("--level", args.level):
+        LevelSpec.parse(args.level)
+    with blame(keywords=_FIT_FLAGS):
+        config = FitConfig(
+            sample_rate=args.sample_rate,
+            frame_length=args.frame_length,
+            window=args.window,
+            level=args.level,
+            clip_seconds=args.clip_seconds,
+        )
+    start = None
+    if args.statistics:
+        with blame("--statistics", args.statistics):
+            try:
+                start = BandStatistics.load(args.statistics)
+            except (UnicodeDecodeError, KeyError, TypeError) as exc:  # not a statistics JSON at all
+                raise CLIError(f"--statistics {args.statistics}: not a statistics JSON ({exc})") from exc
+    with blame(keywords=_FIT_FLAGS):
+        profile, stats = fit_profile(
+            args.inputs,
+            config=config,
+            method=args.method,
+            smoothing=args.smoothing,
+            name=args.name,
+            description=args.description,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=console.interactive,
+            statistics=start,
+            min_shape=args.min_shape,
+        )
+    with blame("-o", out):
+        profile.save(out)
     if args.save_statistics:
-        stats.save(args.save_statistics)
-    if not args.quiet:
-        print(f"wrote {out}: {profile.n_bands} bands from {stats.n_clips} clips, id {profile.id}")
+        with blame("--save-statistics", args.save_statistics):
+            stats.save(args.save_statistics)
+    console.info(f"wrote {out}: {profile.n_bands} bands from {stats.n_clips} clips, id {profile.id}")
     return 0
 
 
@@ -189,13 +212,22 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from ..io import atomic_output
-    from ..plotting import plot_profile
 
     p = _load(args.profile)
     out = Path(args.output)
-    with atomic_output(out, overwrite=args.force) as tmp:
+    fmt = out.suffix.lstrip(".").lower() or "png"
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError as exc:
+        raise CLIError("profile plot needs matplotlib: pip install matplotlib") from exc
+    supported = FigureCanvasBase.get_supported_filetypes()
+    if fmt not in supported:
+        raise CLIError(f"-o {out}: format {fmt!r} is not supported ({', '.join(sorted(supported))})")
+    from ..plotting import plot_profile
+
+    with blame("-o", out), atomic_output(out, overwrite=args.force) as tmp:
         fig = plot_profile(p)
-        fig.savefig(tmp, format=out.suffix.lstrip(".") or "png", dpi=120, bbox_inches="tight")
+        fig.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight")
     if not args.quiet:
-        print(f"wrote {out}")
+        Console("mdctcompand").info(f"wrote {out}")
     return 0
