@@ -18,28 +18,7 @@ pytest.importorskip("peft")
 pytest.importorskip("accelerate")
 pytest.importorskip("datasets")
 
-pytestmark = pytest.mark.diffusion
-
-
-@pytest.fixture(scope="module", autouse=True)
-def offline_single_thread():
-    import torch
-
-    mp = pytest.MonkeyPatch()
-    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        mp.setenv(name, "1")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
-def ws():
-    from mdctcompand.diffusion.testing import tiny_workspace
-
-    return tiny_workspace()
+pytestmark = [pytest.mark.diffusion, pytest.mark.usefixtures("diffusion_offline")]
 
 
 def _config(ws, out, **kw):

@@ -9,8 +9,8 @@ import torch
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
-from ..compand import DEFAULT_ROUNDING, DEFAULT_TILT
 from ..channels import ChannelLayout
+from ..compand import DEFAULT_ROUNDING, DEFAULT_TILT
 from ..converter import AudioImageConverter
 from ..exceptions import ParameterError
 from ..profile import GGDProfile
@@ -254,7 +254,9 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         torch.Size([3, 512, 64])
         """
         if not isinstance(audio, torch.Tensor) or audio.ndim != 2:
-            raise ParameterError(f"audio must be a (channels, n) tensor; got {getattr(audio, 'shape', audio)!r}")
+            raise ParameterError(
+                f"audio must be a (channels, n) tensor; got {getattr(audio, 'shape', audio)!r}"
+            )
         tc = self.torch_converter(audio.device)
         x = audio.to(torch.float32)
         if self.stereo == "mono":
@@ -265,7 +267,9 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
             raise ParameterError(f"{x.shape[0]} channels: stereo='left-right' images hold 1 or 2")
         length, capacity = x.shape[-1], tc.max_samples(n_frames)
         if length > capacity:
-            raise ParameterError(f"audio of {length} samples does not fit in {n_frames} frames (at most {capacity})")
+            raise ParameterError(
+                f"audio of {length} samples does not fit in {n_frames} frames (at most {capacity})"
+            )
         gain = tc.gain(x.reshape(1, -1))  # one gain for the clip (both channels)
         if self.stereo != "mono":
             x = torch.cat([x, x.mean(dim=0, keepdim=True)])  # left, right, mid

@@ -232,6 +232,8 @@ class CaptionedImages(torch.utils.data.Dataset):
                 "dataset or set --resolution"
             )
         if width < self.crop_frames:
-            raise ParameterError(f"image width {width} < crop width {self.crop_frames} (--crop-frames, or --resolution)")
+            raise ParameterError(
+                f"image width {width} < crop width {self.crop_frames} (--crop-frames, or --resolution)"
+            )
         positions = (width - self.crop_frames) // grid + 1
         return int(rng.integers(0, positions)) * grid

@@ -281,7 +281,9 @@ def multi_resolution_stft_loss(
     total = p.new_zeros(p.shape[:2])
     for n_fft, hop, win in resolutions:
         mp, mt = stft_magnitude(p, n_fft, hop, win), stft_magnitude(t, n_fft, hop, win)
-        convergence = torch.linalg.vector_norm(mt - mp, dim=(-2, -1)) / torch.linalg.vector_norm(mt, dim=(-2, -1))
+        convergence = torch.linalg.vector_norm(mt - mp, dim=(-2, -1)) / torch.linalg.vector_norm(
+            mt, dim=(-2, -1)
+        )
         log_l1 = (torch.log(mt) - torch.log(mp)).abs().mean(dim=(-2, -1))
         total = total + convergence + log_l1
     per_sample = total.mean(dim=1) / len(resolutions)

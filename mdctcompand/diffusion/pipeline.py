@@ -234,13 +234,17 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
                 f"images of {self.image_height} x {self.image_width} are not multiples of the VAE factor {self.latent_factor}"
             )
 
-    def _init_codes(self, init_audio: Any, sample_rate: int | None, n_frames: int) -> tuple[torch.Tensor, int]:
+    def _init_codes(
+        self, init_audio: Any, sample_rate: int | None, n_frames: int
+    ) -> tuple[torch.Tensor, int]:
         """uint8 codes of the init audio on the pipeline's device (the converter's layout), and its length."""
         from ..io import load_audio, resample
 
         conv = self.converter
         if isinstance(init_audio, (str, Path)):
-            audio, _ = load_audio(init_audio, sample_rate=conv.sample_rate, mono=conv.audio_channels == 1, always_2d=True)
+            audio, _ = load_audio(
+                init_audio, sample_rate=conv.sample_rate, mono=conv.audio_channels == 1, always_2d=True
+            )
         else:
             audio = np.asarray(init_audio, dtype=np.float32)
             if sample_rate is None:
