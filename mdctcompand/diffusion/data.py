@@ -37,7 +37,12 @@ def load_rows(
     >>> len(load_rows(tiny_workspace().dataset, caption_column="caption", max_samples=3))
     3
     """
-    from datasets import load_dataset
+    try:
+        from datasets import load_dataset
+    except ImportError as exc:
+        raise ImportError(
+            "training on a dataset directory needs datasets (not installed): pip install 'mdctcompand[diffusion]'"
+        ) from exc
 
     root = Path(dataset_dir)
     if not (root / "train").is_dir():
