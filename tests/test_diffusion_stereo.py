@@ -318,3 +318,34 @@ def test_train_lora_flags_reach_the_config():
     assert config.stft_resolutions == ((512, 50, 240), (256, 32, 128))
     assert training_config(build_parser().parse_args(["train-lora", "--model", "m", "--dataset", "d", "-o", "o"])
                            ).waveform_loss_weight == 0.0  # off by default  # fmt: skip
+
+
+def test_mrstft_loss_agrees_with_the_metric_at_its_resolutions():
+    """mdctcompand.metrics.multi_resolution_stft_distance (window = n_fft, hop n_fft / 4) is the same quantity."""
+    import torch
+
+    from mdctcompand.diffusion.losses import multi_resolution_stft_loss
+    from mdctcompand.metrics import multi_resolution_stft_distance
+
+    rng = np.random.default_rng(7)
+    target = 0.3 * rng.standard_normal(6000)
+    pred = target + 0.05 * rng.standard_normal(6000)
+    res = tuple((n, n // 4, n) for n in (512, 1024, 2048))
+    got = float(
+        multi_resolution_stft_loss(
+            torch.from_numpy(pred[None]), torch.from_numpy(target[None]), resolutions=res
+        )
+    )
+    # the floors differ (the metric adds 1e-7 to magnitudes scaled by 2 / sum(window)): 1e-5 apart here
+    assert got == pytest.approx(multi_resolution_stft_distance(target, pred), rel=1e-4)
+
+
+def test_host_transfer_spy_of_the_device_check_records_copies():
+    import torch
+
+    from mdctcompand.bench.diffusion_device import host_transfers, no_host_sync
+
+    with host_transfers() as calls, no_host_sync(torch.device("cpu")):
+        torch.ones(2, 3).cpu().numpy()
+    assert [c[:2] for c in calls] == [("cpu", (2, 3)), ("numpy", (2, 3))]
+    assert torch.Tensor.cpu.__name__ == "cpu"  # restored
