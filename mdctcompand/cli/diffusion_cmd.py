@@ -25,6 +25,11 @@ examples:
   # 10 % caption dropout and an EMA of the weights by default
   mdctcompand train-lora --mode scratch --space pixel --scratch-channels 64,128,256 --model ... --dataset mdct1k/ -o scratch/
 
+  # full band, stereo: a dataset built with --profile 44k --stereo left-right (1024 bands, RGB planes L, R, mid),
+  # trained in 1024 x 512 crops with a multi-resolution STFT loss on the decoded audio
+  mdctcompand train-lora --model ... --dataset stereo44k/ -o lora44k/ --resolution 1024 --crop-frames 512 \\
+      --waveform-loss-weight 0.1
+
   # diffusers' options: min-SNR weighting, noise offset, v-prediction, tracking, 8-bit Adam, epochs
   mdctcompand train-lora ... --snr-gamma 5 --noise-offset 0.05 --prediction-type v_prediction \\
       --report-to tensorboard --use-8bit-adam --allow-tf32 --epochs 20 --scale-lr
@@ -43,6 +48,7 @@ examples:
   mdctcompand generate "a calm piano melody" --model runwayml/stable-diffusion-v1-5 --lora lora/ -o piano.wav
   mdctcompand generate "energetic rock" --model scratch/ --seconds 30 -o rock.wav   # continues across images
   mdctcompand generate "same song, jazzier" --model ... --lora lora/ --init-audio in.wav --strength 0.6 -o out.wav
+  mdctcompand generate "a wide synth pad" --model ... --lora lora44k/ -o pad.wav   # stereo, 44.1 kHz (the model's)
 """
 
 
