@@ -151,11 +151,14 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         >>> MDCTImageConverter().torch_converter("cpu").n_bands
         512
         """
-        key = str(torch.device(device))
+        dev = torch.device(device)
+        if dev.type == "cuda" and dev.index is None:  # "cuda" and "cuda:0" are one device: one copy of the tables
+            dev = torch.device("cuda", torch.cuda.current_device())
+        key = str(dev)
         if key not in self._torch:
             from ..torch import AudioImageConverter as TorchConverter
 
-            self._torch[key] = TorchConverter.from_numpy(self.converter).to(device)
+            self._torch[key] = TorchConverter.from_numpy(self.converter).to(dev)
         return self._torch[key]
 
     @property
