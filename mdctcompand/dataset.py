@@ -299,6 +299,9 @@ class BuildConfig:
     profile : str
         A shipped profile's name (``"paper"``, the default and the paper's 24 kHz profile;
         ``"44k"``; ``"48k"``; see :func:`~mdctcompand.load_profile`) or a profile JSON file.
+        The default is not chosen from the input's rate: 44.1/48 kHz sources would give
+        1024-band images, which the paper's recipe (SD 1.5 at 512 x 512) does not take
+        (docs/datasets.rst, "Full band and stereo").
     tilt : float
         Compander scale tilt.
     rounding : {"round", "floor"}

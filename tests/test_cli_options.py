@@ -30,16 +30,7 @@ def _all_parsers():
             yield f"{name} {subname}", subsub
 
 
-#: diffusion_cmd.py (train-lora, generate) is edited by the diffusion helper in parallel.
-_OWNED_ELSEWHERE = {"train-lora", "generate"}
-PARSERS = [
-    pytest.param(
-        name, parser, marks=pytest.mark.xfail(reason="help texts in diffusion_cmd.py, edited elsewhere")
-    )
-    if name in _OWNED_ELSEWHERE
-    else pytest.param(name, parser)
-    for name, parser in _all_parsers()
-]
+PARSERS = [pytest.param(name, parser) for name, parser in _all_parsers()]
 
 
 @pytest.mark.parametrize("name, parser", PARSERS, ids=[p.values[0] for p in PARSERS])

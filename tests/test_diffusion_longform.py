@@ -14,76 +14,53 @@ pytest.importorskip("peft")
 pytest.importorskip("accelerate")
 pytest.importorskip("datasets")
 
-pytestmark = pytest.mark.diffusion
+pytestmark = [pytest.mark.diffusion, pytest.mark.usefixtures("diffusion_offline")]
 
 #: Frames within 2 columns of an image border against the rest, mean log-energy (the issue's target).
 MAX_JOIN_DB = 1.5
 
 
-@pytest.fixture(scope="module", autouse=True)
-def offline_single_thread():
-    import torch
-
-    mp = pytest.MonkeyPatch()
-    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        mp.setenv(name, "1")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
-def pipe():
-    from mdctcompand.diffusion import load_pipeline
-    from mdctcompand.diffusion.testing import tiny_workspace
-
-    ws = tiny_workspace()
-    return load_pipeline(ws.model, converter=ws.converter(), device="cpu")
-
-
 @pytest.mark.parametrize("scheduler", ["ddim", "pndm", "euler", "dpm++"])
-def test_long_audio_has_exact_length_and_no_dip_at_joins(pipe, scheduler):
+def test_long_audio_has_exact_length_and_no_dip_at_joins(tiny_pipe, scheduler):
     from mdctcompand.diffusion.sampling import LongFormPlan, join_level_difference
 
-    pipe.use_scheduler(scheduler)
-    before = pipe.scheduler.timesteps
+    tiny_pipe.use_scheduler(scheduler)
+    before = tiny_pipe.scheduler.timesteps
     before = None if before is None else before.tolist()
     length = 8000  # 1 s at 8 kHz: 11 images of 32 frames sharing 8
-    out = pipe(["a slow rock song"] * 8, num_inference_steps=2, seed=0, audio_length_s=1.0, guidance_scale=1.0,
+    out = tiny_pipe(["a slow rock song"] * 8, num_inference_steps=2, seed=0, audio_length_s=1.0, guidance_scale=1.0,
                overlap_frames=8, progress=False)  # fmt: skip
     assert out.audios.shape == (8, length) and np.all(np.isfinite(out.audios))
-    conv = pipe.converter
+    conv = tiny_pipe.converter
     plan = LongFormPlan.for_frames(
-        conv.frames_for_samples(length), width=32, overlap=8, factor=pipe.latent_factor
+        conv.frames_for_samples(length), width=32, overlap=8, factor=tiny_pipe.latent_factor
     )
     assert plan.n_images >= 8
     assert abs(join_level_difference(out.audios, plan, conv.converter.hop_length)) < MAX_JOIN_DB
-    after = pipe.scheduler.timesteps
+    after = tiny_pipe.scheduler.timesteps
     assert (None if after is None else after.tolist()) == before  # every image used a scheduler of its own
 
 
-def test_every_sampler_continues_across_images_and_in_audio_to_audio(pipe):
+def test_every_sampler_continues_across_images_and_in_audio_to_audio(tiny_pipe):
     from mdctcompand.diffusion.sampling import SCHEDULERS
 
     x = 0.3 * np.sin(2 * np.pi * 330 * np.arange(9000) / 8000)
     for name in sorted(set(SCHEDULERS) - {"ddim", "pndm", "euler", "dpm++"}):  # those four: above
-        pipe.use_scheduler(name)
-        out = pipe("a fast jazz piano", num_inference_steps=2, seed=1, audio_length_s=0.2, overlap_frames=4,
+        tiny_pipe.use_scheduler(name)
+        out = tiny_pipe("a fast jazz piano", num_inference_steps=2, seed=1, audio_length_s=0.2, overlap_frames=4,
                    guidance_scale=2.0, progress=False)  # 2 images  # fmt: skip
         assert out.audios.shape == (1, 1600) and np.all(np.isfinite(out.audios)), name
     for name in ("euler", "dpm++"):  # PNDM (the tiny model's own): test_diffusion.py
-        pipe.use_scheduler(name)
-        out = pipe("a song", num_inference_steps=2, strength=0.5, init_audio=x, init_sample_rate=8000, seed=0,
+        tiny_pipe.use_scheduler(name)
+        out = tiny_pipe("a song", num_inference_steps=2, strength=0.5, init_audio=x, init_sample_rate=8000, seed=0,
                    progress=False)  # fmt: skip
         assert out.audios.shape == (1, 9000) and np.all(np.isfinite(out.audios)), name
 
 
-def test_the_same_seed_gives_the_same_long_audio(pipe):
-    pipe.use_scheduler("dpm++")
-    a = pipe("a song", num_inference_steps=3, seed=5, audio_length_s=0.4, progress=False).audios
-    b = pipe("a song", num_inference_steps=3, seed=5, audio_length_s=0.4, progress=False).audios
+def test_the_same_seed_gives_the_same_long_audio(tiny_pipe):
+    tiny_pipe.use_scheduler("dpm++")
+    a = tiny_pipe("a song", num_inference_steps=3, seed=5, audio_length_s=0.4, progress=False).audios
+    b = tiny_pipe("a song", num_inference_steps=3, seed=5, audio_length_s=0.4, progress=False).audios
     np.testing.assert_array_equal(a, b)
 
 

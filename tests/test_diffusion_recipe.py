@@ -18,19 +18,7 @@ pytest.importorskip("peft")
 pytest.importorskip("accelerate")
 pytest.importorskip("datasets")
 
-pytestmark = pytest.mark.diffusion
-
-
-@pytest.fixture(autouse=True)
-def offline_single_thread(monkeypatch):
-    import torch
-
-    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        monkeypatch.setenv(name, "1")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = [pytest.mark.diffusion, pytest.mark.usefixtures("diffusion_offline")]
 
 
 def test_recipe_from_captioned_audio_to_evaluation(tmp_path, capsys):

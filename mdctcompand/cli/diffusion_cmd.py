@@ -25,6 +25,11 @@ examples:
   # 10 % caption dropout and an EMA of the weights by default
   mdctcompand train-lora --mode scratch --space pixel --scratch-channels 64,128,256 --model ... --dataset mdct1k/ -o scratch/
 
+  # full band, stereo: a dataset built with --profile 44k --stereo left-right (1024 bands, RGB planes L, R, mid),
+  # trained in 1024 x 512 crops with a multi-resolution STFT loss on the decoded audio
+  mdctcompand train-lora --model ... --dataset stereo44k/ -o lora44k/ --resolution 1024 --crop-frames 512 \\
+      --waveform-loss-weight 0.1
+
   # diffusers' options: min-SNR weighting, noise offset, v-prediction, tracking, 8-bit Adam, epochs
   mdctcompand train-lora ... --snr-gamma 5 --noise-offset 0.05 --prediction-type v_prediction \\
       --report-to tensorboard --use-8bit-adam --allow-tf32 --epochs 20 --scale-lr
@@ -43,6 +48,7 @@ examples:
   mdctcompand generate "a calm piano melody" --model runwayml/stable-diffusion-v1-5 --lora lora/ -o piano.wav
   mdctcompand generate "energetic rock" --model scratch/ --seconds 30 -o rock.wav   # continues across images
   mdctcompand generate "same song, jazzier" --model ... --lora lora/ --init-audio in.wav --strength 0.6 -o out.wav
+  mdctcompand generate "a wide synth pad" --model ... --lora lora44k/ -o pad.wav   # stereo, 44.1 kHz (the model's)
 """
 
 
@@ -59,11 +65,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--model", required=True, help="pretrained SD-style model: hub id or path")
     t.add_argument("--dataset", required=True, help="dataset directory (imagefolder with captions)")
     t.add_argument("-o", "--output", required=True, help="output directory")
-    t.add_argument("--mode", choices=("lora", "scratch"), default="lora")
+    t.add_argument(
+        "--mode", choices=("lora", "scratch"), default="lora",
+        help="fine-tune a LoRA adapter, or train a small U-Net from scratch",
+    )  # fmt: skip
     t.add_argument(
         "--space", choices=("latent", "pixel"), default="latent", help="scratch mode: latent or pixel space"
     )
-    t.add_argument("--rank", type=int, default=4)
+    t.add_argument("--rank", type=int, default=4, help="LoRA rank")
     t.add_argument("--alpha", type=float, default=4.0, help="lora_alpha (scaling alpha / rank)")
     t.add_argument(
         "--scratch-channels",
@@ -72,7 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="scratch U-Net block widths, e.g. 64,128,256",
     )
     opt = t.add_argument_group("optimization")
-    opt.add_argument("--learning-rate", type=float, default=1e-4)
+    opt.add_argument("--learning-rate", type=float, default=1e-4, help="AdamW learning rate")
     opt.add_argument(
         "--scale-lr",
         action="store_true",
@@ -81,15 +90,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     opt.add_argument(
         "--lr-scheduler", default="constant", help="constant, cosine, linear, constant_with_warmup, ..."
     )
-    opt.add_argument("--lr-warmup-steps", type=int, default=0)
-    opt.add_argument("--adam-beta1", type=float, default=0.9)
-    opt.add_argument("--adam-beta2", type=float, default=0.999)
-    opt.add_argument("--adam-epsilon", type=float, default=1e-8)
-    opt.add_argument("--adam-weight-decay", type=float, default=1e-2)
+    opt.add_argument("--lr-warmup-steps", type=int, default=0, help="learning-rate warm-up steps")
+    opt.add_argument("--adam-beta1", type=float, default=0.9, help="AdamW beta1")
+    opt.add_argument("--adam-beta2", type=float, default=0.999, help="AdamW beta2")
+    opt.add_argument("--adam-epsilon", type=float, default=1e-8, help="AdamW epsilon")
+    opt.add_argument("--adam-weight-decay", type=float, default=1e-2, help="AdamW weight decay")
     opt.add_argument("--use-8bit-adam", action="store_true", help="bitsandbytes' 8-bit AdamW (CUDA)")
-    opt.add_argument("--max-grad-norm", type=float, default=1.0)
-    opt.add_argument("--batch-size", type=int, default=1)
-    opt.add_argument("--gradient-accumulation-steps", type=int, default=4)
+    opt.add_argument("--max-grad-norm", type=float, default=1.0, help="gradient clipping norm")
+    opt.add_argument("--batch-size", type=int, default=1, help="images per micro-batch and process")
+    opt.add_argument(
+        "--gradient-accumulation-steps", type=int, default=4, help="micro-batches per optimizer step"
+    )
     opt.add_argument("--max-steps", type=int, help="optimizer steps (default 15000, or --epochs)")
     opt.add_argument("--epochs", type=int, help="train this many epochs (when --max-steps is not given)")
     opt.add_argument("--max-train-samples", type=int, help="a seeded random subset of the images")
@@ -97,14 +108,23 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--mixed-precision", choices=("no", "fp16", "bf16"), help="default: accelerate's setting"
     )
     opt.add_argument("--allow-tf32", action="store_true", help="TF32 matrix products (Ampere and newer GPUs)")
-    opt.add_argument("--gradient-checkpointing", action="store_true")
+    opt.add_argument(
+        "--gradient-checkpointing",
+        action="store_true",
+        help="recompute activations in the backward pass (less memory)",
+    )
     obj = t.add_argument_group("objective")
-    obj.add_argument("--noise-offset", type=float, default=0.0)
+    obj.add_argument(
+        "--noise-offset",
+        type=float,
+        default=0.0,
+        help="add this times N(0, 1) per image and channel to the noise",
+    )
     obj.add_argument("--snr-gamma", type=float, help="min-SNR loss weighting (5 recommended)")
     obj.add_argument(
         "--prediction-type", choices=("epsilon", "v_prediction"), help="override the scheduler's"
     )
-    obj.add_argument("--caption-column", default="caption")
+    obj.add_argument("--caption-column", default="caption", help="metadata column with the captions")
     obj.add_argument(
         "--caption-dropout", type=float, help="empty-caption probability (default: 0.1 scratch, 0 LoRA)"
     )
@@ -117,19 +137,46 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="EMA of the weights (default: on for scratch)",
     )
-    obj.add_argument("--ema-decay", type=float, default=0.9999)
-    obj.add_argument("--resolution", type=int, default=512, help="image height = width the model sees")
+    obj.add_argument("--ema-decay", type=float, default=0.9999, help="decay of the EMA of the weights")
+    obj.add_argument(
+        "--resolution",
+        type=int,
+        default=512,
+        help="image height (= bands) the model sees, and the crop width",
+    )
+    obj.add_argument(
+        "--crop-frames", type=int,
+        help="width of the training crops in frames (default: --resolution; e.g. 512 for 1024-band images)",
+    )  # fmt: skip
+    obj.add_argument(
+        "--waveform-loss-weight", type=float, default=0.0,
+        help="weight of a multi-resolution STFT loss on audio decoded on the device (0: off)",
+    )  # fmt: skip
+    obj.add_argument(
+        "--stft-resolutions", type=_resolutions, default=((1024, 120, 600), (2048, 240, 1200), (512, 50, 240)),
+        metavar="N_FFT:HOP:WIN,...", help="resolutions of the waveform loss (default: 1024:120:600,2048:240:1200,512:50:240)",
+    )  # fmt: skip
     run = t.add_argument_group("checkpoints, validation and tracking")
-    run.add_argument("--checkpointing-steps", type=int, default=500)
-    run.add_argument("--checkpoints-total-limit", type=int, default=3)
+    run.add_argument(
+        "--checkpointing-steps", type=int, default=500, help="save a resumable checkpoint every N steps"
+    )
+    run.add_argument(
+        "--checkpoints-total-limit", type=int, default=3, help="keep at most this many checkpoints"
+    )
     run.add_argument("--resume", help="'latest' or a checkpoint directory")
     run.add_argument("--validation-prompt", action="append", default=[], help="repeat for several prompts")
-    run.add_argument("--validation-steps", type=int, default=1000)
-    run.add_argument("--validation-inference-steps", type=int, default=30)
-    run.add_argument("--validation-guidance", type=float, default=7.0)
+    run.add_argument(
+        "--validation-steps", type=int, default=1000, help="sample the validation prompts every N steps"
+    )
+    run.add_argument(
+        "--validation-inference-steps", type=int, default=30, help="denoising steps of validation samples"
+    )
+    run.add_argument(
+        "--validation-guidance", type=float, default=7.0, help="guidance scale of validation samples"
+    )
     run.add_argument("--report-to", help="accelerate trackers: tensorboard, wandb, all, ...")
-    run.add_argument("--tracker-project-name", default="mdctcompand")
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--tracker-project-name", default="mdctcompand", help="project name for the trackers")
+    run.add_argument("--seed", type=int, default=0, help="seed of noise, timesteps, crops and LoRA init")
     run.add_argument("--num-workers", type=int, default=0, help="data loader processes")
     t.set_defaults(func=cmd_train)
 
@@ -154,25 +201,34 @@ def register(sub: argparse._SubParsersAction) -> None:
         "generate",
         parents=[quiet_parent()],
         help="text-to-audio (or audio-to-audio) with a trained model (diffusion extra)",
+        description="Generate audio from a text prompt (or change an audio file) with a model trained by "
+        "train-lora: mono or stereo at the sample rate of the model's converter (its saved layout and profile).",
         epilog=GENERATE_EXAMPLES,
         formatter_class=Formatter,
     )
-    g.add_argument("prompt")
+    g.add_argument("prompt", help="text prompt")
     g.add_argument("-o", "--output", required=True, help="output audio file (.wav, .flac, ...)")
     g.add_argument(
         "--model", required=True, help="base model (hub id or path) or a directory saved by training"
     )
     g.add_argument("--lora", help="LoRA directory written by train-lora")
-    g.add_argument("--negative-prompt")
-    g.add_argument("--steps", type=int, default=50)
-    g.add_argument("--guidance", type=float, default=7.0)
-    g.add_argument("--seed", type=int)
+    g.add_argument("--negative-prompt", help="what to steer away from (with --guidance > 1)")
+    g.add_argument("--steps", type=int, default=50, help="denoising steps per image")
+    g.add_argument("--guidance", type=float, default=7.0, help="classifier-free guidance scale (1: off)")
+    g.add_argument("--seed", type=int, help="seed of the noise (default: random)")
     g.add_argument("--seconds", type=float, help="audio length (default: one image, about 10.9 s)")
     g.add_argument("--batch", type=int, default=1, help="waveforms to generate (OUT, OUT_1, OUT_2, ...)")
     g.add_argument("--init-audio", help="audio-to-audio: start from this file")
     g.add_argument("--strength", type=float, default=0.8, help="with --init-audio: how much to change (0..1]")
     g.add_argument("--scheduler", choices=SCHEDULER_NAMES, help="sampler (default: the model's)")
     g.add_argument("--overlap-frames", type=int, help="frames crossfaded between images of long audio")
+    g.add_argument(
+        "--channels", choices=("mono", "stereo"),
+        help="output channels (default: the model's; mono from a stereo model averages left and right)",
+    )  # fmt: skip
+    g.add_argument(
+        "--sample-rate", type=int, help="the rate you expect; must be the model's (default: the model's rate)"
+    )
     g.add_argument("--device", default="auto", help="auto, cuda, mps or cpu")
     g.add_argument("--fp16", action="store_true", help="half precision (GPUs)")
     g.add_argument("--image", help="also save the generated code image (PNG)")
@@ -195,6 +251,18 @@ def _widths(text: str) -> tuple[int, ...]:
     if not widths or min(widths) < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: widths must be positive")
     return widths
+
+
+def _resolutions(text: str) -> tuple[tuple[int, int, int], ...]:
+    try:
+        found = tuple(tuple(int(v) for v in item.split(":")) for item in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: N_FFT:HOP:WIN triples, e.g. 1024:120:600,512:50:240"
+        ) from None
+    if not found or any(len(r) != 3 for r in found):
+        raise argparse.ArgumentTypeError(f"{text!r}: N_FFT:HOP:WIN triples, e.g. 1024:120:600,512:50:240")
+    return found
 
 
 def training_config(args: argparse.Namespace):
@@ -221,6 +289,8 @@ def training_config(args: argparse.Namespace):
         validation_inference_steps=args.validation_inference_steps,
         validation_guidance_scale=args.validation_guidance, report_to=args.report_to,
         tracker_project_name=args.tracker_project_name, seed=args.seed, dataloader_num_workers=args.num_workers,
+        crop_frames=args.crop_frames, waveform_loss_weight=args.waveform_loss_weight,
+        stft_resolutions=args.stft_resolutions,
     )  # fmt: skip
 
 
@@ -272,12 +342,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
         dtype = torch.float16
     pipe = load_pipeline(args.model, lora=args.lora, device=args.device, dtype=dtype)
+    _check_layout(args, pipe.converter)
     if args.scheduler:
         pipe.use_scheduler(args.scheduler)
     result = pipe(
         args.prompt, negative_prompt=args.negative_prompt, num_inference_steps=args.steps, guidance_scale=args.guidance,
         audio_length_s=args.seconds, num_waveforms_per_prompt=args.batch, seed=args.seed, init_audio=args.init_audio,
-        strength=args.strength, overlap_frames=args.overlap_frames, progress=not args.quiet,
+        strength=args.strength, overlap_frames=args.overlap_frames, channels=args.channels, progress=not args.quiet,
+        return_images=bool(args.image),
     )  # fmt: skip
     for target, audio in zip(targets, result.audios):
         peak = float(np.abs(audio).max())
@@ -286,5 +358,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
         result.images[0].save(args.image)
     if not args.quiet:
         seconds = result.audios.shape[-1] / result.sample_rate
-        print(f"wrote {', '.join(map(str, targets))} ({seconds:.2f} s at {result.sample_rate} Hz)")
+        layout = "stereo" if result.audios.ndim == 3 else "mono"
+        print(f"wrote {', '.join(map(str, targets))} ({seconds:.2f} s, {layout}, {result.sample_rate} Hz)")
     return 0
+
+
+def _check_layout(args: argparse.Namespace, converter) -> None:
+    """Refuse a channel layout or rate the model cannot give, naming the flag (the model's metadata decides)."""
+    model = args.lora or args.model
+    if args.channels == "stereo" and converter.stereo == "mono":
+        raise CLIError(
+            f"--channels stereo: {model} was trained on mono images (its saved converter is mono); leave out "
+            "--channels, or train on a dataset built with `dataset build --stereo left-right`"
+        )
+    if args.sample_rate is not None and args.sample_rate != converter.sample_rate:
+        raise CLIError(
+            f"--sample-rate {args.sample_rate}: {model} generates {converter.sample_rate} Hz audio (profile "
+            f"{converter.converter.profile.name!r}); leave out --sample-rate, or resample the output"
+        )

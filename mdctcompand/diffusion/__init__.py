@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import importlib.util
 
-_REQUIRED = ("torch", "diffusers", "peft", "transformers", "accelerate", "datasets")
+#: Needed to import the extra; ``datasets`` (reading a built dataset for training) is checked where it is used.
+_REQUIRED = ("torch", "diffusers", "peft", "transformers", "accelerate")
 
 
 def _installed(name: str) -> bool:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
+from ..channels import ChannelLayout
 from ..compand import DEFAULT_ROUNDING, DEFAULT_TILT
 from ..converter import AudioImageConverter
 from ..exceptions import ParameterError
 from ..profile import GGDProfile
 
-__all__ = ["MDCTImageConverter", "images_to_tensor", "resolve_device", "tensor_to_codes"]
+__all__ = ["ImageStereo", "MDCTImageConverter", "images_to_tensor", "resolve_device", "tensor_to_codes"]
+
+#: Image layouts of the diffusion extra: ``"mono"`` (one grayscale plane, the paper's) or
+#: ``"left-right"`` (the dataset builder's RGB planes: left, right, mid ``(L + R) / 2``).
+ImageStereo = Literal["mono", "left-right"]
+_STEREO = ("mono", "left-right")
 
 
 class MDCTImageConverter(ConfigMixin, SchedulerMixin):
@@ -33,6 +39,17 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         See :class:`~mdctcompand.AudioImageConverter`.
     frames : int
         Image width in frames that the model works with (512 for SD 1.5 images).
+    stereo : {"mono", "left-right"}
+        The image layout (as ``dataset build --stereo``): ``"mono"`` one grayscale plane
+        (the default, and what configurations saved before stereo existed mean);
+        ``"left-right"`` three planes, left, right and mid ``(L + R) / 2``, decoded to
+        ``(2, n)`` audio from the left and right planes.
+
+    Notes
+    -----
+    The ``*_tensor`` methods run on the device of their input through
+    :class:`mdctcompand.torch.AudioImageConverter` (no host round trip) and the float paths are
+    differentiable, so a waveform-domain loss can sit behind them.
 
     Examples
     --------
@@ -57,12 +74,18 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         reconstruction: str = "midpoint",
         level: str | None = None,
         frames: int = 512,
+        stereo: ImageStereo = "mono",
     ) -> None:
+        if stereo not in _STEREO:
+            raise ParameterError(f"stereo={stereo!r} must be one of {_STEREO}")
         self._converter: AudioImageConverter | None = None
+        self._torch: dict[str, Any] = {}
 
     @classmethod
-    def from_converter(cls, converter: AudioImageConverter, *, frames: int = 512) -> MDCTImageConverter:
-        """Wrap an :class:`AudioImageConverter`.
+    def from_converter(
+        cls, converter: AudioImageConverter, *, frames: int = 512, stereo: ImageStereo = "mono"
+    ) -> MDCTImageConverter:
+        """Wrap an :class:`AudioImageConverter` (its compander settings; the image layout is ``stereo``).
 
         Examples
         --------
@@ -71,11 +94,15 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         256
         """
         s = converter.settings()
-        return cls(s["profile"], s["tilt"], s["rounding"], s["reconstruction"], s["level"], frames)
+        return cls(s["profile"], s["tilt"], s["rounding"], s["reconstruction"], s["level"], frames, stereo)
 
     @classmethod
     def from_dataset(cls, dataset_dir: str) -> MDCTImageConverter:
         """The converter a dataset built by :func:`mdctcompand.dataset.build_dataset` was made with.
+
+        The profile, compander settings, image width and layout (``stereo``) are read from the
+        dataset's ``mdctcompand.json`` and ``profile.json``; datasets written before stereo
+        existed record no layout and are mono.
 
         Examples
         --------
@@ -91,6 +118,9 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         settings = json.loads((root / "mdctcompand.json").read_text())
         profile = GGDProfile.load(root / "profile.json").to_dict()
         conv = settings["converter"]
+        stereo = settings["build"].get("stereo", "mono")
+        if stereo not in _STEREO:
+            raise ParameterError(f"{root / 'mdctcompand.json'}: stereo={stereo!r} must be one of {_STEREO}")
         return cls(
             profile,
             conv["tilt"],
@@ -98,6 +128,7 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
             conv["reconstruction"],
             conv["level"],
             settings["build"]["frames"],
+            stereo,
         )
 
     @property
@@ -107,9 +138,44 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
             c = self.config
             profile = GGDProfile.from_dict(c.profile) if c.profile is not None else None
             self._converter = AudioImageConverter(
-                profile, tilt=c.tilt, rounding=c.rounding, reconstruction=c.reconstruction, level=c.level
-            )
+                profile, tilt=c.tilt, rounding=c.rounding, reconstruction=c.reconstruction, level=c.level,
+                channels=ChannelLayout(self.stereo, arrangement="planes"),
+            )  # fmt: skip
         return self._converter
+
+    def torch_converter(self, device: Any = "cpu") -> Any:
+        """The :class:`mdctcompand.torch.AudioImageConverter` with these settings on ``device`` (one per device).
+
+        Examples
+        --------
+        >>> MDCTImageConverter().torch_converter("cpu").n_bands
+        512
+        """
+        dev = torch.device(device)
+        if dev.type == "cuda" and dev.index is None:  # "cuda" and "cuda:0" are one device: one copy of the tables
+            dev = torch.device("cuda", torch.cuda.current_device())
+        key = str(dev)
+        if key not in self._torch:
+            from ..torch import AudioImageConverter as TorchConverter
+
+            self._torch[key] = TorchConverter.from_numpy(self.converter).to(dev)
+        return self._torch[key]
+
+    @property
+    def stereo(self) -> str:
+        """The image layout: ``"mono"`` or ``"left-right"`` (configurations without one are mono)."""
+        return str(getattr(self.config, "stereo", "mono"))
+
+    @property
+    def audio_channels(self) -> int:
+        """Channels of the decoded audio (1 or 2).
+
+        Examples
+        --------
+        >>> MDCTImageConverter(stereo="left-right").audio_channels
+        2
+        """
+        return 1 if self.stereo == "mono" else 2
 
     @property
     def sample_rate(self) -> int:
@@ -144,22 +210,21 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         return self.converter.max_samples(n_frames)
 
     # ------------------------------------------------------------------ the seam
-    # Pipeline and training reach the audio <-> image transform only through the five
-    # methods below (and the geometry above): a stereo channel layout or the torch
-    # converter changes these methods, nothing else.
+    # Pipeline and training reach the audio <-> image transform only through the methods
+    # below (and the geometry above). The layout (mono or left-right planes) is handled here.
     @property
     def image_channels(self) -> int:
-        """Code channels per image (1: mono, one grayscale image per clip).
+        """Code planes per image: 1 (mono, one grayscale image per clip) or 3 (left, right, mid).
 
         Examples
         --------
-        >>> MDCTImageConverter().image_channels
-        1
+        >>> MDCTImageConverter().image_channels, MDCTImageConverter(stereo="left-right").image_channels
+        (1, 3)
         """
-        return 1
+        return 1 if self.stereo == "mono" else 3
 
     def images_from_audio(self, audio: np.ndarray, *, n_frames: int) -> tuple[np.ndarray, int]:
-        """8-bit code images of mono audio (at :attr:`sample_rate`), padded to ``n_frames`` columns.
+        """8-bit code images of mono audio (at :attr:`sample_rate`), padded to ``n_frames`` columns (numpy).
 
         Returns
         -------
@@ -177,8 +242,48 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         enc = self.converter.codes_from_audio(audio, n_frames=n_frames)
         return enc.codes, int(enc.length)
 
+    def codes_from_audio_tensor(self, audio: torch.Tensor, *, n_frames: int) -> torch.Tensor:
+        """uint8 code planes of ``audio (channels, n)`` at :attr:`sample_rate`, on its device.
+
+        Mono: the channels' mean, ``(n_bands, n_frames)``. Left-right: ``(3, n_bands, n_frames)``
+        planes left, right, mid with one level gain over left and right (a mono input gives
+        two equal channels), as ``dataset build --stereo left-right`` writes them.
+
+        Examples
+        --------
+        >>> import torch
+        >>> conv = MDCTImageConverter(stereo="left-right")
+        >>> conv.codes_from_audio_tensor(torch.zeros(2, 24000), n_frames=64).shape
+        torch.Size([3, 512, 64])
+        """
+        if not isinstance(audio, torch.Tensor) or audio.ndim != 2:
+            raise ParameterError(
+                f"audio must be a (channels, n) tensor; got {getattr(audio, 'shape', audio)!r}"
+            )
+        tc = self.torch_converter(audio.device)
+        x = audio.to(torch.float32)
+        if self.stereo == "mono":
+            x = x.mean(dim=0, keepdim=True)
+        elif x.shape[0] == 1:
+            x = x.expand(2, -1)
+        elif x.shape[0] != 2:
+            raise ParameterError(f"{x.shape[0]} channels: stereo='left-right' images hold 1 or 2")
+        length, capacity = x.shape[-1], tc.max_samples(n_frames)
+        if length > capacity:
+            raise ParameterError(
+                f"audio of {length} samples does not fit in {n_frames} frames (at most {capacity})"
+            )
+        gain = tc.gain(x.reshape(1, -1))  # one gain for the clip (both channels)
+        if self.stereo != "mono":
+            x = torch.cat([x, x.mean(dim=0, keepdim=True)])  # left, right, mid
+        coefficients = tc.mdct(torch.nn.functional.pad(x, (0, capacity - length)), check_finite=False)
+        if tc.level.mode != "none":
+            coefficients = coefficients * gain.to(coefficients.dtype)[..., None, None]
+        codes = tc.compander.encode_image(coefficients, check_finite=False)
+        return codes[0] if self.stereo == "mono" else codes
+
     def audio_from_images(self, values: np.ndarray, *, length: int | None = None) -> np.ndarray:
-        """Audio from code images ``(..., n_bands, n_frames)``: uint8 codes or real values in [0, 255].
+        """Audio from mono code images ``(..., n_bands, n_frames)`` (numpy): uint8 codes or real values in [0, 255].
 
         Real values (model outputs) are decoded with the continuous inverse compander.
 
@@ -193,8 +298,53 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
             values = values.astype(np.float64)
         return self.converter.audio_from_codes(values, length=length)
 
+    def audio_from_values(self, values: torch.Tensor, *, length: int | None = None) -> torch.Tensor:
+        """Audio from code values on their device: ``(B, n)`` mono or ``(B, 2, n)`` left-right.
+
+        ``values``: what :meth:`values_from_tensor` returns, ``(B, n_bands, n_frames)`` (mono)
+        or ``(B, 3, n_bands, n_frames)`` (left, right, mid; decoded from left and right), uint8
+        codes (table decode) or real values in [0, 255] (continuous inverse compander,
+        differentiable). Gain 1: model images are at the profile's level.
+
+        Examples
+        --------
+        >>> import torch
+        >>> MDCTImageConverter().audio_from_values(torch.full((2, 512, 64), 127.5), length=24000).shape
+        torch.Size([2, 24000])
+        """
+        self._check_values(values)
+        tc = self.torch_converter(values.device)
+        if self.stereo != "mono":
+            values = values[:, :2]  # left, right
+        if values.dtype != torch.uint8:
+            values = values.to(torch.float32)
+        return tc.audio_from_codes(values, length=length, check_finite=False)
+
+    def audio_from_tensor(self, x: torch.Tensor, *, length: int | None = None) -> torch.Tensor:
+        """Model images ``(B, C, H, W)`` in [-1, 1] -> audio on their device (differentiable).
+
+        Examples
+        --------
+        >>> import torch
+        >>> MDCTImageConverter().audio_from_tensor(torch.zeros(1, 3, 512, 16)).shape
+        torch.Size([1, 7680])
+        """
+        return self.audio_from_values(self.values_from_tensor(x), length=length)
+
+    def _check_values(self, values: torch.Tensor) -> None:
+        want = 3 if self.stereo == "mono" else 4
+        if not isinstance(values, torch.Tensor) or values.ndim != want or values.shape[-2] != self.n_bands:
+            shape = "(B, n_bands, n_frames)" if want == 3 else "(B, 3, n_bands, n_frames)"
+            raise ParameterError(
+                f"code values of shape {tuple(getattr(values, 'shape', ()))} must be {shape} with n_bands="
+                f"{self.n_bands} for stereo={self.stereo!r} images"
+            )
+
     def codes_from_pil(self, image: Any) -> np.ndarray:
-        """The uint8 codes ``(n_bands, n_frames)`` of a dataset image (a PIL image).
+        """The uint8 codes of a dataset image (a PIL image): ``(n_bands, n_frames)`` mono, ``(3, ...)`` planes.
+
+        The image's mode must be the layout's (``L`` mono, ``RGB`` left-right): a dataset of
+        the other layout is refused, never converted.
 
         Examples
         --------
@@ -203,10 +353,20 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         >>> MDCTImageConverter().codes_from_pil(Image.fromarray(np.zeros((512, 8), np.uint8))).shape
         (512, 8)
         """
-        return np.array(image.convert("L"))  # a writable copy for torch
+        want = "L" if self.stereo == "mono" else "RGB"
+        if image.mode != want:
+            raise ParameterError(
+                f"a {image.mode} image for a converter with stereo={self.stereo!r} (expects {want}): the dataset and "
+                "the model have different layouts (dataset build --stereo)"
+            )
+        codes = np.array(image)  # a writable copy for torch
+        return codes if codes.ndim == 2 else np.ascontiguousarray(np.moveaxis(codes, -1, 0))
 
-    def tensor_from_codes(self, codes: np.ndarray, *, channels: int) -> torch.Tensor:
-        """uint8 code images ``(B, H, W)`` -> float tensor ``(B, channels, H, W)`` in [-1, 1].
+    def tensor_from_codes(self, codes: Any, *, channels: int) -> torch.Tensor:
+        """uint8 code images -> float tensor ``(B, channels, H, W)`` in [-1, 1] (on the codes' device).
+
+        Mono codes ``(B, H, W)`` are repeated over ``channels``; left-right codes ``(B, 3, H, W)``
+        need ``channels=3``. Takes numpy arrays or tensors.
 
         Examples
         --------
@@ -215,12 +375,37 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         >>> tuple(x.shape), float(x.max())
         ((2, 3, 4, 4), 1.0)
         """
-        return images_to_tensor(codes, channels)
+        if self.stereo == "mono":
+            return images_to_tensor(codes, channels)
+        t = torch.from_numpy(np.ascontiguousarray(codes)) if isinstance(codes, np.ndarray) else codes
+        if t.ndim != 4 or t.shape[1] != 3 or channels != 3:
+            raise ParameterError(
+                f"left-right codes of shape {tuple(t.shape)} for {channels} model channels: expected (B, 3, H, W) "
+                "and a 3-channel model"
+            )
+        return t.float().div(127.5).sub(1.0)
+
+    def values_from_tensor(self, x: torch.Tensor) -> torch.Tensor:
+        """Model images ``(B, C, H, W)`` in [-1, 1] -> code values in [0, 255], on their device.
+
+        Mono: ``(B, H, W)``, channels averaged (SD's VAE decodes 3 nearly equal channels);
+        left-right: ``(B, 3, H, W)``. Differentiable inside (-1, 1).
+
+        Examples
+        --------
+        >>> import torch
+        >>> MDCTImageConverter().values_from_tensor(torch.zeros(1, 3, 4, 4))[0, 0, 0]
+        tensor(127.5000)
+        """
+        values = (x.float().clamp(-1, 1) + 1.0) * 127.5
+        if self.stereo == "mono":
+            return values.mean(dim=1)
+        if values.shape[1] != 3:
+            raise ParameterError(f"model images with {values.shape[1]} channels; stereo='left-right' needs 3")
+        return values
 
     def codes_from_tensor(self, x: torch.Tensor) -> np.ndarray:
-        """Model images ``(B, C, H, W)`` in [-1, 1] -> real code values ``(B, H, W)`` in [0, 255].
-
-        Channels are averaged (SD's VAE decodes 3 nearly equal channels).
+        """Model images ``(B, C, H, W)`` in [-1, 1] -> real code values on the host (float64).
 
         Examples
         --------
@@ -228,7 +413,24 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         >>> MDCTImageConverter().codes_from_tensor(torch.zeros(1, 3, 4, 4))[0, 0, 0]
         np.float64(127.5)
         """
-        return tensor_to_codes(x)
+        return self.values_from_tensor(x.detach()).cpu().numpy().astype(np.float64)
+
+    def pil_from_values(self, values: Any) -> Any:
+        """A PIL image (``L`` mono, ``RGB`` left-right) of one image's code values (copies to the host).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> MDCTImageConverter(stereo="left-right").pil_from_values(np.zeros((3, 4, 5))).mode
+        'RGB'
+        """
+        from PIL import Image
+
+        v = values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
+        pixels = np.clip(np.round(v), 0, 255).astype(np.uint8)
+        if self.stereo == "mono":
+            return Image.fromarray(pixels, mode="L")
+        return Image.fromarray(np.ascontiguousarray(np.moveaxis(pixels, 0, -1)), mode="RGB")
 
 
 def images_to_tensor(codes: np.ndarray, channels: int) -> torch.Tensor:

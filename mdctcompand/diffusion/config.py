@@ -78,6 +78,9 @@ class TrainingConfig:
     resolution : int
         Image height and width the model sees (images must be this tall; wider ones are
         randomly cropped in time).
+    crop_frames : int or None
+        Width of the training crops in frames (None: ``resolution``, square crops). E.g.
+        1024-band full-band images trained in 1024 x 512 crops.
     random_flip : bool
         Refused: a horizontal flip reverses time.
     caption_column : str
@@ -93,6 +96,17 @@ class TrainingConfig:
     dataloader_num_workers : int
     scratch_channels : tuple of int
         Block widths of the from-scratch U-Net.
+    waveform_loss_weight : float
+        Weight of a waveform-domain loss added to the denoising loss (0: off, the default):
+        the multi-resolution STFT loss
+        (:func:`~mdctcompand.diffusion.losses.multi_resolution_stft_loss`) between the audio
+        of the clean latent and the audio of the clean latent the prediction implies, both
+        decoded on the device (VAE, then :mod:`mdctcompand.torch`'s continuous inverse
+        compander and IMDCT), each sample weighted by ``alphas_cumprod[t]`` (near 0 at pure
+        noise, where the implied clean latent means little). Gradients flow through the
+        frozen VAE decoder: it costs a decoder forward and backward per step.
+    stft_resolutions : tuple of (n_fft, hop_length, win_length)
+        Resolutions of the waveform loss (default: Parallel WaveGAN's three).
 
     Examples
     --------
@@ -146,6 +160,7 @@ class TrainingConfig:
     validation_guidance_scale: float = 7.0
     seed: int = 0
     resolution: int = 512
+    crop_frames: int | None = None
     random_flip: bool = False
     caption_column: str = "caption"
     caption_dropout: float | None = None
@@ -154,10 +169,25 @@ class TrainingConfig:
     ema_decay: float = 0.9999
     dataloader_num_workers: int = 0
     scratch_channels: tuple[int, ...] = (64, 128, 256)
+    waveform_loss_weight: float = 0.0
+    stft_resolutions: tuple[tuple[int, int, int], ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
 
     def __post_init__(self) -> None:
         self.scratch_channels = tuple(int(c) for c in self.scratch_channels)
         self.validation_prompts = list(self.validation_prompts)
+        try:
+            self.stft_resolutions = tuple(tuple(int(v) for v in r) for r in self.stft_resolutions)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"stft_resolutions={self.stft_resolutions!r} must be (n_fft, hop_length, win_length) triples"
+            ) from None
+        if not self.stft_resolutions or any(
+            len(r) != 3 or not (0 < r[2] <= r[0] and r[1] > 0) for r in self.stft_resolutions
+        ):
+            raise ParameterError(
+                f"stft_resolutions={self.stft_resolutions!r} must be (n_fft, hop_length, win_length) triples "
+                "with 0 < win_length <= n_fft and hop_length > 0"
+            )
         _choice(self, "mode", ("lora", "scratch"))
         _choice(self, "space", ("latent", "pixel"))
         _choice(self, "mixed_precision", ("no", "fp16", "bf16", None))
@@ -178,7 +208,8 @@ class TrainingConfig:
                     "validation_steps", "validation_inference_steps", "resolution")  # fmt: skip
         for name in positive:
             _at_least(self, name, 1)
-        for name in ("max_train_steps", "num_train_epochs", "max_train_samples", "checkpoints_total_limit"):
+        for name in ("max_train_steps", "num_train_epochs", "max_train_samples", "checkpoints_total_limit",
+                     "crop_frames"):  # fmt: skip
             if getattr(self, name) is not None:
                 _at_least(self, name, 1)
         if self.max_train_steps is None and self.num_train_epochs is None:
@@ -191,7 +222,8 @@ class TrainingConfig:
         for name in ("adam_beta1", "adam_beta2", "ema_decay"):
             if not 0 <= getattr(self, name) < 1:
                 raise ParameterError(f"{name}={getattr(self, name)} must be in [0, 1)")
-        for name in ("adam_weight_decay", "noise_offset", "lr_warmup_steps", "dataloader_num_workers"):
+        for name in ("adam_weight_decay", "noise_offset", "lr_warmup_steps", "dataloader_num_workers",
+                     "waveform_loss_weight"):  # fmt: skip
             if not getattr(self, name) >= 0:
                 raise ParameterError(f"{name}={getattr(self, name)} must be >= 0")
         if self.snr_gamma is not None and not self.snr_gamma > 0:
@@ -251,6 +283,7 @@ class TrainingConfig:
         d = {f.name: getattr(self, f.name) for f in fields(self)}  # no deep copy of tracker objects
         d["scratch_channels"] = list(self.scratch_channels)
         d["validation_prompts"] = list(self.validation_prompts)
+        d["stft_resolutions"] = [list(r) for r in self.stft_resolutions]
         d["report_to"] = _tracker_names(self.report_to)
         return d
 

@@ -37,7 +37,12 @@ def load_rows(
     >>> len(load_rows(tiny_workspace().dataset, caption_column="caption", max_samples=3))
     3
     """
-    from datasets import load_dataset
+    try:
+        from datasets import load_dataset
+    except ImportError as exc:
+        raise ImportError(
+            "training on a dataset directory needs datasets (not installed): pip install 'mdctcompand[diffusion]'"
+        ) from exc
 
     root = Path(dataset_dir)
     if not (root / "train").is_dir():
@@ -100,9 +105,9 @@ class LatentCache:
         for j in range(0, len(rows), batch_size):
             codes = [converter.codes_from_pil(image) for image in rows[j : j + batch_size]["image"]]
             for i, c in enumerate(codes, j):
-                if c.shape[0] % factor or c.shape[1] % factor:
+                if c.shape[-2] % factor or c.shape[-1] % factor:
                     raise ParameterError(
-                        f"image {i} is {c.shape[0]} x {c.shape[1]}, not a multiple of the VAE factor {factor}: "
+                        f"image {i} is {c.shape[-2]} x {c.shape[-1]}, not a multiple of the VAE factor {factor}: "
                         "rebuild the dataset or turn off cache_latents"
                     )
             same_shape = len({c.shape for c in codes}) == 1
@@ -136,8 +141,8 @@ class LatentCache:
 class CaptionedImages(torch.utils.data.Dataset):
     """Model inputs with tokenized captions: ``pixel_values`` (no cache) or ``latents`` (cache).
 
-    Each item is a random crop in time of ``resolution`` columns (aligned to the VAE grid
-    when cached) and, with probability ``caption_dropout``, the empty caption.
+    Each item is a random crop in time of ``crop_frames`` columns (default ``resolution``;
+    aligned to the VAE grid when cached) and, with probability ``caption_dropout``, the empty caption.
 
     Examples
     --------
@@ -164,12 +169,14 @@ class CaptionedImages(torch.utils.data.Dataset):
         caption_dropout: float = 0.0,
         latents: LatentCache | None = None,
         seed: int = 0,
+        crop_frames: int | None = None,
     ) -> None:
         self.rows = rows
         self.tokenizer = tokenizer
         self.converter = converter
         self.caption_column = caption_column
         self.resolution = resolution
+        self.crop_frames = int(crop_frames) if crop_frames is not None else resolution
         self.channels = channels
         self.caption_dropout = float(caption_dropout)
         self.latents = latents
@@ -215,11 +222,11 @@ class CaptionedImages(torch.utils.data.Dataset):
             f = self.latents.factor
             _, h, w = self.latents.parameters[int(i)].shape
             start = self._crop_start(h * f, w * f, rng, f)
-            item["latents"] = self.latents.sample(int(i), start, self.resolution, rng)
+            item["latents"] = self.latents.sample(int(i), start, self.crop_frames, rng)
             return item
         codes = self.converter.codes_from_pil(self.rows[int(i)]["image"])
-        start = self._crop_start(codes.shape[0], codes.shape[1], rng, 1)
-        codes = codes[:, start : start + self.resolution]  # a crop in time: still valid audio
+        start = self._crop_start(codes.shape[-2], codes.shape[-1], rng, 1)
+        codes = codes[..., start : start + self.crop_frames]  # a crop in time: still valid audio
         item["pixel_values"] = self.converter.tensor_from_codes(codes[None], channels=self.channels)[0]
         return item
 
@@ -229,7 +236,9 @@ class CaptionedImages(torch.utils.data.Dataset):
                 f"image height {height} != resolution {self.resolution}: resizing would mix bands; rebuild the "
                 "dataset or set --resolution"
             )
-        if width < self.resolution:
-            raise ParameterError(f"image width {width} < resolution {self.resolution}")
-        positions = (width - self.resolution) // grid + 1
+        if width < self.crop_frames:
+            raise ParameterError(
+                f"image width {width} < crop width {self.crop_frames} (--crop-frames, or --resolution)"
+            )
+        positions = (width - self.crop_frames) // grid + 1
         return int(rng.integers(0, positions)) * grid

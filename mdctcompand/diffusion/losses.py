@@ -10,7 +10,11 @@ Each piece is a small function checked against its formula in the tests:
   (SNR + 1)`` (v), with ``SNR = a / (1 - a)`` (Hang et al. 2023, "Min-SNR");
 - :func:`diffusion_loss`: per-sample MSE, weighted, averaged;
 - :class:`LossMeter`: the logged loss of one optimizer step, averaged over its
-  accumulation micro-batches and over all processes (weighted by samples).
+  accumulation micro-batches and over all processes (weighted by samples);
+- :func:`predicted_clean`: the clean latent (or image) the U-Net's prediction implies;
+- :func:`multi_resolution_stft_loss`: the waveform-domain loss (spectral convergence plus
+  log-magnitude L1 over several STFT resolutions, Yamamoto et al. 2020, "Parallel WaveGAN"),
+  used on audio decoded through :mod:`mdctcompand.torch` by ``waveform_loss_weight``.
 """
 
 from __future__ import annotations
@@ -21,7 +25,25 @@ import torch
 
 from ..exceptions import ParameterError
 
-__all__ = ["LossMeter", "diffusion_loss", "min_snr_weights", "offset_noise", "training_target"]
+__all__ = [
+    "STFT_RESOLUTIONS",
+    "LossMeter",
+    "diffusion_loss",
+    "min_snr_weights",
+    "multi_resolution_stft_loss",
+    "offset_noise",
+    "predicted_clean",
+    "stft_magnitude",
+    "training_target",
+    "waveform_loss",
+]
+
+#: ``(n_fft, hop_length, win_length)`` of the multi-resolution STFT loss: Parallel WaveGAN's
+#: standard three resolutions (Hann windows).
+STFT_RESOLUTIONS: tuple[tuple[int, int, int], ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
+
+#: Floor of the squared magnitude before the square root and the log (as Parallel WaveGAN).
+MAGNITUDE_FLOOR = 1e-7
 
 
 def offset_noise(
@@ -164,3 +186,146 @@ class LossMeter:
         value = self._sum / self._count
         self._sum = self._count = 0.0
         return value
+
+
+def predicted_clean(
+    scheduler: Any, noisy: torch.Tensor, prediction: torch.Tensor, timesteps: torch.Tensor
+) -> torch.Tensor:
+    """The clean sample ``x0`` implied by the U-Net's prediction (``epsilon`` or ``v_prediction``).
+
+    ``x0 = (x_t - sqrt(1 - a) eps) / sqrt(a)`` or ``x0 = sqrt(a) x_t - sqrt(1 - a) v`` with
+    ``a = alphas_cumprod[t]``; differentiable in ``prediction``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from diffusers import DDPMScheduler
+    >>> s, x0, eps, t = DDPMScheduler(), torch.randn(2, 1, 4, 4), torch.randn(2, 1, 4, 4), torch.tensor([10, 500])
+    >>> torch.allclose(predicted_clean(s, s.add_noise(x0, eps, t), eps, t), x0, atol=1e-4)
+    True
+    """
+    a = scheduler.alphas_cumprod.to(device=noisy.device, dtype=torch.float32)[timesteps]
+    a = a.reshape(-1, *([1] * (noisy.ndim - 1)))
+    x_t, pred = noisy.float(), prediction.float()
+    kind = scheduler.config.prediction_type
+    if kind == "epsilon":
+        return (x_t - torch.sqrt(1.0 - a) * pred) / torch.sqrt(a)
+    if kind == "v_prediction":
+        return torch.sqrt(a) * x_t - torch.sqrt(1.0 - a) * pred
+    raise ParameterError(f"prediction_type={kind!r}: training supports 'epsilon' and 'v_prediction'")
+
+
+def stft_magnitude(audio: torch.Tensor, n_fft: int, hop_length: int, win_length: int) -> torch.Tensor:
+    """``sqrt(max(|STFT|^2, 1e-7))`` of ``audio (..., n)``: ``(..., n_frames, n_fft // 2 + 1)``.
+
+    Periodic Hann window of ``win_length`` centred in ``n_fft``; frames centred on multiples
+    of ``hop_length`` with ``n_fft // 2`` zeros padded on both sides (so clips shorter than
+    ``n_fft`` work).
+
+    Examples
+    --------
+    >>> import torch
+    >>> tuple(stft_magnitude(torch.zeros(2, 1000), 512, 50, 240).shape)
+    (2, 21, 257)
+    """
+    if not (0 < win_length <= n_fft and hop_length > 0):
+        raise ParameterError(
+            f"STFT resolution n_fft={n_fft}, hop_length={hop_length}, win_length={win_length}: need "
+            "0 < win_length <= n_fft and hop_length > 0"
+        )
+    lead, n = audio.shape[:-1], audio.shape[-1]
+    window = torch.hann_window(win_length, dtype=audio.dtype, device=audio.device)
+    spec = torch.stft(
+        audio.reshape(-1, n), n_fft, hop_length=hop_length, win_length=win_length, window=window,
+        center=True, pad_mode="constant", return_complex=True,
+    )  # fmt: skip
+    power = spec.real.square() + spec.imag.square()
+    return torch.sqrt(power.clamp_min(MAGNITUDE_FLOOR)).transpose(-1, -2).reshape(*lead, -1, n_fft // 2 + 1)
+
+
+def multi_resolution_stft_loss(
+    prediction: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    resolutions: tuple[tuple[int, int, int], ...] = STFT_RESOLUTIONS,
+    reduction: str = "mean",
+) -> torch.Tensor:
+    """Multi-resolution STFT loss between waveforms ``(B, n)`` or ``(B, channels, n)``.
+
+    For each resolution ``(n_fft, hop, win)`` and each waveform, with magnitudes ``P`` and
+    ``T`` (:func:`stft_magnitude`): spectral convergence ``||T - P||_F / ||T||_F`` plus the
+    log-magnitude L1 ``mean |log T - log P|``. The per-sample loss is the mean over
+    resolutions and channels of that sum; ``reduction="none"`` returns it ``(B,)``,
+    ``"mean"`` its mean. Computed in the inputs' float dtype (float32 at least).
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.randn(2, 4000, generator=torch.Generator().manual_seed(0))
+    >>> float(multi_resolution_stft_loss(x, x))
+    0.0
+    >>> tuple(multi_resolution_stft_loss(0.5 * x, x, reduction="none").shape)
+    (2,)
+    """
+    if reduction not in ("mean", "none"):
+        raise ParameterError(f"reduction={reduction!r} must be 'mean' or 'none'")
+    if prediction.shape != target.shape or prediction.ndim not in (2, 3):
+        raise ParameterError(
+            f"prediction {tuple(prediction.shape)} and target {tuple(target.shape)} must be equal (B, n) or (B, C, n)"
+        )
+    if not resolutions:
+        raise ParameterError("resolutions is empty")
+    dtype = torch.promote_types(prediction.dtype, torch.float32)
+    p = prediction.to(dtype).reshape(prediction.shape[0], -1, prediction.shape[-1])
+    t = target.to(dtype).reshape(p.shape)
+    total = p.new_zeros(p.shape[:2])
+    for n_fft, hop, win in resolutions:
+        mp, mt = stft_magnitude(p, n_fft, hop, win), stft_magnitude(t, n_fft, hop, win)
+        convergence = torch.linalg.vector_norm(mt - mp, dim=(-2, -1)) / torch.linalg.vector_norm(
+            mt, dim=(-2, -1)
+        )
+        log_l1 = (torch.log(mt) - torch.log(mp)).abs().mean(dim=(-2, -1))
+        total = total + convergence + log_l1
+    per_sample = total.mean(dim=1) / len(resolutions)
+    return per_sample if reduction == "none" else per_sample.mean()
+
+
+def waveform_loss(
+    converter: Any,
+    scheduler: Any,
+    clean: torch.Tensor,
+    noisy: torch.Tensor,
+    prediction: torch.Tensor,
+    timesteps: torch.Tensor,
+    *,
+    images_from_model: Any = None,
+    resolutions: tuple[tuple[int, int, int], ...] = STFT_RESOLUTIONS,
+) -> torch.Tensor:
+    """MR-STFT loss between the audio of ``clean`` and of the clean sample ``prediction`` implies.
+
+    Both go model space -> images in [-1, 1] (``images_from_model``, e.g. the frozen VAE's
+    decoder; default: the samples are the images) -> code values -> audio through the
+    converter's torch path (:meth:`~mdctcompand.diffusion.MDCTImageConverter.audio_from_tensor`:
+    continuous inverse compander and IMDCT on the samples' device). Only the prediction's
+    side keeps a graph. Each sample's loss is weighted by ``alphas_cumprod[t]`` (near 0 at pure
+    noise, where the implied clean sample means little), then averaged.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from diffusers import DDPMScheduler
+    >>> from mdctcompand.diffusion import MDCTImageConverter
+    >>> conv, s = MDCTImageConverter(), DDPMScheduler()
+    >>> x0 = torch.rand(1, 1, 512, 16) * 2 - 1
+    >>> eps, t = torch.randn_like(x0), torch.tensor([100])
+    >>> round(float(waveform_loss(conv, s, x0, s.add_noise(x0, eps, t), eps, t)), 4)  # the true noise: no loss
+    0.0
+    """
+    decode = images_from_model if images_from_model is not None else (lambda x: x.float())
+    implied = predicted_clean(scheduler, noisy, prediction, timesteps)
+    with torch.no_grad():
+        target = converter.audio_from_tensor(decode(clean))
+    predicted = converter.audio_from_tensor(decode(implied))
+    per_sample = multi_resolution_stft_loss(predicted, target, resolutions=resolutions, reduction="none")
+    signal = scheduler.alphas_cumprod.to(device=per_sample.device, dtype=per_sample.dtype)[timesteps]
+    return (per_sample * signal).mean()

@@ -13,8 +13,12 @@ overlap. All frames then form one MDCT frame sequence that a single inverse MDCT
 audio: every frame is a whole TDAC frame, overlap-added with its true neighbours.
 
 The audio <-> image transform is reached only through the converter component's seam
-(:meth:`~mdctcompand.diffusion.MDCTImageConverter.images_from_audio`,
-``audio_from_images``, ``tensor_from_codes``, ``codes_from_tensor``).
+(:meth:`~mdctcompand.diffusion.MDCTImageConverter.codes_from_audio_tensor`,
+``tensor_from_codes``, ``values_from_tensor``, ``audio_from_values``), which runs on the
+pipeline's device through :mod:`mdctcompand.torch`: the decoded images stay on the device,
+are joined there, and only the final waveforms (and, if asked for, the joined code images)
+are copied to the host. The image layout (mono, or left/right/mid planes for stereo) is the
+converter's, saved with the model.
 """
 
 from __future__ import annotations
@@ -45,11 +49,13 @@ class MDCTPipelineOutput(BaseOutput):
 
     Attributes
     ----------
-    audios : np.ndarray, shape (batch, n_samples)
-        float32 audio at ``sample_rate``.
+    audios : np.ndarray, shape (batch, n_samples) or (batch, 2, n_samples)
+        float32 audio at ``sample_rate``: mono, or stereo (left, right) from a left-right model.
     sample_rate : int
     images : list of PIL.Image.Image
-        The generated code image of each waveform (all frames, overlaps removed).
+        The generated code image of each waveform (all frames, overlaps removed): ``L`` for
+        mono models, ``RGB`` (left, right, mid) for left-right ones; empty with
+        ``return_images=False``.
 
     Examples
     --------
@@ -176,8 +182,9 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         return self.vae.decode(latents.to(self.vae.dtype) / self.vae.config.scaling_factor).sample
 
     def check_inputs(
-        self, prompt, negative_prompt, num_inference_steps, guidance_scale, audio_length_s, strength
-    ) -> None:
+        self, prompt, negative_prompt, num_inference_steps, guidance_scale, audio_length_s, strength,
+        channels=None, sample_rate=None,
+    ) -> None:  # fmt: skip
         """Raise :class:`~mdctcompand.ParameterError` naming the first bad argument of a call.
 
         Examples
@@ -205,26 +212,47 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
             raise ParameterError(f"audio_length_s={audio_length_s} must be > 0")
         if not 0 < strength <= 1:
             raise ParameterError(f"strength={strength} must be in (0, 1]")
+        conv = self.converter
+        if channels not in (None, "mono", "stereo"):
+            raise ParameterError(f"channels={channels!r} must be 'mono', 'stereo' or None (the model's)")
+        if channels == "stereo" and conv.stereo == "mono":
+            raise ParameterError(
+                "channels='stereo': this model was trained on mono images (its converter has stereo='mono'); "
+                "leave channels unset, or train on a dataset built with --stereo left-right"
+            )
+        if sample_rate is not None and sample_rate != conv.sample_rate:
+            raise ParameterError(
+                f"sample_rate={sample_rate}: this model generates {conv.sample_rate} Hz audio (profile "
+                f"{conv.converter.profile.name!r}); leave sample_rate unset, or resample the result"
+            )
+        if conv.image_channels == 3 and self._image_channels != 3:
+            raise ParameterError(
+                f"the converter's stereo='left-right' images have 3 planes; this U-Net takes {self._image_channels}"
+            )
         if self.image_height % self.latent_factor or self.image_width % self.latent_factor:
             raise ParameterError(
                 f"images of {self.image_height} x {self.image_width} are not multiples of the VAE factor {self.latent_factor}"
             )
 
-    def _init_codes(self, init_audio: Any, sample_rate: int | None, n_frames: int) -> tuple[np.ndarray, int]:
+    def _init_codes(
+        self, init_audio: Any, sample_rate: int | None, n_frames: int
+    ) -> tuple[torch.Tensor, int]:
+        """uint8 codes of the init audio on the pipeline's device (the converter's layout), and its length."""
         from ..io import load_audio, resample
 
         conv = self.converter
         if isinstance(init_audio, (str, Path)):
-            audio, _ = load_audio(init_audio, sample_rate=conv.sample_rate, mono=True)
+            audio, _ = load_audio(
+                init_audio, sample_rate=conv.sample_rate, mono=conv.audio_channels == 1, always_2d=True
+            )
         else:
             audio = np.asarray(init_audio, dtype=np.float32)
-            if audio.ndim == 2:
-                audio = audio.mean(axis=0)
             if sample_rate is None:
                 raise ParameterError("init_audio given as an array needs init_sample_rate")
-            audio = resample(audio, sample_rate, conv.sample_rate)
-        audio = audio[: conv.samples_in_frames(n_frames)]
-        return conv.images_from_audio(audio, n_frames=n_frames)
+            audio = resample(np.atleast_2d(audio), sample_rate, conv.sample_rate)
+        audio = np.ascontiguousarray(audio[..., : conv.samples_in_frames(n_frames)], dtype=np.float32)
+        tensor = torch.from_numpy(audio).to(self.device)
+        return conv.codes_from_audio_tensor(tensor, n_frames=n_frames), int(audio.shape[-1])
 
     def _init_frames(self, init_audio: Any, sample_rate: int | None) -> int:
         conv = self.converter
@@ -246,13 +274,13 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         num_inference_steps: int,
         strength: float,
         generator: torch.Generator | None,
-        init: np.ndarray | None,
+        init: torch.Tensor | None,
         known: torch.Tensor | None,
         progress: Any,
     ) -> torch.Tensor:
         """Denoise one image with a scheduler of its own; return its final latents.
 
-        ``init``: uint8 codes ``(H, W)`` to start from (audio-to-audio); ``known``: latents
+        ``init``: uint8 codes ``([3,] H, W)`` to start from (audio-to-audio); ``known``: latents
         of the first columns, taken from the previous image (long-form continuation).
         """
         batch = embeddings.shape[0] // (2 if guidance_scale > 1.0 else 1)
@@ -263,7 +291,7 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         )
         noise = randn(self._latent_shape(batch), generator, device, dtype)
         if init is not None:
-            codes = np.repeat(init[None], batch, axis=0)
+            codes = init[None].expand(batch, *init.shape)
             image = self.converter.tensor_from_codes(codes, channels=self._image_channels).to(device, dtype)
             clean = self._to_model(image).to(dtype)
             latents = scheduler.add_noise(clean, noise, timesteps[:1].repeat(batch))
@@ -311,6 +339,9 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         init_sample_rate: int | None = None,
         strength: float = 0.8,
         overlap_frames: int | None = None,
+        channels: str | None = None,
+        sample_rate: int | None = None,
+        return_images: bool = True,
         progress: bool = True,
     ) -> MDCTPipelineOutput:
         """Generate audio.
@@ -337,18 +368,26 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         overlap_frames : int, optional
             Frames shared (and crossfaded) by consecutive images of long audio (default: an
             eighth of the image width, 64 frames = 1.4 s for 512-frame images).
+        channels : {"mono", "stereo"}, optional
+            Default: the model's (stereo for a left-right model). ``"mono"`` from a stereo
+            model averages left and right; ``"stereo"`` from a mono model is refused.
+        sample_rate : int, optional
+            States the rate the caller expects; it must be the model's (:attr:`converter`'s
+            ``sample_rate``), which is also the default.
+        return_images : bool, default True
+            Also return the code images (copied to the host as PIL images).
 
         Returns
         -------
         MDCTPipelineOutput
         """
-        from PIL import Image
         from tqdm.auto import tqdm
 
         # 1. inputs
         self.check_inputs(
-            prompt, negative_prompt, num_inference_steps, guidance_scale, audio_length_s, strength
-        )
+            prompt, negative_prompt, num_inference_steps, guidance_scale, audio_length_s, strength,
+            channels, sample_rate,
+        )  # fmt: skip
         prompts, negatives = self._expand_prompts(prompt, negative_prompt, num_waveforms_per_prompt)
         conv = self.converter
         # 2. text embeddings
@@ -375,23 +414,27 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         generator = torch.Generator("cpu").manual_seed(int(seed)) if seed is not None else None
         k = plan.overlap // self.latent_factor
         bar = tqdm(desc="sampling", unit="step", disable=not progress)
-        decoded: list[np.ndarray] = []
+        decoded: list[torch.Tensor] = []
         latents: torch.Tensor | None = None
         for index in range(plan.n_images):
             start = plan.start(index)
             latents = self._sample_image(
                 embeddings=embeddings, guidance_scale=guidance_scale, num_inference_steps=num_inference_steps,
                 strength=strength, generator=generator, progress=bar,
-                init=None if init_codes is None else init_codes[:, start : start + plan.width],
+                init=None if init_codes is None else init_codes[..., start : start + plan.width],
                 known=None if (latents is None or k == 0) else latents[..., latents.shape[-1] - k :],
             )  # fmt: skip
-            decoded.append(conv.codes_from_tensor(self._from_model(latents)))  # (batch, bands, width)
+            # code values on the device: (batch, bands, width) mono, (batch, 3, bands, width) left-right
+            decoded.append(conv.values_from_tensor(self._from_model(latents)))
         bar.close()
-        # 5. crossfade the shared columns, one inverse transform over all frames
+        # 5. crossfade the shared columns, one inverse transform over all frames, on the device
         values = crossfade_join(decoded, overlap=plan.overlap)
-        audios = np.asarray(conv.audio_from_images(values, length=length), dtype=np.float32)
-        audios = audios.reshape(len(prompts), -1)
-        images = [Image.fromarray(np.clip(np.round(v), 0, 255).astype(np.uint8), mode="L") for v in values]
+        audios = conv.audio_from_values(values, length=length)  # (batch, n) or (batch, 2, n)
+        if channels == "mono" and audios.ndim == 3:
+            audios = audios.mean(dim=1)
+        # 6. only the waveforms (and the images, if asked for) go to the host
+        audios = audios.to(torch.float32).cpu().numpy()
+        images = [conv.pil_from_values(v) for v in values] if return_images else []
         return MDCTPipelineOutput(audios=audios, sample_rate=conv.sample_rate, images=images)
 
     @staticmethod

@@ -23,6 +23,7 @@ array([0.  , 0.  , 0.  , 0.  , 0.  , 0.25, 0.75, 1.  , 1.  , 1.  , 1.  , 1.  ])
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -194,16 +195,20 @@ def crossfade_weights(overlap: int) -> np.ndarray:
     return np.clip((np.arange(overlap) + 0.5 - overlap / 2) / fade + 0.5, 0.0, 1.0)
 
 
-def crossfade_join(images: list[np.ndarray], *, overlap: int) -> np.ndarray:
+def crossfade_join(images: list[Any], *, overlap: int) -> Any:
     """Join images ``(..., H, width)`` that share ``overlap`` columns (see :func:`crossfade_weights`).
 
-    Column ``j`` of an overlap is ``(1 - w_j) * previous + w_j * new``.
+    Column ``j`` of an overlap is ``(1 - w_j) * previous + w_j * new``. Numpy arrays or torch
+    tensors (joined on their device).
 
     Examples
     --------
     >>> import numpy as np
     >>> crossfade_join([np.zeros((2, 3)), np.full((2, 3), 8.0)], overlap=0).shape
     (2, 6)
+    >>> import torch
+    >>> crossfade_join([torch.zeros(2, 4), torch.ones(2, 4)], overlap=2)[0].tolist()
+    [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]
     """
     if not images:
         raise ParameterError("no images to join")
@@ -211,12 +216,19 @@ def crossfade_join(images: list[np.ndarray], *, overlap: int) -> np.ndarray:
         raise ParameterError(f"overlap={overlap} must be in [0, image width]")
     out = images[0]
     w = crossfade_weights(overlap)
+    if isinstance(out, np.ndarray):
+        concat = functools.partial(np.concatenate, axis=-1)
+    else:
+        import torch
+
+        concat = functools.partial(torch.cat, dim=-1)
+        w = torch.as_tensor(w, dtype=out.dtype, device=out.device)
     for image in images[1:]:
         if overlap:
             mixed = (1.0 - w) * out[..., out.shape[-1] - overlap :] + w * image[..., :overlap]
-            out = np.concatenate([out[..., : out.shape[-1] - overlap], mixed, image[..., overlap:]], axis=-1)
+            out = concat([out[..., : out.shape[-1] - overlap], mixed, image[..., overlap:]])
         else:
-            out = np.concatenate([out, image], axis=-1)
+            out = concat([out, image])
     return out
 
 

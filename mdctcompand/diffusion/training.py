@@ -41,7 +41,14 @@ from ..exceptions import ParameterError
 from .components import MDCTImageConverter
 from .config import TrainingConfig
 from .data import CaptionedImages, LatentCache, load_rows
-from .losses import LossMeter, diffusion_loss, min_snr_weights, offset_noise, training_target
+from .losses import (
+    LossMeter,
+    diffusion_loss,
+    min_snr_weights,
+    offset_noise,
+    training_target,
+    waveform_loss,
+)
 from .runlog import RunLog
 
 __all__ = ["TrainingConfig", "adamw_class", "fixed_noise_loss", "train"]
@@ -221,6 +228,7 @@ class _Run:
         self.dataset = CaptionedImages(
             rows, self.tokenizer, self.converter, caption_column=c.caption_column, resolution=c.resolution,
             channels=channels, caption_dropout=c.effective_caption_dropout, latents=self.latent_cache, seed=c.seed,
+            crop_frames=c.crop_frames,
         )  # fmt: skip
         self.loader = torch.utils.data.DataLoader(
             self.dataset, batch_size=c.train_batch_size, shuffle=True, num_workers=c.dataloader_num_workers,
@@ -337,7 +345,7 @@ class _Run:
         self.bar.close()
 
     def compute_loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """The (min-SNR weighted) denoising loss of one micro-batch."""
+        """The (min-SNR weighted) denoising loss of one micro-batch, plus the weighted waveform loss."""
         c, device, sched = self.config, self.accelerator.device, self.noise_scheduler
         if "latents" in batch:
             latents = batch["latents"].to(device) * self.vae.config.scaling_factor
@@ -357,7 +365,31 @@ class _Run:
         target = training_target(sched, latents, noise, t)
         pred = self.unet(noisy, t, states).sample
         weights = min_snr_weights(sched, t, c.snr_gamma) if c.snr_gamma is not None else None
-        return diffusion_loss(pred, target, weights)
+        loss = diffusion_loss(pred, target, weights)
+        if c.waveform_loss_weight > 0:
+            loss = loss + c.waveform_loss_weight * self.waveform_loss(latents, noisy, pred, t)
+        return loss
+
+    def waveform_loss(
+        self, clean: torch.Tensor, noisy: torch.Tensor, pred: torch.Tensor, t: torch.Tensor
+    ) -> torch.Tensor:
+        """MR-STFT loss between the audio of ``clean`` and of the clean sample ``pred`` implies (on the device).
+
+        Both go model space -> image (the frozen VAE's decoder, or the pixels) -> code values
+        -> audio through the converter's torch path; only the prediction's side keeps a
+        graph. Each sample is weighted by ``alphas_cumprod[t]``.
+        """
+        return waveform_loss(
+            self.converter, self.noise_scheduler, clean, noisy, pred, t,
+            images_from_model=self._images_from_model, resolutions=self.config.stft_resolutions,
+        )  # fmt: skip
+
+    def _images_from_model(self, x: torch.Tensor) -> torch.Tensor:
+        """Model-space samples -> images in [-1, 1] (VAE decode in the run's precision, or the pixels)."""
+        if self.vae is None:
+            return x.float()
+        scaled = (x / self.vae.config.scaling_factor).to(self.weight_dtype)
+        return self.vae.decode(scaled).sample.float()
 
     def after_step(self) -> None:
         """Once per optimizer step: EMA, log, checkpoint, validation."""
