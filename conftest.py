@@ -8,6 +8,8 @@ so the README's test command works on a fresh machine with only ``.[test]`` inst
 
 import importlib.util
 import os
+import shutil
+import tempfile
 
 
 def _missing(*names: str) -> bool:
@@ -24,6 +26,18 @@ def _missing(*names: str) -> bool:
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+# The compander's table cache (mdctcompand._cache) goes to a directory of this run, not the
+# user's ~/.cache; it is removed at the end.
+_TEST_CACHE = None
+if "MDCTCOMPAND_CACHE_DIR" not in os.environ:
+    _TEST_CACHE = os.environ["MDCTCOMPAND_CACHE_DIR"] = tempfile.mkdtemp(prefix="mdctcompand-test-cache-")
+
+
+def pytest_unconfigure(config):
+    if _TEST_CACHE is not None:
+        shutil.rmtree(_TEST_CACHE, ignore_errors=True)
+
 
 collect_ignore = []
 if _missing("torch", "diffusers", "peft", "transformers", "accelerate"):

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import ggd
+from . import _cache, ggd
 from ._validation import all_finite, check_int, check_positive_float, check_workers
 from .exceptions import ParameterError
 from .profile import GGDProfile
@@ -212,26 +212,49 @@ class Compander:
     @functools.cached_property
     def thresholds(self) -> np.ndarray:
         """``(n_bands, 256)`` float64 decision thresholds; column 0 is ``-inf``, column j is ``F^{-1}(e[j])``."""
-        g = self._shape[:, None]
-        a = self.companding_scale[:, None]
-        t = np.empty((self.n_bands, N_LEVELS))
-        t[:, 0] = -np.inf
-        t[:, 1:] = _ppf_rows(self.cell_bounds[1:-1], g, a)
+
+        def compute() -> np.ndarray:
+            t = np.empty((self.n_bands, N_LEVELS))
+            t[:, 0] = -np.inf
+            t[:, 1:] = _ppf_rows(self.cell_bounds[1:-1], self._shape[:, None], self.companding_scale[:, None])
+            return t
+
+        def valid(t: np.ndarray) -> bool:  # -inf first, then non-decreasing (NaN fails)
+            return (
+                t.shape == (self.n_bands, N_LEVELS)
+                and t.dtype == np.float64
+                and bool(np.all(t[:, 0] == -np.inf))
+                and bool(np.all(np.diff(t, axis=1) >= 0))
+            )
+
+        parts = (self._shape, self._scale, self._tilt, self._rounding)
+        t = _cache.cached_table("thresholds", parts, compute, valid=valid)
         t.setflags(write=False)
         return t
 
     @functools.cached_property
     def reconstruction_table(self) -> np.ndarray:
         """``(n_bands, 256)`` float64 value decoded for each code."""
-        g = self._shape[:, None]
-        if self._reconstruction == "midpoint":
-            e = self.cell_bounds
-            table = _ppf_rows(0.5 * (e[:-1] + e[1:]), g, self.companding_scale[:, None])
-        else:
+
+        def compute() -> np.ndarray:
+            g = self._shape[:, None]
+            if self._reconstruction == "midpoint":
+                e = self.cell_bounds
+                return _ppf_rows(0.5 * (e[:-1] + e[1:]), g, self.companding_scale[:, None])
             lower = self.thresholds
             upper = np.concatenate([self.thresholds[:, 1:], np.full((self.n_bands, 1), np.inf)], axis=1)
-            table = ggd.cell_centroid(lower, upper, g, self._scale[:, None])
-        table = np.ascontiguousarray(table)
+            return ggd.cell_centroid(lower, upper, g, self._scale[:, None])
+
+        def valid(t: np.ndarray) -> bool:  # finite and non-decreasing along the codes
+            return (
+                t.shape == (self.n_bands, N_LEVELS)
+                and t.dtype == np.float64
+                and bool(np.all(np.isfinite(t)))
+                and bool(np.all(np.diff(t, axis=1) >= 0))
+            )
+
+        parts = (self._shape, self._scale, self._tilt, self._rounding, self._reconstruction)
+        table = np.ascontiguousarray(_cache.cached_table("reconstruction", parts, compute, valid=valid))
         table.setflags(write=False)
         return table
 
