@@ -12,8 +12,6 @@ from mdctcompand.profile import (
     GGDProfile,
     LevelSpec,
     default_profile,
-    load_profile,
-    shipped_profile,
 )
 from mdctcompand.stats import BandStatistics
 
@@ -98,7 +96,9 @@ def test_from_statistics_floors_empty_bands():
     x = rng.laplace(size=(4, 5000)) * np.array([[1.0], [0.5], [0.2], [1e-9]])
     stats = BandStatistics(4)
     stats.update(x)
-    p = GGDProfile.from_statistics(stats, sample_rate=8000, frame_length=8, min_scale_db=-40, max_rolloff=None)
+    p = GGDProfile.from_statistics(
+        stats, sample_rate=8000, frame_length=8, min_scale_db=-40, max_rolloff=None
+    )
     median = np.median(stats.fit().scale)
     assert p.scale[3] == pytest.approx(median * 0.01)
     assert p.n_clips == 1 and p.n_values == 5000
