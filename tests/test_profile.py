@@ -312,3 +312,27 @@ def test_fit_script_matches_the_registry():
         if rate != 24000:
             assert cmd[cmd.index("--sample-rate") + 1] == str(rate)
             assert cmd[cmd.index("--frame-length") + 1] == str(frame_length)
+
+
+def test_fit_profile_lifts_bands_above_the_corpus_bandwidth(tmp_path):
+    """A corpus low-passed at 5 kHz (like a lossy source) leaves the bands above it empty; the
+    fit lifts them to the 48 dB/octave slope from the last band it filled, and keeps the others."""
+    import soundfile as sf
+
+    from mdctcompand.fitting import FitConfig, fit_profile
+    from mdctcompand.testing import make_signal
+
+    sr, n = 16000, 16000 * 4
+    x = np.fft.rfft(make_signal("noise", n, sr))
+    x[np.fft.rfftfreq(n, 1 / sr) > 5000] = 0
+    sf.write(tmp_path / "a.wav", np.fft.irfft(x, n), sr, subtype="FLOAT")
+    config = FitConfig(sample_rate=sr, frame_length=256, clip_seconds=2)
+    raw, _ = fit_profile([tmp_path], config=config, max_rolloff=None)
+    fitted, _ = fit_profile([tmp_path], config=config)
+    f = fitted.band_frequencies()
+    assert 20 * np.log10(raw.std[f > 5500].max() / raw.std[f < 4500].min()) < -20  # the cliff
+    assert fitted == raw.with_max_rolloff(DEFAULT_MAX_ROLLOFF)
+    lift_db = 20 * np.log10(fitted.scale / raw.scale)
+    assert lift_db.max() > 20 and np.all(lift_db[f < 4000] < 1.2)  # 37.5 dB above 5 kHz when written
+    drop = 20 * np.log10(fitted.std[f < 5000][-1] / fitted.std[-1])
+    assert drop <= DEFAULT_MAX_ROLLOFF * np.log2(f[-1] / f[f < 5000][-1]) + 1e-6
