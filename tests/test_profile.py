@@ -157,6 +157,15 @@ def test_shipped_full_band_profiles_keep_the_rolloff_limit_and_the_old_ids_decod
     assert old is not None and old.with_max_rolloff(DEFAULT_MAX_ROLLOFF) == p
     low = p.band_frequencies() < 18000
     np.testing.assert_allclose(p.scale[low], old.scale[low], rtol=0.15)  # under 1.2 dB below 18 kHz
+    # a file made with the first fit names it by id only, and still decodes
+    from mdctcompand import codec
+    from mdctcompand.testing import make_signal
+
+    x = (0.5 * make_signal("mixture", 4800, p.sample_rate)).astype(np.float32)
+    data = codec.encode(x, p.sample_rate, format="png", profile=old)
+    info = codec.read_info(data)
+    assert info.profile_id == old.id and info.header.profile is None
+    assert codec.decode(data).audio.shape == x.shape
 
 
 def test_level_spec():
