@@ -355,7 +355,8 @@ class GGDProfile:
         may fall towards high frequencies (:meth:`with_max_rolloff`, after the smoothing):
         bands above the corpus's own bandwidth (an encoder's low-pass) get the scale of a
         ``max_rolloff`` dB/octave slope from the last band the corpus filled. ``None``
-        disables it.
+        disables it; do so for unsmoothed fits of tonal signals, whose gaps between partials
+        the limit would lift as well.
 
         Examples
         --------
