@@ -18,7 +18,7 @@ import numpy as np
 
 from .exceptions import AudioReadError, ParameterError
 from .ggd import SHAPE_BRACKET
-from .profile import GGDProfile, LevelSpec
+from .profile import DEFAULT_MAX_ROLLOFF, GGDProfile, LevelSpec
 from .stats import BandStatistics
 from .transform import MDCT
 
@@ -169,6 +169,7 @@ def fit_profile(
     progress: bool = False,
     statistics: BandStatistics | None = None,
     min_shape: float = DEFAULT_MIN_SHAPE,
+    max_rolloff: float | None = DEFAULT_MAX_ROLLOFF,
 ) -> tuple[GGDProfile, BandStatistics]:
     """Fit a per-band GGD profile on audio files.
 
@@ -196,6 +197,10 @@ def fit_profile(
     min_shape : float, default 0.4
         Smallest shape a band gets: the fit maximizes the likelihood over shapes
         ``>= min_shape`` (see :data:`DEFAULT_MIN_SHAPE`); 0.05 is the unconstrained fit.
+    max_rolloff : float or None, default 48
+        Steepest fall of the band standard deviations towards high frequencies, dB per octave
+        (:meth:`GGDProfile.with_max_rolloff`): bands above the corpus's bandwidth (an encoder's
+        low-pass) are lifted to that slope. ``None``: the bands as fitted.
 
     Returns
     -------
@@ -267,5 +272,6 @@ def fit_profile(
         name=name,
         description=description,
         bracket=(min_shape, SHAPE_BRACKET[1]),
+        max_rolloff=max_rolloff,
     )
     return profile, total

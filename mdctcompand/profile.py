@@ -40,6 +40,7 @@ from .windows import window_name
 
 __all__ = [
     "AUTO_RATE_RANGE",
+    "DEFAULT_MAX_ROLLOFF",
     "MAX_RESAMPLE_RATIO",
     "PROFILE_FORMAT_VERSION",
     "GGDProfile",
@@ -78,6 +79,11 @@ AUTO_RATE_RANGE = (8000, 192000)
 #: beyond it :func:`check_rate_served` refuses the input (nothing of the band would be left
 #: to fill, or almost all of it would be discarded).
 MAX_RESAMPLE_RATIO = 32
+#: Steepest decline (dB per octave) of the band standard deviations that :meth:`GGDProfile.from_statistics`
+#: keeps (see :meth:`GGDProfile.with_max_rolloff`). Music rolls off more gently; steeper cliffs
+#: come from the fitting corpus's encoders and resamplers (the muldjord OGGs hold nothing above
+#: about 19.5 kHz), and a band fitted on such a cliff overloads on audio that has energy there.
+DEFAULT_MAX_ROLLOFF = 48.0
 #: Profiles shipped by earlier releases, kept so that their files still decode (named ID.json).
 _RETIRED_DIR = _DATA / "profiles"
 
@@ -336,6 +342,7 @@ class GGDProfile:
         name: str = "custom",
         description: str = "",
         bracket: tuple[float, float] = SHAPE_BRACKET,
+        max_rolloff: float | None = DEFAULT_MAX_ROLLOFF,
     ) -> GGDProfile:
         """Fit a profile from :class:`~mdctcompand.stats.BandStatistics`.
 
@@ -344,6 +351,12 @@ class GGDProfile:
         to that floor: bands where the corpus had almost no energy (a resampler's
         transition band, low-passed MP3s) would otherwise get a vanishing scale and
         overload on any clip that has energy there. ``None`` disables the floor.
+        ``max_rolloff`` (dB per octave) then limits how fast the band standard deviations
+        may fall towards high frequencies (:meth:`with_max_rolloff`, after the smoothing):
+        bands above the corpus's own bandwidth (an encoder's low-pass) get the scale of a
+        ``max_rolloff`` dB/octave slope from the last band the corpus filled. ``None``
+        disables it; do so for unsmoothed fits of tonal signals, whose gaps between partials
+        the limit would lift as well.
 
         Examples
         --------
@@ -371,7 +384,45 @@ class GGDProfile:
             n_values=int(stats.count.max()),
             fit_method=method,
         )
-        return profile.smoothed(smoothing) if smoothing else profile
+        if smoothing:
+            profile = profile.smoothed(smoothing)
+        return profile if max_rolloff is None else profile.with_max_rolloff(max_rolloff)
+
+    def with_max_rolloff(self, db_per_octave: float = DEFAULT_MAX_ROLLOFF) -> GGDProfile:
+        """The profile with no band's standard deviation below a ``db_per_octave`` slope from any lower band.
+
+        Every band ``k`` keeps its shape; its scale is raised (never lowered) so that its
+        standard deviation is at least ``max_j<k (std_j - db_per_octave * log2(f_k / f_j))``
+        in dB, ``f`` the band centre frequencies. A fit on a band-limited corpus (OGG/MP3
+        encoders low-pass at 16-20 kHz; a 44.1 kHz corpus resampled to 48 kHz is empty above
+        22.05 kHz) leaves the bands above its bandwidth with a vanishing scale: audio with
+        energy there lands in the last, widest cells of those bands (or beyond the top
+        code). Raising them costs music without energy there nothing (it still codes to the
+        zero code), and gives audio with energy there the same resolution as the bands below.
+
+        Examples
+        --------
+        >>> p = GGDProfile([0.5] * 4, [1.0, 0.5, 1e-6, 1e-6], sample_rate=16000, frame_length=8)
+        >>> q = p.with_max_rolloff(48.0)
+        >>> q.band_frequencies().tolist()
+        [1000.0, 3000.0, 5000.0, 7000.0]
+        >>> [round(float(v), 5) for v in q.scale]  # bands 2, 3: 48 dB/octave below band 1 (35.4, 58.7 dB)
+        [1.0, 0.5, 0.00851, 0.00058]
+        >>> np.array_equal(q.shape, p.shape), q.with_max_rolloff(48.0) is q  # a limited profile stays
+        (True, True)
+        """
+        slope = float(db_per_octave)
+        if not np.isfinite(slope) or slope <= 0:
+            raise ParameterError(f"db_per_octave={db_per_octave!r} must be a finite number of dB > 0")
+        octaves = np.log2(self.band_frequencies())
+        level = 20.0 * np.log10(self.std)
+        # max over j <= k of (level_j - slope * (o_k - o_j)) = cummax(level + slope * o)_k - slope * o_k
+        floor = np.maximum.accumulate(level + slope * octaves) - slope * octaves
+        lift = floor - level
+        lift[lift < 1e-6] = 0.0  # rounding: a limited profile stays as it is
+        if not np.any(lift > 0):
+            return self
+        return replace(self, scale=self.scale * 10.0 ** (lift / 20.0))
 
     def smoothed(self, width: int = 9) -> GGDProfile:
         """Smooth ``log shape`` and ``log scale`` across bands.

@@ -105,7 +105,9 @@ def test_continuous_decode():
 
 
 def _fitted_profile(kind):
-    """A profile fitted on four other realizations of a signal family (smoothing off: tonal peaks stay)."""
+    """A profile fitted on four other realizations of a signal family (smoothing off: tonal peaks
+    stay; roll-off limit off: the gaps between partials stay, where the limit would lift the bands
+    above a partial to 48 dB/octave below it: tone, tilt 3 / 5: 43.3 / 40.2 dB instead of 46.5 / 46.0)."""
     from mdctcompand.profile import LevelSpec
     from mdctcompand.stats import BandStatistics
 
@@ -113,7 +115,9 @@ def _fitted_profile(kind):
     for seed in range(1, 5):
         x = make_signal(kind, 72000, seed=seed).astype(np.float32)
         stats.update(mdct.forward(x * np.float32(LevelSpec().gain(x))))
-    return GGDProfile.from_statistics(stats, sample_rate=24000, frame_length=1024, method="mle", name=kind)
+    return GGDProfile.from_statistics(
+        stats, sample_rate=24000, frame_length=1024, method="mle", name=kind, max_rolloff=None
+    )
 
 
 def _snr_db(x, y):

@@ -2,9 +2,17 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mdctcompand import ParameterError, ProfileMismatchError
-from mdctcompand.profile import PROFILE_FORMAT_VERSION, GGDProfile, LevelSpec, default_profile
+from mdctcompand.profile import (
+    DEFAULT_MAX_ROLLOFF,
+    PROFILE_FORMAT_VERSION,
+    GGDProfile,
+    LevelSpec,
+    default_profile,
+)
 from mdctcompand.stats import BandStatistics
 
 
@@ -88,10 +96,76 @@ def test_from_statistics_floors_empty_bands():
     x = rng.laplace(size=(4, 5000)) * np.array([[1.0], [0.5], [0.2], [1e-9]])
     stats = BandStatistics(4)
     stats.update(x)
-    p = GGDProfile.from_statistics(stats, sample_rate=8000, frame_length=8, min_scale_db=-40)
+    p = GGDProfile.from_statistics(
+        stats, sample_rate=8000, frame_length=8, min_scale_db=-40, max_rolloff=None
+    )
     median = np.median(stats.fit().scale)
     assert p.scale[3] == pytest.approx(median * 0.01)
     assert p.n_clips == 1 and p.n_values == 5000
+    # by default the roll-off limit then lifts the empty band further, to 48 dB/octave below band 2
+    q = GGDProfile.from_statistics(stats, sample_rate=8000, frame_length=8, min_scale_db=-40)
+    assert q == p.with_max_rolloff(48.0) and q.scale[3] > p.scale[3]
+    octaves = np.log2(q.band_frequencies()[3] / q.band_frequencies()[2])
+    assert 20 * np.log10(q.std[2] / q.std[3]) == pytest.approx(48.0 * octaves)
+
+
+def _rolloff_reference(profile, slope):
+    """Plain O(n^2) loop: every band's std at least ``slope`` dB/octave below every lower band's."""
+    f = profile.band_frequencies()
+    level = 20 * np.log10(profile.std)
+    out = profile.scale.copy()
+    for k in range(profile.n_bands):
+        floor = max(level[j] - slope * np.log2(f[k] / f[j]) for j in range(k + 1))
+        if floor > level[k] + 1e-6:
+            out[k] *= 10 ** ((floor - level[k]) / 20)
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    levels=st.lists(st.floats(-120.0, 0.0), min_size=2, max_size=40),
+    shapes=st.floats(0.3, 2.0),
+    slope=st.floats(3.0, 200.0),
+)
+def test_with_max_rolloff_matches_a_plain_loop(levels, shapes, slope):
+    n = len(levels)
+    p = GGDProfile([shapes] * n, 10.0 ** (np.array(levels) / 20), sample_rate=16000, frame_length=2 * n)
+    q = p.with_max_rolloff(slope)
+    np.testing.assert_allclose(q.scale, _rolloff_reference(p, slope), rtol=1e-9)
+    assert np.all(q.scale >= p.scale) and np.array_equal(q.shape, p.shape)
+    level, octaves = 20 * np.log10(q.std), np.log2(q.band_frequencies())
+    drop = level[:, None] - level[None, :] - slope * (octaves[None, :] - octaves[:, None])  # (j, k)
+    assert np.all(np.triu(drop) <= 1e-6)  # no band falls faster than the slope from a lower one
+    assert q.with_max_rolloff(slope) is q
+
+
+@pytest.mark.parametrize("slope", [0, -6, float("nan"), float("inf")])
+def test_with_max_rolloff_rejects_bad_slopes(slope):
+    with pytest.raises(ParameterError, match=f"db_per_octave={slope}"):
+        _profile().with_max_rolloff(slope)
+
+
+@pytest.mark.parametrize("name", ["44k", "48k"])
+def test_shipped_full_band_profiles_keep_the_rolloff_limit_and_the_old_ids_decode(name):
+    """The first 44k/48k fits had bands above the corpus's ~19.5 kHz (OGG low-pass) at -78 dB;
+    the shipped ones are those fits with the 48 dB/octave limit, and the first ones stay retired."""
+    p = load_profile(name)
+    assert p.with_max_rolloff(DEFAULT_MAX_ROLLOFF) is p
+    top = p.band_frequencies() > 20000
+    assert 20 * np.log10(p.std[top].min()) > -65  # the first fit: -77.8 dB (48k), -74.4 dB (44k)
+    old = shipped_profile({"44k": "40e8ecc15d1a77ae", "48k": "2476c73281c100dc"}[name])
+    assert old is not None and old.with_max_rolloff(DEFAULT_MAX_ROLLOFF) == p
+    low = p.band_frequencies() < 18000
+    np.testing.assert_allclose(p.scale[low], old.scale[low], rtol=0.15)  # under 1.2 dB below 18 kHz
+    # a file made with the first fit names it by id only, and still decodes
+    from mdctcompand import codec
+    from mdctcompand.testing import make_signal
+
+    x = (0.5 * make_signal("mixture", 4800, p.sample_rate)).astype(np.float32)
+    data = codec.encode(x, p.sample_rate, format="png", profile=old)
+    info = codec.read_info(data)
+    assert info.profile_id == old.id and info.header.profile is None
+    assert codec.decode(data).audio.shape == x.shape
 
 
 def test_level_spec():
@@ -247,3 +321,27 @@ def test_fit_script_matches_the_registry():
         if rate != 24000:
             assert cmd[cmd.index("--sample-rate") + 1] == str(rate)
             assert cmd[cmd.index("--frame-length") + 1] == str(frame_length)
+
+
+def test_fit_profile_lifts_bands_above_the_corpus_bandwidth(tmp_path):
+    """A corpus low-passed at 5 kHz (like a lossy source) leaves the bands above it empty; the
+    fit lifts them to the 48 dB/octave slope from the last band it filled, and keeps the others."""
+    import soundfile as sf
+
+    from mdctcompand.fitting import FitConfig, fit_profile
+    from mdctcompand.testing import make_signal
+
+    sr, n = 16000, 16000 * 4
+    x = np.fft.rfft(make_signal("noise", n, sr))
+    x[np.fft.rfftfreq(n, 1 / sr) > 5000] = 0
+    sf.write(tmp_path / "a.wav", np.fft.irfft(x, n), sr, subtype="FLOAT")
+    config = FitConfig(sample_rate=sr, frame_length=256, clip_seconds=2)
+    raw, _ = fit_profile([tmp_path], config=config, max_rolloff=None)
+    fitted, _ = fit_profile([tmp_path], config=config)
+    f = fitted.band_frequencies()
+    assert 20 * np.log10(raw.std[f > 5500].max() / raw.std[f < 4500].min()) < -20  # the cliff
+    assert fitted == raw.with_max_rolloff(DEFAULT_MAX_ROLLOFF)
+    lift_db = 20 * np.log10(fitted.scale / raw.scale)
+    assert lift_db.max() > 20 and np.all(lift_db[f < 4000] < 1.2)  # 37.5 dB above 5 kHz when written
+    drop = 20 * np.log10(fitted.std[f < 5000][-1] / fitted.std[-1])
+    assert drop <= DEFAULT_MAX_ROLLOFF * np.log2(f[-1] / f[f < 5000][-1]) + 1e-6

