@@ -425,15 +425,17 @@ def test_a_killed_encode_leaves_nothing(tmp_path, signum):
 
     sf.write(tmp_path / "in.wav", np.zeros((44100 * 120, 2), np.int16), 44100)
     script = (
-        "import sys; from mdctcompand import codec\n"
-        "def tick(done, total):\n    print(done, flush=True)\n"
+        "import sys, time; from mdctcompand import codec\n"
+        "def tick(done, total):\n    print(done, flush=True)\n    time.sleep(120)\n"
         f"codec.encode_file({str(tmp_path / 'in.wav')!r}, {str(tmp_path / 'out' / 'a.jpg')!r}, progress=tick)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
     proc = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
     )
-    assert proc.stdout.readline()  # the first block is encoded: the temporary file exists
+    # The first block is encoded and the temporary file exists; the callback then waits for the
+    # signal (without the wait, a loaded machine let the encode finish before the signal came).
+    assert proc.stdout.readline()
     assert next((tmp_path / "out").iterdir()).name.endswith(".part")
     proc.send_signal(getattr(signal, signum))
     proc.communicate(timeout=60)
