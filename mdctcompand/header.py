@@ -438,7 +438,7 @@ class AudioImageHeader:
         >>> h = header_from_profile(default_profile(), length=10, gains=[[2.0]], tile_frames=16)
         >>> d = h.to_dict()
         >>> d["format"], d["version"], d["gains"], d["profile"]["name"]
-        ('mdctcompand-audio', 2, [[2.0]], 'fretsonfire-muldjord')
+        ('mdctcompand-audio', 3, [[2.0]], 'fretsonfire-muldjord')
         """
         out: dict[str, Any] = {"format": HEADER_FORMAT}
         derived = _derived_fields(
@@ -528,8 +528,8 @@ class AudioImageHeader:
             )
         kwargs: dict[str, Any] = {}
         optional = {f.name for f in fields(cls) if f.default is not dataclasses.MISSING}
-        profile_info = _profile_fields(data.get("profile"))
-        if version >= 3:
+        profile_info = _profile_fields(data.get("profile")) if version >= 3 else None
+        if profile_info is not None:
             kwargs.update(_derived_fields(data, profile_info))
         for f in fields(cls):
             if f.name in ("profile", "profile_id", "profile_name"):
@@ -546,7 +546,7 @@ class AudioImageHeader:
         kwargs["coding_noise"] = None if noise is None else _tuple_row(noise, "coding_noise")
         side = data.get("side_info")
         kwargs["side_info"] = None if side is None else _tuple_row(side, "side_info")
-        kwargs.update(profile_info)
+        kwargs.update(profile_info if profile_info is not None else _profile_fields(data.get("profile")))
         try:
             return cls(**kwargs)
         except TypeError as exc:  # an unknown combination of fields
@@ -635,6 +635,11 @@ def _derived_fields(data: dict, profile_info: dict[str, Any]) -> dict[str, Any]:
             sample_rate=profile.sample_rate, frame_length=profile.frame_length, window=profile.window,
             level=str(profile.level),
         )  # fmt: skip
+    elif "sample_rate" not in data and isinstance(profile_info.get("profile_id"), str):
+        raise FormatError(
+            f"the file needs profile {str(profile_info.get('profile_name'))[:60]!r} (id "
+            f"{profile_info['profile_id'][:16]}), which is not available"
+        )
     stereo = data.get("stereo")
     out["stored_channels"] = 2 if stereo in ("mid-side", "left-right") else 1
     return out
@@ -658,7 +663,7 @@ def max_side_info_chars(n_levels: int, n_shape: int) -> int:
     Examples
     --------
     >>> max_side_info_chars(4465, 64)
-    5725
+    5700
     """
 
     def deflated(n: int) -> int:

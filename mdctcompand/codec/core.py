@@ -100,7 +100,7 @@ class CodecInfo:
     >>> from mdctcompand.testing import make_signal
     >>> info = read_info(encode(make_signal("mixture", 24000), 24000))
     >>> info.format, info.duration, info.source_channels, info.header.stored_bands
-    ('jpeg', 1.0, 1, 512)
+    ('jpeg', 1.0, 1, 280)
     """
 
     header: AudioImageHeader
@@ -140,7 +140,7 @@ class CodecInfo:
         --------
         >>> from mdctcompand.testing import make_signal
         >>> print(read_info(encode(make_signal("mixture", 24000), 24000)).summary().splitlines()[0])
-        format:       JPEG (step 4.5), 1 tile(s), codec version 3
+        format:       JPEG (step 21), 1 tile(s), codec version 3
         """
         h = self.header
         q = "lossless" if h.quality is None else f"quality {h.quality}"

@@ -106,6 +106,8 @@ class EncodeSettings:
         Time-adaptive gain: every cell (band group of about 0.2 of its frequency x 2 frames)
         is scaled by ``level ** -gain_strength`` before coding, from its quantized level (3 dB
         steps, side information), so that quiet passages keep their codes (default on).
+        This and the next three tools apply to lossy formats only (PNG stores the 8-bit
+        transform as it is).
     gain_strength : float
         Exponent of the cell gains in [0, 1] (0.75).
     band_slope : float
@@ -268,11 +270,13 @@ class EncodeSettings:
         CodingTools(cell_frames=2, group_width=0.2, step_db=3.0, strength=0.75, range_db=40.0, slope_db=-1.5, min_loss=0.5)
         >>> EncodeSettings(cell_gains=False, band_slope=0, noise_fill=False).tools is None
         True
+        >>> EncodeSettings(format="png").tools is None  # lossless: the 8-bit transform as it is
+        True
         """
         from .tools import CodingTools
 
-        if not (self.cell_gains or self.band_slope or self.noise_fill):
-            return None
+        if self.lossless or not (self.cell_gains or self.band_slope or self.noise_fill):
+            return None  # lossless formats store the 8-bit transform as it is
         return CodingTools(
             strength=float(self.gain_strength) if self.cell_gains else 0.0,
             slope_db=float(self.band_slope),

@@ -248,7 +248,7 @@ def side_info_text(data: bytes) -> str:
     Examples
     --------
     >>> side_info_text(b"\\x00\\x01\\x02"), side_info_bytes(side_info_text(b"\\x00\\x01\\x02"))
-    ('009C6', b'\\x00\\x01\\x02')
+    ('009C', b'\\x00\\x01\\x02')
     """
     return base64.b85encode(data).decode("ascii")
 
