@@ -74,7 +74,7 @@ STDIO = "-"
 # ------------------------------------------------------------------ arguments
 def _bandwidth(text: str) -> float | str | None:
     if text in ("auto", "full"):
-        return None if text == "full" else "auto"
+        return text
     try:
         return float(text)
     except ValueError:

@@ -415,7 +415,7 @@ def encode(
     tilt: float | None = None,
     stereo: str | None = None,
     tile_frames: int | None = None,
-    bandwidth: float | None = None,
+    bandwidth: float | str | None = None,
     profile: GGDProfile | None = None,
     resample_quality: str | None = None,
     qtable: str | None = None,

@@ -78,7 +78,8 @@ class EncodeSettings:
         rows, fewer bits) and decode as noise at their signalled level (``noise_fill``) or
         silence. ``None``: all bands. ``"auto"`` (default): chosen by the bit rate when
         noise filling is on (:func:`auto_bandwidth`: 5.4/6.55/9.35/12 kHz at 16/24/32/48 kbit/s
-        per channel), else all bands.
+        per channel), else all bands. ``"full"`` is ``None`` (for keyword interfaces where
+        ``None`` means "unchanged").
     profile : GGDProfile, str, path or None
         Per-band profile: a profile, a shipped name (``"paper"``, ``"44k"``, ``"48k"``, see
         :func:`~mdctcompand.load_profile`) or a profile JSON file. ``None`` (default): chosen
@@ -134,7 +135,7 @@ class EncodeSettings:
     tilt: float = DEFAULT_TILT
     stereo: StereoMode = "mid-side"
     tile_frames: int = 4096
-    bandwidth: float | Literal["auto"] | None = "auto"
+    bandwidth: float | Literal["auto", "full"] | None = "auto"
     profile: GGDProfile | str | os.PathLike | None = field(default=None, repr=False)
     resample_quality: str = "HQ"
     qtable: QTable = "flat"
@@ -176,6 +177,8 @@ class EncodeSettings:
             raise ParameterError(
                 f"tile_frames={self.tile_frames}: {fmt} tiles are at most {widest} frames wide"
             )
+        if self.bandwidth == "full":
+            object.__setattr__(self, "bandwidth", None)
         if self.bandwidth not in (None, "auto") and (
             isinstance(self.bandwidth, (bool, str)) or not MIN_BANDWIDTH <= self.bandwidth <= SAMPLE_RATE_RANGE[1]
         ):

@@ -131,7 +131,8 @@ class TileEncoder:
         if self.tools is not None:
             weights, _, side = coding.analyze(self.tools, conv.profile, frames, gain)
             frames = frames * weights
-            self.side_info.append(side)
+            if self.tools.needs_levels:
+                self.side_info.append(side)
         self.counts.append(count)
         codes = conv.codes_from_coefficients(frames, gain=gain)
         # A file of one tile is as wide as its audio (whole 16-frame blocks); in longer files
