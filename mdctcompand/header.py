@@ -279,9 +279,9 @@ class AudioImageHeader:
             _text("source_subtype", self.source_subtype, 40)
         if self.jpeg_step is not None:
             _float("jpeg_step", self.jpeg_step, 0.1, 255.0)
-        self._check_tools()
         _text("encoder", self.encoder)
         self._check_lengths()
+        self._check_tools()
 
     def _check_tools(self) -> None:
         if self.cell_frames is None:
@@ -309,12 +309,12 @@ class AudioImageHeader:
             raise _fail("side_info", side, f"{self.n_tiles} strings (one per tile)")
         n_bands = self.frame_length // 2
         groups = band_group_edges(n_bands, sample_rate=self.sample_rate, relative_width=self.group_width).size - 1
-        cells = self.stored_channels * groups * -(-self.tile_frames // self.cell_frames)
         shape = self.stored_channels * -(-n_bands // 8) if self.noise_fill is not None else 0
-        longest = max_side_info_chars(cells, shape)
-        for text in side:
+        for i, text in enumerate(side):
+            cells = self.stored_channels * groups * -(-self.tile_span(i)[1] // self.cell_frames)
+            longest = max_side_info_chars(cells, shape)
             if type(text) is not str or len(text) > longest:
-                raise _fail("side_info", text, f"strings of at most {longest} characters")
+                raise _fail("side_info", text, f"strings of at most {longest} characters (tile {i + 1})")
 
     def _check_gains(self) -> None:
         g = self.gains

@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -261,6 +262,17 @@ def side_info_bytes(text: str) -> bytes:
         raise FormatError(f"corrupt side information ({exc})") from exc
 
 
+def _check_stream(data: bytes, n: int) -> None:
+    """``data`` must be exactly one raw deflate stream of ``n`` bytes (nothing after it)."""
+    d = zlib.decompressobj(-15)
+    try:
+        raw = d.decompress(data, n + 1)
+    except zlib.error as exc:
+        raise FormatError(f"corrupt side information ({exc})") from exc
+    if len(raw) != n or not d.eof or d.unused_data or d.unconsumed_tail:
+        raise FormatError(f"side information does not hold exactly {n} levels")
+
+
 def parse_side_info(tools: CodingTools, profile: GGDProfile, text: str, n_frames: int, channels: int) -> TileSideInfo:
     """Side-information text of a tile -> :class:`TileSideInfo`; any defect is a :class:`~mdctcompand.FormatError`."""
     data = side_info_bytes(text)
@@ -271,11 +283,14 @@ def parse_side_info(tools: CodingTools, profile: GGDProfile, text: str, n_frames
     n = int.from_bytes(data[:3], "big")
     if 3 + n > len(data):
         raise FormatError(f"side information declares {n} bytes of levels; {len(data) - 3} are there")
+    _check_stream(data[3 : 3 + n], channels * n_groups * cells)
     idx = sc.unpack_levels(data[3 : 3 + n], (channels * n_groups, cells)).reshape(channels, n_groups, cells)
     rest = data[3 + n :]
     shape_idx = None
     if tools.noise_fill:
-        shape_idx = sc.unpack_levels(rest, (channels * (_shape_edges(profile.n_bands).size - 1), 1))
+        n_shape = channels * (_shape_edges(profile.n_bands).size - 1)
+        _check_stream(rest, n_shape)
+        shape_idx = sc.unpack_levels(rest, (n_shape, 1))
     elif rest:
         raise FormatError(f"side information has {len(rest)} bytes too many")
     return _side_info(tools, profile, idx, shape_idx)
