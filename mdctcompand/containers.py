@@ -8,13 +8,15 @@ output and no tile is re-encoded:
 =======  ==============================  ==========================================
 format   metadata                        several tiles
 =======  ==============================  ==========================================
-JPEG     COM segment                     MPO (CIPA DC-007 multi-picture JPEG)
+JPEG     COM segment(s)                  MPO (CIPA DC-007 multi-picture JPEG)
 PNG      iTXt chunk ``mdctcompand``      APNG (each frame replaces the canvas)
 WebP     XMP chunk                       animated WebP (no blending, no disposal)
 AVIF     XMP                             one tile only
 =======  ==============================  ==========================================
 
-Viewers show the first tile of a multi-tile file. Reading goes through Pillow too.
+Viewers show the first tile of a multi-tile file. Reading goes through Pillow too. JPEG
+metadata longer than one COM segment (64 KB; version-3 codec files carry their side
+information in it) is split over consecutive COM segments, joined again when read.
 """
 
 from __future__ import annotations
@@ -189,12 +191,18 @@ def encode_tile(
             kw = {"qtables": [[flat_qstep(quality)] * 64], "optimize": True}
         elif qtables is not None:
             kw = {"qtables": qtables, "optimize": True}
-        if metadata is not None:
-            comment = metadata.encode("utf-8")
-            if len(comment) > _MAX_JPEG_MARKER:
-                raise ParameterError(f"metadata of {len(comment)} bytes does not fit a JPEG comment")
+        comment = b"" if metadata is None else metadata.encode("utf-8")
+        if 0 < len(comment) <= _MAX_JPEG_MARKER:
             kw["comment"] = comment
         image.save(buf, "JPEG", **kw)
+        if len(comment) > _MAX_JPEG_MARKER:  # consecutive COM segments after the leading ones
+            data = buf.getvalue()
+            at = _jpeg_segments_end(data)
+            segments = b"".join(
+                b"\xff\xfe" + struct.pack(">H", len(part) + 2) + part
+                for part in (comment[i : i + _MAX_JPEG_MARKER] for i in range(0, len(comment), _MAX_JPEG_MARKER))
+            )
+            return data[:at] + segments + data[at:]
     elif fmt == "png":
         info = PngInfo()
         if metadata is not None:
@@ -469,8 +477,9 @@ def _metadata_text(image: Any) -> str | None:
     info = image.info
     if "mdctcompand" in info:  # PNG iTXt
         return info["mdctcompand"]
-    if "comment" in info:  # JPEG COM
-        comment = info["comment"]
+    if "comment" in info:  # JPEG COM (one or several segments)
+        parts = [v for k, v in getattr(image, "applist", []) if k == "COM"]
+        comment = b"".join(parts) if len(parts) > 1 else info["comment"]
         return comment.decode("utf-8", "replace") if isinstance(comment, bytes) else str(comment)
     if "xmp" in info:  # WebP, AVIF
         return _from_xmp(info["xmp"])
