@@ -68,7 +68,7 @@ _STEREO = ("mid-side", "left-right", "mono", "none")
 #: count (from ``stereo``) and the compander's fixed choices (``round``, ``midpoint``).
 _DERIVED = ("sample_rate", "frame_length", "window", "level", "stored_channels", "rounding", "reconstruction")
 _ARRANGEMENTS = ("rows", "planes")
-_IMAGE_FORMATS = ("jpeg", "png", "webp", "avif")
+_IMAGE_FORMATS = ("jpeg", "png", "webp", "avif", "jxl")
 _ROUNDINGS = ("floor", "round")
 _RECONSTRUCTIONS = ("midpoint", "centroid")
 

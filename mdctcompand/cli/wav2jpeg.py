@@ -64,9 +64,9 @@ AUDIO_EXTENSIONS = (
     ".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc", ".au", ".caf", ".w64",
     ".m4a", ".mp4", ".aac", ".wma", ".webm", ".mka",
 )  # fmt: skip
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".mpo", ".png", ".apng", ".webp", ".avif")
-_IMAGE_FORMATS = ("jpeg", "png", "webp", "avif")
-_IMAGE_SUFFIX = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "avif": ".avif"}
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".mpo", ".png", ".apng", ".webp", ".avif", ".jxl")
+_IMAGE_FORMATS = ("jpeg", "png", "webp", "avif", "jxl")
+_IMAGE_SUFFIX = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "avif": ".avif", "jxl": ".jxl"}
 _AUDIO_FORMAT_OF = {"oga": "OGG", "opus": "OGG", "aif": "AIFF", "aifc": "AIFF"}
 STDIO = "-"
 
@@ -101,7 +101,8 @@ def add_encode_arguments(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument(
         "-f", "--format", choices=_IMAGE_FORMATS,
-        help="image format (default: from -o's extension, else jpeg)",
+        help="image format (default: from -o's extension, else jpeg); jxl: the JPEG losslessly recompressed "
+        "by JPEG XL, about 5%% smaller (pip install pillow-jxl-plugin)",
     )  # fmt: skip
     rate = p.add_mutually_exclusive_group()
     rate.add_argument(

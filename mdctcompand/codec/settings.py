@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..channels import ChannelLayout
-from ..containers import FORMATS, MAX_TILE_SIDES
+from ..containers import FORMATS, JXL_HINT, MAX_TILE_SIDES, available_formats
 from ..exceptions import ParameterError
 from ..header import MAX_TILE_PIXELS, MAX_TILE_SAMPLES, SAMPLE_RATE_RANGE
 from ..profile import GGDProfile, check_rate_served, default_profile, load_profile, profile_for_rate
@@ -28,7 +28,7 @@ __all__ = [
     "auto_bandwidth",
 ]
 
-ImageFormat = Literal["jpeg", "png", "webp", "avif"]
+ImageFormat = Literal["jpeg", "png", "webp", "avif", "jxl"]
 StereoMode = Literal["mid-side", "left-right", "mono"]
 QTable = Literal["flat", "standard"]
 Decoder = Literal["table", "mmse"]
@@ -61,8 +61,10 @@ class EncodeSettings:
 
     Attributes
     ----------
-    format : {"jpeg", "png", "webp", "avif"}
-        Image format; PNG is lossless (8-bit transform only).
+    format : {"jpeg", "png", "webp", "avif", "jxl"}
+        Image format; PNG is lossless (8-bit transform only); ``"jxl"``: the JPEG file
+        losslessly recompressed by JPEG XL (about 5 % fewer bytes; needs
+        ``pip install pillow-jxl-plugin``).
     quality : int or None
         Lossy image quality 1..100 instead of a bit rate (the rate then depends on the music:
         5-60 kbit/s at 25). ``None`` (default): rate control, see ``bitrate``.
@@ -151,6 +153,8 @@ class EncodeSettings:
         fmt = str(self.format).lower().replace("jpg", "jpeg")
         if fmt not in FORMATS:
             raise ParameterError(f"format={self.format!r} must be one of {sorted(FORMATS)}")
+        if fmt == "jxl" and "jxl" not in available_formats():
+            raise ParameterError(f"format='jxl': {JXL_HINT}")
         object.__setattr__(self, "format", fmt)
         if self.quality is not None and (
             isinstance(self.quality, bool)
@@ -338,7 +342,7 @@ class EncodeSettings:
         if quality is None:
             quality = DEFAULT_QUALITY if self.quality is None else self.quality
         options: dict[str, Any] = {"quality": int(quality)}
-        if self.format == "jpeg" and self.qtable == "flat":
+        if self.format in ("jpeg", "jxl") and self.qtable == "flat":
             options["qtables"] = "flat"
         return options
 
