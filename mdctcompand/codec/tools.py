@@ -207,7 +207,10 @@ def coding_weights(
     """Per-coefficient weights ``(channels, n_bins, n_frames)`` float32 (cell gains x band weights)."""
     w = np.ones((channels, profile.n_bands, n_frames), np.float32)
     if tools.strength > 0 and info is not None:
-        g = sc.normalizing_gains(info.levels, strength=tools.strength, range_db=tools.range_db)
+        # One gain per cell for all channels, from their joint level: a quiet side channel keeps
+        # its small (cheap) codes instead of being boosted to the mid channel's precision.
+        joint = np.sqrt(np.mean(info.levels**2, axis=0, keepdims=True))
+        g = sc.normalizing_gains(joint, strength=tools.strength, range_db=tools.range_db)
         w *= sc.expand_cells(g, tools.edges(profile), frames_per_group=tools.cell_frames, n_frames=n_frames).astype(
             np.float32
         )
