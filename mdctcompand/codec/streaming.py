@@ -40,6 +40,10 @@ def zero_code(converter: AudioImageConverter) -> int:
 class TileEncoder:
     """Push ``(stored channels, n)`` blocks at the converter's rate; get image tiles ``(rows, width)`` uint8.
 
+    With ``tools`` (:class:`~mdctcompand.codec.tools.CodingTools`) the coefficients are
+    weighted before coding and every tile's side information is appended to ``side_info``
+    (bytes); ``counts`` holds every tile's frame count.
+
     Examples
     --------
     >>> conv = AudioImageConverter(tilt=8.0)
@@ -47,10 +51,6 @@ class TileEncoder:
     >>> tiles = list(enc.push(np.zeros((1, 20000), np.float32))) + list(enc.finish())
     >>> [t.shape for t in tiles], len(enc.gains)
     ([(512, 32), (512, 32)], 2)
-
-    With ``tools`` (:class:`~mdctcompand.codec.tools.CodingTools`) the coefficients are
-    weighted before coding and every tile's side information is appended to ``side_info``
-    (bytes); ``counts`` holds every tile's frame count.
     """
 
     def __init__(
