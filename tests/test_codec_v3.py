@@ -269,3 +269,44 @@ def test_version_3_header_is_smaller(v3_meta):
     assert again == h.replace(version=3)
     # side information: about 1.8 kbit/s of levels at 24 kHz mono (2-frame cells, 19 groups)
     assert len(v3_meta["side_info"][0]) < 600
+
+
+# ---------------------------------------------------------------------- containers
+def test_jpeg_metadata_over_several_comment_segments():
+    from mdctcompand.containers import open_image_file
+
+    meta = json.dumps({"a": "x" * 200_000, "b": 1})
+    tiles = [encode_tile(np.zeros((16, 16), np.uint8), "jpeg", metadata=meta, quality=50)]
+    tiles += [encode_tile(np.full((16, 16), 200, np.uint8), "jpeg", quality=50) for _ in range(2)]
+    for n in (1, 3):
+        with open_image_file(assemble("jpeg", tiles[:n])) as f:
+            assert f.metadata == json.loads(meta) and f.n_tiles == n
+            assert [int(t.max()) > 150 for t in f.tiles()] == [False, True, True][:n]
+
+
+def test_jxl_recompression(mixture):
+    from mdctcompand import containers
+
+    if "jxl" not in containers.available_formats():
+        pytest.skip("pillow-jxl-plugin is not installed")
+    data = codec.encode(mixture, 24000, format="jxl")
+    assert data.startswith(b"\x00\x00\x00\x0cJXL ")
+    info = codec.read_info(data)
+    assert info.format == "jxl" and abs(info.bitrate_kbps / 24 - 1) < 0.1
+    jpeg = containers.from_jxl(data)  # the exact JPEG file back
+    assert jpeg.startswith(b"\xff\xd8") and containers.to_jxl(jpeg) == data
+    assert len(data) < 0.97 * len(jpeg)
+    y = codec.decode(data).audio
+    y_jpeg = codec.decode(codec.encode(mixture, 24000)).audio
+    lsd = [metrics.log_spectral_distance(mixture, z, floor_reference="peak") for z in (y, y_jpeg)]
+    assert lsd[0] < lsd[1] + 0.1  # 5 % more bytes for the image at the same rate
+
+
+def test_jxl_missing_plugin_names_what_to_install(monkeypatch):
+    from mdctcompand import containers
+
+    monkeypatch.setattr(containers, "_jxl_available", lambda: False)
+    with pytest.raises(ParameterError, match="pip install"):
+        codec.EncodeSettings(format="jxl")
+    with pytest.raises(FormatError, match="pillow-jxl-plugin"):
+        containers.from_jxl(b"\x00\x00\x00\x0cJXL \r\n\x87\n")
