@@ -129,7 +129,15 @@ def to_jxl(jpeg: bytes) -> bytes:
 
 
 def from_jxl(data: bytes) -> bytes:
-    """The JPEG bytes inside a JPEG XL file made by :func:`to_jxl` (others are a :class:`FormatError`)."""
+    """The JPEG bytes inside a JPEG XL file made by :func:`to_jxl` (others are a :class:`FormatError`).
+
+    Examples
+    --------
+    >>> from_jxl(b"not a JPEG XL file")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mdctcompand.exceptions.FormatError: ...
+    """
     if not _jxl_available():
         raise FormatError(f"this file is JPEG XL; {JXL_HINT}")
     from pillow_jxl import Decoder

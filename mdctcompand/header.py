@@ -442,7 +442,7 @@ class AudioImageHeader:
         """
         out: dict[str, Any] = {"format": HEADER_FORMAT}
         derived = _derived_fields(
-            {"stereo": self.stereo},
+            {"stereo": self.stereo, "sample_rate": self.sample_rate},
             {"profile": self.profile, "profile_id": self.profile_id} if self.profile else {"profile_id": self.profile_id},
         )
         for f in fields(self):

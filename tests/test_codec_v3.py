@@ -310,3 +310,16 @@ def test_jxl_missing_plugin_names_what_to_install(monkeypatch):
         codec.EncodeSettings(format="jxl")
     with pytest.raises(FormatError, match="pillow-jxl-plugin"):
         containers.from_jxl(b"\x00\x00\x00\x0cJXL \r\n\x87\n")
+
+
+def test_header_of_a_profile_kept_elsewhere_round_trips():
+    """Dataset images name a profile stored beside them: the header keeps its geometry."""
+    from mdctcompand.header import AudioImageHeader, header_from_profile
+    from mdctcompand.profile import GGDProfile
+
+    p = default_profile()
+    custom = GGDProfile(p.shape, p.scale * 2, sample_rate=24000, frame_length=1024, name="beside")
+    h = header_from_profile(custom, length=24000, gains=[[1.0]], tile_frames=64, embed_profile=False, rounding="floor")
+    text = h.to_json()
+    assert '"sample_rate"' in text and '"rounding":"floor"' in text
+    assert AudioImageHeader.from_json(text) == h
