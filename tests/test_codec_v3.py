@@ -17,7 +17,9 @@ from mdctcompand.containers import assemble, encode_tile
 from mdctcompand.testing import make_signal
 
 DATA = Path(__file__).parent / "data"
-V2 = dict(tilt=8.0, cell_gains=False, band_slope=0.0, noise_fill=False, bandwidth="full", rate_control="quality")
+V2 = dict(
+    tilt=8.0, cell_gains=False, band_slope=0.0, noise_fill=False, bandwidth="full", rate_control="quality"
+)
 STEP = dict(V2, rate_control="step")
 
 # Each lever alone (the bench's lever table) and the default. Measured on this 10 s mixture at
@@ -75,7 +77,9 @@ def test_default_is_rate_control_at_24_and_48_kbps():
     with pytest.raises(ParameterError, match="noise_fill"):
         codec.EncodeSettings(noise_fill="yes")
     with pytest.raises(TypeError):
-        codec.EncodeSettings("jpeg", 25, 8.0, "mono", 4096, None, None, "HQ", "flat", None, "step")  # keyword-only
+        codec.EncodeSettings(
+            "jpeg", 25, 8.0, "mono", 4096, None, None, "HQ", "flat", None, "step"
+        )  # keyword-only
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -99,7 +103,9 @@ def test_rate_lands_for_stereo_and_several_tiles():
     y = codec.decode(tiled).audio
     one = codec.decode(codec.encode(x, sr, bitrate=48)).audio
     assert y.shape == x.shape
-    lsd = [metrics.log_spectral_distance(x[c], z[c], floor_reference="peak") for z in (y, one) for c in (0, 1)]
+    lsd = [
+        metrics.log_spectral_distance(x[c], z[c], floor_reference="peak") for z in (y, one) for c in (0, 1)
+    ]
     assert max(lsd[:2]) < max(lsd[2:]) + 1.0  # tiling costs little
 
 
@@ -176,7 +182,9 @@ def test_pack_unpack_levels_exact(rows, cols, data):
     ).reshape(rows, cols)
     text = coding.side_info_text(sc.pack_levels(idx))
     assert np.array_equal(sc.unpack_levels(coding.side_info_bytes(text), idx.shape), idx)
-    assert set(text) <= set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~")
+    assert set(text) <= set(
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~"
+    )
 
 
 def _file_with(meta: dict, rows: int, width: int = 16) -> bytes:
@@ -202,10 +210,18 @@ def v3_meta():
         ({"noise_fill": "yes"}, "noise_fill"),
         ({"group_width": 1e9}, "group_width"),
         (
-            {"version": 2, "sample_rate": 24000, "frame_length": 1024, "window": "sine", "level": "rms:-20",
-             "stored_channels": 1, "rounding": "round", "reconstruction": "midpoint"},
+            {
+                "version": 2,
+                "sample_rate": 24000,
+                "frame_length": 1024,
+                "window": "sine",
+                "level": "rms:-20",
+                "stored_channels": 1,
+                "rounding": "round",
+                "reconstruction": "midpoint",
+            },
             "version-2",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_hostile_side_information_is_refused_before_pixels(v3_meta, change, message, monkeypatch):
@@ -319,7 +335,9 @@ def test_header_of_a_profile_kept_elsewhere_round_trips():
 
     p = default_profile()
     custom = GGDProfile(p.shape, p.scale * 2, sample_rate=24000, frame_length=1024, name="beside")
-    h = header_from_profile(custom, length=24000, gains=[[1.0]], tile_frames=64, embed_profile=False, rounding="floor")
+    h = header_from_profile(
+        custom, length=24000, gains=[[1.0]], tile_frames=64, embed_profile=False, rounding="floor"
+    )
     text = h.to_json()
     assert '"sample_rate"' in text and '"rounding":"floor"' in text
     assert AudioImageHeader.from_json(text) == h

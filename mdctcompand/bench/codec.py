@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import tempfile
 import time
 from collections.abc import Callable
@@ -314,7 +315,7 @@ def main(argv: list[str] | None = None) -> None:
     print(verdict(rows, rates, first))
     if not args.no_levers:
         levers = {
-            name: (lambda kw: lambda x, sr, r: wav2jpeg_roundtrip(x, sr, r, **{**options, **kw}))(kw)
+            name: functools.partial(wav2jpeg_roundtrip, **{**options, **kw})
             for name, kw in LEVERS.items()
             if kw
         }

@@ -283,7 +283,10 @@ def encode_stream(
     """Encode ``(channels, n)`` float32 blocks at ``sample_rate``; write the file to ``out``.
 
     ``total`` (source samples, if known) enables the up-front length checks and the
-    progress total. Returns the header written.
+    progress total. With a bit rate target (the default), every tile after the first is
+    coded at the rate-control setting whose size is closest to its share of the target
+    (side information counted); the first tile, written last with the header, lands the
+    whole file on the target. Returns the header written.
 
     Examples
     --------

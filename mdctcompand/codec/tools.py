@@ -108,7 +108,9 @@ class CodingTools:
             raise ParameterError(f"cell_frames={self.cell_frames!r} must be an integer")
         object.__setattr__(self, "cell_frames", int(self.cell_frames))
         if self.min_loss is not None and (
-            isinstance(self.min_loss, bool) or not isinstance(self.min_loss, (int, float)) or not 0 <= self.min_loss <= 1
+            isinstance(self.min_loss, bool)
+            or not isinstance(self.min_loss, (int, float))
+            or not 0 <= self.min_loss <= 1
         ):
             raise ParameterError(f"min_loss={self.min_loss!r} must be a number in [0, 1] or None")
 
@@ -165,7 +167,9 @@ class TileSideInfo:
     shape: np.ndarray | None
 
 
-def analyze(tools: CodingTools, profile: GGDProfile, frames: np.ndarray, gain: float) -> tuple[np.ndarray, TileSideInfo, bytes]:
+def analyze(
+    tools: CodingTools, profile: GGDProfile, frames: np.ndarray, gain: float
+) -> tuple[np.ndarray, TileSideInfo, bytes]:
     """Encoder side: ``(coding weights (channels, n_bins, n_frames), side info, side-info bytes)``.
 
     ``frames`` are the tile's coefficients ``(channels, n_bins, n_frames)`` before the level
@@ -177,7 +181,9 @@ def analyze(tools: CodingTools, profile: GGDProfile, frames: np.ndarray, gain: f
     rel = frames * (np.float32(gain) * inv_std[:, None])
     edges = tools.edges(profile)
     idx = sc.quantize_levels(
-        sc.cell_rms(rel, edges, frames_per_group=tools.cell_frames), step_db=tools.step_db, floor_db=_LEVEL_FLOOR_DB
+        sc.cell_rms(rel, edges, frames_per_group=tools.cell_frames),
+        step_db=tools.step_db,
+        floor_db=_LEVEL_FLOOR_DB,
     )
     data = sc.pack_levels(idx.reshape(-1, idx.shape[-1]))
     out = len(data).to_bytes(3, "big") + data
@@ -192,7 +198,9 @@ def analyze(tools: CodingTools, profile: GGDProfile, frames: np.ndarray, gain: f
     return coding_weights(tools, profile, info, rel.shape[0], rel.shape[-1]), info, out
 
 
-def _side_info(tools: CodingTools, profile: GGDProfile, idx: np.ndarray, shape_idx: np.ndarray | None) -> TileSideInfo:
+def _side_info(
+    tools: CodingTools, profile: GGDProfile, idx: np.ndarray, shape_idx: np.ndarray | None
+) -> TileSideInfo:
     levels = sc.dequantize_levels(idx, step_db=tools.step_db, floor_db=_LEVEL_FLOOR_DB)
     shape = None
     if shape_idx is not None:
@@ -211,9 +219,9 @@ def coding_weights(
         # its small (cheap) codes instead of being boosted to the mid channel's precision.
         joint = np.sqrt(np.mean(info.levels**2, axis=0, keepdims=True))
         g = sc.normalizing_gains(joint, strength=tools.strength, range_db=tools.range_db)
-        w *= sc.expand_cells(g, tools.edges(profile), frames_per_group=tools.cell_frames, n_frames=n_frames).astype(
-            np.float32
-        )
+        w *= sc.expand_cells(
+            g, tools.edges(profile), frames_per_group=tools.cell_frames, n_frames=n_frames
+        ).astype(np.float32)
     if tools.slope_db:
         w *= _weights(profile, float(tools.slope_db))[:, None]
     return w
@@ -276,7 +284,9 @@ def _check_stream(data: bytes, n: int) -> None:
         raise FormatError(f"side information does not hold exactly {n} levels")
 
 
-def parse_side_info(tools: CodingTools, profile: GGDProfile, text: str, n_frames: int, channels: int) -> TileSideInfo:
+def parse_side_info(
+    tools: CodingTools, profile: GGDProfile, text: str, n_frames: int, channels: int
+) -> TileSideInfo:
     """Side-information text of a tile -> :class:`TileSideInfo`; any defect is a :class:`~mdctcompand.FormatError`."""
     data = side_info_bytes(text)
     n_groups = tools.edges(profile).size - 1
