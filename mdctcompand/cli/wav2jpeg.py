@@ -40,9 +40,9 @@ from ._common import (
 
 ENCODE_EXAMPLES = """\
 examples:
-  wav2jpeg song.flac                           # -> song.jpg beside it (about 22 kbit/s for music)
+  wav2jpeg song.flac                           # -> song.jpg beside it (24 kbit/s mono, 48 stereo)
   wav2jpeg song.wav -o song.webp               # format from the extension
-  wav2jpeg song.mp3 --bitrate 32               # pick the quality for a target bit rate
+  wav2jpeg song.mp3 --bitrate 32               # a target bit rate (default 24 mono, 48 stereo)
   wav2jpeg song.wav -f png                     # lossless 8-bit transform
   wav2jpeg music/ --output-dir images/ -j 4    # a whole tree (mirrored under images/), 4 processes
   wav2jpeg 'takes/**/*.wav' --output-dir out/  # a quoted glob, expanded here (** is recursive)
@@ -64,14 +64,23 @@ AUDIO_EXTENSIONS = (
     ".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc", ".au", ".caf", ".w64",
     ".m4a", ".mp4", ".aac", ".wma", ".webm", ".mka",
 )  # fmt: skip
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".mpo", ".png", ".apng", ".webp", ".avif")
-_IMAGE_FORMATS = ("jpeg", "png", "webp", "avif")
-_IMAGE_SUFFIX = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "avif": ".avif"}
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".mpo", ".png", ".apng", ".webp", ".avif", ".jxl")
+_IMAGE_FORMATS = ("jpeg", "png", "webp", "avif", "jxl")
+_IMAGE_SUFFIX = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "avif": ".avif", "jxl": ".jxl"}
 _AUDIO_FORMAT_OF = {"oga": "OGG", "opus": "OGG", "aif": "AIFF", "aifc": "AIFF"}
 STDIO = "-"
 
 
 # ------------------------------------------------------------------ arguments
+def _bandwidth(text: str) -> float | str | None:
+    if text in ("auto", "full"):
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a frequency in Hz, 'auto' or 'full'") from None
+
+
 def add_encode_arguments(p: argparse.ArgumentParser) -> None:
     # Defaults are spelled here (not read from the codec) so that --help imports nothing
     # heavy; tests/test_cli_options.py checks they equal EncodeSettings' defaults.
@@ -92,21 +101,49 @@ def add_encode_arguments(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument(
         "-f", "--format", choices=_IMAGE_FORMATS,
-        help="image format (default: from -o's extension, else jpeg)",
+        help="image format (default: from -o's extension, else jpeg); jxl: the JPEG losslessly recompressed "
+        "by JPEG XL, about 5%% smaller (pip install pillow-jxl-plugin)",
     )  # fmt: skip
     rate = p.add_mutually_exclusive_group()
-    rate.add_argument("--quality", type=int, default=25, help="image quality 1..100 (lossy formats)")
-    rate.add_argument("--bitrate", type=float, metavar="KBPS", help="target kbit/s: picks the quality")
+    rate.add_argument(
+        "--bitrate", type=float, metavar="KBPS",
+        help="target kbit/s, side information and header included (default: 24 for mono, 48 for stereo)",
+    )  # fmt: skip
+    rate.add_argument(
+        "--quality", type=int, help="a fixed image quality 1..100 instead of a bit rate (the rate then varies)"
+    )
     p.add_argument(
-        "--tilt", type=float, default=8.0,
-        help="compander scale tilt c (the codec's default 8.0 is larger than the transform's 5.5: "
-        "image-coding errors then stay small near the code range's tails)",
+        "--rate-control", choices=("step", "quality"), default="step",
+        help="how --bitrate is met: 'step' searches a fractional JPEG step tile by tile (default); "
+        "'quality' keeps version 2's rule (the highest integer quality under the target)",
+    )  # fmt: skip
+    p.add_argument(
+        "--cell-gains", action=argparse.BooleanOptionalAction, default=True,
+        help="time-adaptive gains per band group x 2 frames from signalled levels (default: on)",
+    )  # fmt: skip
+    p.add_argument("--gain-strength", type=float, default=0.75, metavar="S", help="cell gain exponent 0..1 (0.75)")
+    p.add_argument(
+        "--band-slope", type=float, default=-1.5, metavar="DB",
+        help="band weights in dB per octave above 500 Hz (-1.5; 0: off)",
+    )  # fmt: skip
+    p.add_argument(
+        "--noise-fill", action=argparse.BooleanOptionalAction, default=True,
+        help="fill cells that lost most of their power, and bands above the bandwidth, with level-matched "
+        "noise at decode (default: on)",
+    )  # fmt: skip
+    p.add_argument(
+        "--tilt", type=float, default=5.5,
+        help="compander scale tilt c (5.5, as in the API and the 8-bit transform)",
     )  # fmt: skip
     p.add_argument(
         "--stereo", choices=("mid-side", "left-right", "mono"), default="mid-side",
         help="how two channels are stored (mono downmixes any number of channels)",
     )  # fmt: skip
-    p.add_argument("--bandwidth", type=float, metavar="HZ", help="highest frequency stored (default: all)")
+    p.add_argument(
+        "--bandwidth", type=_bandwidth, default="auto", metavar="HZ|auto|full",
+        help="highest frequency stored (default auto: by the bit rate with noise filling, 5.4-12 kHz at "
+        "16-48 kbit/s per channel; full band with --quality or --no-noise-fill)",
+    )  # fmt: skip
     p.add_argument(
         "--profile", metavar="NAME|JSON", default="auto",
         help="GGD profile: a shipped name (paper, 44k, 48k) or a JSON file from `mdctcompand profile fit`, "
@@ -405,6 +442,8 @@ def encode_one(
     with _opened_source(job.source) as src, _opened_target(job.target) as dst:
         info = codec.encode_file(src, dst, overwrite=options.force, settings=options.settings, progress=progress)
     quality = "lossless" if info.quality is None else f"q{info.quality}"
+    if info.jpeg_step is not None:
+        quality = f"step {info.jpeg_step:g}"
     line = (
         f"{job.name} -> {job.target if job.target != STDIO else '<stdout>'}: {info.duration:.2f} s, "
         f"{info.bitrate_kbps:.1f} kbit/s ({info.format.upper()} {quality})"
@@ -578,6 +617,8 @@ def _encode_settings(args: argparse.Namespace) -> tuple[Any, str]:
     settings = EncodeSettings(
         format=fmt, quality=args.quality, tilt=args.tilt, stereo=args.stereo, tile_frames=args.tile_frames,
         bandwidth=args.bandwidth, profile=profile, qtable=args.qtable, bitrate=args.bitrate,
+        rate_control=args.rate_control, cell_gains=args.cell_gains, gain_strength=args.gain_strength,
+        band_slope=args.band_slope, noise_fill=args.noise_fill,
     )  # fmt: skip
     return settings, fmt
 
@@ -595,7 +636,11 @@ def cmd_encode(args: argparse.Namespace, prog: str = "wav2jpeg") -> int:
     q = (
         "lossless"
         if settings.lossless
-        else (f"{settings.bitrate:g} kbit/s" if settings.bitrate else f"quality {settings.quality}")
+        else (
+            f"{settings.bitrate:g} kbit/s"
+            if settings.bitrate
+            else (f"quality {settings.quality}" if settings.quality else "24 kbit/s mono, 48 stereo")
+        )
     )
     console.detail(
         f"{prog}: {len(jobs)} file(s), {fmt} {q}, tilt {settings.tilt:g}, {settings.stereo}, "

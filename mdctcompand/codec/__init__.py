@@ -18,11 +18,19 @@ coefficient's conditional mean given the code's prior (the fitted GGD) and the i
 codec's error (its RMS, measured by the encoder per band group and stored in the header);
 see :meth:`~mdctcompand.compand.Compander.posterior_mean_table`.
 
+Format version 3 (the default since issue 15) adds the coding tools of
+:mod:`~mdctcompand.codec.tools`: per-cell levels as side information in the header,
+time-adaptive cell gains, band weights, noise filling at decode and the coded bandwidth by
+rate; and rate control: the default is a bit rate (24 kbit/s mono, 48 stereo) met with
+fractional JPEG steps (``quality=`` gives a fixed quality instead). Version 1 and 2 files
+decode exactly as before.
+
 Hostile files are refused with :class:`~mdctcompand.FormatError`: the header is validated
 (types, ranges, consistency, JSON size and depth), every tile's size is checked against
 it before its pixels are decoded, and the pixels of all tiles are bounded (``max_pixels``).
 
 Modules: :mod:`~mdctcompand.codec.settings` (:class:`EncodeSettings`),
+:mod:`~mdctcompand.codec.tools` (the version-3 coding tools and side information),
 :mod:`~mdctcompand.codec.streaming` (tiles in a stream), :mod:`~mdctcompand.codec.core`
 (in memory), :mod:`~mdctcompand.codec.files` (files and pipes).
 """

@@ -29,8 +29,10 @@ from ..exceptions import FormatError, ParameterError
 from ..header import HEADER_FORMAT, HEADER_VERSION, SAMPLE_RATE_RANGE, AudioImageHeader, header_from_profile
 from ..io import ResampleStream
 from ..profile import GGDProfile
+from ..spectral_coding import jpeg_qtable, search_parameter
 from .settings import CODEC_ROUNDING, EncodeSettings
-from .streaming import TileDecoder, TileEncoder
+from .streaming import TileDecoder, TileEncoder, header_tools
+from .tools import side_info_text
 
 __all__ = [
     "CODEC_FORMAT",
@@ -98,7 +100,7 @@ class CodecInfo:
     >>> from mdctcompand.testing import make_signal
     >>> info = read_info(encode(make_signal("mixture", 24000), 24000))
     >>> info.format, info.duration, info.source_channels, info.header.stored_bands
-    ('jpeg', 1.0, 1, 512)
+    ('jpeg', 1.0, 1, 280)
     """
 
     header: AudioImageHeader
@@ -114,7 +116,8 @@ class CodecInfo:
     sample_rate = property(lambda self: self.header.sample_rate, doc="Rate of the transform (Hz).")
     stereo = property(lambda self: self.header.stereo, doc="Channel layout mode.")
     n_tiles = property(lambda self: self.header.n_tiles, doc="Number of image tiles.")
-    quality = property(lambda self: self.header.quality, doc="Lossy image quality (None: lossless).")
+    quality = property(lambda self: self.header.quality, doc="Lossy image quality (None: lossless or a JPEG step).")
+    jpeg_step = property(lambda self: self.header.jpeg_step, doc="JPEG step chosen by rate control, if any.")
     tilt = property(lambda self: self.header.tilt, doc="Compander tilt.")
     bandwidth = property(lambda self: self.header.bandwidth, doc="Requested bandwidth in Hz, if any.")
     profile_name = property(lambda self: self.header.profile_name, doc="Name of the GGD profile.")
@@ -137,10 +140,12 @@ class CodecInfo:
         --------
         >>> from mdctcompand.testing import make_signal
         >>> print(read_info(encode(make_signal("mixture", 24000), 24000)).summary().splitlines()[0])
-        format:       JPEG (quality 25), 1 tile(s), codec version 2
+        format:       JPEG (step 21), 1 tile(s), codec version 3
         """
         h = self.header
         q = "lossless" if h.quality is None else f"quality {h.quality}"
+        if h.jpeg_step is not None:
+            q = f"step {h.jpeg_step:g}"
         bw = "full band" if h.bandwidth is None else f"bandwidth {h.bandwidth:g} Hz"
         fmt = (h.image_format or "image").upper()
         sub = f", {h.source_subtype}" if h.source_subtype else ""
@@ -201,9 +206,8 @@ def _check_up_front(settings: EncodeSettings, sample_rate: int, n_channels: int,
             )
 
 
-def _pick_quality(settings: EncodeSettings, tile: np.ndarray, seconds: float) -> int:
-    """Highest quality (1..100) whose encoding of ``tile`` stays at or under ``settings.bitrate``."""
-    target_bytes = settings.bitrate * 1000 / 8 * seconds  # type: ignore[operator]
+def _pick_quality(settings: EncodeSettings, tile: np.ndarray, target_bytes: float) -> int:
+    """Highest quality (1..100) whose encoding of ``tile`` stays at or under ``target_bytes`` (version 2's rule)."""
     lo, hi = 1, 100
     if len(encode_tile(tile, settings.format, **settings.tile_options(lo))) > target_bytes:
         return lo
@@ -214,6 +218,47 @@ def _pick_quality(settings: EncodeSettings, tile: np.ndarray, seconds: float) ->
         else:
             hi = mid - 1
     return lo
+
+
+#: Bytes of a JPEG XL recompression per JPEG byte (measured on codec files; corrected per file).
+_JXL_RATIO = 0.95
+#: Rate control's JPEG step resolution: steps in 1/8 (the mean of a dithered flat table).
+STEP_RESOLUTION = 8
+_STANDARD_LUMA = np.array(
+    [
+        [16, 11, 10, 16, 24, 40, 51, 61], [12, 12, 14, 19, 26, 58, 60, 55],
+        [14, 13, 16, 24, 40, 57, 69, 56], [14, 17, 22, 29, 51, 87, 80, 62],
+        [18, 22, 37, 56, 68, 109, 103, 77], [24, 35, 55, 64, 81, 104, 113, 92],
+        [49, 64, 78, 87, 103, 121, 120, 101], [72, 92, 95, 98, 112, 100, 103, 99],
+    ]
+) / 16.0  # fmt: skip
+
+
+def _step_options(settings: EncodeSettings, param: int) -> dict[str, Any]:
+    """:func:`encode_tile` options of rate-control setting ``param`` (JPEG: step in 1/8; else quality)."""
+    if settings.format not in ("jpeg", "jxl"):
+        return settings.tile_options(param)
+    weights = np.ones((8, 8)) if settings.qtable == "flat" else _STANDARD_LUMA
+    return {"qtables": [jpeg_qtable(weights, param / STEP_RESOLUTION)]}
+
+
+def _encode_to_size(settings: EncodeSettings, tile: np.ndarray, target_bytes: float, guess: int | None) -> tuple[bytes, int]:
+    """Encode ``tile`` at the rate-control setting whose size lands closest to ``target_bytes``."""
+    cache: dict[int, bytes] = {}
+
+    def size(p: int) -> int:
+        cache[p] = encode_tile(tile, settings.format, **_step_options(settings, p))
+        return len(cache[p])
+
+    if settings.format in ("jpeg", "jxl"):
+        low, high, increasing = STEP_RESOLUTION, 255 * STEP_RESOLUTION, False
+        guess = 24 * STEP_RESOLUTION if guess is None else guess
+    else:
+        low, high, increasing = 1, 100, True
+    p, _ = search_parameter(
+        size, max(target_bytes, 1.0), low=low, high=high, increasing=increasing, guess=guess, exponent=1.2
+    )
+    return cache[p], p
 
 
 def _coding_noise(codes: np.ndarray, data: bytes, stored: int, bands: int) -> np.ndarray:
@@ -238,7 +283,10 @@ def encode_stream(
     """Encode ``(channels, n)`` float32 blocks at ``sample_rate``; write the file to ``out``.
 
     ``total`` (source samples, if known) enables the up-front length checks and the
-    progress total. Returns the header written.
+    progress total. With a bit rate target (the default), every tile after the first is
+    coded at the rate-control setting whose size is closest to its share of the target
+    (side information counted); the first tile, written last with the header, lands the
+    whole file on the target. Returns the header written.
 
     Examples
     --------
@@ -251,33 +299,51 @@ def encode_stream(
     lo, hi = SAMPLE_RATE_RANGE
     if not lo <= sample_rate <= hi:
         raise ParameterError(f"sample_rate={sample_rate} must be in {lo}..{hi} Hz")
-    settings = settings.for_rate(sample_rate)
+    settings = settings.for_input(sample_rate, n_channels)
     _check_up_front(settings, sample_rate, n_channels, total)
     profile = settings.resolved_profile
     layout = ChannelLayout(settings.stereo)
     stored = layout.stored_channels(n_channels)
     conv = codec_converter(profile, float(settings.tilt), CODEC_ROUNDING, settings.stored_bands)
     resampler = ResampleStream(sample_rate, profile.sample_rate, stored, quality=settings.resample_quality)
-    encoder = TileEncoder(conv, layout, n_channels=stored, tile_frames=settings.tile_frames)
+    tools = settings.tools
+    encoder = TileEncoder(conv, layout, n_channels=stored, tile_frames=settings.tile_frames, tools=tools)
+    target = settings.target_bitrate(n_channels)
+    by_step = target is not None and settings.rate_control == "step"
+    is_jpeg = settings.format in ("jpeg", "jxl")
+    # JPEG XL recompression saves about 5 %: JPEG tiles aim that much higher (checked at the end)
+    expansion = 1 / _JXL_RATIO if settings.format == "jxl" else 1.0
+    bytes_per_frame = None if target is None else target * 1000 / 8 * conv.hop_length / profile.sample_rate * expansion
     first: np.ndarray | None = None
     quality = settings.quality
+    params: list[int] = []  # rate control's setting of every tile after the first
     encoded: list[bytes] = []
     noise: list[np.ndarray] = []
+
+    def side_chars(i: int) -> int:  # what tile i's side information costs in the header
+        return len(side_info_text(encoder.side_info[i])) + 3 if encoder.side_info else 0
 
     def consume(tiles: Iterator[np.ndarray]) -> None:
         nonlocal first, quality
         for tile in tiles:
+            i = len(encoder.counts) - 1
             if first is None:  # kept: encoded last, with the header
                 first = tile
-                if settings.bitrate is not None:
+                if target is not None and not by_step:
                     seconds = min(encoder.n_samples, conv.max_samples(tile.shape[1])) / profile.sample_rate
-                    quality = _pick_quality(settings, tile, max(seconds, 1e-3))
+                    budget = target * 1000 / 8 * max(seconds, 1e-3) - side_chars(0)
+                    quality = _pick_quality(settings, tile, budget)
                 continue
             if not settings.multi_tile:
                 raise ParameterError(
                     f"{settings.format.upper()} holds one tile ({settings.tile_frames} frames); use jpeg, png or webp"
                 )
-            data = encode_tile(tile, settings.format, **settings.tile_options(quality))
+            if by_step:
+                budget = bytes_per_frame * encoder.counts[i] - side_chars(i)  # type: ignore[operator]
+                data, p = _encode_to_size(settings, tile, budget, params[-1] if params else None)
+                params.append(p)
+            else:
+                data = encode_tile(tile, settings.format, **settings.tile_options(quality))
             encoded.append(data)
             if not settings.lossless:
                 noise.append(_coding_noise(tile, data, stored, conv.n_bands))
@@ -302,23 +368,52 @@ def encode_stream(
         consume(encoder.push(np.zeros((stored, 1), np.float32)))
     consume(encoder.finish())
     assert first is not None
-    options = settings.tile_options(quality)
-    if not settings.lossless:
-        noise.insert(
-            0, _coding_noise(first, encode_tile(first, settings.format, **options), stored, conv.n_bands)
-        )
-    header = header_from_profile(
-        profile, length=encoder.n_samples, gains=encoder.gains, tile_frames=settings.tile_frames,
+    fields: dict[str, Any] = dict(
+        length=encoder.n_samples, gains=encoder.gains, tile_frames=settings.tile_frames,
         tilt=settings.tilt, rounding=CODEC_ROUNDING, stereo=layout.header_mode(n_channels),
         source_channels=n_channels, source_sample_rate=sample_rate, source_length=n_source,
         stored_bands=conv.n_bands, bandwidth=settings.bandwidth, image_format=settings.format,
-        quality=None if settings.lossless else int(quality),
-        qtable=settings.qtable if settings.format == "jpeg" else None,
-        coding_noise=None if settings.lossless else np.round(np.mean(noise, axis=0), 3),
-        source_subtype=source_subtype,
+        qtable=settings.qtable if is_jpeg else None, source_subtype=source_subtype,
+        side_info=tuple(side_info_text(b) for b in encoder.side_info) if encoder.side_info else None,
+        **header_tools(tools),
     )  # fmt: skip
-    data = encode_tile(first, settings.format, metadata=header.to_json(), **options)
-    out.write(assemble(settings.format, [data, *encoded]))
+    jpeg_step = None
+    tries = 2 if by_step and settings.format == "jxl" else 1
+    target_bytes = 0.0 if target is None else target * 1000 / 8 * n_source / sample_rate
+    correction = 0.0
+    for attempt in range(tries):
+        if by_step:
+            # The first tile lands the whole file on the target: the other tiles' actual sizes,
+            # the header (side information included; the step and noise figures stand in) counted.
+            stand_in = dict(
+                quality=None if is_jpeg else 50, jpeg_step=12.375 if is_jpeg else None,
+                coding_noise=np.full(len(noise[0]) if noise else min(16, conv.n_bands), 1.23),
+            )  # fmt: skip
+            header_bytes = len(header_from_profile(profile, **fields, **stand_in).to_json().encode()) + 4
+            budget = target_bytes * expansion + correction - sum(map(len, encoded)) - header_bytes
+            data, p = _encode_to_size(settings, first, budget, params[0] if params else None)
+            if is_jpeg:
+                jpeg_step, options = p / STEP_RESOLUTION, _step_options(settings, p)
+            else:
+                quality, options = p, settings.tile_options(p)
+        else:
+            options = settings.tile_options(quality)
+            data = encode_tile(first, settings.format, **options) if not settings.lossless else b""
+        tile_noise = [] if settings.lossless else [_coding_noise(first, data, stored, conv.n_bands)]
+        header = header_from_profile(
+            profile, **fields, quality=None if settings.lossless or jpeg_step is not None else int(quality or 25),
+            jpeg_step=jpeg_step,
+            coding_noise=None if settings.lossless else np.round(np.mean(tile_noise + noise, axis=0, dtype=np.float64), 2),
+        )  # fmt: skip
+        data = encode_tile(first, settings.format, metadata=header.to_json(), **options)
+        tiles = [data, *encoded]
+        result = assemble(settings.format, tiles)
+        if attempt + 1 < tries and abs(len(result) - target_bytes) > 0.02 * target_bytes:
+            ratio = len(result) / max(sum(map(len, tiles)), 1)  # JPEG XL bytes per JPEG byte here
+            correction += (target_bytes - len(result)) / ratio
+            continue
+        break
+    out.write(result)
     return header
 
 
@@ -338,11 +433,16 @@ def encode(
     tilt: float | None = None,
     stereo: str | None = None,
     tile_frames: int | None = None,
-    bandwidth: float | None = None,
+    bandwidth: float | str | None = None,
     profile: GGDProfile | None = None,
     resample_quality: str | None = None,
     qtable: str | None = None,
     bitrate: float | None = None,
+    rate_control: str | None = None,
+    cell_gains: bool | None = None,
+    gain_strength: float | None = None,
+    band_slope: float | None = None,
+    noise_fill: bool | None = None,
     progress: Progress | None = None,
 ) -> bytes:
     """Encode audio to image bytes.
@@ -355,10 +455,13 @@ def encode(
         Sample rate of ``audio`` in Hz.
     settings : EncodeSettings, optional
         All settings at once; the keywords below (where not ``None``) change them. Their
-        meanings and defaults are those of :class:`EncodeSettings` (JPEG, quality 25, tilt 8,
-        mid-side, tiles of 4096 frames, full band, the shipped profile, flat JPEG table).
+        meanings and defaults are those of :class:`EncodeSettings` (JPEG at 24 kbit/s mono or
+        48 stereo, tilt 5.5, mid-side, tiles of 4096 frames, bandwidth by rate, the profile
+        for the input's rate, cell gains, band weights and noise filling on).
     format, quality, tilt, stereo, tile_frames, bandwidth, profile, resample_quality, qtable, bitrate
         See :class:`EncodeSettings`.
+    rate_control, cell_gains, gain_strength, band_slope, noise_fill
+        See :class:`EncodeSettings` (the coding tools of format version 3).
     progress : callable, optional
         ``progress(samples_done, samples_total)`` after each block (source samples).
 
@@ -382,6 +485,8 @@ def encode(
     s = (settings or EncodeSettings()).replace(
         format=format, quality=quality, tilt=tilt, stereo=stereo, tile_frames=tile_frames, bandwidth=bandwidth,
         profile=profile, resample_quality=resample_quality, qtable=qtable, bitrate=bitrate,
+        rate_control=rate_control, cell_gains=cell_gains, gain_strength=gain_strength, band_slope=band_slope,
+        noise_fill=noise_fill,
     )  # fmt: skip
     subtype = _SUBTYPES.get(np.asarray(audio).dtype) if hasattr(audio, "dtype") else None
     x = as_float_audio(audio)

@@ -4,23 +4,46 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
 from ..channels import ChannelLayout
-from ..containers import FORMATS, MAX_TILE_SIDES
+from ..containers import FORMATS, JXL_HINT, MAX_TILE_SIDES, available_formats
 from ..exceptions import ParameterError
 from ..header import MAX_TILE_PIXELS, MAX_TILE_SAMPLES, SAMPLE_RATE_RANGE
 from ..profile import GGDProfile, check_rate_served, default_profile, load_profile, profile_for_rate
 
-__all__ = ["CODEC_ROUNDING", "Decoder", "EncodeSettings", "ImageFormat", "QTable", "StereoMode"]
+__all__ = [
+    "CODEC_ROUNDING",
+    "DEFAULT_BITRATE",
+    "DEFAULT_TILT",
+    "Decoder",
+    "EncodeSettings",
+    "ImageFormat",
+    "QTable",
+    "RateControl",
+    "StereoMode",
+    "auto_bandwidth",
+]
 
-ImageFormat = Literal["jpeg", "png", "webp", "avif"]
+ImageFormat = Literal["jpeg", "png", "webp", "avif", "jxl"]
 StereoMode = Literal["mid-side", "left-right", "mono"]
 QTable = Literal["flat", "standard"]
 Decoder = Literal["table", "mmse"]
+RateControl = Literal["step", "quality"]
+
+#: Default target bit rate (kbit/s) of one stored channel (mono) and of two (stereo).
+DEFAULT_BITRATE = {1: 24.0, 2: 48.0}
+#: Default compander tilt of the codec (API and CLI): measured best with the version-3 tools
+#: (cell gains even out the levels that the larger tilt 8 of version 2 protected).
+DEFAULT_TILT = 5.5
+#: Image quality of the quality mode when none is given (formats without rate control).
+DEFAULT_QUALITY = 25
+#: Coded bandwidth by bit rate per channel-equivalent (kbit/s -> Hz) with noise filling above,
+#: measured on held-out music at 24 kHz (issue 15).
+_BANDWIDTH_BY_RATE = ((16.0, 5400.0), (24.0, 6550.0), (32.0, 9350.0), (48.0, 12000.0))
 
 #: The codec quantizes with the paper's round() convention: code 128 is exactly zero, so
 #: digital silence decodes to silence (floor rounding has no zero level).
@@ -38,21 +61,27 @@ class EncodeSettings:
 
     Attributes
     ----------
-    format : {"jpeg", "png", "webp", "avif"}
-        Image format; PNG is lossless (8-bit transform only).
-    quality : int
-        Lossy image quality 1..100 (about 22 kbit/s for mono music with JPEG at 25).
+    format : {"jpeg", "png", "webp", "avif", "jxl"}
+        Image format; PNG is lossless (8-bit transform only); ``"jxl"``: the JPEG file
+        losslessly recompressed by JPEG XL (about 5 % fewer bytes; needs
+        ``pip install pillow-jxl-plugin``).
+    quality : int or None
+        Lossy image quality 1..100 instead of a bit rate (the rate then depends on the music:
+        5-60 kbit/s at 25). ``None`` (default): rate control, see ``bitrate``.
     tilt : float
-        Compander scale tilt ``c`` used for coding (0.01..1000). Coding favours a larger tilt
-        than the 8-bit transform's default: the image codec's errors then stay small near the
-        code range's tails.
+        Compander scale tilt ``c`` used for coding (0.01..1000); default
+        :data:`DEFAULT_TILT` (5.5, the transform's own default too) in the API and the CLI.
     stereo : {"mid-side", "left-right", "mono"}
         How two or more channels are stored (``"mono"`` downmixes any number).
     tile_frames : int
         Frames per tile (image width, a multiple of 16); longer audio is split into tiles.
-    bandwidth : float or None
-        Highest frequency stored (Hz, at least 100); bands above decode as silence and
-        are not stored (fewer image rows, fewer bits). ``None``: all bands.
+    bandwidth : float, "auto" or None
+        Highest frequency stored (Hz, at least 100); bands above are not stored (fewer image
+        rows, fewer bits) and decode as noise at their signalled level (``noise_fill``) or
+        silence. ``None``: all bands. ``"auto"`` (default): chosen by the bit rate when
+        noise filling is on (:func:`auto_bandwidth`: 5.4/6.55/9.35/12 kHz at 16/24/32/48 kbit/s
+        per channel), else all bands. ``"full"`` is ``None`` (for keyword interfaces where
+        ``None`` means "unchanged").
     profile : GGDProfile, str, path or None
         Per-band profile: a profile, a shipped name (``"paper"``, ``"44k"``, ``"48k"``, see
         :func:`~mdctcompand.load_profile`) or a profile JSON file. ``None`` (default): chosen
@@ -66,8 +95,31 @@ class EncodeSettings:
         JPEG quantization table: one step for every spatial frequency (companded codes are
         nearly white, so this is the MSE-optimal shape) or libjpeg's standard luminance table.
     bitrate : float or None
-        Target in kbit/s: the highest quality whose first tile stays at or under it is
-        used for the whole file (overrides ``quality``; lossy formats only).
+        Target in kbit/s, side information and header included (overrides ``quality``;
+        lossy formats only). ``None`` with ``quality=None`` (the default): 24 kbit/s for
+        one stored channel, 48 for two (:data:`DEFAULT_BITRATE`).
+    rate_control : {"step", "quality"}
+        How the target is met. ``"step"`` (default): JPEG tiles get a flat quantization
+        table whose mean step (in 1/8 steps, :func:`~mdctcompand.spectral_coding.jpeg_qtable`)
+        is searched, tile by tile, for the size closest to the tile's share (the first tile,
+        written last with the header, makes up the difference); other formats search their
+        quality likewise. ``"quality"``: the version-2 rule, the highest integer quality
+        whose first tile stays under the target, for the whole file.
+    cell_gains : bool
+        Time-adaptive gain: every cell (band group of about 0.2 of its frequency x 2 frames)
+        is scaled by ``level ** -gain_strength`` before coding, from its quantized level (3 dB
+        steps, side information), so that quiet passages keep their codes (default on).
+        This and the next three tools apply to lossy formats only (PNG stores the 8-bit
+        transform as it is).
+    gain_strength : float
+        Exponent of the cell gains in [0, 1] (0.75).
+    band_slope : float
+        Band weights in dB per octave above 500 Hz (-1.5: high bands are coded coarser;
+        0: off).
+    noise_fill : bool
+        Noise filling at decode: cells that lost at least half of their signalled power (and
+        all bands above ``bandwidth``) get level-matched noise shaped by a coarse spectrum of
+        the tile (side information; default on).
 
     Examples
     --------
@@ -81,27 +133,44 @@ class EncodeSettings:
     """
 
     format: ImageFormat = "jpeg"
-    quality: int = 25
-    tilt: float = 8.0
+    quality: int | None = None
+    tilt: float = DEFAULT_TILT
     stereo: StereoMode = "mid-side"
     tile_frames: int = 4096
-    bandwidth: float | None = None
+    bandwidth: float | Literal["auto", "full"] | None = "auto"
     profile: GGDProfile | str | os.PathLike | None = field(default=None, repr=False)
     resample_quality: str = "HQ"
     qtable: QTable = "flat"
     bitrate: float | None = None
+    _: KW_ONLY
+    rate_control: RateControl = "step"
+    cell_gains: bool = True
+    gain_strength: float = 0.75
+    band_slope: float = -1.5
+    noise_fill: bool = True
 
     def __post_init__(self) -> None:
         fmt = str(self.format).lower().replace("jpg", "jpeg")
         if fmt not in FORMATS:
             raise ParameterError(f"format={self.format!r} must be one of {sorted(FORMATS)}")
+        if fmt == "jxl" and "jxl" not in available_formats():
+            raise ParameterError(f"format='jxl': {JXL_HINT}")
         object.__setattr__(self, "format", fmt)
-        if (
+        if self.quality is not None and (
             isinstance(self.quality, bool)
             or not isinstance(self.quality, int)
             or not 1 <= self.quality <= 100
         ):
             raise ParameterError(f"quality={self.quality!r} must be an integer in 1..100")
+        if self.rate_control not in ("step", "quality"):
+            raise ParameterError(f"rate_control={self.rate_control!r} must be 'step' or 'quality'")
+        for name in ("cell_gains", "noise_fill"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParameterError(f"{name}={getattr(self, name)!r} must be True or False")
+        if isinstance(self.gain_strength, bool) or not 0 <= self.gain_strength <= 1:
+            raise ParameterError(f"gain_strength={self.gain_strength!r} must be in [0, 1]")
+        if isinstance(self.band_slope, bool) or not -12 <= self.band_slope <= 12:
+            raise ParameterError(f"band_slope={self.band_slope!r} must be in [-12, 12] dB per octave")
         ChannelLayout(self.stereo)  # checks the mode
         if isinstance(self.tile_frames, bool) or not isinstance(self.tile_frames, int):
             raise ParameterError(f"tile_frames={self.tile_frames!r} must be an integer")
@@ -112,9 +181,13 @@ class EncodeSettings:
             raise ParameterError(
                 f"tile_frames={self.tile_frames}: {fmt} tiles are at most {widest} frames wide"
             )
-        if self.bandwidth is not None and not MIN_BANDWIDTH <= self.bandwidth <= SAMPLE_RATE_RANGE[1]:
+        if self.bandwidth == "full":
+            object.__setattr__(self, "bandwidth", None)
+        if self.bandwidth not in (None, "auto") and (
+            isinstance(self.bandwidth, (bool, str)) or not MIN_BANDWIDTH <= self.bandwidth <= SAMPLE_RATE_RANGE[1]
+        ):
             raise ParameterError(
-                f"bandwidth={self.bandwidth} must be between {MIN_BANDWIDTH:g} Hz and the Nyquist rate"
+                f"bandwidth={self.bandwidth!r} must be 'auto', None or between {MIN_BANDWIDTH:g} Hz and the Nyquist rate"
             )
         if not 1e-2 <= self.tilt <= 1e3:
             raise ParameterError(f"tilt={self.tilt} must be in [0.01, 1000]")
@@ -154,6 +227,69 @@ class EncodeSettings:
         """
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
+    def target_bitrate(self, n_channels: int) -> float | None:
+        """The bit rate aimed at for ``n_channels`` source channels (``None``: a fixed quality or lossless).
+
+        Examples
+        --------
+        >>> s = EncodeSettings()
+        >>> s.target_bitrate(1), s.target_bitrate(2), s.replace(stereo="mono").target_bitrate(2)
+        (24.0, 48.0, 24.0)
+        >>> s.replace(quality=50).target_bitrate(1), s.replace(bitrate=32, quality=50).target_bitrate(1)
+        (None, 32.0)
+        """
+        if self.lossless:
+            return None
+        if self.bitrate is not None:
+            return float(self.bitrate)
+        if self.quality is not None:
+            return None
+        return DEFAULT_BITRATE[ChannelLayout(self.stereo).stored_channels(n_channels)]
+
+    def for_input(self, sample_rate: int, n_channels: int) -> EncodeSettings:
+        """:meth:`for_rate`, and ``bandwidth="auto"`` resolved for the target rate and channels.
+
+        Examples
+        --------
+        >>> s = EncodeSettings()
+        >>> s.for_input(24000, 1).bandwidth, s.for_input(44100, 2).bandwidth
+        (6550.0, 12000.0)
+        >>> s.replace(quality=40).for_input(24000, 1).bandwidth is None
+        True
+        """
+        s = self.for_rate(sample_rate)
+        if s.bandwidth != "auto":
+            return s
+        rate = s.target_bitrate(n_channels)
+        bandwidth = None
+        if rate is not None and s.noise_fill:
+            stored = ChannelLayout(s.stereo).stored_channels(n_channels)
+            bandwidth = auto_bandwidth(rate, channels=stored, sample_rate=s.resolved_profile.sample_rate)
+        return dataclasses.replace(s, bandwidth=bandwidth)
+
+    @property
+    def tools(self):  # -> CodingTools | None (imported lazily: settings stay light)
+        """The :class:`~mdctcompand.codec.tools.CodingTools` these settings give (``None``: none on).
+
+        Examples
+        --------
+        >>> EncodeSettings().tools
+        CodingTools(cell_frames=2, group_width=0.2, step_db=3.0, strength=0.75, range_db=40.0, slope_db=-1.5, min_loss=0.5)
+        >>> EncodeSettings(cell_gains=False, band_slope=0, noise_fill=False).tools is None
+        True
+        >>> EncodeSettings(format="png").tools is None  # lossless: the 8-bit transform as it is
+        True
+        """
+        from .tools import CodingTools
+
+        if self.lossless or not (self.cell_gains or self.band_slope or self.noise_fill):
+            return None  # lossless formats store the 8-bit transform as it is
+        return CodingTools(
+            strength=float(self.gain_strength) if self.cell_gains else 0.0,
+            slope_db=float(self.band_slope),
+            min_loss=0.5 if self.noise_fill else None,
+        )
+
     def for_rate(self, sample_rate: int) -> EncodeSettings:
         """These settings for input at ``sample_rate``: the profile chosen if none is set, the rate checked.
 
@@ -190,7 +326,7 @@ class EncodeSettings:
         256
         """
         p = self.resolved_profile
-        if self.bandwidth is None:
+        if self.bandwidth is None or self.bandwidth == "auto":
             return p.n_bands
         above = int(np.searchsorted(p.band_frequencies(), self.bandwidth, side="right"))
         return int(min(p.n_bands, max(MIN_STORED_BANDS, -(-above // 8) * 8)))
@@ -203,8 +339,10 @@ class EncodeSettings:
         >>> EncodeSettings().tile_options()
         {'quality': 25, 'qtables': 'flat'}
         """
-        options: dict[str, Any] = {"quality": int(self.quality if quality is None else quality)}
-        if self.format == "jpeg" and self.qtable == "flat":
+        if quality is None:
+            quality = DEFAULT_QUALITY if self.quality is None else self.quality
+        options: dict[str, Any] = {"quality": int(quality)}
+        if self.format in ("jpeg", "jxl") and self.qtable == "flat":
             options["qtables"] = "flat"
         return options
 
@@ -217,3 +355,30 @@ class EncodeSettings:
     def multi_tile(self) -> bool:
         """Whether the format holds several tiles (AVIF holds one)."""
         return FORMATS[self.format][3]
+
+
+def auto_bandwidth(bitrate: float, *, channels: int = 1, sample_rate: int = 24000) -> float | None:
+    """Coded bandwidth (Hz) for a bit rate with noise filling above it; ``None``: all of it.
+
+    Two stored channels (mid/side) count as one: the side channel is cheap (on held-out 44.1
+    kHz stereo at 48 kbit/s, LSD 7.00 dB at 12 kHz against 7.34 dB at 9.35 kHz).
+    Between the measured points (5.4/6.55/9.35/12 kHz at 16/24/32/48 kbit/s per channel) the
+    bandwidth is interpolated; above 48 kbit/s it grows by 250 Hz per kbit/s.
+
+    Examples
+    --------
+    >>> auto_bandwidth(16), auto_bandwidth(48), auto_bandwidth(48, sample_rate=44100)
+    (5400.0, None, 12000.0)
+    >>> auto_bandwidth(48, channels=2, sample_rate=44100)
+    12000.0
+    """
+    per_channel = float(bitrate) / (1 if channels <= 2 else channels / 2)
+    rates, widths = zip(*_BANDWIDTH_BY_RATE)
+    if per_channel > rates[-1]:
+        hz = widths[-1] + 250.0 * (per_channel - rates[-1])
+    elif per_channel < rates[0]:
+        hz = widths[0] * per_channel / rates[0]
+    else:
+        hz = float(np.interp(per_channel, rates, widths))
+    hz = max(hz, 2000.0)
+    return None if hz >= 0.98 * sample_rate / 2 else round(hz, 1)

@@ -21,8 +21,9 @@ from ..channels import ChannelLayout
 from ..converter import AudioImageConverter
 from ..exceptions import FormatError
 from ..header import AudioImageHeader
+from . import tools as coding
 
-__all__ = ["TileDecoder", "TileEncoder", "zero_code"]
+__all__ = ["TileDecoder", "TileEncoder", "header_tools", "tools_of", "zero_code"]
 
 
 def zero_code(converter: AudioImageConverter) -> int:
@@ -39,6 +40,10 @@ def zero_code(converter: AudioImageConverter) -> int:
 class TileEncoder:
     """Push ``(stored channels, n)`` blocks at the converter's rate; get image tiles ``(rows, width)`` uint8.
 
+    With ``tools`` (:class:`~mdctcompand.codec.tools.CodingTools`) the coefficients are
+    weighted before coding and every tile's side information is appended to ``side_info``
+    (bytes); ``counts`` holds every tile's frame count.
+
     Examples
     --------
     >>> conv = AudioImageConverter(tilt=8.0)
@@ -49,8 +54,17 @@ class TileEncoder:
     """
 
     def __init__(
-        self, converter: AudioImageConverter, layout: ChannelLayout, *, n_channels: int, tile_frames: int
+        self,
+        converter: AudioImageConverter,
+        layout: ChannelLayout,
+        *,
+        n_channels: int,
+        tile_frames: int,
+        tools: coding.CodingTools | None = None,
     ) -> None:
+        self.tools = tools
+        self.side_info: list[bytes] = []
+        self.counts: list[int] = []
         self.converter = converter
         self.layout = layout
         self.tile_frames = tile_frames
@@ -113,6 +127,13 @@ class TileEncoder:
         span = samples[:, lo:hi]
         gain = float(conv.level.gain(span.reshape(-1))) if span.size else 1.0
         frames = np.swapaxes(self.frames[:, :count], -1, -2)  # (channels, bins, count), frame-major
+        gain = float(f"{gain:.6g}")  # what the header stores (compactly)
+        if self.tools is not None:
+            weights, _, side = coding.analyze(self.tools, conv.profile, frames, gain)
+            frames = frames * weights
+            if self.tools.needs_levels:
+                self.side_info.append(side)
+        self.counts.append(count)
         codes = conv.codes_from_coefficients(frames, gain=gain)
         # A file of one tile is as wide as its audio (whole 16-frame blocks); in longer files
         # every tile, the last one too, is a full tile (containers need equal frame sizes).
@@ -132,7 +153,9 @@ class TileEncoder:
 class TileDecoder:
     """Push the tiles of a file (in order); get ``(stored channels, n)`` blocks at the converter's rate.
 
-    ``table`` replaces the compander's reconstruction table (the MMSE decoder).
+    ``table`` replaces the compander's reconstruction table (the MMSE decoder). A version-3
+    header's coding tools are undone after the codes are decoded (noise filling included);
+    its side information is parsed and checked here, before any pixels are decoded.
 
     Examples
     --------
@@ -152,6 +175,14 @@ class TileDecoder:
         self.layout = ChannelLayout.from_header_mode(header.stereo, header.arrangement)
         self.table = table
         self.synthesizer = converter.mdct.stream_synthesizer(length=header.length)
+        self.tools = tools_of(header)
+        self.side: list[coding.TileSideInfo | None] = [None] * header.n_tiles
+        if self.tools is not None and self.tools.needs_levels:
+            profile = converter.profile
+            for i, text in enumerate(header.side_info or ()):
+                self.side[i] = coding.parse_side_info(
+                    self.tools, profile, text, header.tile_span(i)[1], header.stored_channels
+                )
 
     @property
     def n_samples(self) -> int:
@@ -180,6 +211,10 @@ class TileDecoder:
         stored = self.layout.split(pixels[:, :count], h.stored_channels)
         gains = np.asarray(h.gains[index], dtype=np.float64)
         coefficients = self.converter.coefficients_from_codes(stored, gain=gains, table=self.table)
+        if self.tools is not None:
+            coefficients = coding.restore(
+                self.tools, self.converter.profile, coefficients, self.side[index], gains, seed=index
+            )
         return self.synthesizer.push(coefficients)
 
     def finish(self) -> None:
@@ -199,3 +234,41 @@ class TileDecoder:
         """
         if self.synthesizer.n_samples < self.header.length:
             raise FormatError("the file ends before its audio does (truncated?)")
+
+
+def tools_of(header: AudioImageHeader) -> coding.CodingTools | None:
+    """The coding tools a header declares (``None``: a file without them, e.g. version 1 or 2).
+
+    Examples
+    --------
+    >>> from mdctcompand.header import header_from_profile
+    >>> from mdctcompand import default_profile
+    >>> tools_of(header_from_profile(default_profile(), length=10, gains=[[1.0]], tile_frames=16)) is None
+    True
+    """
+    if header.cell_frames is None:
+        return None
+    return coding.CodingTools(
+        cell_frames=header.cell_frames, group_width=header.group_width, step_db=header.level_step_db,
+        strength=header.gain_strength, range_db=header.gain_range_db, slope_db=header.band_slope_db,
+        min_loss=header.noise_fill,
+    )  # fmt: skip
+
+
+def header_tools(tools: coding.CodingTools | None) -> dict:
+    """The header fields of ``tools`` (keywords of :func:`~mdctcompand.header.header_from_profile`).
+
+    Examples
+    --------
+    >>> header_tools(None)
+    {}
+    >>> header_tools(coding.CodingTools())["noise_fill"]
+    0.5
+    """
+    if tools is None:
+        return {}
+    return {
+        "cell_frames": tools.cell_frames, "group_width": tools.group_width, "level_step_db": tools.step_db,
+        "gain_strength": tools.strength, "gain_range_db": tools.range_db, "band_slope_db": tools.slope_db,
+        "noise_fill": tools.min_loss,
+    }  # fmt: skip
