@@ -17,6 +17,7 @@ on the latent grid.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -382,14 +383,21 @@ class CaptionedAudio(_Captioned):
         rng = self._generator()
         item = {"input_ids": self._input_ids(i, rng)}
         clip, target, n = self.clips[int(i)], self.converter.sample_rate, self.n_samples
+        # Crops start where a source sample and a target sample coincide (every `step` target
+        # samples), so that a crop resampled alone lies on the whole file's resampled grid;
+        # `context` samples on either side keep soxr's edge effects out of the crop.
+        step = target // math.gcd(target, clip.rate)
+        context = 0 if clip.rate == target else step * -(-256 // step)
         available = (clip.stop - clip.first) * target // clip.rate  # samples at the converter's rate
-        start = int(rng.integers(0, max(available - n, 0) + 1))
-        margin = 16 if clip.rate != target else 0  # soxr may return a sample less; trimmed below
-        duration = min((n + margin) / target, (clip.stop - clip.first) / clip.rate - start / target)
+        start = int(rng.integers(0, max(available - n, 0) // step + 1)) * step
+        before = min(start, context)
+        first = clip.first + (start - before) * clip.rate // target  # exact: start - before is a multiple of step
+        stop = min(clip.stop, first + -(-(before + n + context) * clip.rate // target))
         audio, _ = load_audio(
             clip.path, sample_rate=target, mono=self.converter.stereo == "mono", always_2d=True,
-            offset=clip.first / clip.rate + start / target, duration=duration,
+            offset=first / clip.rate, duration=(stop - first) / clip.rate,
         )  # fmt: skip
+        audio = audio[:, before:]
         audio = audio[:, :n]
         if audio.shape[0] != self.converter.audio_channels:
             audio = np.repeat(audio, self.converter.audio_channels, axis=0)  # a mono file as left and right

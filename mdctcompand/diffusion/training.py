@@ -99,12 +99,14 @@ def training_converter(config: TrainingConfig) -> MDCTImageConverter:
 
     Examples
     --------
-    >>> conv = training_converter(TrainingConfig("m", "clips.csv", "o", profile="44k", stereo="left-right",
+    >>> from mdctcompand.diffusion.testing import tiny_workspace
+    >>> ws = tiny_workspace()
+    >>> captions = str(ws.root / "audio" / "captions.jsonl")  # audio files and their captions
+    >>> conv = training_converter(TrainingConfig("m", captions, "o", profile="44k", stereo="left-right",
     ...                                          resolution=1024))
     >>> conv.sample_rate, conv.n_bands, conv.stereo, conv.frames
     (44100, 1024, 'left-right', 1024)
-    >>> from mdctcompand.diffusion.testing import tiny_workspace
-    >>> training_converter(TrainingConfig("m", str(tiny_workspace().dataset), "o", stereo="left-right"))
+    >>> training_converter(TrainingConfig("m", str(ws.dataset), "o", stereo="left-right"))
     Traceback (most recent call last):
     ...
     mdctcompand.exceptions.ParameterError: --stereo left-right: the dataset ... was built with --stereo mono; leave --stereo out (a built dataset's layout is its own) or rebuild it
