@@ -192,6 +192,12 @@ class _Run:
         )
         set_seed(c.seed)
         self.converter = training_converter(c)
+        if c.audio_captions and self.converter.n_bands != c.resolution:  # before any model is loaded
+            raise ParameterError(
+                f"--resolution {c.resolution} != the {self.converter.n_bands} bands of profile "
+                f"{c.profile or 'paper'!r}: images are as tall as the profile has bands; set --resolution "
+                f"{self.converter.n_bands} (or pick another --profile)"
+            )
 
     # ------------------------------------------------------------------ 2. models
     def load_models(self) -> None:
@@ -278,12 +284,6 @@ class _Run:
         from ..dataset import read_captions
 
         c = self.config
-        if self.converter.n_bands != c.resolution:
-            raise ParameterError(
-                f"--resolution {c.resolution} != the {self.converter.n_bands} bands of profile "
-                f"{c.profile or 'paper'!r}: images are as tall as the profile has bands; set --resolution "
-                f"{self.converter.n_bands} (or pick another --profile)"
-            )
         self.latent_cache = None
         if self.vae is not None and c.cache_latents:
             logger.info(
