@@ -40,7 +40,10 @@ def _csv(path, rows, split=None):
 
 def _find_start(item, whole, n_check):
     """The offset of ``item`` in ``whole`` (both (channels, n)), by least squares over every possible start."""
-    errors = [np.abs(whole[:, s : s + n_check] - item[:, :n_check]).max() for s in range(whole.shape[1] - n_check + 1)]
+    errors = [
+        np.abs(whole[:, s : s + n_check] - item[:, :n_check]).max()
+        for s in range(whole.shape[1] - n_check + 1)
+    ]
     return int(np.argmin(errors)), float(np.min(errors))
 
 
@@ -66,6 +69,7 @@ def test_items_are_exact_crops_of_the_files_seeded_and_padded(ws):
         assert error == 0.0
         starts.add(start)
     assert len(starts) > 1  # random crops in time
+
     def crops(seed):
         fresh = CaptionedAudio(clips, tok, conv, crop_frames=32, seed=seed)
         return [fresh[i]["audio"].numpy() for i in range(6)]
@@ -76,7 +80,9 @@ def test_items_are_exact_crops_of_the_files_seeded_and_padded(ws):
     long = CaptionedAudio(clips, tok, conv, crop_frames=200)
     item = long[0]
     whole, _ = sf.read(clips[0].audio, dtype="float32")
-    assert tuple(item["audio"].shape) == (1, conv.samples_in_frames(200)) and int(item["length"]) == whole.size
+    assert (
+        tuple(item["audio"].shape) == (1, conv.samples_in_frames(200)) and int(item["length"]) == whole.size
+    )
     np.testing.assert_array_equal(item["audio"][0, : whole.size].numpy(), whole)
     assert not item["audio"][0, whole.size :].any()
 
@@ -101,7 +107,9 @@ def test_caption_dropout_and_only_the_train_split(ws, tmp_path):
     assert len(CaptionedAudio(_clips(ws), tok, conv, crop_frames=32, max_samples=2)) == 2
 
 
-def test_a_48k_file_is_resampled_to_a_44k_profile_and_mono_files_are_duplicated_for_stereo(stereo_ws, tmp_path):
+def test_a_48k_file_is_resampled_to_a_44k_profile_and_mono_files_are_duplicated_for_stereo(
+    stereo_ws, tmp_path
+):
     import soundfile as sf
 
     from mdctcompand.dataset import read_captions
@@ -110,7 +118,9 @@ def test_a_48k_file_is_resampled_to_a_44k_profile_and_mono_files_are_duplicated_
     from mdctcompand.diffusion.testing import stereo_signal
     from mdctcompand.io import load_audio
 
-    stereo = MDCTImageConverter.from_converter(stereo_ws.converter().converter, frames=16, stereo="left-right")
+    stereo = MDCTImageConverter.from_converter(
+        stereo_ws.converter().converter, frames=16, stereo="left-right"
+    )
     mono = MDCTImageConverter.from_converter(stereo_ws.converter().converter, frames=16, stereo="mono")
     n = stereo.samples_in_frames(16)
     sf.write(tmp_path / "s48.wav", stereo_signal(n * 48000 // 44100 + 400, 48000).T, 48000, subtype="FLOAT")
@@ -166,7 +176,9 @@ def test_on_device_conversion_in_training_equals_the_builders_images(ws, stereo_
     run = _run(TrainingConfig(str(stereo_ws.model), str(stereo_ws.root / "audio" / "captions.jsonl"), "unused",
                               profile="44k", stereo="left-right", resolution=1024, crop_frames=64))  # fmt: skip
     conv = run.converter
-    rows = [json.loads(line) for line in (stereo_ws.dataset / "train" / "metadata.jsonl").read_text().splitlines()]
+    rows = [
+        json.loads(line) for line in (stereo_ws.dataset / "train" / "metadata.jsonl").read_text().splitlines()
+    ]
     clips = _clips(stereo_ws)
     data = CaptionedAudio(clips, _tokenizer(stereo_ws), conv, crop_frames=64)
     batch = torch.utils.data.default_collate([data[0], data[1]])
@@ -216,7 +228,9 @@ def test_train_lora_from_a_captions_csv(ws, stereo_ws, stereo, tmp_path, caplog)
     saved = MDCTImageConverter.from_pretrained(out / "converter")
     assert saved.stereo == stereo and saved.n_bands == (32 if stereo == "mono" else 1024)
     config = json.loads((out / "training_config.json").read_text())["config"]
-    assert config["dataset_dir"] == str(csv) and config["stereo"] == (None if stereo == "mono" else "left-right")
+    assert config["dataset_dir"] == str(csv) and config["stereo"] == (
+        None if stereo == "mono" else "left-right"
+    )
 
 
 # ---------------------------------------------------------------------- (d) bad input
@@ -244,7 +258,7 @@ def test_unreadable_audio_three_channels_and_wrong_rates_are_refused(ws, stereo_
     with pytest.raises(ParameterError, match=r"three\.wav: 3 channels"):
         CaptionedAudio(clips, _tokenizer(stereo_ws), stereo, crop_frames=16)
     mono = type(stereo).from_converter(stereo.converter, frames=16, stereo="mono")
-    assert tuple(CaptionedAudio(clips, _tokenizer(stereo_ws), mono, crop_frames=16)[0]["audio"].shape)[0] == 1
+    assert CaptionedAudio(clips, _tokenizer(stereo_ws), mono, crop_frames=16)[0]["audio"].shape[0] == 1
     # a rate the profile cannot serve: refused, naming the file, never reinterpreted
     sf.write(tmp_path / "low.wav", np.zeros(1000, np.float32), 1000)
     clips, _ = read_captions(_csv(tmp_path / "low.csv", [("low.wav", "low")]))
@@ -259,9 +273,11 @@ def test_flags_that_disagree_with_a_built_dataset_or_the_profile_are_refused(ws,
     from mdctcompand.exceptions import ParameterError
 
     built = json.loads((ws.dataset / "mdctcompand.json").read_text())["build"]
-    conv = training_converter(TrainingConfig("m", str(ws.dataset), "o", profile=built["profile"], stereo="mono"))
+    conv = training_converter(
+        TrainingConfig("m", str(ws.dataset), "o", profile=built["profile"], stereo="mono")
+    )
     assert conv.config == ws.converter().config  # the saved settings, given again: accepted
-    with pytest.raises(ParameterError, match="--profile 44k: the dataset .* was built with --profile"):
+    with pytest.raises(ParameterError, match=r"--profile 44k: the dataset .* was built with --profile"):
         training_converter(TrainingConfig("m", str(ws.dataset), "o", profile="44k"))
     with pytest.raises(ParameterError, match="no such captions file"):
         training_converter(TrainingConfig("m", str(tmp_path / "none.csv"), "o"))

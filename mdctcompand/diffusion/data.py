@@ -267,7 +267,7 @@ class CaptionedImages(_Captioned):
 class _Clip:
     """A readable clip of a captions list: path, the file's rate, and its region in source samples."""
 
-    __slots__ = ("path", "rate", "first", "stop")
+    __slots__ = ("first", "path", "rate", "stop")
 
     def __init__(self, path: Path, rate: int, first: int, stop: int) -> None:
         self.path, self.rate, self.first, self.stop = path, rate, first, stop
@@ -391,7 +391,8 @@ class CaptionedAudio(_Captioned):
         available = (clip.stop - clip.first) * target // clip.rate  # samples at the converter's rate
         start = int(rng.integers(0, max(available - n, 0) // step + 1)) * step
         before = min(start, context)
-        first = clip.first + (start - before) * clip.rate // target  # exact: start - before is a multiple of step
+        # exact: start - before is a multiple of step
+        first = clip.first + (start - before) * clip.rate // target
         stop = min(clip.stop, first + -(-(before + n + context) * clip.rate // target))
         audio, _ = load_audio(
             clip.path, sample_rate=target, mono=self.converter.stereo == "mono", always_2d=True,
