@@ -18,6 +18,12 @@ examples:
       --rank 4 --batch-size 1 --gradient-accumulation-steps 4 --max-steps 15000 --mixed-precision fp16 \\
       --validation-prompt "a calm piano melody" --resume latest
 
+  # straight from captioned audio (CSV/JSONL: audio path, caption[, split]): random crops converted to
+  # code images on the training device at every step, no `dataset build` needed
+  mdctcompand train-lora --model ... --dataset clips.csv -o lora/ --profile paper --stereo mono
+  mdctcompand train-lora --model ... --dataset clips.jsonl -o lora44k/ --profile 44k --stereo left-right \\
+      --resolution 1024 --crop-frames 512
+
   # several GPUs or nodes: the same command under accelerate
   accelerate launch -m mdctcompand.cli.main train-lora --model ... --dataset ... -o ...
 
@@ -58,12 +64,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         parents=[quiet_parent()],
         help="LoRA fine-tuning (or training from scratch) on an MDCT image dataset (diffusion extra)",
         description="Fine-tune a Stable-Diffusion-style model with LoRA on a dataset built by `mdctcompand dataset build` "
-        "(the options of diffusers' train_text_to_image_lora.py), or train a small U-Net from scratch.",
+        "(the options of diffusers' train_text_to_image_lora.py), or train a small U-Net from scratch. "
+        "--dataset may also be a captions list of audio (.csv/.jsonl): the audio is then cropped at random and "
+        "converted to code images on the training device (GPU) at every step, with --profile and --stereo.",
         epilog=TRAIN_EXAMPLES,
         formatter_class=Formatter,
     )
     t.add_argument("--model", required=True, help="pretrained SD-style model: hub id or path")
-    t.add_argument("--dataset", required=True, help="dataset directory (imagefolder with captions)")
+    t.add_argument(
+        "--dataset", required=True,
+        help="dataset directory (imagefolder with captions), or a captions list of audio (.csv/.jsonl: audio path, "
+        "caption[, split]) converted on the training device",
+    )  # fmt: skip
+    t.add_argument(
+        "--profile", metavar="NAME",
+        help="audio captions list: shipped profile name or profile JSON (default: paper); a built dataset has its "
+        "own, and another one here is refused",
+    )  # fmt: skip
+    t.add_argument(
+        "--stereo", choices=("mono", "left-right"),
+        help="audio captions list: image layout, mono or left-right planes L, R, mid (default: mono); a built "
+        "dataset has its own, and another one here is refused",
+    )  # fmt: skip
     t.add_argument("-o", "--output", required=True, help="output directory")
     t.add_argument(
         "--mode", choices=("lora", "scratch"), default="lora",
@@ -290,7 +312,7 @@ def training_config(args: argparse.Namespace):
         validation_guidance_scale=args.validation_guidance, report_to=args.report_to,
         tracker_project_name=args.tracker_project_name, seed=args.seed, dataloader_num_workers=args.num_workers,
         crop_frames=args.crop_frames, waveform_loss_weight=args.waveform_loss_weight,
-        stft_resolutions=args.stft_resolutions,
+        stft_resolutions=args.stft_resolutions, profile=args.profile, stereo=args.stereo,
     )  # fmt: skip
 
 

@@ -434,8 +434,9 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
 
 
 def images_to_tensor(codes: np.ndarray, channels: int) -> torch.Tensor:
-    """uint8 code images ``(B, H, W)`` -> float tensor ``(B, channels, H, W)`` in [-1, 1]."""
-    x = torch.from_numpy(np.ascontiguousarray(codes)).float().div_(127.5).sub_(1.0)
+    """uint8 code images ``(B, H, W)`` (numpy, or a tensor: stays on its device) -> float ``(B, channels, H, W)`` in [-1, 1]."""
+    t = codes if isinstance(codes, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(codes))
+    x = t.float().div_(127.5).sub_(1.0)
     return x.unsqueeze(1).expand(-1, channels, -1, -1).contiguous()
 
 

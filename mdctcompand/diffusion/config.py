@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, Literal
 
 from ..exceptions import ParameterError
@@ -13,6 +14,9 @@ TrainingMode = Literal["lora", "scratch"]
 Space = Literal["latent", "pixel"]
 MixedPrecision = Literal["no", "fp16", "bf16"]
 PredictionType = Literal["epsilon", "v_prediction"]
+
+#: ``dataset_dir`` names with these suffixes are captions lists of audio (see :class:`TrainingConfig`).
+AUDIO_CAPTIONS_SUFFIXES = (".csv", ".jsonl", ".json")
 
 
 @dataclass
@@ -27,7 +31,19 @@ class TrainingConfig:
     pretrained_model : str
         Path or hub id of a Stable-Diffusion-style model (SD 1.5 layout).
     dataset_dir : str
-        A dataset built by ``mdctcompand dataset build`` (imagefolder with captions).
+        A dataset built by ``mdctcompand dataset build`` (imagefolder with captions), or a
+        captions list of audio files (``.csv``/``.jsonl``, as ``dataset build`` reads:
+        audio path, caption[, split]): then random crops of the ``train`` clips are
+        converted to code images on the training device at every step
+        (:class:`~mdctcompand.diffusion.data.CaptionedAudio`), with the converter of
+        ``profile`` and ``stereo``.
+    profile : str or None
+        Audio captions lists: a shipped profile's name or a profile JSON file (None:
+        ``"paper"``, the paper's 24 kHz profile). A dataset directory has its own; a
+        different one given here is refused.
+    stereo : {"mono", "left-right"} or None
+        Audio captions lists: the image layout (None: ``"mono"``). A dataset directory has
+        its own; a different one given here is refused.
     output_dir : str
         Adapter (or model), checkpoints, validation samples, logs and model card go here.
     mode : {"lora", "scratch"}
@@ -88,7 +104,9 @@ class TrainingConfig:
         Probability of training on the empty caption (what classifier-free guidance needs);
         None: 0.1 for ``mode="scratch"``, 0 for LoRA.
     cache_latents : bool
-        Encode each image with the VAE once, before training (latent space only).
+        Encode each image with the VAE once, before training (latent space only). Training
+        from audio takes new crops at every step: there the cache does not apply and is
+        skipped (logged).
     use_ema : bool or None
         Keep an exponential moving average of the weights (diffusers' ``EMAModel``) and save
         it; None: on for ``mode="scratch"``. Not available for LoRA.
@@ -171,6 +189,8 @@ class TrainingConfig:
     scratch_channels: tuple[int, ...] = (64, 128, 256)
     waveform_loss_weight: float = 0.0
     stft_resolutions: tuple[tuple[int, int, int], ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
+    profile: str | None = None
+    stereo: Literal["mono", "left-right"] | None = None
 
     def __post_init__(self) -> None:
         self.scratch_channels = tuple(int(c) for c in self.scratch_channels)
@@ -192,6 +212,7 @@ class TrainingConfig:
         _choice(self, "space", ("latent", "pixel"))
         _choice(self, "mixed_precision", ("no", "fp16", "bf16", None))
         _choice(self, "prediction_type", ("epsilon", "v_prediction", None))
+        _choice(self, "stereo", ("mono", "left-right", None))
         if self.mode == "lora" and self.space != "latent":
             raise ParameterError(
                 "LoRA fine-tuning works on the pretrained model's latent space (space='latent')"
@@ -230,6 +251,17 @@ class TrainingConfig:
             raise ParameterError(f"snr_gamma={self.snr_gamma} must be > 0 (or None for plain MSE)")
         if self.caption_dropout is not None and not 0 <= self.caption_dropout <= 1:
             raise ParameterError(f"caption_dropout={self.caption_dropout} must be in [0, 1]")
+
+    @property
+    def audio_captions(self) -> bool:
+        """Whether ``dataset_dir`` is a captions list of audio (a ``.csv``/``.jsonl`` file), not a built dataset.
+
+        Examples
+        --------
+        >>> TrainingConfig("m", "clips.csv", "o").audio_captions, TrainingConfig("m", "mdct1k/", "o").audio_captions
+        (True, False)
+        """
+        return Path(self.dataset_dir).suffix.lower() in AUDIO_CAPTIONS_SUFFIXES
 
     @property
     def effective_caption_dropout(self) -> float:

@@ -1,7 +1,10 @@
-"""Training data: code images with captions, caption dropout, time crops and a latent cache.
+"""Training data: code images (or audio) with captions, caption dropout, time crops and a latent cache.
 
 Rows come from a dataset built by ``mdctcompand dataset build`` (a Hugging Face
-``imagefolder``). Images reach tensors only through the converter component's seam
+``imagefolder``), or, with :class:`CaptionedAudio`, straight from a captions list of audio
+files (:func:`mdctcompand.dataset.read_captions`): random crops of audio that the training
+loop converts to code images on its device
+(:meth:`~mdctcompand.diffusion.MDCTImageConverter.codes_from_audio_tensor`). Images reach tensors only through the converter component's seam
 (:meth:`~mdctcompand.diffusion.MDCTImageConverter.codes_from_pil` and
 :meth:`~mdctcompand.diffusion.MDCTImageConverter.tensor_from_codes`).
 
@@ -13,7 +16,10 @@ on the latent grid.
 
 from __future__ import annotations
 
+import logging
+import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +29,9 @@ import torch
 from ..exceptions import ParameterError
 from .components import MDCTImageConverter
 
-__all__ = ["CaptionedImages", "LatentCache", "load_rows"]
+__all__ = ["CaptionedAudio", "CaptionedImages", "LatentCache", "load_rows"]
+
+logger = logging.getLogger(__name__)
 
 
 def load_rows(
@@ -138,7 +146,53 @@ class LatentCache:
         return mean + std * eps
 
 
-class CaptionedImages(torch.utils.data.Dataset):
+class _Captioned(torch.utils.data.Dataset):
+    """What the captioned datasets share: tokenized captions, caption dropout, a seeded stream per worker."""
+
+    def __init__(self, tokenizer: Any, captions: list[str], *, caption_dropout: float, seed: int) -> None:
+        self.tokenizer = tokenizer
+        self.captions = captions
+        self.caption_dropout = float(caption_dropout)
+        self.seed = seed
+        self._rng: tuple[int, np.random.Generator] | None = None
+
+    def __len__(self) -> int:
+        return len(self.captions)
+
+    def _generator(self) -> np.random.Generator:
+        # One stream per process and data-loader worker (workers get distinct torch seeds).
+        pid = os.getpid()
+        if self._rng is None or self._rng[0] != pid:
+            info = torch.utils.data.get_worker_info()
+            base = info.seed if info is not None else self.seed
+            self._rng = (pid, np.random.default_rng([int(base) % 2**63, self.seed]))
+        return self._rng[1]
+
+    def tokenize(self, caption: str) -> torch.Tensor:
+        """Token ids ``(model_max_length,)``, padded and truncated.
+
+        Examples
+        --------
+        >>> from transformers import CLIPTokenizer
+        >>> from mdctcompand.diffusion.testing import tiny_workspace
+        >>> tok = CLIPTokenizer.from_pretrained(tiny_workspace().model / "tokenizer")
+        >>> CaptionedImages([], tok, None, caption_column="c", resolution=8, channels=1).tokenize("").tolist()[:3]
+        [0, 1, 1]
+        """
+        return self.tokenizer(
+            caption, padding="max_length", truncation=True, max_length=self.tokenizer.model_max_length,
+            return_tensors="pt",
+        ).input_ids[0]  # fmt: skip
+
+    def _input_ids(self, i: int, rng: np.random.Generator) -> torch.Tensor:
+        """Item ``i``'s tokenized caption, or the empty one with probability ``caption_dropout``."""
+        caption = self.captions[int(i)]
+        if self.caption_dropout and rng.random() < self.caption_dropout:
+            caption = ""
+        return self.tokenize(caption)
+
+
+class CaptionedImages(_Captioned):
     """Model inputs with tokenized captions: ``pixel_values`` (no cache) or ``latents`` (cache).
 
     Each item is a random crop in time of ``crop_frames`` columns (default ``resolution``;
@@ -171,53 +225,19 @@ class CaptionedImages(torch.utils.data.Dataset):
         seed: int = 0,
         crop_frames: int | None = None,
     ) -> None:
+        captions = list(rows[caption_column]) if len(rows) else []
+        super().__init__(tokenizer, captions, caption_dropout=caption_dropout, seed=seed)
         self.rows = rows
-        self.tokenizer = tokenizer
         self.converter = converter
         self.caption_column = caption_column
         self.resolution = resolution
         self.crop_frames = int(crop_frames) if crop_frames is not None else resolution
         self.channels = channels
-        self.caption_dropout = float(caption_dropout)
         self.latents = latents
-        self.seed = seed
-        self.captions = list(rows[caption_column]) if len(rows) else []
-        self._rng: tuple[int, np.random.Generator] | None = None
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def _generator(self) -> np.random.Generator:
-        # One stream per process and data-loader worker (workers get distinct torch seeds).
-        pid = os.getpid()
-        if self._rng is None or self._rng[0] != pid:
-            info = torch.utils.data.get_worker_info()
-            base = info.seed if info is not None else self.seed
-            self._rng = (pid, np.random.default_rng([int(base) % 2**63, self.seed]))
-        return self._rng[1]
-
-    def tokenize(self, caption: str) -> torch.Tensor:
-        """Token ids ``(model_max_length,)``, padded and truncated.
-
-        Examples
-        --------
-        >>> from transformers import CLIPTokenizer
-        >>> from mdctcompand.diffusion.testing import tiny_workspace
-        >>> tok = CLIPTokenizer.from_pretrained(tiny_workspace().model / "tokenizer")
-        >>> CaptionedImages([], tok, None, caption_column="c", resolution=8, channels=1).tokenize("").tolist()[:3]
-        [0, 1, 1]
-        """
-        return self.tokenizer(
-            caption, padding="max_length", truncation=True, max_length=self.tokenizer.model_max_length,
-            return_tensors="pt",
-        ).input_ids[0]  # fmt: skip
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
         rng = self._generator()
-        caption = self.captions[int(i)]
-        if self.caption_dropout and rng.random() < self.caption_dropout:
-            caption = ""
-        item = {"input_ids": self.tokenize(caption)}
+        item = {"input_ids": self._input_ids(i, rng)}
         if self.latents is not None:
             f = self.latents.factor
             _, h, w = self.latents.parameters[int(i)].shape
@@ -242,3 +262,148 @@ class CaptionedImages(torch.utils.data.Dataset):
             )
         positions = (width - self.crop_frames) // grid + 1
         return int(rng.integers(0, positions)) * grid
+
+
+class _Clip:
+    """A readable clip of a captions list: path, the file's rate, and its region in source samples."""
+
+    __slots__ = ("first", "path", "rate", "stop")
+
+    def __init__(self, path: Path, rate: int, first: int, stop: int) -> None:
+        self.path, self.rate, self.first, self.stop = path, rate, first, stop
+
+
+class CaptionedAudio(_Captioned):
+    """Random crops of captioned audio, converted to images later, on the training device.
+
+    Each item is ``{"audio": (channels, n) float32, "length": int64, "input_ids": ...}``: a
+    random crop in time of exactly ``n = converter.samples_in_frames(crop_frames)`` samples
+    at the converter's rate (a file at another rate is resampled by
+    :func:`mdctcompand.io.load_audio`, soxr; a rate the profile cannot serve is refused),
+    zero-padded when the clip is shorter; ``length`` counts the real samples (the level gain
+    is computed on them, as the dataset builder does). ``channels`` is the converter's
+    :attr:`~mdctcompand.diffusion.MDCTImageConverter.audio_channels`: mono downmixes any
+    number of channels, left-right takes mono files as two equal channels and refuses files
+    with more than two. Only the ``"train"`` clips are used; unreadable files are skipped
+    with a warning (an error if none is left). Caption dropout and crops are seeded as in
+    :class:`CaptionedImages`.
+
+    Parameters
+    ----------
+    clips : sequence of ClipSpec
+        E.g. from :func:`mdctcompand.dataset.read_captions`; ``start``/``end`` (seconds),
+        when set, bound the region the crops are taken from.
+    tokenizer, converter
+        The model's tokenizer and :class:`~mdctcompand.diffusion.MDCTImageConverter`.
+    crop_frames : int
+        Crop width in frames (image columns).
+    caption_dropout : float
+        Probability of the empty caption.
+    seed : int
+        Seed of crops and caption dropout.
+    max_samples : int, optional
+        A seeded random subset of this many clips.
+
+    Examples
+    --------
+    >>> from transformers import CLIPTokenizer
+    >>> from mdctcompand.dataset import read_captions
+    >>> from mdctcompand.diffusion.testing import tiny_workspace
+    >>> ws = tiny_workspace()
+    >>> clips, _ = read_captions(ws.root / "audio" / "captions.jsonl")
+    >>> tok = CLIPTokenizer.from_pretrained(ws.model / "tokenizer")
+    >>> data = CaptionedAudio(clips, tok, ws.converter(), crop_frames=32)
+    >>> item = data[0]
+    >>> len(data), tuple(item["audio"].shape), int(item["length"]), tuple(item["input_ids"].shape)
+    (6, (1, 992), 992, (16,))
+    """
+
+    def __init__(
+        self,
+        clips: Sequence[Any],
+        tokenizer: Any,
+        converter: MDCTImageConverter,
+        *,
+        crop_frames: int,
+        caption_dropout: float = 0.0,
+        seed: int = 0,
+        max_samples: int | None = None,
+    ) -> None:
+        from ..exceptions import AudioReadError
+        from ..io import audio_info
+        from ..profile import check_rate_served
+
+        if int(crop_frames) != crop_frames or crop_frames < 1:
+            raise ParameterError(f"crop_frames={crop_frames} must be an integer >= 1")
+        train = [spec for spec in clips if spec.split == "train"]
+        if max_samples is not None and max_samples < len(train):
+            keep = np.sort(np.random.default_rng(seed).choice(len(train), max_samples, replace=False))
+            train = [train[int(k)] for k in keep]
+        self.clips: list[_Clip] = []
+        captions = []
+        skipped = []
+        for spec in train:
+            try:
+                info = audio_info(spec.audio)
+            except (AudioReadError, OSError) as exc:
+                skipped.append(f"{spec.audio} ({exc})")
+                continue
+            if converter.stereo != "mono" and info.channels > 2:
+                raise ParameterError(
+                    f"{spec.audio}: {info.channels} channels; stereo={converter.stereo!r} trains on 1 or 2 "
+                    "(mono files are duplicated); downmix the file or train with --stereo mono"
+                )
+            try:
+                check_rate_served(converter.converter.profile, info.sample_rate)
+            except ParameterError as exc:
+                raise ParameterError(f"{spec.audio}: {exc}") from None
+            first = int(round(spec.start * info.sample_rate)) if spec.start is not None else 0
+            stop = info.frames
+            if spec.end is not None:
+                stop = min(stop, int(round(spec.end * info.sample_rate)))
+            if info.frames <= 0 or stop <= first:
+                skipped.append(f"{spec.audio} (no audio in the clip's region)")
+                continue
+            self.clips.append(_Clip(Path(spec.audio), info.sample_rate, first, stop))
+            captions.append(spec.caption)
+        for line in skipped:
+            logger.warning("skipping unreadable audio: %s", line)
+        if not self.clips:
+            shown = "; ".join(skipped[:3]) or "no clips in the train split"
+            raise ParameterError(f"no readable training audio among {len(train)} train clip(s): {shown}")
+        super().__init__(tokenizer, captions, caption_dropout=caption_dropout, seed=seed)
+        self.converter = converter
+        self.crop_frames = int(crop_frames)
+        self.n_samples = converter.samples_in_frames(self.crop_frames)
+        self.skipped = skipped
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        from ..io import load_audio
+
+        rng = self._generator()
+        item = {"input_ids": self._input_ids(i, rng)}
+        clip, target, n = self.clips[int(i)], self.converter.sample_rate, self.n_samples
+        # Crops start where a source sample and a target sample coincide (every `step` target
+        # samples), so that a crop resampled alone lies on the whole file's resampled grid;
+        # `context` samples on either side keep soxr's edge effects out of the crop.
+        step = target // math.gcd(target, clip.rate)
+        context = 0 if clip.rate == target else step * -(-256 // step)
+        available = (clip.stop - clip.first) * target // clip.rate  # samples at the converter's rate
+        start = int(rng.integers(0, max(available - n, 0) // step + 1)) * step
+        before = min(start, context)
+        # exact: start - before is a multiple of step
+        first = clip.first + (start - before) * clip.rate // target
+        stop = min(clip.stop, first + -(-(before + n + context) * clip.rate // target))
+        audio, _ = load_audio(
+            clip.path, sample_rate=target, mono=self.converter.stereo == "mono", always_2d=True,
+            offset=first / clip.rate, duration=(stop - first) / clip.rate,
+        )  # fmt: skip
+        audio = audio[:, before:]
+        audio = audio[:, :n]
+        if audio.shape[0] != self.converter.audio_channels:
+            audio = np.repeat(audio, self.converter.audio_channels, axis=0)  # a mono file as left and right
+        out = np.zeros((self.converter.audio_channels, n), np.float32)
+        out[:, : audio.shape[1]] = audio
+        item["audio"] = torch.from_numpy(out)
+        item["length"] = torch.tensor(audio.shape[1], dtype=torch.int64)
+        return item

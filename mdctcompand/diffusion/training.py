@@ -39,8 +39,8 @@ import torch
 
 from ..exceptions import ParameterError
 from .components import MDCTImageConverter
-from .config import TrainingConfig
-from .data import CaptionedImages, LatentCache, load_rows
+from .config import AUDIO_CAPTIONS_SUFFIXES, TrainingConfig
+from .data import CaptionedAudio, CaptionedImages, LatentCache, load_rows
 from .losses import (
     LossMeter,
     diffusion_loss,
@@ -51,7 +51,7 @@ from .losses import (
 )
 from .runlog import RunLog
 
-__all__ = ["TrainingConfig", "adamw_class", "fixed_noise_loss", "train"]
+__all__ = ["TrainingConfig", "adamw_class", "fixed_noise_loss", "train", "training_converter"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,55 @@ def train(config: TrainingConfig, *, progress: bool = True) -> Path:
         return run.finish()
     finally:
         _release_accelerate_state()
+
+
+def training_converter(config: TrainingConfig) -> MDCTImageConverter:
+    """The converter of a run: a built dataset's own, or ``profile`` + ``stereo`` for a captions list of audio.
+
+    For a dataset directory, ``profile`` and ``stereo`` may be left out (None); given, they
+    must be what the dataset was built with.
+
+    Examples
+    --------
+    >>> from mdctcompand.diffusion.testing import tiny_workspace
+    >>> ws = tiny_workspace()
+    >>> captions = str(ws.root / "audio" / "captions.jsonl")  # audio files and their captions
+    >>> conv = training_converter(TrainingConfig("m", captions, "o", profile="44k", stereo="left-right",
+    ...                                          resolution=1024))
+    >>> conv.sample_rate, conv.n_bands, conv.stereo, conv.frames
+    (44100, 1024, 'left-right', 1024)
+    >>> training_converter(TrainingConfig("m", str(ws.dataset), "o", stereo="left-right"))
+    Traceback (most recent call last):
+    ...
+    mdctcompand.exceptions.ParameterError: --stereo left-right: the dataset ... was built with --stereo mono; leave --stereo out (a built dataset's layout is its own) or rebuild it
+    """
+    import json
+
+    from ..converter import AudioImageConverter
+
+    c = config
+    if c.audio_captions:
+        if not Path(c.dataset_dir).is_file():
+            raise ParameterError(f"--dataset {c.dataset_dir}: no such captions file")
+        return MDCTImageConverter.from_converter(
+            AudioImageConverter(c.profile or "paper"), frames=c.crop_frames or c.resolution,
+            stereo=c.stereo or "mono",
+        )  # fmt: skip
+    root = Path(c.dataset_dir)
+    if not (root / "mdctcompand.json").is_file():
+        raise ParameterError(
+            f"--dataset {root}: neither a dataset built by `mdctcompand dataset build` (no mdctcompand.json) "
+            f"nor a captions list of audio ({', '.join(AUDIO_CAPTIONS_SUFFIXES)})"
+        )
+    built = json.loads((root / "mdctcompand.json").read_text())["build"]
+    saved = {"profile": built.get("profile"), "stereo": built.get("stereo", "mono")}
+    for name, value in (("profile", c.profile), ("stereo", c.stereo)):
+        if value is not None and value != saved[name]:
+            raise ParameterError(
+                f"--{name} {value}: the dataset {root} was built with --{name} {saved[name]}; leave --{name} out "
+                "(a built dataset's layout is its own) or rebuild it"
+            )
+    return MDCTImageConverter.from_dataset(c.dataset_dir)
 
 
 def _release_accelerate_state() -> None:
@@ -142,7 +191,13 @@ class _Run:
             str(self.accelerator.mixed_precision), torch.float32
         )
         set_seed(c.seed)
-        self.converter = MDCTImageConverter.from_dataset(c.dataset_dir)
+        self.converter = training_converter(c)
+        if c.audio_captions and self.converter.n_bands != c.resolution:  # before any model is loaded
+            raise ParameterError(
+                f"--resolution {c.resolution} != the {self.converter.n_bands} bands of profile "
+                f"{c.profile or 'paper'!r}: images are as tall as the profile has bands; set --resolution "
+                f"{self.converter.n_bands} (or pick another --profile)"
+            )
 
     # ------------------------------------------------------------------ 2. models
     def load_models(self) -> None:
@@ -216,6 +271,33 @@ class _Run:
     # ------------------------------------------------------------------ 3. data
     def build_data(self) -> None:
         c = self.config
+        if c.audio_captions:
+            self._build_audio_data()
+        else:
+            self._build_image_data()
+        self.loader = torch.utils.data.DataLoader(
+            self.dataset, batch_size=c.train_batch_size, shuffle=True, num_workers=c.dataloader_num_workers,
+            generator=torch.Generator().manual_seed(c.seed), drop_last=False,
+        )  # fmt: skip
+
+    def _build_audio_data(self) -> None:
+        from ..dataset import read_captions
+
+        c = self.config
+        self.latent_cache = None
+        if self.vae is not None and c.cache_latents:
+            logger.info(
+                "training from audio (%s): new crops every step, so the latent cache does not apply; "
+                "latents are encoded at every step (--no-cache-latents implied)", c.dataset_dir,
+            )  # fmt: skip
+        clips, _ = read_captions(c.dataset_dir)
+        self.dataset = CaptionedAudio(
+            clips, self.tokenizer, self.converter, crop_frames=c.crop_frames or c.resolution,
+            caption_dropout=c.effective_caption_dropout, seed=c.seed, max_samples=c.max_train_samples,
+        )  # fmt: skip
+
+    def _build_image_data(self) -> None:
+        c = self.config
         rows = load_rows(
             c.dataset_dir, caption_column=c.caption_column, max_samples=c.max_train_samples, seed=c.seed
         )
@@ -229,10 +311,6 @@ class _Run:
             rows, self.tokenizer, self.converter, caption_column=c.caption_column, resolution=c.resolution,
             channels=channels, caption_dropout=c.effective_caption_dropout, latents=self.latent_cache, seed=c.seed,
             crop_frames=c.crop_frames,
-        )  # fmt: skip
-        self.loader = torch.utils.data.DataLoader(
-            self.dataset, batch_size=c.train_batch_size, shuffle=True, num_workers=c.dataloader_num_workers,
-            generator=torch.Generator().manual_seed(c.seed), drop_last=False,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ 4. optimizer
@@ -350,9 +428,8 @@ class _Run:
         if "latents" in batch:
             latents = batch["latents"].to(device) * self.vae.config.scaling_factor
         else:
-            pixels = batch["pixel_values"].to(
-                device, dtype=self.weight_dtype if self.vae is not None else torch.float32
-            )
+            pixels = batch["pixel_values"] if "pixel_values" in batch else self.images_from_audio(batch)
+            pixels = pixels.to(device, dtype=self.weight_dtype if self.vae is not None else torch.float32)
             if self.vae is not None:
                 latents = self.vae.encode(pixels).latent_dist.sample() * self.vae.config.scaling_factor
             else:
@@ -369,6 +446,24 @@ class _Run:
         if c.waveform_loss_weight > 0:
             loss = loss + c.waveform_loss_weight * self.waveform_loss(latents, noisy, pred, t)
         return loss
+
+    @torch.no_grad()
+    def images_from_audio(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Model images ``(B, C, H, W)`` in [-1, 1] of ``batch["audio"]``, converted on the accelerator's device.
+
+        Each clip's first ``batch["length"]`` samples (its real audio; the rest is padding)
+        are encoded as ``dataset build`` encodes a clip (one level gain per clip), in
+        ``crop_frames`` columns, by
+        :meth:`~mdctcompand.diffusion.MDCTImageConverter.codes_from_audio_tensor`.
+        """
+        c, conv = self.config, self.converter
+        audio = batch["audio"].to(self.accelerator.device)
+        lengths = batch["length"].tolist()  # B integers: the only values that reach the host
+        frames = c.crop_frames or c.resolution
+        codes = torch.stack(
+            [conv.codes_from_audio_tensor(clip[:, :n], n_frames=frames) for clip, n in zip(audio, lengths)]
+        )
+        return conv.tensor_from_codes(codes, channels=3 if self.vae is not None else conv.image_channels)
 
     def waveform_loss(
         self, clean: torch.Tensor, noisy: torch.Tensor, pred: torch.Tensor, t: torch.Tensor
@@ -505,7 +600,8 @@ class _Run:
         what = "LoRA adapter" if c.mode == "lora" else f"U-Net trained from scratch ({c.space} space)"
         write_model_card(
             self.out, base_model=c.pretrained_model, title=f"mdctcompand text-to-audio {what}",
-            body=f"A {what} trained with mdctcompand on companded-MDCT images of `{c.dataset_dir}`.",
+            body=f"A {what} trained with mdctcompand on companded-MDCT images of `{c.dataset_dir}`"
+            + (" (audio converted on the training device)." if c.audio_captions else "."),
             tags=[c.mode], config=c.to_dict(), results=results,
             validation=[(p, str(Path(f).relative_to(self.out))) for p, f in validation],
         )  # fmt: skip
