@@ -602,7 +602,7 @@ def load_pipeline(
         )
     kwargs: dict[str, Any] = {"converter": converter}
     if dtype is not None:
-        kwargs["torch_dtype"] = dtype
+        kwargs[_dtype_keyword()] = dtype
     if not (path / "vae").is_dir() and path.is_dir():
         kwargs["vae"] = None
     if lora is not None and (Path(lora) / "scheduler").is_dir():
@@ -621,3 +621,12 @@ def _scheduler_class(directory: Path) -> type:
 
     name = json.loads((directory / "scheduler_config.json").read_text())["_class_name"]
     return getattr(diffusers, name)
+
+
+def _dtype_keyword() -> str:
+    """``dtype`` where diffusers takes it (0.42 deprecates ``torch_dtype``), else ``torch_dtype``."""
+    try:
+        from diffusers.utils import deprecation_utils
+    except ImportError:
+        return "torch_dtype"
+    return "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
