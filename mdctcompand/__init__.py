@@ -19,8 +19,8 @@ from ._version import __version__
 
 if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checkers and IDEs
     from . import codec, io, metrics  # noqa: F401 (io: reachable, not in __all__)
-    from .compand import DEFAULT_ROUNDING, DEFAULT_TILT, Compander
     from .channels import ChannelLayout
+    from .compand import DEFAULT_ROUNDING, DEFAULT_TILT, Compander
     from .converter import AudioImageConverter, CodeImage
     from .exceptions import (
         AudioReadError,
@@ -31,7 +31,14 @@ if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checker
         UnsupportedVersionError,
     )
     from .header import AudioImageHeader
-    from .profile import GGDProfile, LevelSpec, default_profile, load_profile, profile_for_rate, shipped_profiles
+    from .profile import (
+        GGDProfile,
+        LevelSpec,
+        default_profile,
+        load_profile,
+        profile_for_rate,
+        shipped_profiles,
+    )
     from .stats import BandStatistics
     from .transform import MDCT, imdct, mdct
     from .windows import check_princen_bradley, get_window, kbd_window, sine_window, vorbis_window

@@ -1,6 +1,6 @@
 """Reading audio that libsndfile cannot (m4a/AAC, mp4, wma, webm, ...) through PyAV (private).
 
-PyAV (``pip install av``, or the ``mdctcompand[av]`` extra) wraps FFmpeg's libraries and
+PyAV (``pip install av``, or the ``av`` extra) wraps FFmpeg's libraries and
 ships them in its wheels. It is optional: without it, :func:`read_blocks` raises an
 :class:`~mdctcompand.exceptions.AudioReadError` that says what to install.
 
@@ -27,7 +27,7 @@ __all__ = ["EXTENSIONS", "INSTALL_HINT", "available", "read_blocks"]
 #: Extensions of formats that libsndfile does not read but FFmpeg does.
 EXTENSIONS = (".m4a", ".mp4", ".m4b", ".aac", ".wma", ".webm", ".mka", ".mkv", ".ac3", ".amr")
 #: What to install to read them.
-INSTALL_HINT = "install PyAV to read it: python -m pip install av (or the extra: mdctcompand[av])"
+INSTALL_HINT = "install PyAV to read it: python -m pip install av (or the 'av' extra)"
 
 
 def available() -> bool:

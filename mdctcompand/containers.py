@@ -66,7 +66,7 @@ FORMATS: dict[str, tuple[str, str, bool, bool]] = {
 }
 #: Largest image side each format's encoder takes (AVIF: kept to 4096 for encoder memory and speed).
 MAX_TILE_SIDES: dict[str, int] = {"jpeg": 65535, "png": 65535, "webp": 16383, "avif": 4096, "jxl": 65535}
-JXL_HINT = "JPEG XL needs the pillow-jxl-plugin package: pip install 'mdctcompand[jxl]' (or pillow-jxl-plugin)"
+JXL_HINT = "JPEG XL needs the pillow-jxl-plugin package: pip install pillow-jxl-plugin (or the 'jxl' extra)"
 _JXL_SIGNATURES = (b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n")
 _EXTENSIONS = {
     ".jpg": "jpeg",

@@ -283,7 +283,7 @@ def _visqol_api() -> Any:
     try:
         from visqol import VisqolApi
     except ImportError as exc:
-        raise ParameterError("ViSQOL needs visqol-python: pip install 'mdctcompand[bench]'") from exc
+        raise ParameterError("ViSQOL needs visqol-python: pip install visqol-python (or the 'bench' extra)") from exc
     api = VisqolApi()
     api.create(mode="audio")
     return api

@@ -47,7 +47,7 @@ def dask_client(scheduler: str, workers: int | None = None) -> Iterator[Any]:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:
         raise ParameterError(
-            "a Dask scheduler needs dask[distributed]: pip install 'mdctcompand[dataset]'"
+            "a Dask scheduler needs dask[distributed]: pip install 'dask[distributed]' (or the 'dataset' extra)"
         ) from exc
     if scheduler == "local":
         n = check_workers(workers if workers not in (None, 1) else -1)

@@ -19,7 +19,7 @@ def _pyplot():
             matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ParameterError("plotting needs matplotlib: pip install 'mdctcompand[bench]'") from exc
+        raise ParameterError("plotting needs matplotlib: pip install matplotlib (or the 'bench' extra)") from exc
     return plt
 
 

@@ -424,7 +424,7 @@ def test_cli_sets_every_training_option():
 def test_missing_extra_says_what_to_install():
     code = "import sys; sys.modules['peft'] = None; import mdctcompand.diffusion"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert r.returncode != 0 and "pip install 'mdctcompand[diffusion]'" in r.stderr and "peft" in r.stderr
+    assert r.returncode != 0 and "'diffusion' extra" in r.stderr and "peft" in r.stderr
     # datasets is needed to read a built dataset only (the device check runs without it)
     code = (
         "import sys; sys.modules['datasets'] = None; import mdctcompand.diffusion\n"
@@ -432,4 +432,4 @@ def test_missing_extra_says_what_to_install():
         "load_rows('.', caption_column='caption')"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert r.returncode != 0 and "needs datasets" in r.stderr and "pip install 'mdctcompand[diffusion]'" in r.stderr
+    assert r.returncode != 0 and "needs datasets" in r.stderr and "pip install datasets" in r.stderr

@@ -33,7 +33,7 @@ def _librosa():
     try:
         import librosa
     except ImportError as exc:  # pragma: no cover - depends on the extra
-        raise ImportError("the LMMS baselines need librosa: pip install 'mdctcompand[bench]'") from exc
+        raise ImportError("the LMMS baselines need librosa: pip install librosa (or the 'bench' extra)") from exc
     return librosa
 
 

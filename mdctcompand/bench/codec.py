@@ -150,7 +150,10 @@ def table(rows: list[dict], rates: tuple[float, ...]) -> str:
 def lever_table(rows: list[dict], rates: tuple[float, ...]) -> str:
     """Markdown: one line per configuration, cells ``kbit/s / LSD / ViSQOL (worst rate miss)``."""
     names = list(dict.fromkeys(r["codec"] for r in rows))
-    lines = ["| configuration | " + " | ".join(f"{r:g} kbit/s" for r in rates) + " |", "|---|" + "---|" * len(rates)]
+    lines = [
+        "| configuration | " + " | ".join(f"{r:g} kbit/s" for r in rates) + " |",
+        "|---|" + "---|" * len(rates),
+    ]
     for name in names:
         cells = []
         for rate in rates:
@@ -242,7 +245,9 @@ def plot(rows: list[dict], path: str, title: str = "") -> None:
     rates = sorted({r["target"] for r in rows})
     styles = {"Opus": "s-", "LAME MP3": "v-", "AAC": "D-"}
     for ax, key, label in zip(
-        axes, ("lsd", "visqol"), ("log-spectral distance (dB), lower is better", "ViSQOL MOS-LQO, higher is better")
+        axes,
+        ("lsd", "visqol"),
+        ("log-spectral distance (dB), lower is better", "ViSQOL MOS-LQO, higher is better"),
     ):
         for name in dict.fromkeys(r["codec"] for r in rows):
             pts = sorted((r["kbps"], r[key]) for r in rows if r["codec"] == name and not np.isnan(r[key]))
@@ -275,14 +280,18 @@ def _options(pairs: list[str]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clips", type=int, default=12, help="10 s mono clips, spread over the 4 songs (12)")
     parser.add_argument("--visqol-clips", type=int, default=4, help="of them, how many ViSQOL scores (4)")
     parser.add_argument("--no-visqol", action="store_true", help="skip ViSQOL (much faster)")
     parser.add_argument("--stereo-clips", type=int, default=4, help="44.1 kHz stereo clips (4; 0 skips)")
     parser.add_argument("--rates", type=float, nargs="+", default=list(RATES), help="kbit/s (16 24 32 48)")
     parser.add_argument("--formats", nargs="+", default=["jpeg"], help="wav2jpeg image formats (jpeg)")
-    parser.add_argument("--encode", action="append", default=[], metavar="KEY=VALUE", help="more encode() options")
+    parser.add_argument(
+        "--encode", action="append", default=[], metavar="KEY=VALUE", help="more encode() options"
+    )
     parser.add_argument("--no-speed", action="store_true", help="skip the speed table")
     parser.add_argument("--no-levers", action="store_true", help="skip the lever table")
     parser.add_argument("--plot", help="write the mono rate-distortion figure here (png/svg)")
@@ -296,9 +305,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     t_start = time.perf_counter()
     ours = {
-        f"wav2jpeg {fmt.upper()}": (lambda fmt: lambda x, sr, r: wav2jpeg_roundtrip(x, sr, r, format=fmt, **options))(
-            fmt
-        )
+        f"wav2jpeg {fmt.upper()}": functools.partial(wav2jpeg_roundtrip, format=fmt, **options)
         for fmt in args.formats
     }
     codecs = ours | peer_codecs()

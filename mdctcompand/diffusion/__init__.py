@@ -1,6 +1,6 @@
 """Optional extra: LoRA fine-tuning and text-to-audio sampling on companded-MDCT images.
 
-Install with ``pip install 'mdctcompand[diffusion]'`` (torch, diffusers, peft,
+Install the ``diffusion`` extra (``python -m pip install '.[diffusion]'`` in the source tree) (torch, diffusers, peft,
 transformers, accelerate). ``import mdctcompand`` never imports any of them; importing this
 subpackage checks for them and says exactly what is missing.
 
@@ -34,8 +34,9 @@ def _installed(name: str) -> bool:
 _missing = [name for name in _REQUIRED if not _installed(name)]
 if _missing:
     raise ImportError(
-        f"mdctcompand.diffusion needs {', '.join(_missing)} (not installed): "
-        "pip install 'mdctcompand[diffusion]'  (pin torch, e.g. torch==2.13.0, to keep a CPU build)"
+        f"mdctcompand.diffusion needs {', '.join(_missing)} (not installed): pip install {' '.join(_missing)}, "
+        "or the 'diffusion' extra (python -m pip install '.[diffusion]' in the source tree); pin torch, "
+        "e.g. torch==2.13.0, to keep a CPU build"
     )
 
 from .components import MDCTImageConverter, resolve_device  # noqa: E402

@@ -49,7 +49,7 @@ def load_rows(
         from datasets import load_dataset
     except ImportError as exc:
         raise ImportError(
-            "training on a dataset directory needs datasets (not installed): pip install 'mdctcompand[diffusion]'"
+            "training on a dataset directory needs datasets (not installed): pip install datasets (or the 'diffusion' extra)"
         ) from exc
 
     root = Path(dataset_dir)

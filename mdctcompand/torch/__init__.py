@@ -1,6 +1,6 @@
 """The transform on PyTorch tensors: any device, differentiable, torch.compile-compatible.
 
-Install with ``pip install 'mdctcompand[torch]'`` (or the ``diffusion`` extra). ``import
+Install the ``torch`` extra (``python -m pip install '.[torch]'`` in the source tree) or the ``diffusion`` extra. ``import
 mdctcompand`` never imports torch; importing this subpackage does, and says what is missing.
 
 Mirrors the numpy API on tensors, with the same conventions and results (tested against it):
@@ -40,7 +40,7 @@ try:
 except (ImportError, ValueError):  # e.g. sys.modules["torch"] is None
     _found = False
 if not _found:
-    raise ImportError("mdctcompand.torch needs PyTorch (not installed): pip install 'mdctcompand[torch]'")
+    raise ImportError("mdctcompand.torch needs PyTorch (not installed): pip install torch (or the 'torch' extra)")
 
 from .compand import Compander
 from .converter import AudioImageConverter, CodeImage, ValueRange
