@@ -334,8 +334,7 @@ class EncodeSettings:
         p = self.resolved_profile
         if self.bandwidth is None or self.bandwidth == "auto":
             return p.n_bands
-        above = int(np.searchsorted(p.band_frequencies(), self.bandwidth, side="right"))
-        return int(min(p.n_bands, max(MIN_STORED_BANDS, -(-above // 8) * 8)))
+        return _bands_up_to(p, self.bandwidth)
 
     def tile_options(self, quality: int | None = None) -> dict[str, Any]:
         """Keyword arguments of :func:`~mdctcompand.containers.encode_tile` for these settings.
@@ -363,6 +362,12 @@ class EncodeSettings:
         return FORMATS[self.format][3]
 
 
+def _bands_up_to(profile: GGDProfile, bandwidth: float) -> int:
+    """Bands whose centre is at most ``bandwidth``, in whole 8-row blocks (at least one block)."""
+    above = int(np.searchsorted(profile.band_frequencies(), bandwidth, side="right"))
+    return int(min(profile.n_bands, max(MIN_STORED_BANDS, -(-above // 8) * 8)))
+
+
 def _on_group_edge(bandwidth: float, profile: GGDProfile, tools) -> float:
     """``bandwidth`` moved to the nearest band-group edge of the coding tools (Hz, upper edge of the last band).
 
@@ -374,8 +379,7 @@ def _on_group_edge(bandwidth: float, profile: GGDProfile, tools) -> float:
     """
     if tools is None:
         return bandwidth
-    above = int(np.searchsorted(profile.band_frequencies(), bandwidth, side="right"))
-    stored = max(MIN_STORED_BANDS, -(-above // 8) * 8)
+    stored = _bands_up_to(profile, bandwidth)
     edges = np.asarray(tools.edges(profile))
     edge = int(edges[1:][np.argmin(np.abs(edges[1:] - stored))])
     return float(edge * profile.sample_rate / profile.frame_length)
