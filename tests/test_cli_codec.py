@@ -177,6 +177,26 @@ def test_decode_keeps_the_source_sample_format(tmp_path, subtype):
     assert sf.info(tmp_path / "src.decoded.wav").subtype == subtype
 
 
+@pytest.mark.parametrize(("source", "write"), [("song.mp3", {"format": "MP3"}), ("song.ogg", {"format": "OGG"})])
+def test_compressed_sources_decode_to_a_sample_format(tmp_path, source, write):
+    """An MP3 or Ogg Vorbis source's subtype is a codec, not a sample format: WAV output gets
+    PCM_16 (libsndfile's check_format accepted MP3-in-WAV, then failed to write it)."""
+    if write["format"] not in sf.available_formats():
+        pytest.skip(f"libsndfile without {write['format']}")
+    x = 0.3 * make_signal("mixture", 48000, 24000)
+    sf.write(tmp_path / source, np.stack([x, x], axis=1), 24000, **write)
+    assert main_encode([str(tmp_path / source), "-q"]) == 0
+    image = tmp_path / (source.rsplit(".", 1)[0] + ".jpg")
+    assert main_decode([str(image), "-o", str(tmp_path / "out.wav"), "-q"]) == 0
+    info = sf.info(tmp_path / "out.wav")
+    assert (info.subtype, info.channels, info.samplerate) == ("PCM_16", 2, 24000)
+    y, _ = sf.read(tmp_path / "out.wav")
+    src, _ = sf.read(tmp_path / source)
+    n = min(len(y), len(src))
+    snr = 10 * np.log10(np.sum(src[:n] ** 2) / np.sum((src[:n] - y[:n]) ** 2))
+    assert snr > 12.0, snr  # measured 13.4 dB (MP3 source), 16.1 dB (Vorbis) at the default 48 kbit/s
+
+
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg to make an m4a")
 def test_m4a_through_pyav_or_a_hint(tmp_path, capsys, monkeypatch):
     m4a = tmp_path / "song.m4a"

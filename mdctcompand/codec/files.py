@@ -178,9 +178,16 @@ def _subtype(fmt: str, subtype: str | None, source_subtype: str | None) -> str:
         if not sf.check_format(fmt, subtype.upper()):
             raise ParameterError(f"subtype={subtype!r} is not available for {fmt} files")
         return subtype.upper()
-    if source_subtype is not None and sf.check_format(fmt, source_subtype):
+    # Only a sample format is kept: a codec's subtype (MPEG_LAYER_III, VORBIS, OPUS, ...) says how
+    # the source was compressed, and libsndfile's check_format accepts some (MP3 in WAV) that it
+    # then cannot write.
+    if source_subtype in _SAMPLE_FORMATS and sf.check_format(fmt, source_subtype):
         return source_subtype
     return sf.default_subtype(fmt)
+
+
+#: soundfile subtypes that are plain sample formats (kept from the source on decode).
+_SAMPLE_FORMATS = frozenset({"PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"})
 
 
 def decode_file(
