@@ -7,11 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mdctcompand import FormatError, ParameterError, codec, default_profile, metrics
 from mdctcompand import spectral_coding as sc
+from mdctcompand.codec import EncodeSettings
 from mdctcompand.codec import tools as coding
 from mdctcompand.containers import assemble, encode_tile
 from mdctcompand.testing import make_signal
@@ -341,3 +343,25 @@ def test_header_of_a_profile_kept_elsewhere_round_trips():
     text = h.to_json()
     assert '"sample_rate"' in text and '"rounding":"floor"' in text
     assert AudioImageHeader.from_json(text) == h
+
+
+@pytest.mark.parametrize("sample_rate", [24000, 44100])
+@settings(max_examples=25, deadline=None)
+@given(bandwidth=st.floats(min_value=100.0, max_value=22050.0))
+def test_a_given_bandwidth_moves_up_to_a_band_group_edge(sample_rate, bandwidth):
+    s = EncodeSettings(bandwidth=bandwidth).for_input(sample_rate, 1)
+    edges = s.tools.edges(s.resolved_profile)
+    asked = EncodeSettings(bandwidth=bandwidth, noise_fill=False).for_input(sample_rate, 1).stored_bands
+    assert s.stored_bands == min(e for e in edges[1:] if e >= asked)  # the next edge up, never fewer bands
+
+
+def test_no_silent_gap_above_a_given_bandwidth():
+    """Bands just above a given cut are noise-filled like every band above it (no hole at the cut)."""
+    x = make_signal("noise", 24000 * 4, seed=3).astype(np.float32)
+    y = codec.decode(codec.encode(x, 24000, bandwidth=6000)).audio  # 6000 Hz falls inside a band group
+    f, p = scipy.signal.welch(y, fs=24000, nperseg=1024)
+    _, p0 = scipy.signal.welch(x, fs=24000, nperseg=1024)
+    # before the cut moved to a group edge, 6.0-6.56 kHz decoded 10.7 dB too quiet here
+    for lo, hi in ((5000, 5400), (5600, 5950), (6100, 6500), (6700, 8000), (9500, 11000)):
+        band = (f >= lo) & (f < hi)
+        assert abs(10 * np.log10(p[band].mean() / p0[band].mean())) < 2.5, (lo, hi)

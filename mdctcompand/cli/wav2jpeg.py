@@ -141,8 +141,9 @@ def add_encode_arguments(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument(
         "--bandwidth", type=_bandwidth, default="auto", metavar="HZ|auto|full",
-        help="highest frequency stored (default auto: by the bit rate with noise filling, 5.4-12 kHz at "
-        "16-48 kbit/s per channel; full band with --quality or --no-noise-fill)",
+        help="highest frequency stored, moved up to the next band-group edge with noise filling (default "
+        "auto: by the bit rate with noise filling, 5.4-12 kHz at 16-48 kbit/s per channel; full band with "
+        "--quality or --no-noise-fill)",
     )  # fmt: skip
     p.add_argument(
         "--profile", metavar="NAME|JSON", default="auto",

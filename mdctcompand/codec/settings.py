@@ -78,10 +78,12 @@ class EncodeSettings:
     bandwidth : float, "auto" or None
         Highest frequency stored (Hz, at least 100); bands above are not stored (fewer image
         rows, fewer bits) and decode as noise at their signalled level (``noise_fill``) or
-        silence. ``None``: all bands. ``"auto"`` (default): chosen by the bit rate when
+        silence. With noise filling the cut moves up to the next band-group edge of the
+        coding tools (a group cut in two would decode its unstored bands as silence).
+        ``None``: all bands. ``"auto"`` (default): chosen by the bit rate when
         noise filling is on (:func:`auto_bandwidth`: 5.4/6.55/9.35/12 kHz at 16/24/32/48 kbit/s
-        per channel), else all bands. ``"full"`` is ``None`` (for keyword interfaces where
-        ``None`` means "unchanged").
+        per channel, on the nearest group edge), else all bands. ``"full"`` is ``None`` (for
+        keyword interfaces where ``None`` means "unchanged").
     profile : GGDProfile, str, path or None
         Per-band profile: a profile, a shipped name (``"paper"``, ``"44k"``, ``"48k"``, see
         :func:`~mdctcompand.load_profile`) or a profile JSON file. ``None`` (default): chosen
@@ -256,10 +258,14 @@ class EncodeSettings:
         (6562.5, 12403.125)
         >>> s.replace(quality=40).for_input(24000, 1).bandwidth is None
         True
+        >>> s.replace(bandwidth=6000).for_input(24000, 1).bandwidth  # a given cut: the next edge up
+        6562.5
         """
         s = self.for_rate(sample_rate)
-        if s.bandwidth != "auto":
+        if s.bandwidth is None:
             return s
+        if s.bandwidth != "auto":  # a given cut: up to the next band-group edge (never fewer bands)
+            return dataclasses.replace(s, bandwidth=_on_group_edge(s.bandwidth, s.resolved_profile, s.tools, up=True))
         rate = s.target_bitrate(n_channels)
         bandwidth = None
         if rate is not None and s.noise_fill:
@@ -368,8 +374,9 @@ def _bands_up_to(profile: GGDProfile, bandwidth: float) -> int:
     return int(min(profile.n_bands, max(MIN_STORED_BANDS, -(-above // 8) * 8)))
 
 
-def _on_group_edge(bandwidth: float, profile: GGDProfile, tools) -> float:
-    """``bandwidth`` moved to the nearest band-group edge of the coding tools (Hz, upper edge of the last band).
+def _on_group_edge(bandwidth: float, profile: GGDProfile, tools, *, up: bool = False) -> float:
+    """``bandwidth`` moved to the nearest band-group edge of the coding tools (``up``: the next one
+    at or above its stored bands) in Hz, the upper edge of the last band stored.
 
     Noise filling fills the groups above the stored bands; a cut inside a group leaves that
     group's unstored bands silent (its stored part keeps the group's power). On held-out
@@ -377,11 +384,14 @@ def _on_group_edge(bandwidth: float, profile: GGDProfile, tools) -> float:
     kHz: LSD -0.15 to -0.85 dB at 24-48 kbit/s once the cut is on an edge. At 24 kHz the
     automatic bandwidths already fall on edges, so the stored bands do not change there.
     """
-    if tools is None:
+    if tools is None or not tools.noise_fill:
         return bandwidth
     stored = _bands_up_to(profile, bandwidth)
     edges = np.asarray(tools.edges(profile))
-    edge = int(edges[1:][np.argmin(np.abs(edges[1:] - stored))])
+    if up:
+        edge = int(edges[1:][np.searchsorted(edges[1:], stored)]) if stored < edges[-1] else int(edges[-1])
+    else:
+        edge = int(edges[1:][np.argmin(np.abs(edges[1:] - stored))])
     return float(edge * profile.sample_rate / profile.frame_length)
 
 
