@@ -292,7 +292,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--stereo-clips", type=int, default=8, help="44.1 kHz clips of the full-band section (8; 0 skips it)"
     )
-    parser.add_argument("--stereo-rates", type=float, nargs="*", default=list(STEREO_RATES), help="kbit/s (48)")
+    parser.add_argument(
+        "--stereo-rates", type=float, nargs="*", default=list(STEREO_RATES), help="kbit/s (48)"
+    )
     parser.add_argument(
         "--full-band-mono-rates", type=float, nargs="*", default=list(FULL_BAND_MONO_RATES),
         help="kbit/s of 44.1 kHz mono (24 32 48)",
