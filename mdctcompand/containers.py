@@ -52,6 +52,7 @@ __all__ = [
     "encode_tile",
     "format_from_path",
     "from_jxl",
+    "libjpeg_luma_table",
     "open_image_file",
     "to_jxl",
 ]
@@ -192,6 +193,27 @@ def flat_qstep(quality: int) -> int:
     return int(min(max((16 * scale + 50) // 100, 1), 255))
 
 
+def libjpeg_luma_table(quality: int) -> list[int]:
+    """libjpeg's standard luminance table scaled to ``quality`` (what Pillow writes for it), natural order.
+
+    Examples
+    --------
+    >>> libjpeg_luma_table(50)[:4], libjpeg_luma_table(100)[:4]
+    ([16, 11, 10, 16], [1, 1, 1, 1])
+    """
+    q = min(max(int(quality), 1), 100)
+    scale = 5000 // q if q < 50 else 200 - 2 * q
+    return [int(min(max((v * scale + 50) // 100, 1), 255)) for v in _STD_LUMA]
+
+
+#: libjpeg's standard luminance quantization table (JPEG Annex K), natural order.
+_STD_LUMA = (
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+)  # fmt: skip
+
+
 def _xmp_packet(text: str) -> bytes:
     return (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
@@ -215,6 +237,7 @@ def encode_tile(
     metadata: str | None = None,
     qtables: list[list[int]] | None = None,
     effort: int | None = None,
+    deadzone: float = 0.0,
 ) -> bytes:
     """Encode one grayscale tile.
 
@@ -232,6 +255,10 @@ def encode_tile(
         the table(s) in natural order. Default: libjpeg's standard luminance table.
     effort : int, optional
         Encoder effort (WebP method 0-6, AVIF speed 0-10, PNG compression 0-9).
+    deadzone : float, default 0
+        JPEG only: quantize the coefficients with this dead zone first
+        (:func:`~mdctcompand.spectral_coding.prequantize_jpeg`; fewer bits for the same
+        error on companded codes); the file stays an ordinary JPEG.
 
     Examples
     --------
@@ -247,6 +274,8 @@ def encode_tile(
         fmt = "jpeg"  # JPEG XL files are JPEG files recompressed (see assemble)
     if pixels.dtype != np.uint8 or pixels.ndim != 2:
         raise ParameterError(f"tile must be a 2-D uint8 array; got {pixels.dtype} {pixels.shape}")
+    if deadzone and fmt != "jpeg":
+        raise ParameterError(f"deadzone={deadzone!r}: only JPEG tiles are quantized here, not {fmt}")
     image = Image.fromarray(pixels, mode="L")
     buf = io.BytesIO()
     if fmt == "jpeg":
@@ -257,6 +286,11 @@ def encode_tile(
             kw = {"qtables": [[flat_qstep(quality)] * 64], "optimize": True}
         elif qtables is not None:
             kw = {"qtables": qtables, "optimize": True}
+        if deadzone:
+            from .spectral_coding import prequantize_jpeg
+
+            table = kw["qtables"][0] if "qtables" in kw else libjpeg_luma_table(int(quality))
+            image = Image.fromarray(prequantize_jpeg(pixels, table, deadzone=deadzone), mode="L")
         comment = b"" if metadata is None else metadata.encode("utf-8")
         if 0 < len(comment) <= _MAX_JPEG_MARKER:
             kw["comment"] = comment

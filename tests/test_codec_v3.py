@@ -20,8 +20,9 @@ from mdctcompand.testing import make_signal
 
 DATA = Path(__file__).parent / "data"
 V2 = dict(
-    tilt=8.0, cell_gains=False, band_slope=0.0, noise_fill=False, bandwidth="full", rate_control="quality"
-)
+    tilt=8.0, cell_gains=False, band_slope=0.0, noise_fill=False, bandwidth="full", rate_control="quality",
+    jpeg_deadzone=0.0,
+)  # fmt: skip
 STEP = dict(V2, rate_control="step")
 
 # Each lever alone (the bench's lever table) and the default. Measured on this 10 s mixture at
@@ -33,7 +34,8 @@ LEVER_SETTINGS = {
     "band weights": (dict(STEP, band_slope=-1.5), 24.0, 12.6, 12.2),
     "noise fill": (dict(STEP, noise_fill=True), 24.0, 9.1, 10.8),
     "noise fill + bandwidth": (dict(STEP, noise_fill=True, bandwidth="auto"), 24.0, 11.2, 9.1),
-    "default": ({}, 24.0, 11.4, 8.9),
+    "jpeg dead zone": (dict(STEP, jpeg_deadzone=0.05), 24.0, 10.3, 12.0),
+    "default": ({}, 24.0, 11.55, 8.8),
 }
 
 
@@ -111,11 +113,12 @@ def test_rate_lands_for_stereo_and_several_tiles():
     assert max(lsd[:2]) < max(lsd[2:]) + 1.0  # tiling costs little
 
 
-# SNR at the default settings (24 kbit/s mono), measured when written: 37.6, 37.0, 36.0, 37.2 dB.
+# SNR at the default settings (24 kbit/s mono), measured when written: 37.2, 36.9, 34.3, 37.0 dB
+# (37.6, 37.0, 36.0, 37.2 dB without the JPEG dead zone).
 _TONES = {
     "sine 440 Hz": (lambda t: 0.3 * np.sin(2 * np.pi * 440 * t), 36.5),
     "two tones": (lambda t: 0.2 * np.sin(2 * np.pi * 440 * t) + 0.1 * np.sin(2 * np.pi * 1330 * t), 36.0),
-    "sine 5 kHz": (lambda t: 0.3 * np.sin(2 * np.pi * 5000 * t), 35.0),
+    "sine 5 kHz": (lambda t: 0.3 * np.sin(2 * np.pi * 5000 * t), 33.5),
     "sparse notes": (
         lambda t: sum(
             0.2 * np.sin(2 * np.pi * f * t) * (((t * 2).astype(int) % 4) == i)
@@ -365,3 +368,44 @@ def test_no_silent_gap_above_a_given_bandwidth():
     for lo, hi in ((5000, 5400), (5600, 5950), (6100, 6500), (6700, 8000), (9500, 11000)):
         band = (f >= lo) & (f < hi)
         assert abs(10 * np.log10(p[band].mean() / p0[band].mean())) < 2.5, (lo, hi)
+
+
+@pytest.mark.parametrize("quality", [1, 10, 25, 50, 75, 90, 100])
+def test_libjpeg_luma_table_is_what_pillow_writes(quality):
+    import io
+
+    from PIL import Image
+
+    from mdctcompand.containers import libjpeg_luma_table
+
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((8, 8), np.uint8), "L").save(buf, "JPEG", quality=quality)
+    assert list(Image.open(io.BytesIO(buf.getvalue())).quantization[0]) == libjpeg_luma_table(quality)
+
+
+def test_encode_tile_dead_zone():
+    from mdctcompand.containers import decode_tile
+
+    rng = np.random.default_rng(0)
+    x = np.clip(np.round(128 + 10 * rng.laplace(size=(64, 128))), 0, 255).astype(np.uint8)
+    sizes = {dz: len(encode_tile(x, "jpeg", quality=40, deadzone=dz)) for dz in (0.0, 0.1)}  # standard table
+    assert sizes[0.1] < 0.97 * sizes[0.0]
+    flat = encode_tile(x, "jpeg", quality=40, qtables="flat", deadzone=0.1)
+    assert len(flat) < len(encode_tile(x, "jpeg", quality=40, qtables="flat"))
+    assert np.abs(decode_tile(flat).astype(int) - x).mean() < 8
+    with pytest.raises(ParameterError, match="only JPEG"):
+        encode_tile(x, "png", deadzone=0.1)
+    with pytest.raises(ParameterError, match="deadzone"):
+        encode_tile(x, "jpeg", deadzone=0.6)
+
+
+def test_jpeg_deadzone_setting():
+    x = make_signal("mixture", 48000, 24000)
+    with_dz, without = (codec.encode(x, 24000, jpeg_deadzone=dz) for dz in (0.05, 0.0))
+    assert with_dz != without  # the images differ; both land on the rate and decode
+    for data in (with_dz, without):
+        assert abs(codec.read_info(data).bitrate_kbps / 24 - 1) < 0.1
+        assert codec.decode(data).audio.shape == x.shape
+    with pytest.raises(ParameterError, match="jpeg_deadzone"):
+        EncodeSettings(jpeg_deadzone=0.5)
+    assert "deadzone" not in EncodeSettings(format="webp", quality=50).tile_options()

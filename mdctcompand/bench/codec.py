@@ -59,8 +59,9 @@ Roundtrip = Callable[[np.ndarray, int, float], tuple[np.ndarray, int]]
 
 #: The version-2 pipeline, expressed with version-3 options (the lever table's baseline).
 V2_PIPELINE = dict(
-    tilt=8.0, cell_gains=False, band_slope=0.0, noise_fill=False, bandwidth="full", rate_control="quality"
-)
+    tilt=8.0, cell_gains=False, band_slope=0.0, noise_fill=False, bandwidth="full", rate_control="quality",
+    jpeg_deadzone=0.0,
+)  # fmt: skip
 _STEP = dict(V2_PIPELINE, rate_control="step")
 #: Each lever alone (on top of the baseline with rate control), and all of them (the default).
 LEVERS: dict[str, dict] = {
@@ -71,6 +72,7 @@ LEVERS: dict[str, dict] = {
     "noise filling (full band)": dict(_STEP, noise_fill=True),
     "noise filling + bandwidth by rate": dict(_STEP, noise_fill=True, bandwidth="auto"),
     "tilt 5.5": dict(_STEP, tilt=5.5),
+    "JPEG dead zone 0.05": dict(_STEP, jpeg_deadzone=0.05),
     "default: all levers": {},
 }
 

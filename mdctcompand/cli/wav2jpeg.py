@@ -127,6 +127,10 @@ def add_encode_arguments(p: argparse.ArgumentParser) -> None:
         help="band weights in dB per octave above 500 Hz (-1.5; 0: off)",
     )  # fmt: skip
     p.add_argument(
+        "--jpeg-deadzone", type=float, default=0.05, metavar="D",
+        help="JPEG coefficients quantized with this dead zone below round-to-nearest, 0..0.5 (0.05; 0: libjpeg's)",
+    )  # fmt: skip
+    p.add_argument(
         "--noise-fill", action=argparse.BooleanOptionalAction, default=True,
         help="fill cells that lost most of their power, and bands above the bandwidth, with level-matched "
         "noise at decode (default: on)",
@@ -619,7 +623,7 @@ def _encode_settings(args: argparse.Namespace) -> tuple[Any, str]:
         format=fmt, quality=args.quality, tilt=args.tilt, stereo=args.stereo, tile_frames=args.tile_frames,
         bandwidth=args.bandwidth, profile=profile, qtable=args.qtable, bitrate=args.bitrate,
         rate_control=args.rate_control, cell_gains=args.cell_gains, gain_strength=args.gain_strength,
-        band_slope=args.band_slope, noise_fill=args.noise_fill,
+        band_slope=args.band_slope, noise_fill=args.noise_fill, jpeg_deadzone=args.jpeg_deadzone,
     )  # fmt: skip
     return settings, fmt
 

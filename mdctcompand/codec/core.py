@@ -23,7 +23,7 @@ import numpy as np
 
 from .._validation import as_float_audio, check_int
 from ..channels import ChannelLayout
-from ..containers import ImageFile, assemble, decode_tile, encode_tile, open_image_file
+from ..containers import ImageFile, assemble, decode_tile, encode_tile, libjpeg_luma_table, open_image_file
 from ..converter import AudioImageConverter
 from ..exceptions import FormatError, ParameterError
 from ..header import HEADER_FORMAT, HEADER_VERSION, SAMPLE_RATE_RANGE, AudioImageHeader, header_from_profile
@@ -140,7 +140,7 @@ class CodecInfo:
         --------
         >>> from mdctcompand.testing import make_signal
         >>> print(read_info(encode(make_signal("mixture", 24000), 24000)).summary().splitlines()[0])
-        format:       JPEG (step 21), 1 tile(s), codec version 3
+        format:       JPEG (step 19.5), 1 tile(s), codec version 3
         """
         h = self.header
         q = "lossless" if h.quality is None else f"quality {h.quality}"
@@ -224,14 +224,7 @@ def _pick_quality(settings: EncodeSettings, tile: np.ndarray, target_bytes: floa
 _JXL_RATIO = 0.95
 #: Rate control's JPEG step resolution: steps in 1/8 (the mean of a dithered flat table).
 STEP_RESOLUTION = 8
-_STANDARD_LUMA = np.array(
-    [
-        [16, 11, 10, 16, 24, 40, 51, 61], [12, 12, 14, 19, 26, 58, 60, 55],
-        [14, 13, 16, 24, 40, 57, 69, 56], [14, 17, 22, 29, 51, 87, 80, 62],
-        [18, 22, 37, 56, 68, 109, 103, 77], [24, 35, 55, 64, 81, 104, 113, 92],
-        [49, 64, 78, 87, 103, 121, 120, 101], [72, 92, 95, 98, 112, 100, 103, 99],
-    ]
-) / 16.0  # fmt: skip
+_STANDARD_LUMA = np.asarray(libjpeg_luma_table(50), dtype=np.float64).reshape(8, 8) / 16.0
 
 
 def _step_options(settings: EncodeSettings, param: int) -> dict[str, Any]:
@@ -239,7 +232,10 @@ def _step_options(settings: EncodeSettings, param: int) -> dict[str, Any]:
     if settings.format not in ("jpeg", "jxl"):
         return settings.tile_options(param)
     weights = np.ones((8, 8)) if settings.qtable == "flat" else _STANDARD_LUMA
-    return {"qtables": [jpeg_qtable(weights, param / STEP_RESOLUTION)]}
+    options: dict[str, Any] = {"qtables": [jpeg_qtable(weights, param / STEP_RESOLUTION)]}
+    if settings.jpeg_deadzone:
+        options["deadzone"] = float(settings.jpeg_deadzone)
+    return options
 
 
 def _encode_to_size(settings: EncodeSettings, tile: np.ndarray, target_bytes: float, guess: int | None) -> tuple[bytes, int]:
@@ -443,6 +439,7 @@ def encode(
     gain_strength: float | None = None,
     band_slope: float | None = None,
     noise_fill: bool | None = None,
+    jpeg_deadzone: float | None = None,
     progress: Progress | None = None,
 ) -> bytes:
     """Encode audio to image bytes.
@@ -460,8 +457,9 @@ def encode(
         for the input's rate, cell gains, band weights and noise filling on).
     format, quality, tilt, stereo, tile_frames, bandwidth, profile, resample_quality, qtable, bitrate
         See :class:`EncodeSettings`.
-    rate_control, cell_gains, gain_strength, band_slope, noise_fill
-        See :class:`EncodeSettings` (the coding tools of format version 3).
+    rate_control, cell_gains, gain_strength, band_slope, noise_fill, jpeg_deadzone
+        See :class:`EncodeSettings` (the coding tools of format version 3, and the JPEG
+        quantization's dead zone).
     progress : callable, optional
         ``progress(samples_done, samples_total)`` after each block (source samples).
 
@@ -486,7 +484,7 @@ def encode(
         format=format, quality=quality, tilt=tilt, stereo=stereo, tile_frames=tile_frames, bandwidth=bandwidth,
         profile=profile, resample_quality=resample_quality, qtable=qtable, bitrate=bitrate,
         rate_control=rate_control, cell_gains=cell_gains, gain_strength=gain_strength, band_slope=band_slope,
-        noise_fill=noise_fill,
+        noise_fill=noise_fill, jpeg_deadzone=jpeg_deadzone,
     )  # fmt: skip
     subtype = _SUBTYPES.get(np.asarray(audio).dtype) if hasattr(audio, "dtype") else None
     x = as_float_audio(audio)

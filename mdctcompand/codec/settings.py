@@ -39,6 +39,8 @@ DEFAULT_BITRATE = {1: 24.0, 2: 48.0}
 #: Default compander tilt of the codec (API and CLI): measured best with the version-3 tools
 #: (cell gains even out the levels that the larger tilt 8 of version 2 protected).
 DEFAULT_TILT = 5.5
+#: Dead zone of the JPEG coefficients' quantization (measured on held-out music, issue 15).
+DEFAULT_JPEG_DEADZONE = 0.05
 #: Image quality of the quality mode when none is given (formats without rate control).
 DEFAULT_QUALITY = 25
 #: Coded bandwidth by bit rate per channel-equivalent (kbit/s -> Hz) with noise filling above,
@@ -122,6 +124,12 @@ class EncodeSettings:
         Noise filling at decode: cells that lost at least half of their signalled power (and
         all bands above ``bandwidth``) get level-matched noise shaped by a coarse spectrum of
         the tile (side information; default on).
+    jpeg_deadzone : float
+        JPEG tiles (and JPEG XL, made of them): the coefficients are quantized with this dead
+        zone below libjpeg's round-to-nearest, in [0, 0.5)
+        (:func:`~mdctcompand.spectral_coding.prequantize_jpeg`): fewer bits for the same
+        error, so rate control can take a finer step (default 0.05; 0: libjpeg's own
+        rounding). The files are ordinary JPEGs; decoding is unchanged.
 
     Examples
     --------
@@ -150,6 +158,7 @@ class EncodeSettings:
     gain_strength: float = 0.75
     band_slope: float = -1.5
     noise_fill: bool = True
+    jpeg_deadzone: float = DEFAULT_JPEG_DEADZONE
 
     def __post_init__(self) -> None:
         fmt = str(self.format).lower().replace("jpg", "jpeg")
@@ -171,6 +180,8 @@ class EncodeSettings:
                 raise ParameterError(f"{name}={getattr(self, name)!r} must be True or False")
         if isinstance(self.gain_strength, bool) or not 0 <= self.gain_strength <= 1:
             raise ParameterError(f"gain_strength={self.gain_strength!r} must be in [0, 1]")
+        if isinstance(self.jpeg_deadzone, bool) or not 0 <= self.jpeg_deadzone < 0.5:
+            raise ParameterError(f"jpeg_deadzone={self.jpeg_deadzone!r} must be in [0, 0.5)")
         if isinstance(self.band_slope, bool) or not -12 <= self.band_slope <= 12:
             raise ParameterError(f"band_slope={self.band_slope!r} must be in [-12, 12] dB per octave")
         ChannelLayout(self.stereo)  # checks the mode
@@ -348,13 +359,16 @@ class EncodeSettings:
         Examples
         --------
         >>> EncodeSettings().tile_options()
-        {'quality': 25, 'qtables': 'flat'}
+        {'quality': 25, 'qtables': 'flat', 'deadzone': 0.05}
         """
         if quality is None:
             quality = DEFAULT_QUALITY if self.quality is None else self.quality
         options: dict[str, Any] = {"quality": int(quality)}
-        if self.format in ("jpeg", "jxl") and self.qtable == "flat":
-            options["qtables"] = "flat"
+        if self.format in ("jpeg", "jxl"):
+            if self.qtable == "flat":
+                options["qtables"] = "flat"
+            if self.jpeg_deadzone:
+                options["deadzone"] = float(self.jpeg_deadzone)
         return options
 
     @property
