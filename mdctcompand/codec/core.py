@@ -29,7 +29,7 @@ from ..exceptions import FormatError, ParameterError
 from ..header import HEADER_FORMAT, HEADER_VERSION, SAMPLE_RATE_RANGE, AudioImageHeader, header_from_profile
 from ..io import ResampleStream
 from ..profile import GGDProfile
-from ..spectral_coding import jpeg_qtable, search_parameter
+from ..spectral_coding import JpegDeadZone, jpeg_qtable, search_parameter
 from .settings import CODEC_ROUNDING, EncodeSettings
 from .streaming import TileDecoder, TileEncoder, header_tools
 from .tools import side_info_text
@@ -238,13 +238,24 @@ def _step_options(settings: EncodeSettings, param: int) -> dict[str, Any]:
     return options
 
 
-def _encode_to_size(settings: EncodeSettings, tile: np.ndarray, target_bytes: float, guess: int | None) -> tuple[bytes, int]:
-    """Encode ``tile`` at the rate-control setting whose size lands closest to ``target_bytes``."""
-    cache: dict[int, bytes] = {}
+def _encode_to_size(
+    settings: EncodeSettings, tile: np.ndarray, target_bytes: float, guess: int | None
+) -> tuple[bytes, int, np.ndarray]:
+    """Encode ``tile`` at the rate-control setting whose size lands closest to ``target_bytes``:
+    ``(data, setting, pixels encoded)`` (JPEG with a dead zone: the pre-quantized tile)."""
+    cache: dict[int, tuple[bytes, np.ndarray]] = {}
+    dead_zone = None  # JPEG: the tile's DCT once for every step tried
+    if settings.format in ("jpeg", "jxl") and settings.jpeg_deadzone:
+        dead_zone = JpegDeadZone(tile, deadzone=float(settings.jpeg_deadzone))
 
     def size(p: int) -> int:
-        cache[p] = encode_tile(tile, settings.format, **_step_options(settings, p))
-        return len(cache[p])
+        options = _step_options(settings, p)
+        pixels = tile
+        if dead_zone is not None:
+            options.pop("deadzone")
+            pixels = dead_zone.pixels(options["qtables"][0])
+        cache[p] = encode_tile(pixels, settings.format, **options), pixels
+        return len(cache[p][0])
 
     if settings.format in ("jpeg", "jxl"):
         low, high, increasing = STEP_RESOLUTION, 255 * STEP_RESOLUTION, False
@@ -254,7 +265,7 @@ def _encode_to_size(settings: EncodeSettings, tile: np.ndarray, target_bytes: fl
     p, _ = search_parameter(
         size, max(target_bytes, 1.0), low=low, high=high, increasing=increasing, guess=guess, exponent=1.2
     )
-    return cache[p], p
+    return cache[p][0], p, cache[p][1]
 
 
 def _coding_noise(codes: np.ndarray, data: bytes, stored: int, bands: int) -> np.ndarray:
@@ -336,7 +347,7 @@ def encode_stream(
                 )
             if by_step:
                 budget = bytes_per_frame * encoder.counts[i] - side_chars(i)  # type: ignore[operator]
-                data, p = _encode_to_size(settings, tile, budget, params[-1] if params else None)
+                data, p, _ = _encode_to_size(settings, tile, budget, params[-1] if params else None)
                 params.append(p)
             else:
                 data = encode_tile(tile, settings.format, **settings.tile_options(quality))
@@ -387,13 +398,14 @@ def encode_stream(
             )  # fmt: skip
             header_bytes = len(header_from_profile(profile, **fields, **stand_in).to_json().encode()) + 4
             budget = target_bytes * expansion + correction - sum(map(len, encoded)) - header_bytes
-            data, p = _encode_to_size(settings, first, budget, params[0] if params else None)
-            if is_jpeg:
+            data, p, pixels = _encode_to_size(settings, first, budget, params[0] if params else None)
+            if is_jpeg:  # the header goes with the pixels rate control encoded (pre-quantized)
                 jpeg_step, options = p / STEP_RESOLUTION, _step_options(settings, p)
+                options.pop("deadzone", None)
             else:
                 quality, options = p, settings.tile_options(p)
         else:
-            options = settings.tile_options(quality)
+            options, pixels = settings.tile_options(quality), first
             data = encode_tile(first, settings.format, **options) if not settings.lossless else b""
         tile_noise = [] if settings.lossless else [_coding_noise(first, data, stored, conv.n_bands)]
         header = header_from_profile(
@@ -401,7 +413,7 @@ def encode_stream(
             jpeg_step=jpeg_step,
             coding_noise=None if settings.lossless else np.round(np.mean(tile_noise + noise, axis=0, dtype=np.float64), 2),
         )  # fmt: skip
-        data = encode_tile(first, settings.format, metadata=header.to_json(), **options)
+        data = encode_tile(pixels, settings.format, metadata=header.to_json(), **options)
         tiles = [data, *encoded]
         result = assemble(settings.format, tiles)
         if attempt + 1 < tries and abs(len(result) - target_bytes) > 0.02 * target_bytes:
