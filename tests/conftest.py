@@ -23,7 +23,6 @@ def rng() -> np.random.Generator:
 # ---------------------------------------------------------------------- the diffusion extra
 # Shared by tests/test_diffusion*.py: they opt in with
 # ``pytestmark = [pytest.mark.diffusion, pytest.mark.usefixtures("diffusion_offline")]``.
-DIFFUSION_PACKAGES = ("torch", "diffusers", "peft", "accelerate", "datasets")
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from extras import require_diffusion_extra
 
-pytest.importorskip("torch")
-pytest.importorskip("diffusers")
-pytest.importorskip("peft")
-pytest.importorskip("accelerate")
-pytest.importorskip("datasets")
+require_diffusion_extra()
 
 pytestmark = [pytest.mark.diffusion, pytest.mark.usefixtures("diffusion_offline")]
 

@@ -7,12 +7,9 @@ border columns were kept at every join (an energy dip of several dB there).
 
 import numpy as np
 import pytest
+from extras import require_diffusion_extra
 
-pytest.importorskip("torch")
-pytest.importorskip("diffusers")
-pytest.importorskip("peft")
-pytest.importorskip("accelerate")
-pytest.importorskip("datasets")
+require_diffusion_extra()
 
 pytestmark = [pytest.mark.diffusion, pytest.mark.usefixtures("diffusion_offline")]
 
