@@ -188,9 +188,14 @@ def flat_qstep(quality: int) -> int:
     >>> flat_qstep(50), flat_qstep(75), flat_qstep(25)
     (16, 8, 32)
     """
+    return _libjpeg_scaled(16, quality)
+
+
+def _libjpeg_scaled(step: int, quality: int) -> int:
+    """A base-table step scaled to ``quality`` as libjpeg's ``jpeg_quality_scaling`` does, in 1..255."""
     q = min(max(int(quality), 1), 100)
     scale = 5000 // q if q < 50 else 200 - 2 * q
-    return int(min(max((16 * scale + 50) // 100, 1), 255))
+    return int(min(max((step * scale + 50) // 100, 1), 255))
 
 
 def libjpeg_luma_table(quality: int) -> list[int]:
@@ -201,9 +206,7 @@ def libjpeg_luma_table(quality: int) -> list[int]:
     >>> libjpeg_luma_table(50)[:4], libjpeg_luma_table(100)[:4]
     ([16, 11, 10, 16], [1, 1, 1, 1])
     """
-    q = min(max(int(quality), 1), 100)
-    scale = 5000 // q if q < 50 else 200 - 2 * q
-    return [int(min(max((v * scale + 50) // 100, 1), 255)) for v in _STD_LUMA]
+    return [_libjpeg_scaled(v, quality) for v in _STD_LUMA]
 
 
 #: libjpeg's standard luminance quantization table (JPEG Annex K), natural order.

@@ -603,8 +603,8 @@ class JpegDeadZone:
         p = np.asarray(pixels)
         if p.ndim != 2 or p.dtype != np.uint8 or p.size == 0:
             raise ParameterError(f"pixels must be a non-empty 2-D uint8 array; got {p.dtype} {p.shape}")
-        if isinstance(deadzone, bool) or not 0 <= deadzone < 0.5:
-            raise ParameterError(f"deadzone={deadzone!r} must be in [0, 0.5)")
+        if isinstance(deadzone, bool) or not isinstance(deadzone, (int, float)) or not 0 <= deadzone < 0.5:
+            raise ParameterError(f"deadzone={deadzone!r} must be a number in [0, 0.5)")
         self.shape = p.shape
         h, w = p.shape
         rows, cols = -(-h // 8) * 8, -(-w // 8) * 8

@@ -406,6 +406,7 @@ def test_jpeg_deadzone_setting():
     for data in (with_dz, without):
         assert abs(codec.read_info(data).bitrate_kbps / 24 - 1) < 0.1
         assert codec.decode(data).audio.shape == x.shape
-    with pytest.raises(ParameterError, match="jpeg_deadzone"):
-        EncodeSettings(jpeg_deadzone=0.5)
+    for bad in (0.5, -0.01, "0.1", True):
+        with pytest.raises(ParameterError, match="jpeg_deadzone"):
+            EncodeSettings(jpeg_deadzone=bad)
     assert "deadzone" not in EncodeSettings(format="webp", quality=50).tile_options()

@@ -495,6 +495,7 @@ def test_dead_zone_saves_bits_and_zero_changes_nothing():
         (np.zeros((8, 8), np.uint8), [8] * 64, 0.5, "deadzone"),
         (np.zeros((8, 8), np.uint8), [8] * 64, -0.1, "deadzone"),
         (np.zeros((8, 8), np.uint8), [8] * 64, float("nan"), "deadzone"),
+        (np.zeros((8, 8), np.uint8), [8] * 64, "0.1", "deadzone"),
     ],
 )
 def test_prequantize_jpeg_rejects(pixels, table, deadzone, match):

@@ -232,10 +232,8 @@ def _step_options(settings: EncodeSettings, param: int) -> dict[str, Any]:
     if settings.format not in ("jpeg", "jxl"):
         return settings.tile_options(param)
     weights = np.ones((8, 8)) if settings.qtable == "flat" else _STANDARD_LUMA
-    options: dict[str, Any] = {"qtables": [jpeg_qtable(weights, param / STEP_RESOLUTION)]}
-    if settings.jpeg_deadzone:
-        options["deadzone"] = float(settings.jpeg_deadzone)
-    return options
+    # the dead zone, if any, is applied by _encode_to_size (one DCT of the tile for every step)
+    return {"qtables": [jpeg_qtable(weights, param / STEP_RESOLUTION)]}
 
 
 def _encode_to_size(
@@ -250,10 +248,7 @@ def _encode_to_size(
 
     def size(p: int) -> int:
         options = _step_options(settings, p)
-        pixels = tile
-        if dead_zone is not None:
-            options.pop("deadzone")
-            pixels = dead_zone.pixels(options["qtables"][0])
+        pixels = tile if dead_zone is None else dead_zone.pixels(options["qtables"][0])
         cache[p] = encode_tile(pixels, settings.format, **options), pixels
         return len(cache[p][0])
 
@@ -401,7 +396,6 @@ def encode_stream(
             data, p, pixels = _encode_to_size(settings, first, budget, params[0] if params else None)
             if is_jpeg:  # the header goes with the pixels rate control encoded (pre-quantized)
                 jpeg_step, options = p / STEP_RESOLUTION, _step_options(settings, p)
-                options.pop("deadzone", None)
             else:
                 quality, options = p, settings.tile_options(p)
         else:

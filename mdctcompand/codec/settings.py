@@ -180,8 +180,12 @@ class EncodeSettings:
                 raise ParameterError(f"{name}={getattr(self, name)!r} must be True or False")
         if isinstance(self.gain_strength, bool) or not 0 <= self.gain_strength <= 1:
             raise ParameterError(f"gain_strength={self.gain_strength!r} must be in [0, 1]")
-        if isinstance(self.jpeg_deadzone, bool) or not 0 <= self.jpeg_deadzone < 0.5:
-            raise ParameterError(f"jpeg_deadzone={self.jpeg_deadzone!r} must be in [0, 0.5)")
+        if (
+            isinstance(self.jpeg_deadzone, bool)
+            or not isinstance(self.jpeg_deadzone, (int, float))
+            or not 0 <= self.jpeg_deadzone < 0.5
+        ):
+            raise ParameterError(f"jpeg_deadzone={self.jpeg_deadzone!r} must be a number in [0, 0.5)")
         if isinstance(self.band_slope, bool) or not -12 <= self.band_slope <= 12:
             raise ParameterError(f"band_slope={self.band_slope!r} must be in [-12, 12] dB per octave")
         ChannelLayout(self.stereo)  # checks the mode
