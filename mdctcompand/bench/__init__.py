@@ -9,6 +9,9 @@ script and prints side-by-side medians and ratios measured in one process:
   round-trip quality on held-out music for a sweep of the tilt.
 - ``python -m mdctcompand.bench.codec``: wav2jpeg against Opus, LAME MP3 and AAC at 16-48 kbit/s
   (rate-distortion table, the issue's targets, ``--plot``), codec speed.
+- ``python -m mdctcompand.bench.headroom``: how much of its rate wav2jpeg would have to save
+  to match Opus's LSD, against what a lossless re-coding of its own files could save (where
+  the bytes go, the scan against the entropy of its levels, JPEG XL).
 - ``python -m mdctcompand.bench.fullband``: full band at 44.1 and 48 kHz: geometry, stereo
   layout and gain, the targets on held-out music, speed against log-mel + Griffin-Lim.
 - ``python -m mdctcompand.bench.report`` (``mdctcompand bench``): every pipeline side by side
