@@ -71,7 +71,7 @@ def test_lever_measurements_in_the_table_are_current(mixture):
 
 def test_default_is_rate_control_at_24_and_48_kbps():
     s = codec.EncodeSettings()
-    assert s.quality is None and s.bitrate is None and s.tilt == 5.5
+    assert s.quality is None and s.bitrate is None and s.tilt == "auto"
     assert (s.target_bitrate(1), s.target_bitrate(2)) == (24.0, 48.0)
     assert s.replace(quality=40).target_bitrate(1) is None
     with pytest.raises(ParameterError, match="gain_strength"):
@@ -84,6 +84,24 @@ def test_default_is_rate_control_at_24_and_48_kbps():
         codec.EncodeSettings(
             "jpeg", 25, 8.0, "mono", 4096, None, None, "HQ", "flat", None, "step"
         )  # keyword-only
+
+
+def test_tilt_by_rate():
+    """``tilt="auto"`` resolves by the target rate per stored channel; a given tilt stays."""
+    x = make_signal("mixture", 24000, 24000)
+    for options, want in [
+        ({}, 5.5), ({"bitrate": 16}, 5.5), ({"bitrate": 28}, 4.75), ({"bitrate": 48}, 4.0), ({"bitrate": 96}, 4.0),
+        ({"quality": 40}, 5.5), ({"bitrate": 48, "tilt": 7.0}, 7.0), ({"format": "png"}, 5.5),
+    ]:  # fmt: skip
+        assert codec.read_info(codec.encode(x, 24000, **options)).header.tilt == want, options
+    stereo = np.stack([x, 0.5 * x])
+    assert codec.read_info(codec.encode(stereo, 24000)).header.tilt == 5.5  # 48 kbit/s for two channels
+    assert codec.read_info(codec.encode(stereo, 24000, bitrate=64)).header.tilt == 4.0
+    s = codec.EncodeSettings()
+    assert s.for_input(24000, 1).tilt == 5.5 and s.replace(bitrate=40).for_input(24000, 1).tilt == 4.0
+    for bad in ("high", True, 0.0, float("nan"), None):
+        with pytest.raises(ParameterError, match="tilt"):
+            codec.EncodeSettings(tilt=bad)
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -50,7 +50,7 @@ from .core import (
     read_info,
 )
 from .files import DecodedFile, decode_file, encode_file
-from .settings import CODEC_ROUNDING, Decoder, EncodeSettings, ImageFormat, QTable, StereoMode
+from .settings import CODEC_ROUNDING, Decoder, EncodeSettings, ImageFormat, QTable, StereoMode, auto_tilt
 
 __all__ = [
     "CODEC_FORMAT",
@@ -67,6 +67,7 @@ __all__ = [
     "Progress",
     "QTable",
     "StereoMode",
+    "auto_tilt",
     "decode",
     "decode_file",
     "decode_stream",

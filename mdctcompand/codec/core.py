@@ -459,7 +459,7 @@ def encode(
     settings : EncodeSettings, optional
         All settings at once; the keywords below (where not ``None``) change them. Their
         meanings and defaults are those of :class:`EncodeSettings` (JPEG at 24 kbit/s mono or
-        48 stereo, tilt 5.5, mid-side, tiles of 4096 frames, bandwidth by rate, the profile
+        48 stereo, tilt by rate, mid-side, tiles of 4096 frames, bandwidth by rate, the profile
         for the input's rate, cell gains, band weights and noise filling on).
     format, quality, tilt, stereo, tile_frames, bandwidth, profile, resample_quality, qtable, bitrate
         See :class:`EncodeSettings`.
