@@ -5,7 +5,8 @@ rate. This command measures, on held-out clips (10 s, the default settings; 24 k
 ``--sample-rate 44100 --stereo --rates 48`` for the full-band target),
 how far that is and whether a lossless re-coding of the same file could get there:
 
-1. **needed**: wav2jpeg is encoded at the requested rate times 1, 1.05, ... 1.5; the rate
+1. **needed**: wav2jpeg is encoded at the requested rate times 1, 1.05, ... 1.5 (with the
+   tilt of the requested rate throughout, as a saving would leave it); the rate
    ``R*`` at which its median LSD meets Opus's median at the requested rate ``R`` is
    interpolated in log rate. A lossless saving ``s`` of wav2jpeg's file buys the quality
    of rate ``R / (1 - s)``, so the target needs ``s >= 1 - R / R*``; and, since Opus
@@ -304,10 +305,12 @@ def measure(
             opus.append(_lsd(x, y))
             opus_kbps.append(n_bytes * 8 / (x.shape[-1] / sample_rate) / 1000)
         curve, files = [], []
+        # the settings of the requested rate at every factor: a lossless saving leaves them as they are
+        tilt = codec.auto_tilt(rate, channels=1 if clips[0].ndim == 1 else clips[0].shape[0])
         for f in RATE_FACTORS:
             lsd = []
             for x in clips:
-                data = codec.encode(x, sample_rate, bitrate=rate * f)
+                data = codec.encode(x, sample_rate, bitrate=rate * f, tilt=tilt)
                 lsd.append(_lsd(x, np.asarray(codec.decode(data).audio, dtype=np.float32)))
                 if f == 1.0:
                     files.append(data)
