@@ -119,9 +119,7 @@ def add_encode_arguments(p: argparse.ArgumentParser) -> None:
         help="target kbit/s, side information and header included (default: 24 for mono, 48 for stereo)",
     )  # fmt: skip
     rate.add_argument(
-        "--quality",
-        type=int,
-        help="a fixed image quality 1..100 instead of a bit rate (the rate then varies)",
+        "--quality", type=int, help="a fixed image quality 1..100 instead of a bit rate (the rate then varies)"
     )
     p.add_argument(
         "--rate-control", choices=("step", "quality"), default="step",
@@ -132,9 +130,7 @@ def add_encode_arguments(p: argparse.ArgumentParser) -> None:
         "--cell-gains", action=argparse.BooleanOptionalAction, default=True,
         help="time-adaptive gains per band group x 2 frames from signalled levels (default: on)",
     )  # fmt: skip
-    p.add_argument(
-        "--gain-strength", type=float, default=0.75, metavar="S", help="cell gain exponent 0..1 (0.75)"
-    )
+    p.add_argument("--gain-strength", type=float, default=0.75, metavar="S", help="cell gain exponent 0..1 (0.75)")
     p.add_argument(
         "--band-slope", type=float, default=-1.5, metavar="DB",
         help="band weights in dB per octave above 500 Hz (-1.5; 0: off)",
@@ -150,9 +146,8 @@ def add_encode_arguments(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument(
         "--tilt", type=_tilt, default="auto", metavar="C|auto",
-        help="compander scale tilt c (default auto: by the bit rate, 5.5 up to 24 kbit/s per stored channel, 4 "
-        "from 32; "
-        "5.5, the 8-bit transform's, with --quality)",
+        help="compander scale tilt c (default auto: by the bit rate, 5.5 up to 24 kbit/s per stored channel, "
+        "4 from 32; 5.5, the 8-bit transform's, with --quality)",
     )  # fmt: skip
     p.add_argument(
         "--stereo", choices=("mid-side", "left-right", "mono"), default="mid-side",
@@ -460,9 +455,7 @@ def encode_one(
 
     start = time.perf_counter()
     with _opened_source(job.source) as src, _opened_target(job.target) as dst:
-        info = codec.encode_file(
-            src, dst, overwrite=options.force, settings=options.settings, progress=progress
-        )
+        info = codec.encode_file(src, dst, overwrite=options.force, settings=options.settings, progress=progress)
     quality = "lossless" if info.quality is None else f"q{info.quality}"
     if info.jpeg_step is not None:
         quality = f"step {info.jpeg_step:g}"
@@ -490,9 +483,7 @@ def decode_one(
         f"{result.source_channels} channel(s) at {result.source_sample_rate} Hz"
     )
     n_samples = round(result.duration * result.source_sample_rate) * result.source_channels
-    return Outcome(
-        job, line, result.duration, time.perf_counter() - start, int(result.clipped_samples), n_samples
-    )
+    return Outcome(job, line, result.duration, time.perf_counter() - start, int(result.clipped_samples), n_samples)
 
 
 # ------------------------------------------------------------------ running the jobs

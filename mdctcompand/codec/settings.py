@@ -208,8 +208,7 @@ class EncodeSettings:
         if self.bandwidth == "full":
             object.__setattr__(self, "bandwidth", None)
         if self.bandwidth not in (None, "auto") and (
-            isinstance(self.bandwidth, (bool, str))
-            or not MIN_BANDWIDTH <= self.bandwidth <= SAMPLE_RATE_RANGE[1]
+            isinstance(self.bandwidth, (bool, str)) or not MIN_BANDWIDTH <= self.bandwidth <= SAMPLE_RATE_RANGE[1]
         ):
             raise ParameterError(
                 f"bandwidth={self.bandwidth!r} must be 'auto', None or between {MIN_BANDWIDTH:g} Hz and the Nyquist rate"
@@ -295,9 +294,7 @@ class EncodeSettings:
         if s.bandwidth is None:
             return s
         if s.bandwidth != "auto":  # a given cut: up to the next band-group edge (never fewer bands)
-            return dataclasses.replace(
-                s, bandwidth=_on_group_edge(s.bandwidth, s.resolved_profile, s.tools, up=True)
-            )
+            return dataclasses.replace(s, bandwidth=_on_group_edge(s.bandwidth, s.resolved_profile, s.tools, up=True))
         rate = s.target_bitrate(n_channels)
         bandwidth = None
         if rate is not None and s.noise_fill:
