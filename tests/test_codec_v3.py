@@ -97,6 +97,8 @@ def test_tilt_by_rate():
     stereo = np.stack([x, 0.5 * x])
     assert codec.read_info(codec.encode(stereo, 24000)).header.tilt == 5.5  # 48 kbit/s for two channels
     assert codec.read_info(codec.encode(stereo, 24000, bitrate=64)).header.tilt == 4.0
+    full_band = make_signal("mixture", 44100, 44100)  # full band keeps 5.5
+    assert codec.read_info(codec.encode(full_band, 44100, bitrate=48)).header.tilt == 5.5
     s = codec.EncodeSettings()
     assert s.for_input(24000, 1).tilt == 5.5 and s.replace(bitrate=40).for_input(24000, 1).tilt == 4.0
     for bad in ("high", True, 0.0, float("nan"), None):

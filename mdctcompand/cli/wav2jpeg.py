@@ -146,8 +146,8 @@ def add_encode_arguments(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument(
         "--tilt", type=_tilt, default="auto", metavar="C|auto",
-        help="compander scale tilt c (default auto: by the bit rate, 5.5 up to 24 kbit/s per stored channel, "
-        "4 from 32; 5.5, the 8-bit transform's, with --quality)",
+        help="compander scale tilt c (default auto: at 24 kHz 5.5 up to 24 kbit/s per stored channel, 4 from "
+        "32; 5.5 at full band and with --quality, the 8-bit transform's)",
     )  # fmt: skip
     p.add_argument(
         "--stereo", choices=("mid-side", "left-right", "mono"), default="mid-side",
