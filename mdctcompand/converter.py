@@ -24,14 +24,21 @@ from typing import Any
 import numpy as np
 
 from ._validation import as_float_audio, check_int
+from .band_gains import (
+    TILT_WITH_BAND_GAINS,
+    TILT_WITHOUT_BAND_GAINS,
+    BandGainMode,
+    BandGains,
+    band_gain_factors,
+)
 from .channels import ChannelLayout
-from .compand import DEFAULT_ROUNDING, DEFAULT_TILT, N_LEVELS, Compander
+from .compand import DEFAULT_ROUNDING, N_LEVELS, Compander
 from .exceptions import ParameterError
 from .header import AudioImageHeader, header_from_profile
 from .profile import GGDProfile, LevelSpec, check_rate_served, default_profile, load_profile, profile_for_rate
 from .transform import MDCT
 
-__all__ = ["METADATA_KEY", "AudioImageConverter", "ChannelLayout", "CodeImage"]
+__all__ = ["METADATA_KEY", "TILT_WITH_BAND_GAINS", "TILT_WITHOUT_BAND_GAINS", "AudioImageConverter", "ChannelLayout", "CodeImage"]
 
 #: Key of the JSON settings attached to PIL images (``image.info[METADATA_KEY]``).
 METADATA_KEY = "mdctcompand"
@@ -47,6 +54,8 @@ class CodeImage:
         Image orientation: row 0 is the highest band, time runs left to right.
     gain : np.ndarray of float64, shape (...)
         Gain applied to each clip (channel) before the transform; decoding divides by it.
+    band_gains : np.ndarray of float64, shape (..., n_groups), or None
+        Band-group gains in dB applied on top of ``gain`` (``None``: none, the profile's level).
     length : int
         Number of audio samples represented (the frames may hold padding beyond it).
     sample_rate : int
@@ -70,6 +79,7 @@ class CodeImage:
     sample_rate: int
     source_sample_rate: int | None = None
     source_length: int | None = None
+    band_gains: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:
@@ -95,8 +105,10 @@ class AudioImageConverter:
         :func:`~mdctcompand.load_profile`) or a profile file. ``None`` uses the paper's
         profile (24 kHz, frame 1024, 512 bands covering 0-12 kHz), whatever the audio's rate:
         for full band at the audio's rate use :meth:`for_sample_rate`.
-    tilt : float, default 5.5
-        Scale tilt ``c`` of the compander (1 reproduces the paper).
+    tilt : float, optional
+        Scale tilt ``c`` of the compander (1 reproduces the paper). Default:
+        :data:`TILT_WITH_BAND_GAINS` (3) with band gains, :data:`TILT_WITHOUT_BAND_GAINS` (4)
+        without.
     rounding : {"round", "floor"}, default "round"
         Quantizer convention (round: silence stays silent), see :class:`~mdctcompand.compand.Compander`.
     reconstruction : {"midpoint", "centroid"}
@@ -114,6 +126,12 @@ class AudioImageConverter:
         stores stereo as mid and side, stacked as rows (mid on top).
     resample_quality : str, default "VHQ"
         soxr recipe for audio at another sample rate.
+    band_gains : {"clip", "none"} or BandGains, default "clip"
+        Band-group gains (:mod:`mdctcompand.band_gains`): ``"clip"`` measures one gain per
+        group of bands (11-12 groups), clip and stored channel, and stores them in the header,
+        so that no band overloads whatever the music's balance; ``"none"`` compands every clip
+        at the profile's level (no side information: images that a model generates decode on
+        their own).
 
     Notes
     -----
@@ -141,7 +159,7 @@ class AudioImageConverter:
         self,
         profile: GGDProfile | str | os.PathLike | None = None,
         *,
-        tilt: float = DEFAULT_TILT,
+        tilt: float | None = None,
         rounding: str = DEFAULT_ROUNDING,
         reconstruction: str = "midpoint",
         level: str | LevelSpec | None = None,
@@ -149,7 +167,11 @@ class AudioImageConverter:
         bands: int | None = None,
         channels: ChannelLayout | str | None = None,
         resample_quality: str = "VHQ",
+        band_gains: BandGains | BandGainMode = "clip",
     ) -> None:
+        self._band_gains = BandGains.parse(band_gains)
+        if tilt is None:
+            tilt = TILT_WITH_BAND_GAINS if self._band_gains is not None else TILT_WITHOUT_BAND_GAINS
         self._profile = _load_profile(profile)
         self._mdct = MDCT(self._profile.frame_length, window=self._profile.window, workers=workers)
         self._compander = Compander(
@@ -203,6 +225,50 @@ class AudioImageConverter:
         return self._level
 
     @property
+    def band_gains(self) -> BandGains | None:
+        """How band-group gains are measured (``None``: no band gains)."""
+        return self._band_gains
+
+    def _gain_groups(self) -> BandGains:
+        """The band groups of gains given to this converter: its own, else the default ones."""
+        return self._band_gains if self._band_gains is not None else BandGains()
+
+    def band_group_edges(self) -> np.ndarray:
+        """Edges of the stored band groups that get gains (empty without band gains).
+
+        Examples
+        --------
+        >>> AudioImageConverter().band_group_edges().tolist()
+        [0, 8, 16, 24, 40, 56, 88, 136, 200, 296, 440, 512]
+        """
+        if self._band_gains is None:
+            return np.zeros(0, dtype=np.int64)
+        return self._band_gains.group_edges(
+            self._profile.n_bands, sample_rate=self.sample_rate, stored_bands=self.n_bands
+        )
+
+    def measure_band_gains(self, coefficients: Any) -> np.ndarray | None:
+        """Band-group gains in dB ``(..., n_groups)`` of level-normalized coefficients ``(..., n_bins, n_frames)``.
+
+        ``None`` without band gains. Streaming clients (the codec) measure each tile with it and
+        pass the result to :meth:`codes_from_coefficients`.
+
+        Examples
+        --------
+        >>> conv = AudioImageConverter()
+        >>> X = conv.mdct.forward(np.zeros(4800, np.float32))
+        >>> conv.measure_band_gains(X).tolist()  # silence: every group at the largest boost
+        [12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0]
+        """
+        if self._band_gains is None:
+            return None
+        X = np.asarray(coefficients)
+        return self._band_gains.measure(
+            X[..., : self.n_bands, :], self._profile.std[: self.n_bands], sample_rate=self.sample_rate,
+            n_bands=self._profile.n_bands,
+        )  # fmt: skip
+
+    @property
     def channels(self) -> ChannelLayout:
         """How multichannel audio is stored."""
         return self._layout
@@ -247,9 +313,9 @@ class AudioImageConverter:
 
         Examples
         --------
-        >>> s = AudioImageConverter(tilt=3).settings()
-        >>> s["tilt"], s["level"], s["profile"]["n_bands"], s["channels"]
-        (3.0, 'rms:-20', 512, 'mid-side')
+        >>> s = AudioImageConverter(tilt=3.5).settings()
+        >>> s["tilt"], s["level"], s["profile"]["n_bands"], s["channels"], s["band_gains"]["relative_width"]
+        (3.5, 'rms:-20', 512, 'mid-side', 0.5)
         """
         return {
             "profile": self._profile.to_dict(),
@@ -257,6 +323,7 @@ class AudioImageConverter:
             "level": str(self._level),
             "channels": self._layout.mode,
             "arrangement": self._layout.arrangement,
+            "band_gains": None if self._band_gains is None else self._band_gains.to_dict(),
         }
 
     @classmethod
@@ -268,7 +335,10 @@ class AudioImageConverter:
         >>> c = AudioImageConverter(tilt=2.0, rounding="round", bands=128)
         >>> AudioImageConverter.from_settings(c.settings()).n_bands
         128
+
+        Settings written before band gains existed (no ``"band_gains"`` key) have none.
         """
+        band = settings.get("band_gains")
         try:
             return cls(
                 GGDProfile.from_dict(settings["profile"]),
@@ -281,6 +351,7 @@ class AudioImageConverter:
                 channels=ChannelLayout(
                     settings.get("channels", "mid-side"), settings.get("arrangement", "rows")
                 ),
+                band_gains="none" if band is None else BandGains.from_dict(band),
             )
         except KeyError as exc:
             raise ParameterError(f"converter settings lack {exc.args[0]!r}") from exc
@@ -307,12 +378,14 @@ class AudioImageConverter:
         return y[..., :length]
 
     # ------------------------------------------------------------------ coefficients <-> codes
-    def codes_from_coefficients(self, coefficients: Any, *, gain: Any = 1.0) -> np.ndarray:
+    def codes_from_coefficients(self, coefficients: Any, *, gain: Any = 1.0, band_gains: Any = None) -> np.ndarray:
         """8-bit codes of MDCT coefficients ``(..., n_bins, n_frames)`` scaled by ``gain`` (per leading index).
 
-        Returns the stored bands in image orientation, ``(..., n_bands, n_frames)`` uint8
-        (row 0 the highest stored band). Streaming clients (the codec) use this with the
-        frames of :meth:`~mdctcompand.MDCT.stream_analyzer`.
+        ``band_gains`` (dB, ``(..., n_groups)``, from :meth:`measure_band_gains` of the scaled
+        coefficients) multiply the band groups as well. Returns the stored bands in image
+        orientation, ``(..., n_bands, n_frames)`` uint8 (row 0 the highest stored band).
+        Streaming clients (the codec) use this with the frames of
+        :meth:`~mdctcompand.MDCT.stream_analyzer`.
 
         Examples
         --------
@@ -325,22 +398,40 @@ class AudioImageConverter:
             raise ParameterError(
                 f"coefficients of shape {X.shape} must be (..., {self._mdct.n_bins}, n_frames)"
             )
-        g = np.asarray(gain, dtype=np.float64)
-        if not np.all(g == 1.0):
-            X = X * np.asarray(g, dtype=X.dtype)[..., None, None]  # a fresh array: the caller's stays
         if self.n_bands < X.shape[-2]:
             X = X[..., : self.n_bands, :]
+        scale = self._band_scale(gain, band_gains, X.shape[:-2])
+        if scale is not None:
+            X = X * scale.astype(X.dtype)[..., None]  # a fresh array: the caller's stays
         return self._compander.encode_image(X, check_finite=False)
 
+    def _band_scale(self, gain: Any, band_gains: Any, lead: tuple[int, ...]) -> np.ndarray | None:
+        """Per-band factors ``(..., n_bands)`` of a level gain and band gains; ``None`` if all are 1."""
+        g = np.asarray(gain, dtype=np.float64)
+        if band_gains is None:
+            return None if np.all(g == 1.0) else np.broadcast_to(g[..., None], g.shape + (self.n_bands,))
+        edges = self._gain_groups().group_edges(
+            self._profile.n_bands, sample_rate=self.sample_rate, stored_bands=self.n_bands
+        )
+        factors = band_gain_factors(band_gains, edges)
+        try:
+            return g[..., None] * factors
+        except ValueError as exc:
+            raise ParameterError(
+                f"gain of shape {g.shape} and band gains of shape {np.shape(band_gains)} do not match codes "
+                f"with leading shape {lead}"
+            ) from exc
+
     def coefficients_from_codes(
-        self, codes: Any, *, gain: Any = 1.0, table: Any = None, dtype: Any = np.float32
+        self, codes: Any, *, gain: Any = 1.0, band_gains: Any = None, table: Any = None, dtype: Any = np.float32
     ) -> np.ndarray:
         """Coefficients ``(..., n_bins, n_frames)`` of image-oriented codes ``(..., n_bands, n_frames)``.
 
         uint8 codes decode by table look-up (``table``: another ``(n_bands, 256)`` table, e.g.
         :meth:`~mdctcompand.compand.Compander.posterior_mean_table`); real values (model outputs,
         code units 0..255) with the continuous inverse compander. Bands above the stored ones
-        are zero; the result is divided by ``gain`` (per leading index).
+        are zero; the result is divided by ``gain`` (per leading index) and by the band-group
+        gains ``band_gains`` (dB, ``(..., n_groups)``).
 
         Examples
         --------
@@ -358,13 +449,14 @@ class AudioImageConverter:
             X = self._compander.decode_image(arr, dtype=dtype, table=table)
         else:
             X = self._compander.decode_continuous(arr[..., ::-1, :], dtype=dtype)
+        g = _check_gain(gain, arr.shape[:-2])
+        scale = self._band_scale(1.0 if g is None else g, band_gains, arr.shape[:-2])
+        if scale is not None:
+            X /= scale.astype(X.dtype)[..., None]  # in place: the decoder returned a fresh array
         if self.n_bands < self._mdct.n_bins:
             full = np.zeros(X.shape[:-2] + (self._mdct.n_bins, X.shape[-1]), dtype=X.dtype)
             full[..., : self.n_bands, :] = X
             X = full
-        g = _check_gain(gain, arr.shape[:-2])
-        if g is not None:
-            X /= g[..., None, None].astype(X.dtype)
         return X
 
     # ------------------------------------------------------------------ audio -> codes
@@ -417,9 +509,18 @@ class AudioImageConverter:
         coefficients = self._mdct.forward(x)
         if self._level.mode != "none":  # the MDCT is linear: scale its output in place, no copy
             coefficients *= gain[..., None, None].astype(coefficients.dtype)
+        band_gains = self._apply_band_gains(coefficients)
         codes = self.codes_from_coefficients(coefficients)
         rate = None if sample_rate is None else int(sample_rate)
-        return CodeImage(codes, gain, length, self.sample_rate, rate, source_length if rate else None)
+        return CodeImage(codes, gain, length, self.sample_rate, rate, source_length if rate else None, band_gains)
+
+    def _apply_band_gains(self, coefficients: np.ndarray) -> np.ndarray | None:
+        """Measure the band gains of level-scaled coefficients (our own array) and apply them in place."""
+        band_gains = self.measure_band_gains(coefficients)
+        if band_gains is not None:
+            factors = band_gain_factors(band_gains, self.band_group_edges())
+            coefficients[..., : self.n_bands, :] *= factors.astype(coefficients.dtype)[..., None]
+        return band_gains
 
     # ------------------------------------------------------------------ codes -> audio
     def audio_from_codes(
@@ -428,6 +529,7 @@ class AudioImageConverter:
         *,
         length: int | None = None,
         gain: Any = None,
+        band_gains: Any = None,
         sample_rate: int | None = None,
         dtype: Any = np.float32,
     ) -> np.ndarray:
@@ -443,6 +545,9 @@ class AudioImageConverter:
             the frames hold.
         gain : float or array_like, optional
             Gain to undo; default: the CodeImage's gain, or 1 for plain arrays.
+        band_gains : array_like, optional
+            Band-group gains (dB, ``(..., n_groups)``) to undo; default: the CodeImage's, or
+            none for plain arrays (the profile's level: what a model's images decode with).
         sample_rate : int, optional
             Rate of the result (resampled with soxr). Default: the rate the CodeImage's
             audio came in at (with its exact length), else the converter's.
@@ -468,6 +573,7 @@ class AudioImageConverter:
         if isinstance(codes, CodeImage):
             length = codes.length if length is None else length
             gain = codes.gain if gain is None else gain
+            band_gains = codes.band_gains if band_gains is None else band_gains
             if codes.source_sample_rate is not None:
                 out_rate, out_length = codes.source_sample_rate, codes.source_length
             codes = codes.codes
@@ -487,7 +593,9 @@ class AudioImageConverter:
                 f"length={length} needs {self.n_frames(length)} frames; the codes have {n_frames}"
             )
         g = _check_gain(gain, arr.shape[:-2])
-        coefficients = self.coefficients_from_codes(arr[..., : self.n_frames(length)], dtype=dtype)
+        coefficients = self.coefficients_from_codes(
+            arr[..., : self.n_frames(length)], band_gains=band_gains, dtype=dtype
+        )
         # Decoded from 8-bit codes (finite tables) or checked by decode_continuous: finite.
         audio = self._mdct.inverse(coefficients, length=length, check_finite=False)
         if g is not None:
@@ -539,10 +647,14 @@ class AudioImageConverter:
         joint = float(self._level.gain(resampled.reshape(-1)))
         padded = np.zeros((resampled.shape[0], self.max_samples(width)), dtype=resampled.dtype)
         padded[:, :length] = resampled
-        codes = self.codes_from_coefficients(self._mdct.forward(padded), gain=joint)
+        coefficients = self._mdct.forward(padded)
+        coefficients *= coefficients.dtype.type(joint)
+        band_gains = self._apply_band_gains(coefficients)
+        codes = self.codes_from_coefficients(coefficients)
         header = self.image_header(
             length=length, gains=[[joint] * stored.shape[0]], n_frames=width, source_channels=source.shape[0],
             source_sample_rate=int(sample_rate or self.sample_rate), source_length=source.shape[-1],
+            band_gains=None if band_gains is None else band_gains[None],
         )  # fmt: skip
         pixels = self._layout.arrange(codes)
         image = Image.fromarray(pixels, mode="LA" if pixels.ndim == 3 else "L")
@@ -559,8 +671,12 @@ class AudioImageConverter:
         source_sample_rate: int | None = None,
         source_length: int | None = None,
         n_tiles: int = 1,
+        band_gains: Any = None,
     ) -> AudioImageHeader:
         """The header of an image (or ``n_tiles`` tiles of ``n_frames``) made by this converter.
+
+        ``band_gains``: ``(n_tiles, stored_channels, n_groups)`` gains in dB where the converter
+        has band gains (:meth:`measure_band_gains` of each tile).
 
         Examples
         --------
@@ -579,6 +695,8 @@ class AudioImageConverter:
             reconstruction=c.reconstruction, stereo=stereo, source_channels=source_channels,
             source_sample_rate=source_sample_rate, source_length=source_length, stored_bands=self.n_bands,
             arrangement=self._layout.arrangement, embed_profile=False,
+            band_gain_width=None if band_gains is None else self._gain_groups().relative_width,
+            band_gains=band_gains,
         )  # fmt: skip
 
     def save_image(self, image: Any, path: str | os.PathLike, *, compress_level: int = 6) -> None:
@@ -631,7 +749,7 @@ class AudioImageConverter:
         >>> AudioImageConverter(tilt=2.0).read_header(conv.image_from_audio(np.zeros(5000, np.float32)))
         Traceback (most recent call last):
         ...
-        mdctcompand.exceptions.ParameterError: the image was made with tilt=5.5; this converter uses 2.0
+        mdctcompand.exceptions.ParameterError: the image was made with tilt=3.0; this converter uses 2.0
         """
         info = getattr(image, "info", None)
         if not isinstance(info, dict) or METADATA_KEY not in info:
@@ -657,6 +775,12 @@ class AudioImageConverter:
                 raise ParameterError(
                     f"the image was made with {key}={theirs!r}; this converter uses {mine!r}"
                 )
+        width = self._gain_groups().relative_width
+        if h.band_gain_width is not None and h.band_gain_width != width:
+            raise ParameterError(
+                f"the image was made with band groups of relative width {h.band_gain_width!r}; this converter's "
+                f"are {width!r}"
+            )
 
     def audio_from_image(
         self,
@@ -664,6 +788,7 @@ class AudioImageConverter:
         *,
         length: int | None = None,
         gain: Any = None,
+        band_gains: Any = None,
         value_range: str = "auto",
         sample_rate: int | None = None,
         dtype: Any = np.float32,
@@ -677,9 +802,11 @@ class AudioImageConverter:
             grayscale image (``L``), an RGB(A) image (channels averaged), or an array
             ``(..., n_bands, n_frames)`` / ``(n_bands, n_frames, 3)``: uint8 codes, or floats in
             [0, 1] or [0, 255].
-        length, gain : optional
+        length, gain, band_gains : optional
             Override the values stored in the image's header (if any); ``length`` at the
-            converter's rate.
+            converter's rate, ``band_gains`` in dB per band group (see
+            :meth:`measure_band_gains`). Without a header and ``band_gains``, the image
+            decodes at the profile's level (what a model's images need).
         value_range : {"auto", "unit", "byte"}
             For float input: ``"unit"`` means [0, 1] (code = 255 v), ``"byte"`` means [0, 255];
             ``"auto"`` picks ``"unit"`` when every value is <= 1.
@@ -706,7 +833,7 @@ class AudioImageConverter:
         if header is None:
             values = _image_values(image, value_range)
             return self.audio_from_codes(
-                values, length=length, gain=gain, sample_rate=sample_rate, dtype=dtype
+                values, length=length, gain=gain, band_gains=band_gains, sample_rate=sample_rate, dtype=dtype
             )
         layout = ChannelLayout.from_header_mode(header.stereo, header.arrangement)
         if header.stored_channels == 1:
@@ -717,7 +844,8 @@ class AudioImageConverter:
         g = np.broadcast_to(
             np.asarray(header.gains[0] if gain is None else gain, np.float64), stored.shape[:1]
         )
-        y = self.audio_from_codes(stored, length=n, gain=g, dtype=dtype)
+        band = band_gains if band_gains is not None or header.band_gains is None else header.band_gains[0]
+        y = self.audio_from_codes(stored, length=n, gain=g, band_gains=band, dtype=dtype)
         y = layout.inverse(y, header.source_channels)
         rate = (
             header.source_sample_rate
@@ -737,7 +865,7 @@ class AudioImageConverter:
         return (
             f"AudioImageConverter(profile={self._profile.name!r}, tilt={c.tilt:g}, rounding={c.rounding!r}, "
             f"reconstruction={c.reconstruction!r}, level='{self._level}', bands={self.n_bands}, "
-            f"channels={self._layout.mode!r})"
+            f"channels={self._layout.mode!r}, band_gains={'none' if self._band_gains is None else 'clip'!r})"
         )
 
 

@@ -11,9 +11,10 @@ Anything wrong is a :class:`~mdctcompand.FormatError` naming the field and its v
 
 Version history: 1 (codec files of mdctcompand 0.1; converter and dataset images then
 carried a smaller schema, read here as well), 2 (one schema for all files, plus
-``source_subtype`` and ``arrangement``), 3 (this one: the codec's coding tools -- cell levels
+``source_subtype`` and ``arrangement``), 3 (the codec's coding tools -- cell levels
 as per-tile side information, time-adaptive cell gains, band weights, noise filling -- and the
-JPEG step of rate control; fields at their defaults are left out of the JSON).
+JPEG step of rate control; fields at their defaults are left out of the JSON), 4 (this one:
+band-group gains, ``band_gain_width`` and ``band_gains``, see :mod:`mdctcompand.band_gains`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ._version import __version__
+from .band_gains import BAND_GAIN_RANGE_DB, band_gain_edges
 from .exceptions import FormatError, ParameterError, UnsupportedVersionError
 from .profile import GGDProfile, default_profile, shipped_profile  # noqa: F401 (default_profile: examples)
 from .spectral_coding import band_group_edges
@@ -43,7 +45,7 @@ __all__ = [
 
 HEADER_FORMAT = "mdctcompand-audio"
 #: Version written now; files of this or an earlier version are read.
-HEADER_VERSION = 3
+HEADER_VERSION = 4
 #: Largest header text accepted (bytes of JSON), and deepest JSON nesting. Version-3 codec
 #: files carry their side information (about 0.3 kB per second and channel) in the header.
 MAX_HEADER_BYTES = 1 << 24
@@ -158,6 +160,12 @@ class AudioImageHeader:
         Per tile, the side information (cell levels, the noise's band shape) as Base85 text.
     jpeg_step : float or None
         Mean step of the flat JPEG quantization table that rate control chose (informational).
+    band_gain_width : float or None
+        Version 4: relative width of the band groups that have gains (``None``: no band gains,
+        the profile's level); see :class:`~mdctcompand.band_gains.BandGains`.
+    band_gains : tuple or None
+        ``(n_tiles, stored_channels, n_groups)`` gains in dB that multiplied each band group
+        before companding; decoding divides by them.
     encoder : str
         Library that wrote the file.
     version : int
@@ -208,6 +216,8 @@ class AudioImageHeader:
     noise_fill: float | None = None
     side_info: tuple[str, ...] | None = field(default=None, repr=False)
     jpeg_step: float | None = None
+    band_gain_width: float | None = None
+    band_gains: tuple[tuple[tuple[float, ...], ...], ...] | None = field(default=None, repr=False)
     encoder: str = f"mdctcompand {__version__}"
     version: int = HEADER_VERSION
 
@@ -282,6 +292,46 @@ class AudioImageHeader:
         _text("encoder", self.encoder)
         self._check_lengths()
         self._check_tools()
+        self._check_band_gains()
+
+    def _check_band_gains(self) -> None:
+        if self.band_gain_width is None:
+            if self.band_gains is not None:
+                raise _fail("band_gains", self.band_gains, "null without band_gain_width")
+            return
+        if self.version < 4:
+            raise _fail("band_gain_width", self.band_gain_width, f"null in a version-{self.version} header")
+        _float("band_gain_width", self.band_gain_width, 0.05, 2.0)
+        n_groups = self.band_gain_edges().size - 1
+        g = self.band_gains
+        if (
+            type(g) is not tuple
+            or len(g) != self.n_tiles
+            or any(type(tile) is not tuple or len(tile) != self.stored_channels for tile in g)
+            or any(type(row) is not tuple or len(row) != n_groups for tile in g for row in tile)
+        ):
+            raise _fail("band_gains", g, f"{self.n_tiles} x {self.stored_channels} x {n_groups} numbers")
+        for tile in g:
+            for row in tile:
+                for v in row:
+                    _float("band_gains", v, -BAND_GAIN_RANGE_DB, BAND_GAIN_RANGE_DB)
+
+    def band_gain_edges(self) -> np.ndarray:
+        """Edges of the stored band groups that carry gains (empty without band gains).
+
+        Examples
+        --------
+        >>> h = header_from_profile(default_profile(), length=10, gains=[[1.0]], tile_frames=16,
+        ...                         band_gain_width=1.0, band_gains=[[[0.0] * 7]])
+        >>> h.band_gain_edges().tolist()
+        [0, 8, 16, 32, 64, 128, 256, 512]
+        """
+        if self.band_gain_width is None:
+            return np.zeros(0, dtype=np.int64)
+        return band_gain_edges(
+            self.frame_length // 2, sample_rate=self.sample_rate, relative_width=self.band_gain_width,
+            stored_bands=self.stored_bands,
+        )  # fmt: skip
 
     def _check_tools(self) -> None:
         if self.cell_frames is None:
@@ -438,7 +488,7 @@ class AudioImageHeader:
         >>> h = header_from_profile(default_profile(), length=10, gains=[[2.0]], tile_frames=16)
         >>> d = h.to_dict()
         >>> d["format"], d["version"], d["gains"], d["profile"]["name"]
-        ('mdctcompand-audio', 3, [[2.0]], 'fretsonfire-muldjord')
+        ('mdctcompand-audio', 4, [[2.0]], 'multigenre-24k')
         """
         out: dict[str, Any] = {"format": HEADER_FORMAT}
         derived = _derived_fields(
@@ -459,6 +509,8 @@ class AudioImageHeader:
                 value = [list(row) for row in value]
             elif f.name in ("coding_noise", "side_info") and value is not None:
                 value = list(value)
+            elif f.name == "band_gains" and value is not None:
+                value = [[list(row) for row in tile] for tile in value]
             out[f.name] = value
         profile: dict[str, Any] = {"id": self.profile_id, "name": self.profile_name}
         if self.profile is not None:
@@ -546,6 +598,11 @@ class AudioImageHeader:
         kwargs["coding_noise"] = None if noise is None else _tuple_row(noise, "coding_noise")
         side = data.get("side_info")
         kwargs["side_info"] = None if side is None else _tuple_row(side, "side_info")
+        band = data.get("band_gains")
+        if band is not None:
+            if not isinstance(band, list) or len(band) > 1 << 20:
+                raise _fail("band_gains", band, "a list of lists of lists of numbers")
+            kwargs["band_gains"] = tuple(_tuple_rows(tile, "band_gains") for tile in band)
         kwargs.update(profile_info if profile_info is not None else _profile_fields(data.get("profile")))
         try:
             return cls(**kwargs)
@@ -739,6 +796,8 @@ def header_from_profile(
     qtable: str | None = None,
     coding_noise: Any = None,
     source_subtype: str | None = None,
+    band_gain_width: float | None = None,
+    band_gains: Any = None,
     **tools: Any,
 ) -> AudioImageHeader:
     """Build a header for audio transformed with ``profile`` (the geometry comes from the profile).
@@ -775,7 +834,11 @@ def header_from_profile(
             arrangement=arrangement, bandwidth=None if bandwidth is None else float(bandwidth),
             image_format=image_format, quality=quality, qtable=qtable,
             coding_noise=None if coding_noise is None else tuple(float(v) for v in coding_noise),
-            source_subtype=source_subtype, **tools,
+            source_subtype=source_subtype, band_gain_width=band_gain_width,
+            band_gains=None if band_gains is None else tuple(
+                tuple(tuple(float(v) for v in row) for row in tile) for tile in np.asarray(band_gains, np.float64)
+            ),
+            **tools,
         )  # fmt: skip
     except FormatError as exc:
         raise ParameterError(f"these settings would write a file that cannot be decoded: {exc}") from exc

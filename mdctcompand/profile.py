@@ -5,9 +5,10 @@ window) and one level normalization; using it with another geometry raises
 :class:`~mdctcompand.ProfileMismatchError`. Profiles are saved as versioned JSON and
 identified by a content hash (:attr:`GGDProfile.id`), which is what encoded files record.
 
-The package ships profiles fitted with ``mdctcompand profile fit`` on real band recordings
-(see ``scripts/fit_default_profile.py``), selected by a short name (:func:`load_profile`,
-:func:`shipped_profiles`) or by the input's sample rate (:func:`profile_for_rate`):
+The package ships profiles fitted with ``mdctcompand profile fit`` on a multi-genre corpus of
+real music (:mod:`mdctcompand.bench.genre_corpus`, ``scripts/fit_default_profile.py``),
+selected by a short name (:func:`load_profile`, :func:`shipped_profiles`) or by the input's
+sample rate (:func:`profile_for_rate`):
 
 ==========  =========================  ===========  ===========================================
 name        aliases                    sample rate  geometry
@@ -540,7 +541,7 @@ class GGDProfile:
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "profile.json"
         >>> default_profile().save(path)
         >>> GGDProfile.load(path).name
-        'fretsonfire-muldjord'
+        'multigenre-24k'
         """
         try:
             data = json.loads(Path(path).read_text())
@@ -570,9 +571,12 @@ class GGDProfile:
 def default_profile() -> GGDProfile:
     """The paper's profile (24 kHz, frame 1024, sine window, RMS -20 dBFS): ``load_profile("paper")``.
 
-    Fitted with ``mdctcompand profile fit`` on the four ``muldjord`` songs of the Debian
-    ``fretsonfire-songs-muldjord`` package (real band recordings), see
-    ``scripts/fit_default_profile.py``; the ``sectoid`` songs are held out for evaluation.
+    Fitted with ``mdctcompand profile fit`` on the train clips of the seven fit packages of
+    the multi-genre corpus (:mod:`mdctcompand.bench.genre_corpus`: rock stems, a tracker
+    module, game soundtracks of several genres), see ``scripts/fit_default_profile.py``;
+    another rock band, an electronic soundtrack, recorded voices and synthetic speech are
+    held out for evaluation. The profile shipped before it (one rock band) is kept as
+    ``data/profiles/29e5040e2e0f16ed.json``: files made with it decode as they did.
 
     Examples
     --------
@@ -681,8 +685,8 @@ def profile_for_rate(sample_rate: float) -> GGDProfile:
     Examples
     --------
     >>> [profile_for_rate(r).name for r in (16000, 24000, 32000, 44100, 48000, 88200, 96000)]  # doctest: +NORMALIZE_WHITESPACE
-    ['fretsonfire-muldjord', 'fretsonfire-muldjord', 'fretsonfire-muldjord-44k', 'fretsonfire-muldjord-44k',
-     'fretsonfire-muldjord-48k', 'fretsonfire-muldjord-44k', 'fretsonfire-muldjord-48k']
+    ['multigenre-24k', 'multigenre-24k', 'multigenre-44k', 'multigenre-44k', 'multigenre-48k',
+     'multigenre-44k', 'multigenre-48k']
     >>> profile_for_rate(4000)
     Traceback (most recent call last):
     ...
@@ -723,7 +727,7 @@ def check_rate_served(profile: GGDProfile, sample_rate: Any) -> int:
     >>> check_rate_served(load_profile("44k"), 1000)
     Traceback (most recent call last):
     ...
-    mdctcompand.exceptions.ParameterError: sample_rate=1000 Hz: profile 'fretsonfire-muldjord-44k' works at 44100 Hz, more than 32x away; pass a profile fitted near 1000 Hz with --profile (profile= in the API)
+    mdctcompand.exceptions.ParameterError: sample_rate=1000 Hz: profile 'multigenre-44k' works at 44100 Hz, more than 32x away; pass a profile fitted near 1000 Hz with --profile (profile= in the API)
     """
     if isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer, float, np.floating)):
         raise ParameterError(f"sample_rate={sample_rate!r} must be a positive integer number of Hz")

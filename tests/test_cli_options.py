@@ -124,16 +124,22 @@ def test_help_imports_nothing_heavy(argv):
 
 def test_subcommand_defaults_are_the_library_defaults():
     """Defaults spelled in the (light) command modules equal the library's own."""
+    from mdctcompand.band_gains import TILT_WITHOUT_BAND_GAINS
     from mdctcompand.cli import dataset_cmd, profile_cmd
-    from mdctcompand.compand import DEFAULT_ROUNDING, DEFAULT_TILT
+    from mdctcompand.compand import DEFAULT_ROUNDING
     from mdctcompand.dataset import BuildConfig
     from mdctcompand.fitting import DEFAULT_MIN_SHAPE
 
-    assert (dataset_cmd.DEFAULT_TILT, dataset_cmd.DEFAULT_ROUNDING) == (DEFAULT_TILT, DEFAULT_ROUNDING)
-    assert (BuildConfig().tilt, BuildConfig().rounding) == (DEFAULT_TILT, DEFAULT_ROUNDING)
+    assert dataset_cmd.DEFAULT_ROUNDING == DEFAULT_ROUNDING
+    assert (BuildConfig().tilt, BuildConfig().rounding) == (TILT_WITHOUT_BAND_GAINS, DEFAULT_ROUNDING)
     build = cli_main.build_parser().parse_args(["dataset", "build", "--captions", "c.csv", "-o", "out"])
     default = BuildConfig()
-    assert (build.tilt, build.rounding, build.frames) == (default.tilt, default.rounding, default.frames)
+    assert build.tilt is None  # resolved by --band-gains: BuildConfig's tilt for its default "none"
+    assert (build.band_gains, build.rounding, build.frames) == (
+        default.band_gains,
+        default.rounding,
+        default.frames,
+    )
     assert profile_cmd.DEFAULT_MIN_SHAPE == DEFAULT_MIN_SHAPE
 
 

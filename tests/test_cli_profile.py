@@ -33,23 +33,35 @@ def test_profile_fit_show_and_refit(corpus, tmp_path):
              "--save-statistics", str(tmp_path / "s.json"), "--name", "test")  # fmt: skip
     assert r.returncode == 0, r.stderr
     p = GGDProfile.load(out)
-    assert (
-        p.name == "test" and p.n_bands == 512 and p.sample_rate == 24000 and p.n_clips == 8
+    assert (  # the inputs' highest rate, full band: 1024 bands
+        p.name == "test" and p.n_bands == 1024 and p.sample_rate == 44100 and p.n_clips == 8
     )  # 3 x 2 clips + 2 (a 1 s tail counts)
     assert "wrote" in r.stderr and r.stdout == ""
+    assert "fitting at 44100 Hz, the inputs' rate (the highest of them)" in r.stderr
+    assert "bands at the shape floor (--min-shape 0.4)" in r.stderr and "cuts" not in r.stderr
     # refuses to overwrite, then merges earlier statistics
     again = _cli(
         "profile", "fit", str(corpus / "sub"), "-o", str(out), "--statistics", str(tmp_path / "s.json")
     )
     assert again.returncode == 2 and "exists" in again.stderr and "--force" in again.stderr
-    merged = _cli("profile", "fit", str(corpus / "sub"), "-o", str(out), "--force", "-q",
+    merged = _cli("profile", "fit", str(corpus / "sub"), "-o", str(out), "--force", "-q", "--sample-rate", "44100",
                   "--statistics", str(tmp_path / "s.json"), "--clip-seconds", "2")  # fmt: skip
     assert merged.returncode == 0 and merged.stdout == ""
     assert GGDProfile.load(out).n_clips == 10
     show = _cli("profile", "show", str(out))
-    assert show.returncode == 0 and "512" in show.stdout and "shape" in show.stdout
+    assert show.returncode == 0 and "1024" in show.stdout and "shape" in show.stdout
     whole = json.loads(_cli("profile", "show", str(out), "--json").stdout)
-    assert whole["n_bands"] == 512
+    assert whole["n_bands"] == 1024
+
+
+def test_profile_fit_warns_when_its_rate_cuts_the_inputs_band(corpus, tmp_path):
+    out = tmp_path / "p24.json"
+    r = _cli("profile", "fit", str(corpus), "-o", str(out), "--sample-rate", "24000", "--clip-seconds", "2",
+             "--workers", "1")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "--sample-rate 24000 cuts the inputs' band above 12000 Hz (files at 44100 Hz)" in r.stderr
+    p = GGDProfile.load(out)
+    assert (p.sample_rate, p.frame_length) == (24000, 1024)  # frame length by rate
 
 
 def test_profile_errors(tmp_path):

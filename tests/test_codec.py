@@ -30,7 +30,7 @@ def _stereo(n, sr, seed=0):
 # avif 15.7 14.8 11.4 14.6.
 _BUDGETS = {
     "jpeg": (14.0, 14.6, 13.6, 14.5),
-    "png": (35.5, 36.2, 22.0, 35.9),
+    "png": (39.5, 39.0, 22.5, 39.2),  # its defaults (band gains, tilt 3): 40.2, 39.6, 23.1, 39.9 measured
     "webp": (10.2, 11.2, 9.4, 10.9),
     "avif": (14.7, 14.2, 10.4, 13.9),
     "jxl": (14.0, 14.6, 13.6, 14.5),  # the JPEG, losslessly recompressed
@@ -50,7 +50,8 @@ def test_round_trip_keeps_rate_channels_length_and_quality(fmt, case):
         if channels == 2
         else make_signal("mixture", n, sample_rate).astype(np.float32)
     )
-    data = codec.encode(x, sample_rate, format=fmt, quality=60, **V2)
+    # lossy formats: the version-2 pipeline; PNG: the 8-bit representation with its defaults
+    data = codec.encode(x, sample_rate, format=fmt, **(dict(quality=60, **V2) if fmt != "png" else {}))
     y = codec.decode(data)
     assert y.sample_rate == sample_rate and y.audio.shape == x.shape and y.audio.dtype == np.float32
     assert metrics.snr(x.ravel(), y.audio.ravel()) > _BUDGETS[fmt][case]
@@ -120,9 +121,9 @@ def test_bandwidth_drops_high_bands():
 
 
 def test_custom_profile_travels_in_the_file():
-    from mdctcompand.profile import GGDProfile, default_profile
+    from mdctcompand.profile import GGDProfile
 
-    p = default_profile()
+    p = codec.codec_profile_for_rate(24000, lossless=False)
     custom = GGDProfile(p.shape, p.scale * 1.5, sample_rate=24000, frame_length=1024, name="louder")
     x = make_signal("mixture", 24000).astype(np.float32)
     data = codec.encode(x, 24000, profile=custom, quality=25, **V2)

@@ -11,7 +11,7 @@ from PIL import Image
 from mdctcompand import FormatError, ParameterError
 from mdctcompand.channels import ChannelLayout
 from mdctcompand.converter import METADATA_KEY, AudioImageConverter, CodeImage
-from mdctcompand.profile import GGDProfile, default_profile
+from mdctcompand.profile import GGDProfile, default_profile, shipped_profile
 from mdctcompand.testing import make_signal
 
 
@@ -85,7 +85,7 @@ def test_pil_image_round_trip_with_metadata(conv):
     assert img.mode == "L" and img.size == (conv.n_frames(30000), 512)
     meta = json.loads(img.info[METADATA_KEY])
     assert meta["length"] == 30000 and meta["profile"]["id"] == default_profile().id
-    assert meta["format"] == "mdctcompand-audio" and meta["version"] == 3
+    assert meta["format"] == "mdctcompand-audio" and meta["version"] == 4
     y = conv.audio_from_image(img)
     np.testing.assert_array_equal(y, conv.audio_from_codes(conv.codes_from_audio(x)))
 
@@ -93,9 +93,14 @@ def test_pil_image_round_trip_with_metadata(conv):
 def test_model_outputs_float_and_rgb(conv):
     x = make_signal("mixture", 24000).astype(np.float32)
     enc = conv.codes_from_audio(x)
-    ref = conv.audio_from_codes(enc)
+    ref = conv.audio_from_codes(enc.codes, gain=enc.gain, length=24000)  # a model's image: no band gains
     unit = enc.codes.astype(np.float32) / 255.0
     np.testing.assert_allclose(conv.audio_from_image(unit, length=24000, gain=enc.gain), ref, atol=1e-6)
+    np.testing.assert_allclose(  # with the band gains given, as the CodeImage decodes
+        conv.audio_from_image(unit, length=24000, gain=enc.gain, band_gains=enc.band_gains),
+        conv.audio_from_codes(enc),
+        atol=1e-6,
+    )
     np.testing.assert_allclose(
         conv.audio_from_image(enc.codes.astype(np.float64), value_range="byte", length=24000, gain=enc.gain),
         ref,
@@ -123,7 +128,7 @@ def test_settings_round_trip():
 def test_metadata_mismatch_is_refused(conv):
     img = conv.image_from_audio(make_signal("tone", 5000).astype(np.float32))
     other = AudioImageConverter(tilt=1.0)
-    with pytest.raises(ParameterError, match=r"tilt=5\.5"):
+    with pytest.raises(ParameterError, match=r"tilt=3\.0"):
         other.audio_from_image(img)
     p = default_profile()
     shifted = GGDProfile(p.shape, p.scale * 2, sample_rate=24000, frame_length=1024, name="other")
@@ -224,22 +229,28 @@ def test_coefficient_level_operations_match_the_one_shot_path(conv):
     x = make_signal("mixture", 30000, seed=7).astype(np.float32)
     enc = conv.codes_from_audio(x)
     X = conv.mdct.forward(x)
-    np.testing.assert_array_equal(conv.codes_from_coefficients(X, gain=enc.gain), enc.codes)
-    Y = conv.coefficients_from_codes(enc.codes, gain=enc.gain)
+    assert enc.band_gains is not None
+    np.testing.assert_array_equal(conv.measure_band_gains(X * np.float32(enc.gain)), enc.band_gains)
+    np.testing.assert_array_equal(
+        conv.codes_from_coefficients(X, gain=enc.gain, band_gains=enc.band_gains), enc.codes
+    )
+    Y = conv.coefficients_from_codes(enc.codes, gain=enc.gain, band_gains=enc.band_gains)
     np.testing.assert_allclose(conv.mdct.inverse(Y, length=30000), conv.audio_from_codes(enc), atol=1e-6)
 
 
-def test_images_of_version_0_1_still_decode(conv):
-    """Converter and dataset images written by mdctcompand 0.1 carried a smaller schema."""
+def test_images_of_version_0_1_still_decode():
+    """Converter and dataset images written by mdctcompand 0.1 carried a smaller schema (and the
+    profile shipped then, now retired)."""
+    old = AudioImageConverter(shipped_profile("29e5040e2e0f16ed"), tilt=5.5, band_gains="none")
     x = make_signal("mixture", 20000).astype(np.float32)
-    enc = conv.codes_from_audio(x)
+    enc = old.codes_from_audio(x)
     img = Image.fromarray(enc.codes, mode="L")
     img.info[METADATA_KEY] = json.dumps({
-        "length": 20000, "gain": float(enc.gain), "sample_rate": 24000, "profile_id": default_profile().id,
+        "length": 20000, "gain": float(enc.gain), "sample_rate": 24000, "profile_id": old.profile.id,
         "profile_name": "fretsonfire-muldjord", "tilt": 5.5, "rounding": "round", "reconstruction": "midpoint",
         "level": "rms:-20",
     })  # fmt: skip
-    np.testing.assert_array_equal(conv.audio_from_image(img), conv.audio_from_codes(enc))
+    np.testing.assert_array_equal(old.audio_from_image(img), old.audio_from_codes(enc))
 
 
 def test_corrupt_image_headers_are_format_errors(conv):

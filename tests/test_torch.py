@@ -20,6 +20,7 @@ from ggd_helpers import ggd_samples, small_profile  # noqa: E402
 import mdctcompand  # noqa: E402
 from mdctcompand import GGDProfile, ParameterError, ProfileMismatchError, reference  # noqa: E402
 from mdctcompand import torch as mt  # noqa: E402
+from mdctcompand.band_gains import band_gain_factors  # noqa: E402
 from mdctcompand.testing import make_signal  # noqa: E402
 from mdctcompand.torch import _lapped  # noqa: E402
 
@@ -277,7 +278,8 @@ def test_continuous_compand_expand_match_numpy():
 
 @given(
     shape=st.floats(0.05, 20.0),
-    u=st.floats(0.0, 1.0, allow_nan=False),
+    # subnormal probabilities (below 2.2e-308) are clamped to the smallest normal one on tensors
+    u=st.floats(0.0, 1.0, allow_nan=False).filter(lambda v: v == 0 or v >= np.finfo(np.float64).tiny),
 )
 def test_expand_inverts_compand_over_the_shape_bracket(shape, u):
     p = GGDProfile([shape], [1.7], sample_rate=8000, frame_length=2)
@@ -336,6 +338,10 @@ def _explained_by_ties(numpy_conv, conv, x, numpy_codes, torch_codes):
     differently in the last bits)."""
     a = numpy_conv.mdct.forward(x) * np.asarray(numpy_conv.level.gain(x)).astype(np.float32)[..., None, None]
     b = (conv.mdct(_t(x)) * conv.gain(_t(x)).float()[..., None, None]).numpy()
+    band_gains = numpy_conv.measure_band_gains(a)
+    if band_gains is not None:  # the same quantized gains (checked by the caller), applied in float32
+        factors = band_gain_factors(band_gains, numpy_conv.band_group_edges()).astype(np.float32)[..., None]
+        a, b = a * factors, b * factors
     qa, qb = numpy_codes[..., ::-1, :].astype(int), torch_codes[..., ::-1, :].astype(int)  # band order
     thresholds = numpy_conv.compander.thresholds32[:, 1:]  # code q needs x >= t[q - 1]
     for *lead, band, frame in np.argwhere(qa != qb):

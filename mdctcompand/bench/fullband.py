@@ -100,8 +100,8 @@ class StereoCoding:
 
     Examples
     --------
-    >>> from mdctcompand.profile import load_profile
-    >>> coding = StereoCoding(load_profile("44k"), layout="mid-side", gain="joint-source")
+    >>> from mdctcompand.profile import shipped_profile
+    >>> coding = StereoCoding(shipped_profile("84078931b428042b"), layout="mid-side", gain="joint-source")
     >>> from mdctcompand.testing import make_signal
     >>> x = np.stack([make_signal("mixture", 44100, 44100), 0.5 * make_signal("mixture", 44100, 44100, seed=1)])
     >>> y, codes = coding.roundtrip(x.astype(np.float32))
@@ -122,7 +122,8 @@ class StereoCoding:
             raise ValueError(f"layout {self.layout!r} has {n} planes; got {len(profiles)} profiles")
         cache: dict[str, AudioImageConverter] = {}
         self._converters = [
-            cache.setdefault(p.id, AudioImageConverter(p, tilt=self.tilt, level="none")) for p in profiles
+            cache.setdefault(p.id, AudioImageConverter(p, tilt=self.tilt, level="none", band_gains="none"))
+            for p in profiles
         ]
         self._level: LevelSpec = profiles[0].level
 

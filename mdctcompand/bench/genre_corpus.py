@@ -251,7 +251,11 @@ def package_tracks(package: str) -> list[Track]:
         for i in range(8 if voices else 0):
             files = voices[i::8]
             tracks.append(
-                Track(package, f"voices-{i}", functools.partial(lambda fs: _reel(map(_read_file, fs), 22050), files))
+                Track(
+                    package,
+                    f"voices-{i}",
+                    functools.partial(lambda fs: _reel(map(_read_file, fs), 22050), files),
+                )
             )
     elif package == "espeak-ng":
         import shutil
@@ -319,7 +323,9 @@ def split_clips(
         chosen = {len(starts) // 2} if want == 1 else set(_spread(len(starts), want)) if want else set()
 
         def clip(start: int, track: Track = track, audio: np.ndarray = audio) -> Clip:
-            return Clip(track.package, f"{track.name}@{start / CORPUS_RATE:.0f}s", audio[:, start : start + n].copy())
+            return Clip(
+                track.package, f"{track.name}@{start / CORPUS_RATE:.0f}s", audio[:, start : start + n].copy()
+            )
 
         test += [clip(starts[i]) for i in sorted(chosen)]
         if index in train_tracks:
@@ -359,7 +365,9 @@ def build_corpus(
         for split, clips in (("test", test), ("train", train)):
             for i, clip in enumerate(clips):
                 safe = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in clip.name)
-                save_audio(root / split / package / f"{i:02d}-{safe}.flac", clip.audio, CORPUS_RATE, subtype="PCM_24")
+                save_audio(
+                    root / split / package / f"{i:02d}-{safe}.flac", clip.audio, CORPUS_RATE, subtype="PCM_24"
+                )
         written[package] = (len(test), len(train))
         if progress:
             progress(f"{package}: {len(tracks)} tracks, {len(test)} test and {len(train)} train clips")
@@ -376,13 +384,16 @@ def load_corpus(directory: str | Path, split: str) -> dict[str, list[Clip]]:
         files = sorted((base / package).glob("*.flac")) if (base / package).is_dir() else []
         if files:
             out[package] = [
-                Clip(package, f.stem, sf.read(str(f), dtype="float32", always_2d=True)[0].T.copy()) for f in files
+                Clip(package, f.stem, sf.read(str(f), dtype="float32", always_2d=True)[0].T.copy())
+                for f in files
             ]
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("directory", help="output directory (test/ and train/ are written inside)")
     parser.add_argument("--packages", nargs="+", default=list(PACKAGES), choices=PACKAGES, metavar="PACKAGE")
     parser.add_argument("--n-test", type=int, default=N_TEST)

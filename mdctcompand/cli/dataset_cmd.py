@@ -12,7 +12,6 @@ from ._common import CLIError, Console, Formatter, blame, quiet_parent
 
 # Spelled here, not imported from mdctcompand.compand (numpy, scipy): tests/test_cli_options.py
 # checks they equal BuildConfig's defaults.
-DEFAULT_TILT = 5.5
 DEFAULT_ROUNDING = "round"
 
 BUILD_EXAMPLES = """\
@@ -63,7 +62,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--stereo", choices=("mono", "left-right"), default="mono",
         help="image layout: mono (grayscale, the paper's) or left-right (RGB: left, right, mid)",
     )  # fmt: skip
-    b.add_argument("--tilt", type=float, default=DEFAULT_TILT, help="compander scale tilt c")
+    b.add_argument(
+        "--tilt", type=float, help="compander scale tilt c (default: 4 without band gains, 3 with)"
+    )
+    b.add_argument(
+        "--band-gains", choices=("none", "clip"), default="none",
+        help="none: images at the profile's level, which a model's images decode with (default); "
+        "clip: per-clip band-group gains in each PNG's header (a better round trip, not for generation)",
+    )  # fmt: skip
     b.add_argument(
         "--rounding", choices=("round", "floor"), default=DEFAULT_ROUNDING, help="quantizer convention"
     )
@@ -94,7 +100,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 #: The library's keywords -> this command's flags, for messages.
-_BUILD_FLAGS = {"n_frames": "--frames", "frames": "--frames", "tilt": "--tilt", "rounding": "--rounding",
+_BUILD_FLAGS = {"n_frames": "--frames", "frames": "--frames", "tilt": "--tilt", "rounding": "--rounding", "band_gains": "--band-gains",
                 "stereo": "--stereo", "workers": "--workers", "profile": "--profile"}  # fmt: skip
 
 
@@ -102,10 +108,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .._validation import check_workers
+    from ..band_gains import TILT_WITH_BAND_GAINS, TILT_WITHOUT_BAND_GAINS
     from ..dataset import BuildConfig, build_dataset, read_captions, read_musiccaps
     from ..profile import load_profile
 
     console = Console("mdctcompand", 0 if args.quiet else 1)
+    default_tilt = TILT_WITH_BAND_GAINS if args.band_gains == "clip" else TILT_WITHOUT_BAND_GAINS
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise CLIError(f"-o {out}: exists and is not a directory (a dataset is a directory)")
@@ -120,9 +128,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         config = BuildConfig(
             frames=args.frames,
             profile=args.profile,
-            tilt=args.tilt,
+            tilt=args.tilt if args.tilt is not None else default_tilt,
             rounding=args.rounding,
             stereo=args.stereo,
+            band_gains=args.band_gains,
         )
         config.converter().max_samples(config.frames)
     if args.musiccaps:

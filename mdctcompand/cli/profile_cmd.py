@@ -15,11 +15,12 @@ DEFAULT_MIN_SHAPE = 0.4
 
 FIT_EXAMPLES = """\
 examples:
-  # fit on a directory of music (24 kHz, frame 1024, 10 s clips), all cores
+  # fit on a directory of music at its own rate (44.1 kHz files: frame 2048, 1024 bands, full
+  # band, as the shipped `44k` profile; 24 kHz and below: frame 1024), 10 s clips, all cores
   mdctcompand profile fit music/ -o my_profile.json --workers -1
 
-  # full band at 44.1 kHz, the geometry of the shipped `44k` profile (1024 bands)
-  mdctcompand profile fit music/ -o my_44k.json --sample-rate 44100 --frame-length 2048
+  # the paper's geometry (24 kHz, 512 bands: everything above 12 kHz is cut)
+  mdctcompand profile fit music/ -o my_24k.json --sample-rate 24000 --frame-length 1024
 
   # MusicCaps clips fetched with `mdctcompand dataset fetch`
   mdctcompand profile fit musiccaps/audio/ -o musiccaps.json --name musiccaps
@@ -62,8 +63,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     fit.add_argument("inputs", nargs="+", help="audio files or directories (searched recursively)")
     fit.add_argument("-o", "--output", required=True, help="profile JSON to write")
     fit.add_argument("--force", action="store_true", help="overwrite the output")
-    fit.add_argument("--sample-rate", type=int, default=24000, help="resample to this rate (Hz)")
-    fit.add_argument("--frame-length", type=int, default=1024, help="MDCT frame length (bands = half)")
+    fit.add_argument(
+        "--sample-rate", type=int,
+        help="resample to this rate (Hz); default: the inputs' (the highest, if they differ)",
+    )  # fmt: skip
+    fit.add_argument(
+        "--frame-length", type=int,
+        help="MDCT frame length (bands = half); default: 1024 up to 24 kHz, 2048 above (bands of 21-23 Hz)",
+    )  # fmt: skip
     fit.add_argument("--window", default="sine", help="MDCT window: sine, vorbis, kbd, kbd:ALPHA")
     fit.add_argument(
         "--level", default="rms:-20", help="per-clip level normalization: rms:DB, peak:DB or none"
@@ -152,14 +159,16 @@ def cmd_fit(args: argparse.Namespace) -> int:
     # every check that can fail runs before the first file is read
     with blame("--level", args.level):
         LevelSpec.parse(args.level)
+    sample_rate, frame_length, notes = _fit_geometry(args)
     with blame(keywords=_FIT_FLAGS):
         config = FitConfig(
-            sample_rate=args.sample_rate,
-            frame_length=args.frame_length,
+            sample_rate=sample_rate,
+            frame_length=frame_length,
             window=args.window,
             level=args.level,
             clip_seconds=args.clip_seconds,
         )
+
     start = None
     if args.statistics:
         with blame("--statistics", args.statistics):
@@ -186,8 +195,55 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if args.save_statistics:
         with blame("--save-statistics", args.save_statistics):
             stats.save(args.save_statistics)
+    for level, text in notes:  # the rate chosen (after the fit: every setting is valid)
+        (console.warn if level == "warn" else console.info)(text)
     console.info(f"wrote {out}: {profile.n_bands} bands from {stats.n_clips} clips, id {profile.id}")
+    at_floor = int((profile.shape <= args.min_shape * (1 + 1e-9)).sum())
+    text = f"{at_floor} of {profile.n_bands} bands at the shape floor (--min-shape {args.min_shape:g})"
+    if at_floor > profile.n_bands // 2:
+        console.warn(
+            f"{text}: most bands are sparser than the floor allows (tonal or near-empty music, or too few "
+            "clips); the profile is fitted, but fit on more (and more varied) music if you can"
+        )
+    else:
+        console.info(text)
     return 0
+
+
+def _fit_geometry(args: argparse.Namespace) -> tuple[int, int, list[tuple[str, str]]]:
+    """``--sample-rate`` (default: the inputs' highest rate), ``--frame-length`` (default by rate)
+    and the notes to print: the rate chosen, a warning when the rate would cut the inputs' band.
+
+    Missing or unreadable inputs are left to the fit, which reports them."""
+    from ..fitting import audio_files
+    from ..io import audio_info
+
+    rates = set()
+    try:
+        files = audio_files(args.inputs)
+    except Exception:  # reported by the fit, after the settings are checked
+        files = []
+    for path in files:
+        try:
+            rates.add(audio_info(path).sample_rate)
+        except Exception:  # an unreadable file: the fit skips and reports it
+            continue
+    highest = max(rates) if rates else None
+    rate = args.sample_rate if args.sample_rate is not None else highest or 24000
+    notes = []
+    if args.sample_rate is None and highest is not None:
+        more = " (the highest of them)" if len(rates) > 1 else ""
+        notes.append(("info", f"fitting at {rate} Hz, the inputs' rate{more}"))
+    if highest is not None and isinstance(rate, int) and 0 < rate < highest:
+        notes.append((
+            "warn",
+            f"--sample-rate {rate} cuts the inputs' band above {rate / 2:g} Hz (files at {highest} Hz): "
+            f"leave --sample-rate out (or pass {highest}) to keep it",
+        ))  # fmt: skip
+    frame_length = args.frame_length
+    if frame_length is None:
+        frame_length = 1024 if not isinstance(rate, int) or rate <= 24000 else 2048
+    return rate, frame_length, notes
 
 
 def cmd_show(args: argparse.Namespace) -> int:

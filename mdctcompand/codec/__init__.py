@@ -50,7 +50,16 @@ from .core import (
     read_info,
 )
 from .files import DecodedFile, decode_file, encode_file
-from .settings import CODEC_ROUNDING, Decoder, EncodeSettings, ImageFormat, QTable, StereoMode, auto_tilt
+from .settings import (
+    CODEC_ROUNDING,
+    Decoder,
+    EncodeSettings,
+    ImageFormat,
+    QTable,
+    StereoMode,
+    auto_tilt,
+    codec_profile_for_rate,
+)
 
 __all__ = [
     "CODEC_FORMAT",
@@ -68,6 +77,7 @@ __all__ = [
     "QTable",
     "StereoMode",
     "auto_tilt",
+    "codec_profile_for_rate",
     "decode",
     "decode_file",
     "decode_stream",

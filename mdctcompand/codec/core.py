@@ -22,6 +22,7 @@ from typing import IO, Any
 import numpy as np
 
 from .._validation import as_float_audio, check_int
+from ..band_gains import BandGainMode, BandGains
 from ..channels import ChannelLayout
 from ..containers import ImageFile, assemble, decode_tile, encode_tile, libjpeg_luma_table, open_image_file
 from ..converter import AudioImageConverter
@@ -140,7 +141,7 @@ class CodecInfo:
         --------
         >>> from mdctcompand.testing import make_signal
         >>> print(read_info(encode(make_signal("mixture", 24000), 24000)).summary().splitlines()[0])
-        format:       JPEG (step 19.5), 1 tile(s), codec version 3
+        format:       JPEG (step 19.5), 1 tile(s), codec version 4
         """
         h = self.header
         q = "lossless" if h.quality is None else f"quality {h.quality}"
@@ -162,8 +163,14 @@ class CodecInfo:
 
 
 @functools.lru_cache(maxsize=8)
-def codec_converter(profile: GGDProfile, tilt: float, rounding: str, bands: int) -> AudioImageConverter:
+def codec_converter(
+    profile: GGDProfile, tilt: float, rounding: str, bands: int, band_gains: BandGains | BandGainMode = "none"
+) -> AudioImageConverter:
     """The converter a file of these settings is made with (cached: its tables are reused).
+
+    ``band_gains="clip"``: every tile gets band-group gains (lossless files, which store the
+    8-bit transform as it is); lossy files even out their levels with the coding tools' cell
+    gains instead.
 
     Examples
     --------
@@ -171,7 +178,9 @@ def codec_converter(profile: GGDProfile, tilt: float, rounding: str, bands: int)
     >>> codec_converter(default_profile(), 8.0, "round", 256).n_bands
     256
     """
-    return AudioImageConverter(profile, tilt=tilt, rounding=rounding, bands=bands, level=profile.level)
+    return AudioImageConverter(
+        profile, tilt=tilt, rounding=rounding, bands=bands, level=profile.level, band_gains=band_gains
+    )
 
 
 # ---------------------------------------------------------------------- encoding
@@ -306,7 +315,9 @@ def encode_stream(
     profile = settings.resolved_profile
     layout = ChannelLayout(settings.stereo)
     stored = layout.stored_channels(n_channels)
-    conv = codec_converter(profile, float(settings.tilt), CODEC_ROUNDING, settings.stored_bands)
+    conv = codec_converter(
+        profile, float(settings.tilt), CODEC_ROUNDING, settings.stored_bands, "clip" if settings.lossless else "none"
+    )
     resampler = ResampleStream(sample_rate, profile.sample_rate, stored, quality=settings.resample_quality)
     tools = settings.tools
     encoder = TileEncoder(conv, layout, n_channels=stored, tile_frames=settings.tile_frames, tools=tools)
@@ -377,6 +388,8 @@ def encode_stream(
         stored_bands=conv.n_bands, bandwidth=settings.bandwidth, image_format=settings.format,
         qtable=settings.qtable if is_jpeg else None, source_subtype=source_subtype,
         side_info=tuple(side_info_text(b) for b in encoder.side_info) if encoder.side_info else None,
+        band_gain_width=None if conv.band_gains is None else conv.band_gains.relative_width,
+        band_gains=encoder.band_gains if conv.band_gains is not None else None,
         **header_tools(tools),
     )  # fmt: skip
     jpeg_step = None
@@ -579,7 +592,8 @@ def decode_stream(
     try:
         h.check_pixel_budget(max_pixels)
         profile = h.resolve_profile()
-        conv = codec_converter(profile, h.tilt, h.rounding, h.stored_bands)
+        groups = "none" if h.band_gain_width is None else BandGains(relative_width=h.band_gain_width)
+        conv = codec_converter(profile, h.tilt, h.rounding, h.stored_bands, groups)
         table = None
         if decoder == "mmse" and h.coding_noise:
             table = conv.compander.posterior_mean_table(h.coding_noise)

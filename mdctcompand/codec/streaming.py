@@ -77,6 +77,7 @@ class TileEncoder:
         self.samples_start = 0
         self.first_frame = 0  # first frame of the current tile
         self.gains: list[list[float]] = []
+        self.band_gains: list[np.ndarray] = []  # per tile (stored channels, groups), with band gains
 
     @property
     def n_samples(self) -> int:
@@ -134,7 +135,12 @@ class TileEncoder:
             if self.tools.needs_levels:
                 self.side_info.append(side)
         self.counts.append(count)
-        codes = conv.codes_from_coefficients(frames, gain=gain)
+        band_gains = (
+            conv.measure_band_gains(frames * np.float32(gain)) if conv.band_gains is not None else None
+        )
+        if band_gains is not None:
+            self.band_gains.append(band_gains)
+        codes = conv.codes_from_coefficients(frames, gain=gain, band_gains=band_gains)
         # A file of one tile is as wide as its audio (whole 16-frame blocks); in longer files
         # every tile, the last one too, is a full tile (containers need equal frame sizes).
         width = -(-count // 16) * 16 if (last and f0 == 0) else self.tile_frames
@@ -210,7 +216,10 @@ class TileDecoder:
             )
         stored = self.layout.split(pixels[:, :count], h.stored_channels)
         gains = np.asarray(h.gains[index], dtype=np.float64)
-        coefficients = self.converter.coefficients_from_codes(stored, gain=gains, table=self.table)
+        band = None if h.band_gains is None else h.band_gains[index]
+        coefficients = self.converter.coefficients_from_codes(
+            stored, gain=gains, band_gains=band, table=self.table
+        )
         if self.tools is not None:
             coefficients = coding.restore(
                 self.tools, self.converter.profile, coefficients, self.side[index], gains, seed=index

@@ -9,8 +9,9 @@ import torch
 from diffusers.configuration_utils import ConfigMixin, register_to_config
 from diffusers.schedulers.scheduling_utils import SchedulerMixin
 
+from ..band_gains import TILT_WITHOUT_BAND_GAINS
 from ..channels import ChannelLayout
-from ..compand import DEFAULT_ROUNDING, DEFAULT_TILT
+from ..compand import DEFAULT_ROUNDING
 from ..converter import AudioImageConverter
 from ..exceptions import ParameterError
 from ..profile import GGDProfile
@@ -69,7 +70,7 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
     def __init__(
         self,
         profile: dict | None = None,
-        tilt: float = DEFAULT_TILT,
+        tilt: float = TILT_WITHOUT_BAND_GAINS,
         rounding: str = DEFAULT_ROUNDING,
         reconstruction: str = "midpoint",
         level: str | None = None,
@@ -90,9 +91,18 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         Examples
         --------
         >>> from mdctcompand import AudioImageConverter
-        >>> MDCTImageConverter.from_converter(AudioImageConverter(tilt=3.0), frames=256).config.frames
+        >>> MDCTImageConverter.from_converter(AudioImageConverter(band_gains="none"), frames=256).config.frames
         256
+        >>> MDCTImageConverter.from_converter(AudioImageConverter())
+        Traceback (most recent call last):
+        ...
+        mdctcompand.exceptions.ParameterError: the converter has per-clip band gains, which the images a model generates cannot carry; use AudioImageConverter(band_gains="none")
         """
+        if converter.band_gains is not None:
+            raise ParameterError(
+                "the converter has per-clip band gains, which the images a model generates cannot carry; use "
+                'AudioImageConverter(band_gains="none")'
+            )
         s = converter.settings()
         return cls(s["profile"], s["tilt"], s["rounding"], s["reconstruction"], s["level"], frames, stereo)
 
@@ -118,6 +128,11 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         settings = json.loads((root / "mdctcompand.json").read_text())
         profile = GGDProfile.load(root / "profile.json").to_dict()
         conv = settings["converter"]
+        if conv.get("band_gains"):
+            raise ParameterError(
+                f"{root}: built with per-clip band gains (dataset build --band-gains clip), which the images a "
+                "model generates cannot carry; build it with --band-gains none to train on it"
+            )
         stereo = settings["build"].get("stereo", "mono")
         if stereo not in _STEREO:
             raise ParameterError(f"{root / 'mdctcompand.json'}: stereo={stereo!r} must be one of {_STEREO}")
@@ -139,7 +154,7 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
             profile = GGDProfile.from_dict(c.profile) if c.profile is not None else None
             self._converter = AudioImageConverter(
                 profile, tilt=c.tilt, rounding=c.rounding, reconstruction=c.reconstruction, level=c.level,
-                channels=ChannelLayout(self.stereo, arrangement="planes"),
+                channels=ChannelLayout(self.stereo, arrangement="planes"), band_gains="none",
             )  # fmt: skip
         return self._converter
 

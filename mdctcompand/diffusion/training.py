@@ -120,7 +120,7 @@ def training_converter(config: TrainingConfig) -> MDCTImageConverter:
         if not Path(c.dataset_dir).is_file():
             raise ParameterError(f"--dataset {c.dataset_dir}: no such captions file")
         return MDCTImageConverter.from_converter(
-            AudioImageConverter(c.profile or "paper"), frames=c.crop_frames or c.resolution,
+            AudioImageConverter(c.profile or "paper", band_gains="none"), frames=c.crop_frames or c.resolution,
             stereo=c.stereo or "mono",
         )  # fmt: skip
     root = Path(c.dataset_dir)

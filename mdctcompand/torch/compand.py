@@ -293,7 +293,7 @@ class Compander(torch.nn.Module):
         --------
         >>> import mdctcompand
         >>> Compander(mdctcompand.default_profile(), tilt=3).to_numpy()
-        Compander(profile='fretsonfire-muldjord', tilt=3, rounding='round', reconstruction='midpoint')
+        Compander(profile='multigenre-24k', tilt=3, rounding='round', reconstruction='midpoint')
         """
         return self._reference
 

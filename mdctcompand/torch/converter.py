@@ -14,10 +14,12 @@ import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import torch
 
 from .._validation import check_int
-from ..compand import DEFAULT_ROUNDING, DEFAULT_TILT, N_LEVELS
+from ..band_gains import BAND_GAIN_RANGE_DB, BandGainMode, BandGains
+from ..compand import DEFAULT_ROUNDING, N_LEVELS
 from ..converter import AudioImageConverter as NumpyConverter
 from ..converter import CodeImage as NumpyCodeImage
 from ..exceptions import ParameterError
@@ -49,6 +51,8 @@ class CodeImage:
         Number of audio samples represented.
     sample_rate : int
         Sample rate in Hz.
+    band_gains : torch.Tensor or None, shape (..., n_groups)
+        Band-group gains in dB applied on top of ``gain`` (float64; ``None``: none).
 
     Examples
     --------
@@ -62,6 +66,7 @@ class CodeImage:
     gain: torch.Tensor
     length: int
     sample_rate: int
+    band_gains: torch.Tensor | None = None
 
     @property
     def n_frames(self) -> int:
@@ -82,6 +87,7 @@ class CodeImage:
             self.gain.detach().cpu().double().numpy(),
             self.length,
             self.sample_rate,
+            band_gains=None if self.band_gains is None else self.band_gains.detach().cpu().double().numpy(),
         )
 
     @classmethod
@@ -106,6 +112,9 @@ class CodeImage:
             torch.as_tensor(code_image.gain, dtype=gain_dtype, device=device),
             int(code_image.length),
             int(code_image.sample_rate),
+            None
+            if code_image.band_gains is None
+            else torch.as_tensor(code_image.band_gains, dtype=gain_dtype, device=device),
         )
 
 
@@ -172,17 +181,19 @@ class AudioImageConverter(torch.nn.Module):
         self,
         profile: GGDProfile | str | os.PathLike | None = None,
         *,
-        tilt: float = DEFAULT_TILT,
+        tilt: float | None = None,
         rounding: str = DEFAULT_ROUNDING,
         reconstruction: str = "midpoint",
         level: str | LevelSpec | None = None,
         sample_rate: int | None = None,
         bands: int | None = None,
+        band_gains: BandGains | BandGainMode = "clip",
     ) -> None:
         super().__init__()
         reference = NumpyConverter(
-            profile, tilt=tilt, rounding=rounding, reconstruction=reconstruction, level=level, bands=bands
-        )
+            profile, tilt=tilt, rounding=rounding, reconstruction=reconstruction, level=level, bands=bands,
+            band_gains=band_gains,
+        )  # fmt: skip
         if sample_rate is not None:
             reference.profile.check_geometry(
                 sample_rate=check_int(sample_rate, "sample_rate", minimum=1),
@@ -191,6 +202,17 @@ class AudioImageConverter(torch.nn.Module):
         self._reference = reference
         self.mdct = MDCT.from_numpy(reference.mdct)
         self.compander = Compander.from_numpy(reference.compander)
+        groups = reference.band_gains or BandGains()  # decoding takes given gains in any mode
+        edges = groups.group_edges(
+            reference.profile.n_bands, sample_rate=reference.sample_rate, stored_bands=reference.n_bands
+        )
+        self._group_edges = [int(e) for e in edges]
+        self.register_buffer("_group_widths", torch.from_numpy(np.diff(edges)), persistent=False)
+        std = reference.profile.std[: reference.n_bands]
+        reference_power = [float(np.sum(std[a:b] ** 2)) for a, b in zip(edges[:-1], edges[1:])]
+        self.register_buffer(
+            "_group_reference", torch.tensor(reference_power, dtype=torch.float64), persistent=False
+        )
 
     @classmethod
     def from_numpy(cls, converter: NumpyConverter) -> AudioImageConverter:
@@ -219,7 +241,10 @@ class AudioImageConverter(torch.nn.Module):
         2.0
         """
         reference = NumpyConverter.from_settings(settings)
-        return cls(reference.profile, **reference.compander.settings(), level=reference.level)
+        return cls(
+            reference.profile, **reference.compander.settings(), level=reference.level,
+            band_gains=reference.band_gains or "none",
+        )  # fmt: skip
 
     def to_numpy(self) -> NumpyConverter:
         """The numpy :class:`mdctcompand.AudioImageConverter` with the same settings.
@@ -368,10 +393,58 @@ class AudioImageConverter(torch.nn.Module):
             coefficients = coefficients * gain.to(coefficients.dtype)[..., None, None]
         if self.n_bands < coefficients.shape[-2]:  # only the stored bands
             coefficients = coefficients[..., : self.n_bands, :]
+        band_gains = self.measure_band_gains(coefficients)
+        if band_gains is not None:
+            coefficients = coefficients * self._band_factors(band_gains).to(coefficients.dtype)[..., None]
         codes = self.compander.encode_image(
             coefficients, straight_through=straight_through, check_finite=False
         )
-        return CodeImage(codes, gain, length, self.sample_rate)
+        return CodeImage(codes, gain, length, self.sample_rate, band_gains)
+
+    @property
+    def band_gains(self) -> BandGains | None:
+        """How band-group gains are measured (``None``: no band gains)."""
+        return self._reference.band_gains
+
+    def measure_band_gains(self, coefficients: torch.Tensor) -> torch.Tensor | None:
+        """Band-group gains in dB ``(..., n_groups)`` of level-normalized coefficients (as
+        :meth:`mdctcompand.AudioImageConverter.measure_band_gains`); ``None`` without band gains.
+
+        The gains are quantized (no gradient flows through them).
+
+        Examples
+        --------
+        >>> import torch
+        >>> conv = AudioImageConverter()
+        >>> conv.measure_band_gains(conv.mdct(torch.zeros(4800))).shape
+        torch.Size([11])
+        """
+        bg = self.band_gains
+        if bg is None:
+            return None
+        X = coefficients.detach()[..., : self.n_bands, :]
+        n_frames = max(X.shape[-1], 1)
+        levels = []
+        for a, b in zip(self._group_edges[:-1], self._group_edges[1:]):
+            frame_power = X[..., a:b, :].to(torch.float64).square().sum(dim=-2)
+            mean = frame_power.sum(dim=-1) / n_frames
+            peak = frame_power.amax(dim=-1) if X.shape[-1] else mean
+            levels.append(torch.maximum(mean, peak * 10.0 ** (-bg.peak_db / 10.0)))
+        reference = self._group_reference.to(X.device)
+        level = torch.maximum(torch.stack(levels, dim=-1), reference * 1e-30)
+        steps = torch.round(10.0 * torch.log10(reference / level) / bg.step_db)
+        top = np.floor(bg.max_boost_db / bg.step_db)
+        return steps.clamp(-np.floor(BAND_GAIN_RANGE_DB / bg.step_db), top) * bg.step_db
+
+    def _band_factors(self, band_gains: Any) -> torch.Tensor:
+        """Per-band factors ``(..., n_bands)`` of group gains in dB."""
+        g = torch.as_tensor(band_gains, dtype=torch.float64, device=self._group_widths.device)
+        widths = self._group_widths
+        if g.ndim < 1 or g.shape[-1] != widths.numel():
+            raise ParameterError(
+                f"band gains of shape {tuple(g.shape)} do not match {widths.numel()} band groups"
+            )
+        return torch.repeat_interleave(10.0 ** (g / 20.0), widths, dim=-1)
 
     # ------------------------------------------------------------------ codes -> audio
     def audio_from_codes(
@@ -380,6 +453,7 @@ class AudioImageConverter(torch.nn.Module):
         *,
         length: int | None = None,
         gain: Any = None,
+        band_gains: Any = None,
         dtype: torch.dtype = torch.float32,
         check_finite: bool | None = None,
     ) -> torch.Tensor:
@@ -395,6 +469,9 @@ class AudioImageConverter(torch.nn.Module):
             Samples to return; default: the CodeImage's length, or everything the frames hold.
         gain : float or torch.Tensor, optional
             Gain to undo; default: the CodeImage's gain, or 1 for plain tensors.
+        band_gains : torch.Tensor, optional
+            Band-group gains (dB, ``(..., n_groups)``) to undo; default: the CodeImage's, or
+            none for plain tensors (the profile's level, what a model's images decode with).
         dtype : torch.float32 or torch.float64
 
         Returns
@@ -417,6 +494,7 @@ class AudioImageConverter(torch.nn.Module):
         if isinstance(codes, CodeImage):
             length = codes.length if length is None else length
             gain = codes.gain if gain is None else gain
+            band_gains = codes.band_gains if band_gains is None else band_gains
             codes = codes.codes
         arr = require_tensor(codes, "codes")
         dtype = _check_dtype(dtype)
@@ -441,6 +519,8 @@ class AudioImageConverter(torch.nn.Module):
                 arr.flip(-2).to(dtype), dtype=dtype, check_finite=check_finite
             )
         coefficients = coefficients[..., : self.n_frames(length)]
+        if band_gains is not None:
+            coefficients = coefficients / self._band_factors(band_gains).to(coefficients)[..., None]
         if self.n_bands < self.mdct.n_bins:  # the bands not stored are silent
             coefficients = torch.nn.functional.pad(coefficients, (0, 0, 0, self.mdct.n_bins - self.n_bands))
         audio = self.mdct.inverse(coefficients, length=length, check_finite=False)
@@ -454,6 +534,7 @@ class AudioImageConverter(torch.nn.Module):
         *,
         length: int | None = None,
         gain: Any = None,
+        band_gains: Any = None,
         value_range: ValueRange = "auto",
         rgb_dim: int | None = None,
         dtype: torch.dtype = torch.float32,
@@ -465,8 +546,8 @@ class AudioImageConverter(torch.nn.Module):
         ----------
         image : torch.Tensor, shape (..., n_bands, n_frames)
             uint8 codes, or real values in [0, 1] or [0, 255] (image orientation).
-        length, gain : optional
-            As :meth:`audio_from_codes`.
+        length, gain, band_gains : optional
+            As :meth:`audio_from_codes` (without ``band_gains``, at the profile's level).
         value_range : {"auto", "unit", "byte"}
             For float input: ``"unit"`` means [0, 1] (code = 255 v), ``"byte"`` [0, 255]; ``"auto"``
             picks ``"unit"`` when every value is <= 1 (decided on the device).
@@ -498,7 +579,12 @@ class AudioImageConverter(torch.nn.Module):
             values = values.narrow(rgb_dim, 0, 3).to(dtype).mean(dim=rgb_dim)
         if values.dtype == torch.uint8:
             return self.audio_from_codes(
-                values, length=length, gain=gain, dtype=dtype, check_finite=check_finite
+                values,
+                length=length,
+                gain=gain,
+                band_gains=band_gains,
+                dtype=dtype,
+                check_finite=check_finite,
             )
         if values.dtype.is_complex or values.dtype == torch.bool:
             raise ParameterError(f"image has dtype {values.dtype}; expected uint8 or real values")
@@ -508,7 +594,9 @@ class AudioImageConverter(torch.nn.Module):
         elif value_range == "auto":
             unit = values.amax() <= 1.0
             values = values * torch.where(unit, N_LEVELS - 1.0, 1.0).to(values.dtype)
-        return self.audio_from_codes(values, length=length, gain=gain, dtype=dtype, check_finite=check_finite)
+        return self.audio_from_codes(
+            values, length=length, gain=gain, band_gains=band_gains, dtype=dtype, check_finite=check_finite
+        )
 
     def _gain_tensor(self, gain: Any, codes: torch.Tensor, check_finite: bool | None) -> torch.Tensor:
         lead = codes.shape[:-2]
@@ -536,5 +624,6 @@ class AudioImageConverter(torch.nn.Module):
         c = self.compander
         return (
             f"profile={self.profile.name!r}, tilt={c.tilt:g}, rounding={c.rounding!r}, "
-            f"reconstruction={c.reconstruction!r}, level='{self.level}'"
+            f"reconstruction={c.reconstruction!r}, level='{self.level}', "
+            f"band_gains={'none' if self.band_gains is None else 'clip'!r}"
         )
