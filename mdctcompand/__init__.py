@@ -19,6 +19,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checkers and IDEs
     from . import codec, io, metrics  # noqa: F401 (io: reachable, not in __all__)
+    from .band_gains import BandGains
     from .channels import ChannelLayout
     from .compand import DEFAULT_ROUNDING, DEFAULT_TILT, Compander
     from .converter import AudioImageConverter, CodeImage
@@ -49,6 +50,7 @@ __all__ = [
     "MDCT",
     "AudioImageConverter",
     "AudioImageHeader",
+    "BandGains",
     "ChannelLayout",
     "BandStatistics",
     "CodeImage",
@@ -84,6 +86,7 @@ _LAZY_NAMES = {
     "Compander": "compand",
     "AudioImageConverter": "converter",
     "AudioImageHeader": "header",
+    "BandGains": "band_gains",
     "ChannelLayout": "channels",
     "CodeImage": "converter",
     "AudioReadError": "exceptions",
@@ -110,7 +113,7 @@ _LAZY_NAMES = {
 }
 #: Submodules reachable as attributes after ``import mdctcompand`` (``diffusion``: import it explicitly).
 _LAZY_SUBMODULES = frozenset(
-    "channels codec compand containers converter dataset header exceptions fitting ggd io metrics parallel plotting "
+    "band_gains channels codec compand containers converter dataset header exceptions fitting ggd io metrics parallel plotting "
     "profile reference stats testing transform windows".split()
 )
 

@@ -247,11 +247,13 @@ class AudioImageConverter:
             self._profile.n_bands, sample_rate=self.sample_rate, stored_bands=self.n_bands
         )
 
-    def measure_band_gains(self, coefficients: Any) -> np.ndarray | None:
-        """Band-group gains in dB ``(..., n_groups)`` of level-normalized coefficients ``(..., n_bins, n_frames)``.
+    def measure_band_gains(self, coefficients: Any, *, gain: Any = 1.0) -> np.ndarray | None:
+        """Band-group gains in dB ``(..., n_groups)`` of coefficients ``(..., n_bins, n_frames)`` times ``gain``.
 
-        ``None`` without band gains. Streaming clients (the codec) measure each tile with it and
-        pass the result to :meth:`codes_from_coefficients`.
+        ``gain`` (per leading index) is the level gain that :meth:`codes_from_coefficients` will
+        apply with the band gains (the coefficients are not scaled here). ``None`` without band
+        gains. Streaming clients (the codec) measure each tile with it and pass the result to
+        :meth:`codes_from_coefficients`.
 
         Examples
         --------
@@ -263,10 +265,11 @@ class AudioImageConverter:
         if self._band_gains is None:
             return None
         X = np.asarray(coefficients)
+        g = np.asarray(gain, dtype=np.float64)
+        reference = self._profile.std[: self.n_bands] / g[..., None]  # the coefficients' scale, not yet gained
         return self._band_gains.measure(
-            X[..., : self.n_bands, :], self._profile.std[: self.n_bands], sample_rate=self.sample_rate,
-            n_bands=self._profile.n_bands,
-        )  # fmt: skip
+            X[..., : self.n_bands, :], reference, sample_rate=self.sample_rate, n_bands=self._profile.n_bands
+        )
 
     @property
     def channels(self) -> ChannelLayout:
@@ -507,19 +510,18 @@ class AudioImageConverter:
                 x = np.concatenate([x, np.zeros(x.shape[:-1] + (capacity - length,), dtype=x.dtype)], axis=-1)
         gain = np.asarray(self._level.gain(x[..., :length]), dtype=np.float64)
         coefficients = self._mdct.forward(x)
-        if self._level.mode != "none":  # the MDCT is linear: scale its output in place, no copy
-            coefficients *= gain[..., None, None].astype(coefficients.dtype)
-        band_gains = self._apply_band_gains(coefficients)
+        band_gains = self._scale_in_place(coefficients, gain)
         codes = self.codes_from_coefficients(coefficients)
         rate = None if sample_rate is None else int(sample_rate)
         return CodeImage(codes, gain, length, self.sample_rate, rate, source_length if rate else None, band_gains)
 
-    def _apply_band_gains(self, coefficients: np.ndarray) -> np.ndarray | None:
-        """Measure the band gains of level-scaled coefficients (our own array) and apply them in place."""
-        band_gains = self.measure_band_gains(coefficients)
-        if band_gains is not None:
-            factors = band_gain_factors(band_gains, self.band_group_edges())
-            coefficients[..., : self.n_bands, :] *= factors.astype(coefficients.dtype)[..., None]
+    def _scale_in_place(self, coefficients: np.ndarray, gain: np.ndarray) -> np.ndarray | None:
+        """Measure the band gains of ``coefficients * gain`` and apply both to our own array in one
+        pass (the MDCT is linear: no copy), exactly as :meth:`codes_from_coefficients` scales."""
+        band_gains = self.measure_band_gains(coefficients, gain=gain)
+        scale = self._band_scale(gain, band_gains, coefficients.shape[:-2])
+        if scale is not None:
+            coefficients[..., : self.n_bands, :] *= scale.astype(coefficients.dtype)[..., None]
         return band_gains
 
     # ------------------------------------------------------------------ codes -> audio
@@ -648,8 +650,7 @@ class AudioImageConverter:
         padded = np.zeros((resampled.shape[0], self.max_samples(width)), dtype=resampled.dtype)
         padded[:, :length] = resampled
         coefficients = self._mdct.forward(padded)
-        coefficients *= coefficients.dtype.type(joint)
-        band_gains = self._apply_band_gains(coefficients)
+        band_gains = self._scale_in_place(coefficients, np.full(padded.shape[:1], joint))
         codes = self.codes_from_coefficients(coefficients)
         header = self.image_header(
             length=length, gains=[[joint] * stored.shape[0]], n_frames=width, source_channels=source.shape[0],

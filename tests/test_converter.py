@@ -230,7 +230,7 @@ def test_coefficient_level_operations_match_the_one_shot_path(conv):
     enc = conv.codes_from_audio(x)
     X = conv.mdct.forward(x)
     assert enc.band_gains is not None
-    np.testing.assert_array_equal(conv.measure_band_gains(X * np.float32(enc.gain)), enc.band_gains)
+    np.testing.assert_array_equal(conv.measure_band_gains(X, gain=enc.gain), enc.band_gains)
     np.testing.assert_array_equal(
         conv.codes_from_coefficients(X, gain=enc.gain, band_gains=enc.band_gains), enc.codes
     )

@@ -136,7 +136,7 @@ class TileEncoder:
                 self.side_info.append(side)
         self.counts.append(count)
         band_gains = (
-            conv.measure_band_gains(frames * np.float32(gain)) if conv.band_gains is not None else None
+            conv.measure_band_gains(frames, gain=gain) if conv.band_gains is not None else None
         )
         if band_gains is not None:
             self.band_gains.append(band_gains)

@@ -206,8 +206,11 @@ class AudioImageConverter(torch.nn.Module):
         edges = groups.group_edges(
             reference.profile.n_bands, sample_rate=reference.sample_rate, stored_bands=reference.n_bands
         )
-        self._group_edges = [int(e) for e in edges]
         self.register_buffer("_group_widths", torch.from_numpy(np.diff(edges)), persistent=False)
+        matrix = np.zeros((edges.size - 1, reference.n_bands))
+        for j, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+            matrix[j, a:b] = 1.0
+        self.register_buffer("_group_matrix", torch.from_numpy(matrix), persistent=False)
         std = reference.profile.std[: reference.n_bands]
         reference_power = [float(np.sum(std[a:b] ** 2)) for a, b in zip(edges[:-1], edges[1:])]
         self.register_buffer(
@@ -389,13 +392,14 @@ class AudioImageConverter(torch.nn.Module):
             x = torch.nn.functional.pad(x, (0, capacity - length))
         gain = self.gain(x[..., :length])
         coefficients = self.mdct(x, check_finite=False)
-        if self.level.mode != "none":
-            coefficients = coefficients * gain.to(coefficients.dtype)[..., None, None]
         if self.n_bands < coefficients.shape[-2]:  # only the stored bands
             coefficients = coefficients[..., : self.n_bands, :]
-        band_gains = self.measure_band_gains(coefficients)
-        if band_gains is not None:
-            coefficients = coefficients * self._band_factors(band_gains).to(coefficients.dtype)[..., None]
+        band_gains = self.measure_band_gains(coefficients, gain=gain)
+        if band_gains is not None:  # level and band gains in one scale per band, as numpy applies them
+            scale = gain.to(band_gains.dtype)[..., None] * self._band_factors(band_gains)
+            coefficients = coefficients * scale.to(coefficients.dtype)[..., None]
+        elif self.level.mode != "none":
+            coefficients = coefficients * gain.to(coefficients.dtype)[..., None, None]
         codes = self.compander.encode_image(
             coefficients, straight_through=straight_through, check_finite=False
         )
@@ -406,9 +410,10 @@ class AudioImageConverter(torch.nn.Module):
         """How band-group gains are measured (``None``: no band gains)."""
         return self._reference.band_gains
 
-    def measure_band_gains(self, coefficients: torch.Tensor) -> torch.Tensor | None:
-        """Band-group gains in dB ``(..., n_groups)`` of level-normalized coefficients (as
-        :meth:`mdctcompand.AudioImageConverter.measure_band_gains`); ``None`` without band gains.
+    def measure_band_gains(self, coefficients: torch.Tensor, *, gain: Any = None) -> torch.Tensor | None:
+        """Band-group gains in dB ``(..., n_groups)`` of coefficients times ``gain`` (the level gain
+        per leading index, not yet applied), as :meth:`mdctcompand.AudioImageConverter.measure_band_gains`;
+        ``None`` without band gains.
 
         The gains are quantized (no gradient flows through them).
 
@@ -424,27 +429,32 @@ class AudioImageConverter(torch.nn.Module):
             return None
         X = coefficients.detach()[..., : self.n_bands, :]
         n_frames = max(X.shape[-1], 1)
-        levels = []
-        for a, b in zip(self._group_edges[:-1], self._group_edges[1:]):
-            frame_power = X[..., a:b, :].to(torch.float64).square().sum(dim=-2)
-            mean = frame_power.sum(dim=-1) / n_frames
-            peak = frame_power.amax(dim=-1) if X.shape[-1] else mean
-            levels.append(torch.maximum(mean, peak * 10.0 ** (-bg.peak_db / 10.0)))
-        reference = self._group_reference.to(X.device)
-        level = torch.maximum(torch.stack(levels, dim=-1), reference * 1e-30)
+        # frame power of every group at once: a (groups x bands) 0/1 matrix times the squares, in the
+        # coefficients' precision (as numpy sums them); their mean and peak in float64
+        dtype = torch.float32 if X.device.type == "mps" else torch.float64  # MPS has no float64
+        frame_power = torch.matmul(self._group_matrix.to(X.device, X.dtype), X.square()).to(dtype)
+        mean = frame_power.sum(dim=-1) / n_frames
+        peak = frame_power.amax(dim=-1) if X.shape[-1] else mean
+        reference = self._group_reference.to(X.device, dtype)
+        if gain is not None:  # the coefficients' own scale: the reference divided by the gain
+            g = torch.as_tensor(gain, device=X.device).detach().to(dtype)
+            reference = reference / g.square()[..., None]
+        level = torch.maximum(torch.maximum(mean, peak * 10.0 ** (-bg.peak_db / 10.0)), reference * 1e-30)
         steps = torch.round(10.0 * torch.log10(reference / level) / bg.step_db)
         top = np.floor(bg.max_boost_db / bg.step_db)
         return steps.clamp(-np.floor(BAND_GAIN_RANGE_DB / bg.step_db), top) * bg.step_db
 
     def _band_factors(self, band_gains: Any) -> torch.Tensor:
         """Per-band factors ``(..., n_bands)`` of group gains in dB."""
-        g = torch.as_tensor(band_gains, dtype=torch.float64, device=self._group_widths.device)
+        device = band_gains.device if isinstance(band_gains, torch.Tensor) else self._group_widths.device
+        dtype = torch.float32 if device.type == "mps" else torch.float64
+        g = torch.as_tensor(band_gains, dtype=dtype, device=device)
         widths = self._group_widths
         if g.ndim < 1 or g.shape[-1] != widths.numel():
             raise ParameterError(
                 f"band gains of shape {tuple(g.shape)} do not match {widths.numel()} band groups"
             )
-        return torch.repeat_interleave(10.0 ** (g / 20.0), widths, dim=-1)
+        return torch.repeat_interleave(10.0 ** (g / 20.0), widths.to(device), dim=-1)
 
     # ------------------------------------------------------------------ codes -> audio
     def audio_from_codes(
