@@ -155,7 +155,8 @@ class CodecInfo:
                 f"format:       {fmt} ({q}), {h.n_tiles} tile(s), codec version {h.version}",
                 f"audio:        {h.duration:.2f} s, {h.source_channels} channel(s) at {h.source_sample_rate} Hz "
                 f"({h.source_length} samples{sub})",
-                f"transform:    {h.sample_rate} Hz, {h.stereo}, tilt c={h.tilt:g}, {bw}, {h.stored_bands} bands",
+                f"transform:    {h.sample_rate} Hz, {h.stereo}, tilt c={h.tilt:g}, {bw}, {h.stored_bands} bands"
+                + (f", band gains ({h.band_gain_edges().size - 1} groups per tile)" if h.band_gains else ""),
                 f"profile:      {h.profile_name} (id {h.profile_id})",
                 f"size:         {self.size_bytes} bytes, {self.bitrate_kbps:.1f} kbit/s",
             ]
