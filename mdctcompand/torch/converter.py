@@ -118,6 +118,13 @@ class CodeImage:
         )
 
 
+def _scaled(x: torch.Tensor, factor: torch.Tensor, *, divide: bool = False) -> torch.Tensor:
+    """``x * factor`` (``x / factor``), in place where no gradient needs ``x`` (a fresh intermediate of ours)."""
+    if x.requires_grad or factor.requires_grad or x.shape != torch.broadcast_shapes(x.shape, factor.shape):
+        return x / factor if divide else x * factor
+    return x.div_(factor) if divide else x.mul_(factor)
+
+
 def _mean_square(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """Mean of ``x**2`` over the last axis in ``dtype``, without a ``dtype`` copy of ``x``.
 
@@ -396,10 +403,12 @@ class AudioImageConverter(torch.nn.Module):
             coefficients = coefficients[..., : self.n_bands, :]
         band_gains = self.measure_band_gains(coefficients, gain=gain)
         if band_gains is not None:  # level and band gains in one scale per band, as numpy applies them
-            scale = gain.to(band_gains.dtype)[..., None] * self._band_factors(band_gains)
-            coefficients = coefficients * scale.to(coefficients.dtype)[..., None]
+            scale = (gain.to(band_gains.dtype)[..., None] * self._band_factors(band_gains)).to(
+                coefficients.dtype
+            )
+            coefficients = _scaled(coefficients, scale[..., None])
         elif self.level.mode != "none":
-            coefficients = coefficients * gain.to(coefficients.dtype)[..., None, None]
+            coefficients = _scaled(coefficients, gain.to(coefficients.dtype)[..., None, None])
         codes = self.compander.encode_image(
             coefficients, straight_through=straight_through, check_finite=False
         )
@@ -530,7 +539,9 @@ class AudioImageConverter(torch.nn.Module):
             )
         coefficients = coefficients[..., : self.n_frames(length)]
         if band_gains is not None:
-            coefficients = coefficients / self._band_factors(band_gains).to(coefficients)[..., None]
+            coefficients = _scaled(
+                coefficients, self._band_factors(band_gains).to(coefficients)[..., None], divide=True
+            )
         if self.n_bands < self.mdct.n_bins:  # the bands not stored are silent
             coefficients = torch.nn.functional.pad(coefficients, (0, 0, 0, self.mdct.n_bins - self.n_bands))
         audio = self.mdct.inverse(coefficients, length=length, check_finite=False)
