@@ -94,5 +94,11 @@ def test_corpus_files_and_the_leave_one_package_out_table(small_corpus, tmp_path
     summary = genres.summarize(rows)
     assert {s["design"] for s in summary} == {"fixed", "clip", "codec-png"}
     json.dumps(summary)
+
+
+def test_figure(small_corpus, tmp_path):
+    pytest.importorskip("matplotlib")
+    test, train = load_corpus(small_corpus, "test"), load_corpus(small_corpus, "train")
+    rows = genres.run(test, train, settings=["24k"], designs=["clip"], progress=False)
     genres.plot(rows, tmp_path / "snr.png")
     assert (tmp_path / "snr.png").stat().st_size > 1000
