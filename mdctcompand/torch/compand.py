@@ -65,18 +65,25 @@ def _special_dtype(device: torch.device) -> torch.dtype:
 
 
 class _Compand(torch.autograd.Function):
-    """``u = F(x)``; ``du/dx`` is the GGD density."""
+    """``u = F(x)``; ``du/dx`` is the GGD density.
+
+    The backward recomputes ``y = (|x| / a)^g`` from the saved input with differentiable
+    operations, so that higher derivatives (``create_graph=True``, ``gradgradcheck``) see the
+    density's own derivative; saving ``y`` from the forward would make it a constant there and
+    give silently wrong second derivatives.
+    """
 
     @staticmethod
     def forward(ctx, x, shape, inv_shape, scale, log_norm):
         y = (x.abs() / scale) ** shape
         tail = 0.5 * torch.special.gammaincc(inv_shape, y)
-        ctx.save_for_backward(y, log_norm)
+        ctx.save_for_backward(x, shape, scale, log_norm)
         return torch.where(x < 0, tail, 1.0 - tail)
 
     @staticmethod
     def backward(ctx, grad):
-        y, log_norm = ctx.saved_tensors
+        x, shape, scale, log_norm = ctx.saved_tensors
+        y = (x.abs() / scale) ** shape
         return grad * torch.exp(log_norm - y), None, None, None, None
 
 
