@@ -28,6 +28,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,7 @@ MAX_RESAMPLE_RATIO = 32
 DEFAULT_MAX_ROLLOFF = 48.0
 #: Profiles shipped by earlier releases, kept so that their files still decode (named ID.json).
 _RETIRED_DIR = _DATA / "profiles"
+_ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 
 
 @dataclass(frozen=True)
@@ -758,6 +760,8 @@ def shipped_profile(profile_id: str) -> GGDProfile | None:
     >>> shipped_profile("0000000000000000") is None
     True
     """
+    if not isinstance(profile_id, str) or not _ID_PATTERN.fullmatch(profile_id):
+        return None  # not an id (and never a file name: a long or odd string could not be one)
     for name in _SHIPPED_FILES:
         if profile_id == _shipped(name).id:
             return _shipped(name)
