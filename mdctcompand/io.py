@@ -483,12 +483,16 @@ def _sigterm_raises() -> Iterator[None]:
 
 @contextlib.contextmanager
 def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds.
+    """Yield a temporary path beside ``path``; publish it as ``path`` only if the block succeeds.
 
     The temporary file is created with the permissions the umask gives new files (0644
     under umask 022). A failure (exception, Ctrl-C, SIGTERM) removes it, so ``path`` is
-    never left partially written. Raises :class:`FileExistsError` if ``path`` exists and not
-    ``overwrite``.
+    never left partially written. Without ``overwrite`` the file is published with a hard
+    link, which fails if ``path`` exists by then: a file that someone else created while this
+    one was written is never replaced (:class:`FileExistsError`, checked up front as well).
+    The temporary name (hidden, ``.NAME.PID.XXXXXXXX.part``, the name shortened where needed so
+    that any legal output name fits) records the writer's process: temporary files of writers
+    that were killed (SIGKILL) are removed by the next write to the same name.
 
     Examples
     --------
@@ -503,20 +507,77 @@ def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists (use --force, or overwrite=True, to replace it)")
     path.parent.mkdir(parents=True, exist_ok=True)
+    prefix = _part_prefix(path.name)
+    _remove_stale_parts(path.parent, prefix)
     with _sigterm_raises():
         # Hidden and ending in ".part": never mistaken for a finished file (e.g. by imagefolder
-        # loaders) if the process is killed before the rename. Writers name their format explicitly.
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        # loaders) if the process is killed before it is published. Writers name their format explicitly.
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=".part", dir=path.parent)
         tmp = Path(tmp_name)
         try:
             os.fchmod(fd, 0o666 & ~_umask())
             os.close(fd)
             yield tmp
-            os.replace(tmp, path)
+            if overwrite:
+                os.replace(tmp, path)
+            else:
+                _publish_exclusive(tmp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             raise
+
+
+#: Bytes of the output name that a temporary name keeps (names are at most 255 bytes; the
+#: temporary name adds a dot, the process id, 8 random characters and ".part").
+_PART_NAME_BYTES = 200
+
+
+def _part_prefix(name: str) -> str:
+    """``.NAME.`` of the temporary files of output ``name`` (the name cut to fit, at a character boundary)."""
+    kept = name.encode("utf-8", "surrogateescape")[:_PART_NAME_BYTES].decode("utf-8", "ignore")
+    return f".{kept}."
+
+
+def _remove_stale_parts(directory: Path, prefix: str) -> None:
+    """Remove ``PREFIXPID.XXXXXXXX.part`` files whose writer process no longer exists."""
+    try:
+        candidates = [p for p in directory.iterdir() if p.name.startswith(prefix) and p.name.endswith(".part")]
+    except OSError:
+        return
+    for part in candidates:
+        pid_text = part.name[len(prefix) :].split(".", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _process_alive(int(pid_text)):
+            continue
+        with contextlib.suppress(OSError):
+            part.unlink()
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process (or not ours to judge): keep its file
+    return True
+
+
+def _publish_exclusive(tmp: Path, path: Path) -> None:
+    """Make ``tmp`` appear as ``path`` unless ``path`` exists (hard link, then unlink)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise FileExistsError(
+            f"{path} was created by someone else while this file was written; not replaced (use --force, "
+            "or overwrite=True, to replace it)"
+        ) from None
+    except OSError:  # no hard links on this file system: the check up front is all there is
+        if path.exists():
+            raise FileExistsError(f"{path} exists (use --force, or overwrite=True, to replace it)") from None
+        os.replace(tmp, path)
+        return
+    tmp.unlink()
 
 
 def check_distinct(source: Any, target: Any) -> None:
