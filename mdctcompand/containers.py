@@ -526,6 +526,7 @@ class ImageFile:
     metadata: dict[str, Any]
     n_tiles: int
     _image: Any
+    _file: Any = None  # the file the image reads from, where it is ours to close
 
     def tiles(self, *, rows: int | None = None, max_width: int | None = None) -> Iterator[np.ndarray]:
         """Yield each tile as a 2-D uint8 array (colour images are converted to luminance).
@@ -570,6 +571,8 @@ class ImageFile:
         >>> f.close()
         """
         self._image.close()
+        if self._file is not None:
+            self._file.close()
 
     def __enter__(self) -> ImageFile:
         return self
@@ -609,25 +612,35 @@ def open_image_file(source: str | Path | bytes) -> ImageFile:
     from PIL import Image
 
     name = "<bytes>" if isinstance(source, (bytes, bytearray)) else str(source)
-    if isinstance(source, (bytes, bytearray)):
+    fh = None  # a path is opened once (a fifo or a pipe can be read only once)
+    if not isinstance(source, (bytes, bytearray)):
+        source = _open_once(source, name)
+        if not isinstance(source, (bytes, bytearray)):
+            fh = source
+    if fh is None:
         head = bytes(source[:12])
     else:
-        with open(source, "rb") as fh:
-            head = fh.read(12)
+        head = fh.read(12)
+        fh.seek(0)
     jxl = any(head.startswith(sig) for sig in _JXL_SIGNATURES)
     if jxl:
-        data = source if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+        data = source if fh is None else fh.read()
+        if fh is not None:
+            fh.close()
+            fh = None
         source = from_jxl(bytes(data))
-    fp = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    fp = io.BytesIO(source) if fh is None else fh
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DecompressionBombWarning: sizes are checked below
             image = Image.open(fp)
-    except FileNotFoundError:
-        raise
     except MemoryError:
+        if fh is not None:
+            fh.close()
         raise
     except Exception as exc:  # UnidentifiedImageError, DecompressionBombError, struct.error, ...
+        if fh is not None:
+            fh.close()
         raise FormatError(f"{name}: not an image file ({exc})") from exc
     try:
         fmt = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif"}.get(
@@ -651,8 +664,39 @@ def open_image_file(source: str | Path | bytes) -> ImageFile:
         n_tiles = int(getattr(image, "n_frames", 1))
     except FormatError:
         image.close()
+        if fh is not None:
+            fh.close()
         raise
     except Exception as exc:
         image.close()
+        if fh is not None:
+            fh.close()
         raise FormatError(f"{name}: corrupt image ({type(exc).__name__}: {exc})") from exc
-    return ImageFile(fmt, metadata, n_tiles, image)
+    return ImageFile(fmt, metadata, n_tiles, image, fh)
+
+
+#: Largest stream (fifo, pipe, process substitution) read into memory; files are read as needed.
+MAX_STREAM_BYTES = 256 << 20
+
+
+def _open_once(path: str | Path, name: str) -> Any:
+    """The open file of ``path`` (seekable), or the bytes of a stream (read once, at most
+    :data:`MAX_STREAM_BYTES`); special paths are :class:`FormatError` s that say what they are."""
+    try:
+        fh = open(path, "rb")  # closed by the ImageFile, or below on error
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise FormatError(f"{name}: is a directory, not an image file") from None
+    except OSError as exc:  # a symlink loop, permissions, a device
+        raise FormatError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    if fh.seekable():
+        return fh
+    with fh:
+        data = fh.read(MAX_STREAM_BYTES + 1)
+    if len(data) > MAX_STREAM_BYTES:
+        raise FormatError(
+            f"{name}: a stream of more than {MAX_STREAM_BYTES >> 20} MiB (a fifo or a pipe); write it to a file "
+            "and read that"
+        )
+    return data

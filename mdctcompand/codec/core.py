@@ -533,6 +533,8 @@ def read_source(source: Source) -> str | os.PathLike | bytes:
     """
     if isinstance(source, (str, os.PathLike)):
         if not Path(source).exists():
+            if Path(source).is_symlink():
+                raise FormatError(f"{os.fspath(source)}: a symbolic link that leads nowhere (a loop, or no target)")
             raise FileNotFoundError(f"{os.fspath(source)}: no such file")
         return source
     if isinstance(source, (bytes, bytearray, memoryview)):

@@ -1,0 +1,57 @@
+"""Inputs that are not regular files: fifos (read once, capped), directories, symlink loops."""
+
+import os
+import threading
+
+import numpy as np
+import pytest
+
+from mdctcompand import FormatError, codec, containers
+from mdctcompand.testing import make_signal
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")
+
+
+def _feed(path, data):
+    def write():
+        try:
+            with open(path, "wb") as f:
+                f.write(data)
+        except BrokenPipeError:  # the reader stopped at its limit
+            pass
+
+    t = threading.Thread(target=write, daemon=True)
+    t.start()
+    return t
+
+
+def test_a_fifo_is_read_once_and_decodes(tmp_path):
+    x = make_signal("mixture", 8000, 8000).astype(np.float32)
+    data = codec.encode(x, 8000, format="png")
+    fifo = tmp_path / "in.png"
+    os.mkfifo(fifo)
+    writer = _feed(fifo, data)
+    y = codec.decode(fifo).audio  # the path is opened once: a second open would wait forever
+    writer.join(timeout=10)
+    np.testing.assert_array_equal(y, codec.decode(data).audio)
+
+
+def test_an_endless_fifo_stops_at_the_stream_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(containers, "MAX_STREAM_BYTES", 1 << 16)
+    fifo = tmp_path / "zeros"
+    os.mkfifo(fifo)
+    writer = _feed(fifo, bytes(1 << 18))
+    with pytest.raises(FormatError, match="a stream of more than 0 MiB"):
+        codec.decode(fifo)
+    writer.join(timeout=10)
+
+
+def test_directories_and_symlink_loops_are_format_errors(tmp_path):
+    with pytest.raises(FormatError, match="is a directory"):
+        codec.decode(tmp_path)
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(FormatError, match="symbolic link that leads nowhere"):
+        codec.read_info(tmp_path / "a")
+    with pytest.raises(FormatError, match="cannot be read"):  # below the codec's own check
+        containers.open_image_file(tmp_path / "a")
