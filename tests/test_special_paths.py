@@ -55,3 +55,23 @@ def test_directories_and_symlink_loops_are_format_errors(tmp_path):
         codec.read_info(tmp_path / "a")
     with pytest.raises(FormatError, match="cannot be read"):  # below the codec's own check
         containers.open_image_file(tmp_path / "a")
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path):
+    """``jpeg2wav x.jpg -o - | head -c 1000`` printed "[Errno 32] Broken pipe" and exited 2."""
+    import subprocess
+    import sys
+
+    x = make_signal("mixture", 48000 * 20, 48000).astype(np.float32)
+    (tmp_path / "x.jpg").write_bytes(codec.encode(x, 48000))
+    script = (
+        "import sys; from mdctcompand.cli.wav2jpeg import main_decode; sys.exit(main_decode(sys.argv[1:]))"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path / "x.jpg"), "-o", "-", "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert len(proc.stdout.read(1000)) == 1000
+    proc.stdout.close()  # the reader leaves
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0 and "Broken pipe" not in err and "Traceback" not in err

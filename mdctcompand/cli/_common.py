@@ -171,7 +171,7 @@ def blame(
     """
     try:
         yield
-    except CLIError:
+    except (CLIError, BrokenPipeError):  # a closed pipe ends the command quietly (see run)
         raise
     except (MdctCompandError, OSError, ValueError) as exc:
         msg = flag_message(describe_error(exc), keywords or {})

@@ -545,6 +545,8 @@ def run_jobs(
         with contextlib.ExitStack() as stack:
             try:
                 outcome = work(jobs[0], options, progress if console.interactive else None)
+            except BrokenPipeError:  # `-o - | head`: the reader left; stop quietly
+                raise
             except Exception as exc:
                 stack.close()
                 raise CLIError(with_file(jobs[0].name, describe_error(exc))) from exc
