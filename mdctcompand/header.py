@@ -30,7 +30,7 @@ import numpy as np
 from ._version import __version__
 from .band_gains import BAND_GAIN_RANGE_DB, band_gain_edges
 from .exceptions import FormatError, ParameterError, UnsupportedVersionError
-from .profile import GGDProfile, default_profile, shipped_profile  # noqa: F401 (default_profile: examples)
+from .profile import MAX_RESAMPLE_RATIO, GGDProfile, default_profile, shipped_profile  # noqa: F401 (default_profile: examples)
 from .spectral_coding import band_group_edges
 
 __all__ = [
@@ -226,6 +226,12 @@ class AudioImageHeader:
         _int("version", self.version, 1, HEADER_VERSION)
         _int("source_sample_rate", self.source_sample_rate, lo, hi)
         _int("sample_rate", self.sample_rate, lo, hi)
+        ratio = max(self.source_sample_rate / self.sample_rate, self.sample_rate / self.source_sample_rate)
+        if ratio > MAX_RESAMPLE_RATIO:  # no encoder resamples that far (and the resampler would take seconds)
+            raise _fail(
+                "source_sample_rate", self.source_sample_rate,
+                f"within {MAX_RESAMPLE_RATIO}x of sample_rate={self.sample_rate}",
+            )  # fmt: skip
         _int("source_channels", self.source_channels, 1, MAX_CHANNELS)
         _int("source_length", self.source_length, 1, _LENGTH_MAX)
         _int("length", self.length, 1, _LENGTH_MAX)

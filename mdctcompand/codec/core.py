@@ -58,6 +58,10 @@ DEFAULT_MAX_PIXELS = 1 << 30
 DEFAULT_MAX_SAMPLES = 1 << 26
 #: Largest sample magnitude the encoder takes (float audio is expected in [-1, 1]).
 MAX_AMPLITUDE = 1e4
+#: Largest decoded amplitude accepted: the encoder's input limit with room for coding error.
+#: Beyond it (or not finite) the file is corrupt or hostile (gains and levels at the edges of
+#: their ranges can multiply to 1e28) and decoding stops with a FormatError.
+MAX_DECODED_PEAK = 4 * MAX_AMPLITUDE
 #: Source samples per block when encoding in memory or from a file.
 BLOCK = 1 << 18
 #: Samples (at the transform's rate) resampled at a time when decoding.
@@ -523,6 +527,16 @@ def encode(
 
 
 # ---------------------------------------------------------------------- decoding
+def _check_decoded_peak(block: np.ndarray, *, name: str) -> None:
+    if block.size:
+        peak = float(np.max(np.abs(block)))
+        if not peak <= MAX_DECODED_PEAK:  # NaN fails too
+            raise FormatError(
+                f"{name} decodes to a peak of {peak:g}, beyond anything an encoder writes ({MAX_DECODED_PEAK:g}): "
+                "a corrupt or hostile file"
+            )
+
+
 def read_source(source: Source) -> str | os.PathLike | bytes:
     """A path or bytes for :func:`~mdctcompand.containers.open_image_file` (file objects are read).
 
@@ -617,6 +631,7 @@ def decode_stream(
                     last = i == h.n_tiles - 1 and start + _SUB_BLOCK >= part.shape[1]
                     y = resampler.push(part[:, start : start + _SUB_BLOCK], last=last)
                     y = layout.inverse(y, h.source_channels)[:, : h.source_length - written]
+                    _check_decoded_peak(y, name=f"tile {i + 1}")
                     written += y.shape[1]
                     yield y
             tiles.finish()
