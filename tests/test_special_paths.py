@@ -75,3 +75,23 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path):
     proc.stdout.close()  # the reader leaves
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0 and "Broken pipe" not in err and "Traceback" not in err
+
+
+def test_stdin_is_capped_with_a_limit_the_user_can_raise(tmp_path):
+    import subprocess
+    import sys
+
+    script = "import sys; from mdctcompand.cli.wav2jpeg import main_encode; sys.exit(main_encode(sys.argv[1:]))"
+    env = {**os.environ, "MDCTCOMPAND_MAX_STDIN_MB": "1"}
+    run = subprocess.run(
+        [sys.executable, "-c", script, "-", "-o", str(tmp_path / "x.jpg")],
+        input=bytes(3 << 20), capture_output=True, env=env, timeout=120,
+    )  # fmt: skip
+    err = run.stderr.decode()
+    assert run.returncode == 2 and "input - (stdin): more than 1 MiB" in err and "MDCTCOMPAND_MAX_STDIN_MB" in err
+    assert not list(tmp_path.iterdir())
+    bad = subprocess.run(
+        [sys.executable, "-c", script, "-", "-o", str(tmp_path / "x.jpg")],
+        input=b"", capture_output=True, env={**os.environ, "MDCTCOMPAND_MAX_STDIN_MB": "lots"}, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "must be a whole number of MiB" in bad.stderr.decode()

@@ -428,10 +428,42 @@ def _opened_source(source: str) -> Iterator[Any]:
         return
     if sys.stdin is None or sys.stdin.isatty():
         raise CLIError("input - (stdin) is a terminal; pipe data in, e.g. `... | wav2jpeg - -o out.jpg`")
+    limit = _stdin_limit()
     with tempfile.SpooledTemporaryFile(max_size=64 << 20) as spool:
-        shutil.copyfileobj(sys.stdin.buffer, spool)
+        copied = 0
+        while chunk := sys.stdin.buffer.read(1 << 20):
+            copied += len(chunk)
+            if copied > limit:
+                raise CLIError(
+                    f"input - (stdin): more than {limit >> 20} MiB; write it to a file, or raise the limit with "
+                    f"{STDIN_LIMIT_VARIABLE}=MIB"
+                )
+            try:
+                spool.write(chunk)
+            except OSError as exc:  # the spool went to disk, and the disk is full
+                raise CLIError(
+                    f"input - (stdin): the temporary directory {tempfile.gettempdir()} could not hold "
+                    f"{copied >> 20} MiB ({exc.strerror or exc}); point TMPDIR at a larger one, or write the input "
+                    "to a file"
+                ) from None
         spool.seek(0)
         yield spool
+
+
+#: Environment variable that raises the largest stdin input (MiB; default :data:`DEFAULT_STDIN_MB`).
+STDIN_LIMIT_VARIABLE = "MDCTCOMPAND_MAX_STDIN_MB"
+DEFAULT_STDIN_MB = 4096
+
+
+def _stdin_limit() -> int:
+    text = os.environ.get(STDIN_LIMIT_VARIABLE, "")
+    try:
+        mib = int(text) if text else DEFAULT_STDIN_MB
+    except ValueError:
+        raise CLIError(f"{STDIN_LIMIT_VARIABLE}={text!r} must be a whole number of MiB") from None
+    if mib < 1:
+        raise CLIError(f"{STDIN_LIMIT_VARIABLE}={text!r} must be at least 1 (MiB)")
+    return mib << 20
 
 
 @contextlib.contextmanager
