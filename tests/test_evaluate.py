@@ -392,6 +392,36 @@ def test_cli_json_and_table(folders, capsys):
     )
 
 
+def test_bad_files_are_skipped_and_named_or_stop_the_run_with_strict(folders, capsys, tmp_path):
+    """One unreadable file and one 1-sample clip used to abort the run, the clip's message naming no file."""
+    import shutil
+
+    from mdctcompand import MdctCompandError
+    from mdctcompand.cli.main import main
+    from mdctcompand.evaluation import embed_files
+
+    gen = tmp_path / "gen"
+    shutil.copytree(folders / "gen", gen)
+    (gen / "broken.wav").write_bytes(b"RIFF0000WAVEjunk")
+    sf.write(gen / "tiny.wav", np.zeros(1), 24000)
+    with pytest.raises(MdctCompandError, match=r"broken\.wav"):  # the library stops by default, naming the file
+        embed_files(gen)
+    skipped = embed_files(gen, on_error="skip")
+    assert len(skipped.clips) == 4
+    assert {c.rsplit("/", 1)[-1] for c, _ in skipped.skipped} == {"broken.wav", "tiny.wav"}
+    assert all(why.startswith(c) for c, why in skipped.skipped)  # every message names its file
+    args = ["evaluate", str(gen), "--reference", str(folders / "ref"), "--kid-subsets", "10",
+            "--kid-subset-size", "200", "--json"]  # fmt: skip
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["generated"]["clips"] == 4 and len(out["generated"]["skipped"]) == 2
+    assert "broken.wav" in captured.err and "tiny.wav" in captured.err
+    assert "2 generated file(s) skipped" in captured.err
+    assert main(args + ["--strict"]) == 2
+    assert "broken.wav" in capsys.readouterr().err
+
+
 def test_public_api_documents_itself_with_examples():
     for module_name in ("mdctcompand.evaluation", "mdctcompand.evaluation.embeddings",
                         "mdctcompand.evaluation.distances", "mdctcompand.evaluation.loudness"):  # fmt: skip

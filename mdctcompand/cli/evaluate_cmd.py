@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ._common import CLIError, Formatter, blame, quiet_parent
+from ._common import CLIError, Console, Formatter, blame, quiet_parent
 
 EXAMPLES = """\
 examples:
@@ -43,6 +43,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--kid-subset-size", type=int, default=1000, help="frames per kernel-distance subset (capped at the set size)"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the KID subsets")
+    p.add_argument(
+        "--strict", action="store_true",
+        help="stop at the first file that cannot be read or embedded (default: skip it and name it on stderr)",
+    )  # fmt: skip
     p.set_defaults(func=cmd_evaluate)
 
 
@@ -64,11 +68,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     with blame("--embedding", args.embedding):
         embedding = get_embedding(args.embedding)
     loudness = None if args.no_loudness else args.loudness
-    options = dict(embedding=embedding, loudness_lufs=loudness, max_seconds=args.max_seconds)
+    options = dict(
+        embedding=embedding, loudness_lufs=loudness, max_seconds=args.max_seconds,
+        on_error="raise" if args.strict else "skip",
+    )  # fmt: skip
     with blame(keywords=_FLAGS):
         generated = embed_files(args.generated, **options)
     with blame("--reference", args.reference, keywords=_FLAGS):
         reference = embed_files(args.reference, **options)
+    console = Console("mdctcompand", 0 if args.quiet else 1)
+    for which, s in (("generated", generated), ("reference", reference)):
+        for _, why in s.skipped:
+            console.warn(f"skipped ({which}): {why}")
+        if s.skipped:
+            console.warn(f"{len(s.skipped)} {which} file(s) skipped, {len(s.clips)} used (--strict stops instead)")
     with blame(keywords=_FLAGS):
         result = compare(
             generated, reference, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size,

@@ -34,14 +34,14 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from ..exceptions import ParameterError
+from ..exceptions import MdctCompandError, ParameterError
 from .distances import GaussianStatistics, KernelDistance, frechet_distance, kernel_distance
 from .embeddings import ClapEmbedding, Embedding, FadtkEmbedding, MelMDCTEmbedding, get_embedding
 from .loudness import integrated_loudness, normalize_loudness
@@ -56,6 +56,7 @@ __all__ = [
     "GaussianStatistics",
     "KernelDistance",
     "MelMDCTEmbedding",
+    "OnError",
     "audio_files",
     "compare",
     "embed_clips",
@@ -71,6 +72,10 @@ __all__ = [
 #: File name endings read as audio when a folder is given.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".opus", ".aiff", ".aif")
 DEFAULT_LOUDNESS_LUFS = -23.0
+
+
+#: What to do with a clip that cannot be read or embedded: stop with an error naming it, or skip it.
+OnError = Literal["raise", "skip"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class EmbeddedSet:
     sample_rate: int
     loudness_lufs: float | None
     name: str = ""
+    skipped: tuple[tuple[str, str], ...] = ()  # (clip, why) of the clips left out
 
 
 def audio_files(path: str | os.PathLike) -> list[Path]:
@@ -121,6 +127,7 @@ def embed_clips(
     embedding: str | Embedding | None = None,
     loudness_lufs: float | None = DEFAULT_LOUDNESS_LUFS,
     name: str = "",
+    on_error: OnError = "raise",
 ) -> EmbeddedSet:
     """Embed ``(name, audio, sample_rate)`` clips: mono mix, resampling, loudness, frames.
 
@@ -134,6 +141,9 @@ def embed_clips(
         Normalize every clip to this integrated loudness (None: leave levels alone).
     name : str
         A label for reports.
+    on_error : {"raise", "skip"}
+        A clip that cannot be embedded (too short, unreadable) raises an error naming it, or is
+        skipped and listed in :attr:`EmbeddedSet.skipped`.
 
     Examples
     --------
@@ -142,35 +152,72 @@ def embed_clips(
     ...
     mdctcompand.exceptions.ParameterError: no clips to embed
     """
-    from ..io import resample
-
     emb = get_embedding(embedding)
-    features, names, frames = [], [], []
-    for clip_name, audio, sample_rate in clips:
-        x = np.asarray(audio, dtype=np.float64)
-        if x.ndim == 2:
-            x = x.mean(axis=0)
-        if x.ndim != 1 or x.size == 0:
-            raise ParameterError(
-                f"{clip_name}: audio of shape {np.shape(audio)} must be (n_samples,) or (channels, n_samples)"
-            )
-        if int(sample_rate) != emb.sample_rate:
-            x = resample(x, sample_rate, emb.sample_rate)
-        if loudness_lufs is not None:
-            x = normalize_loudness(x, emb.sample_rate, target_lufs=loudness_lufs)
-        f = np.asarray(emb.embed(x), dtype=np.float64)
-        if f.ndim != 2 or f.shape[0] == 0:
-            raise ParameterError(f"{clip_name}: the embedding returned shape {f.shape}, not (n_frames, dim)")
+    return _embed_all(
+        ((str(n), lambda a=a, r=r: (a, r)) for n, a, r in clips), emb, loudness_lufs, name, on_error
+    )
+
+
+def _embed_all(
+    items: Iterable[tuple[str, Callable[[], tuple[Any, int]]]],
+    emb: Embedding,
+    loudness_lufs: float | None,
+    name: str,
+    on_error: OnError,
+) -> EmbeddedSet:
+    """Embed ``(name, load)`` items; a clip that fails is named in the error, or skipped and listed."""
+    if on_error not in ("raise", "skip"):
+        raise ParameterError(f"on_error={on_error!r} must be 'raise' or 'skip'")
+    features, names, frames, skipped = [], [], [], []
+    for clip_name, load in items:
+        try:
+            audio, sample_rate = load()
+            f = _embed_one(emb, clip_name, audio, sample_rate, loudness_lufs)
+        except (MdctCompandError, ValueError, OSError) as exc:
+            text = str(exc) if str(exc).startswith(clip_name) else f"{clip_name}: {exc}"
+            if on_error == "raise":
+                raise (
+                    type(exc)(text) if isinstance(exc, MdctCompandError) else ParameterError(text)
+                ) from exc
+            skipped.append((clip_name, text))
+            continue
         features.append(f)
-        names.append(str(clip_name))
+        names.append(clip_name)
         frames.append(int(f.shape[0]))
     if not features:
-        raise ParameterError("no clips to embed")
+        why = (
+            f" ({len(skipped)} skipped: {skipped[0][1]}{', ...' if len(skipped) > 1 else ''})"
+            if skipped
+            else ""
+        )
+        raise ParameterError(f"no clips to embed{why}")
     describe = getattr(emb, "describe", None)
     return EmbeddedSet(
         np.concatenate(features), tuple(names), tuple(frames), describe() if callable(describe) else emb.name,
-        int(emb.sample_rate), loudness_lufs, name,
+        int(emb.sample_rate), loudness_lufs, name, tuple(skipped),
     )  # fmt: skip
+
+
+def _embed_one(
+    emb: Embedding, clip_name: str, audio: Any, sample_rate: int, loudness_lufs: float | None
+) -> np.ndarray:
+    from ..io import resample
+
+    x = np.asarray(audio, dtype=np.float64)
+    if x.ndim == 2:
+        x = x.mean(axis=0)
+    if x.ndim != 1 or x.size == 0:
+        raise ParameterError(
+            f"{clip_name}: audio of shape {np.shape(audio)} must be (n_samples,) or (channels, n_samples)"
+        )
+    if int(sample_rate) != emb.sample_rate:
+        x = resample(x, sample_rate, emb.sample_rate)
+    if loudness_lufs is not None:
+        x = normalize_loudness(x, emb.sample_rate, target_lufs=loudness_lufs)
+    f = np.asarray(emb.embed(x), dtype=np.float64)
+    if f.ndim != 2 or f.shape[0] == 0:
+        raise ParameterError(f"{clip_name}: the embedding returned shape {f.shape}, not (n_frames, dim)")
+    return f
 
 
 def embed_files(
@@ -179,10 +226,12 @@ def embed_files(
     embedding: str | Embedding | None = None,
     loudness_lufs: float | None = DEFAULT_LOUDNESS_LUFS,
     max_seconds: float | None = None,
+    on_error: OnError = "raise",
 ) -> EmbeddedSet:
     """Embed a folder of audio files (or a list of files); see :func:`embed_clips`.
 
-    ``max_seconds`` reads at most that much of each file (from its start).
+    ``max_seconds`` reads at most that much of each file (from its start); ``on_error="skip"``
+    leaves out files that cannot be read or embedded (listed in :attr:`EmbeddedSet.skipped`).
 
     Examples
     --------
@@ -202,14 +251,11 @@ def embed_files(
         files = [Path(p) for p in path]
         label = f"{len(files)} files"
 
-    def clips():
-        for f in files:
-            audio, sr = load_audio(
-                f, sample_rate=emb.sample_rate, mono=True, duration=max_seconds, dtype=np.float64
-            )
-            yield str(f), audio, sr
+    def load(f: Path) -> tuple[np.ndarray, int]:
+        return load_audio(f, sample_rate=emb.sample_rate, mono=True, duration=max_seconds, dtype=np.float64)
 
-    return embed_clips(clips(), embedding=emb, loudness_lufs=loudness_lufs, name=label)
+    items = ((str(f), lambda f=f: load(f)) for f in files)
+    return _embed_all(items, emb, loudness_lufs, label, on_error)
 
 
 @dataclass(frozen=True)
@@ -319,7 +365,10 @@ def compare(
     )  # fmt: skip
 
     def info(s: EmbeddedSet) -> dict[str, Any]:
-        return {"name": s.name, "clips": len(s.clips), "frames": int(s.features.shape[0])}
+        out = {"name": s.name, "clips": len(s.clips), "frames": int(s.features.shape[0])}
+        if s.skipped:
+            out["skipped"] = [{"clip": c, "why": why} for c, why in s.skipped]
+        return out
 
     return Evaluation(
         fd, kid.mean, kid.std, info(generated), info(reference), generated.embedding, generated.sample_rate,
