@@ -15,6 +15,7 @@ __all__ = [
     "FormatError",
     "UnsupportedVersionError",
     "AudioReadError",
+    "WorkerLostError",
 ]
 
 
@@ -97,4 +98,17 @@ class AudioReadError(MdctCompandError, OSError):
     ... except AudioReadError as exc:
     ...     print(exc)
     /no/such/file.wav: no such file
+    """
+
+
+class WorkerLostError(MdctCompandError, RuntimeError):
+    """A worker process died (killed, or out of memory) while it worked on an item.
+
+    Parallel runs (:func:`mdctcompand.parallel.imap_unordered`) retry the items a dead worker
+    took with it, one at a time; an item whose worker dies again is reported with this error.
+
+    Examples
+    --------
+    >>> str(WorkerLostError("its worker process died"))
+    'its worker process died'
     """

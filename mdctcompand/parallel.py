@@ -2,7 +2,9 @@
 
 :func:`imap_unordered` maps a function over items with a bounded number of tasks in flight
 (memory stays flat whatever the corpus size) and yields ``(index, result)`` pairs as
-they complete, ``result`` being the exception when a job failed (callers log and skip).
+they complete, ``result`` being the exception when a job failed (callers log and skip). A
+worker that dies does not end the run: the items it took are retried, one at a time, and an
+item whose worker dies again comes back as a :class:`~mdctcompand.exceptions.WorkerLostError`.
 
 Executors:
 
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ._validation import check_workers
-from .exceptions import ParameterError
+from .exceptions import ParameterError, WorkerLostError
 
 __all__ = ["dask_client", "imap_unordered"]
 
@@ -104,19 +106,88 @@ def imap_unordered(
         for i, item in iterator:
             yield i, _call(fn, item)
         return
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    yield from _local(fn, iterator, n, in_flight or 4 * n)
 
-    limit = in_flight or 4 * n
-    with ProcessPoolExecutor(max_workers=n) as pool:
-        pending: dict[Any, int] = {}
-        for i, item in iterator:
-            pending[pool.submit(_call, fn, item)] = i
-            if len(pending) >= limit:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield pending.pop(future), future.result()
-        for future in list(pending):
-            yield pending.pop(future), future.result()
+
+def _new_pool(n: int) -> Any:
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork (Linux): workers start without re-importing anything and inherit the caches the
+    # parent filled; elsewhere the platform's default.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context(
+        "fork" if sys.platform.startswith("linux") and "fork" in methods else None
+    )
+    return ProcessPoolExecutor(max_workers=n, mp_context=context)
+
+
+def _local(
+    fn: Callable[[Any], Any], iterator: Iterator[tuple[int, Any]], n: int, limit: int
+) -> Iterator[tuple[int, Any]]:
+    """The process-pool executor, surviving dead workers.
+
+    A worker that dies (SIGKILL, the OOM killer) breaks the whole pool: every item in flight is
+    lost with it. The pool is replaced and the lost items are retried one at a time, alone in
+    the pool, so that an item that kills its worker again is known for certain and reported as
+    a :class:`~mdctcompand.exceptions.WorkerLostError` while the others finish.
+    """
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = _new_pool(n)
+    pending: dict[Any, tuple[int, Any, bool]] = {}  # future -> (index, item, alone in the pool)
+    suspects: deque[tuple[int, Any]] = deque()  # items lost with a broken pool, retried one at a time
+    exhausted = False
+
+    def outcome(future: Any, index: int, item: Any, alone: bool) -> tuple[int, Any] | None:
+        exc = future.exception()
+        if isinstance(exc, BrokenProcessPool):
+            if alone:
+                return index, WorkerLostError(
+                    "its worker process died (killed, or out of memory), alone and with others"
+                )
+            suspects.append((index, item))
+            return None
+        return index, exc if exc is not None else future.result()
+
+    try:
+        while True:
+            if suspects and not pending:
+                index, item = suspects.popleft()
+                pending[pool.submit(_call, fn, item)] = (index, item, True)
+            while not suspects and not exhausted and len(pending) < limit:
+                nxt = next(iterator, None)
+                if nxt is None:
+                    exhausted = True
+                    break
+                pending[pool.submit(_call, fn, nxt[1])] = (nxt[0], nxt[1], False)
+            if not pending:
+                if suspects:
+                    continue
+                break
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                index, item, alone = pending.pop(future)
+                broken |= isinstance(future.exception(), BrokenProcessPool)
+                result = outcome(future, index, item, alone)
+                if result is not None:
+                    yield result
+            if broken:  # the rest of the pool's work is lost too (or finished just before)
+                for future in list(pending):
+                    index, item, alone = pending.pop(future)
+                    result = outcome(future, index, item, alone)
+                    if result is not None:
+                        yield result
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = _new_pool(n)
+    except BaseException:  # an error or the caller stopped early: do not wait for the rest
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _dask(fn, iterator, scheduler: str, workers: int, in_flight: int | None) -> Iterator[tuple[int, Any]]:

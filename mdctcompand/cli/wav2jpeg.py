@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import glob
+import itertools
 import os
 import shutil
 import sys
@@ -519,20 +520,8 @@ def decode_one(
 
 
 # ------------------------------------------------------------------ running the jobs
-def _call(work: Callable[..., Outcome], job: Job, options: Any) -> Outcome:
+def _call(work: Callable[..., Outcome], job: Job, *, options: Any) -> Outcome:
     return work(job, options)
-
-
-def _pool(n: int):
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # fork (Linux): workers start without re-importing anything; elsewhere the platform's default.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context(
-        "fork" if sys.platform.startswith("linux") and "fork" in methods else None
-    )
-    return ProcessPoolExecutor(max_workers=n, mp_context=context)
 
 
 def run_jobs(
@@ -595,7 +584,9 @@ def run_jobs(
                     failed(job, exc)
                 bar.update(1)
     else:
-        from concurrent.futures import as_completed
+        import functools
+
+        from ..parallel import imap_unordered
 
         # The first file runs here, before the workers fork: the caches it fills (the
         # compander's tables, about 1 s of CPU) are then inherited instead of rebuilt by
@@ -604,22 +595,18 @@ def run_jobs(
             report(work(jobs[0], options))
         except Exception as exc:
             failed(jobs[0], exc)
-        pool = _pool(n)
-        try:
-            # submit (which starts the workers) before the bar starts tqdm's monitor thread: no fork under threads
-            futures = {pool.submit(_call, work, job, options): job for job in jobs[1:]}
-            with console.bar(total=len(jobs), unit="file", initial=1) as bar:
-                for future in as_completed(futures):
-                    exc = future.exception()
-                    if exc is None:
-                        report(future.result())
-                    else:
-                        failed(futures[future], exc)
-                    bar.update(1)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
+        rest = jobs[1:]
+        # A dead worker (killed, out of memory) costs only its own file: the others finish
+        # (imap_unordered retries what it took with it, one at a time).
+        results = imap_unordered(functools.partial(_call, work, options=options), rest, workers=n, in_flight=2 * n)
+        first = next(results, None)  # the workers start (fork) before tqdm's monitor thread does
+        with console.bar(total=len(jobs), unit="file", initial=1) as bar:
+            for index, result in itertools.chain([first] if first is not None else [], results):
+                if isinstance(result, BaseException):
+                    failed(rest[index], result)
+                else:
+                    report(result)
+                bar.update(1)
     if failures:
         console.error(f"{failures} of {len(jobs)} files failed")
         return EXIT_ERROR

@@ -185,12 +185,11 @@ def _embed_all(
         names.append(clip_name)
         frames.append(int(f.shape[0]))
     if not features:
-        why = (
-            f" ({len(skipped)} skipped: {skipped[0][1]}{', ...' if len(skipped) > 1 else ''})"
-            if skipped
-            else ""
-        )
-        raise ParameterError(f"no clips to embed{why}")
+        if len(skipped) == 1:  # a single file: its own error
+            raise ParameterError(skipped[0][1])
+        if skipped:
+            raise ParameterError(f"no clips to embed: all {len(skipped)} failed (the first: {skipped[0][1]})")
+        raise ParameterError("no clips to embed")
     describe = getattr(emb, "describe", None)
     return EmbeddedSet(
         np.concatenate(features), tuple(names), tuple(frames), describe() if callable(describe) else emb.name,
