@@ -95,3 +95,18 @@ def test_stdin_is_capped_with_a_limit_the_user_can_raise(tmp_path):
         input=b"", capture_output=True, env={**os.environ, "MDCTCOMPAND_MAX_STDIN_MB": "lots"}, timeout=120,
     )  # fmt: skip
     assert bad.returncode == 2 and "must be a whole number of MiB" in bad.stderr.decode()
+
+
+def test_an_output_name_without_extension_takes_the_format_of_f(tmp_path, capsys):
+    """`-o noext -f jpeg` was refused with "(or -f)" though -f was given."""
+    import soundfile as sf
+
+    from mdctcompand.cli.wav2jpeg import main_decode, main_encode
+
+    sf.write(tmp_path / "a.wav", make_signal("mixture", 8000, 8000), 8000)
+    assert main_encode([str(tmp_path / "a.wav"), "-o", str(tmp_path / "noext"), "-f", "png", "-q"]) == 0
+    assert (tmp_path / "noext").read_bytes()[:4] == b"\x89PNG"
+    assert main_decode([str(tmp_path / "noext"), "-o", str(tmp_path / "back"), "-f", "flac", "-q"]) == 0
+    assert (tmp_path / "back").read_bytes()[:4] == b"fLaC"
+    assert main_encode([str(tmp_path / "a.wav"), "-o", str(tmp_path / "other")]) == 2
+    assert "or say the format with -f" in capsys.readouterr().err

@@ -631,9 +631,12 @@ def _encode_settings(args: argparse.Namespace) -> tuple[Any, str]:
         try:
             from_ext = format_from_path(args.output)
         except ValueError as exc:
-            raise CLIError(
-                f"-o {args.output}: unknown image extension; use .jpg, .png, .webp or .avif (or -f)"
-            ) from exc
+            if fmt is None:  # a name without a known extension is fine where -f says the format
+                raise CLIError(
+                    f"-o {args.output}: unknown image extension; use .jpg, .png, .webp or .avif, or say the "
+                    "format with -f"
+                ) from exc
+            from_ext = fmt
         if fmt is not None and fmt != from_ext:
             raise CLIError(f"--format {fmt} does not match -o {args.output} (a {from_ext} name)")
         fmt = from_ext
@@ -698,7 +701,11 @@ def _audio_format(args: argparse.Namespace) -> str:
         ext = Path(args.output).suffix.lstrip(".").lower()
         from_ext = _AUDIO_FORMAT_OF.get(ext, ext.upper())
         if from_ext not in known:
-            raise CLIError(f"-o {args.output}: unknown audio extension; use .wav, .flac, .ogg, ... (or -f)")
+            if fmt is None:  # a name without a known extension is fine where -f says the format
+                raise CLIError(
+                    f"-o {args.output}: unknown audio extension; use .wav, .flac, .ogg, ..., or say the format with -f"
+                )
+            from_ext = fmt
         if fmt is not None and fmt != from_ext:
             raise CLIError(f"--format {args.format} does not match -o {args.output}")
         fmt = from_ext
