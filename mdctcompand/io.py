@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -492,7 +493,7 @@ def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     one was written is never replaced (:class:`FileExistsError`, checked up front as well).
     The temporary name (hidden, ``.NAME.PID.XXXXXXXX.part``, the name shortened where needed so
     that any legal output name fits) records the writer's process: temporary files of writers
-    that were killed (SIGKILL) are removed by the next write to the same name.
+    that were killed (SIGKILL) are removed by this process's first write into their directory.
 
     Examples
     --------
@@ -508,7 +509,7 @@ def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
         raise FileExistsError(f"{path} exists (use --force, or overwrite=True, to replace it)")
     path.parent.mkdir(parents=True, exist_ok=True)
     prefix = _part_prefix(path.name)
-    _remove_stale_parts(path.parent, prefix)
+    _remove_stale_parts(path.parent)
     with _sigterm_raises():
         # Hidden and ending in ".part": never mistaken for a finished file (e.g. by imagefolder
         # loaders) if the process is killed before it is published. Writers name their format explicitly.
@@ -539,18 +540,30 @@ def _part_prefix(name: str) -> str:
     return f".{kept}."
 
 
-def _remove_stale_parts(directory: Path, prefix: str) -> None:
-    """Remove ``PREFIXPID.XXXXXXXX.part`` files whose writer process no longer exists."""
+#: Temporary files of :func:`atomic_output` (``.NAME.PID.XXXXXXXX.part``, ``XXXXXXXX`` from mkstemp).
+_PART_PATTERN = re.compile(r"\..+\.(\d+)\.[a-z0-9_]{8}\.part")
+#: Directories this process has already cleaned (once each: a batch of thousands of outputs
+#: into one directory scans it once, not once per file).
+_CLEANED: set[str] = set()
+
+
+def _remove_stale_parts(directory: Path) -> None:
+    """Remove the temporary files of writers that no longer run (killed: SIGKILL, out of memory),
+    once per directory and process."""
+    key = os.path.abspath(directory)
+    if key in _CLEANED:
+        return
+    _CLEANED.add(key)
     try:
-        candidates = [p for p in directory.iterdir() if p.name.startswith(prefix) and p.name.endswith(".part")]
+        names = [e.name for e in os.scandir(directory) if e.name.endswith(".part") and e.name.startswith(".")]
     except OSError:
         return
-    for part in candidates:
-        pid_text = part.name[len(prefix) :].split(".", 1)[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _process_alive(int(pid_text)):
+    for name in names:
+        match = _PART_PATTERN.fullmatch(name)
+        if match is None or int(match.group(1)) == os.getpid() or _process_alive(int(match.group(1))):
             continue
         with contextlib.suppress(OSError):
-            part.unlink()
+            (directory / name).unlink()
 
 
 def _process_alive(pid: int) -> bool:

@@ -69,9 +69,11 @@ def test_temporary_files_of_killed_writers_are_removed(tmp_path):
     stale.write_bytes(b"x" * 100)
     alive = tmp_path / f".song.jpg.{os.getppid()}.efgh5678.part"  # a writer still running: kept
     alive.write_bytes(b"y")
-    other = tmp_path / f".other.jpg.{pid}.abcd1234.part"  # another output's: not ours to judge here
+    other = tmp_path / f".other.jpg.{pid}.abcd1234.part"  # another output's, its writer dead too
     other.write_bytes(b"z")
+    foreign = tmp_path / ".notes.part"  # not one of ours
+    foreign.write_bytes(b"w")
     with atomic_output(tmp_path / "song.jpg") as tmp:
         tmp.write_bytes(b"done")
-    assert not stale.exists() and alive.exists() and other.exists()
+    assert not stale.exists() and not other.exists() and alive.exists() and foreign.exists()
     assert (tmp_path / "song.jpg").read_bytes() == b"done"
