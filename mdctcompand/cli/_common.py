@@ -106,6 +106,8 @@ def flag_message(message: str, flags: dict[str, str] | None = None) -> str:
     'out.jpg exists (use --force to replace it)'
     >>> flag_message("tile_frames=100 must be a multiple of 16, >= 16")
     '--tile-frames 100 must be a multiple of 16, >= 16'
+    >>> flag_message("3 channels: stereo='mono' downmixes any number (channels='mono' in AudioImageConverter)")
+    '3 channels: --stereo mono downmixes any number'
     """
     table = FLAGS if flags is None else flags
     pattern = _KEYWORD if flags is None else _keyword_pattern(list(table))
@@ -118,6 +120,7 @@ def flag_message(message: str, flags: dict[str, str] | None = None) -> str:
         return flag if value == "True" else f"{flag} {value}"
 
     text = pattern.sub(repl, message) if table else message
+    text = re.sub(r" \([^()]* in [A-Z][A-Za-z]+\)", "", text)  # hints for API users ("(x='y' in Class)")
     return re.sub(r"(--[\w-]+), or \1,", r"\1", text)  # "use --force, or --force, to" -> "use --force to"
 
 
