@@ -97,7 +97,7 @@ def crafted_cases() -> list[tuple[str, bytes]]:
     values: dict[str, list[Any]] = {
         "source_length": [10**9, 10**18, 2**64, -1, 0, 1.5, "7000", None, [7000]],
         "length": [10**9, 10**7, 0, 7001 * 100, -5, 1e300],
-        "source_sample_rate": [10**7, 0, 768_001, 1e300, -24000, True],
+        "source_sample_rate": [10**7, 0, 768_001, 1e300, -24000, True, 1, 750, 768_000],
         "sample_rate": [48000, 1, 10**7],
         "gains": [
             [[1e-300]],
@@ -110,6 +110,7 @@ def crafted_cases() -> list[tuple[str, bytes]]:
             [[1.0]] * 1000,
             "x",
             None,
+            [[1e-6]],  # allowed, but the decoded peaks would reach 1e28 with a large level step
         ],
         "tile_frames": [2**21, 1, 0, 2**16, 16.0],
         "n_tiles": [10**6, 0, 2, -1],
@@ -129,8 +130,17 @@ def crafted_cases() -> list[tuple[str, bytes]]:
         "source_subtype": [5, "x" * 10_000],
         "encoder": [["x"], "y" * 100_000],
         "side_info": [
-            ["!" * len(side)], [side[:-5]], [side + "00000"], ["x" * 10**6], [], [side, side], ["~~~~~"],
-            [5], "x", None, ["0" * len(side)],
+            ["!" * len(side)],
+            [side[:-5]],
+            [side + "00000"],
+            ["x" * 10**6],
+            [],
+            [side, side],
+            ["~~~~~"],
+            [5],
+            "x",
+            None,
+            ["0" * len(side)],
         ],
         "cell_frames": [0, 65, 1.5, "2", None, 1, 64],
         "group_width": [0.0, 1e9, 0.05, "x"],
@@ -147,12 +157,34 @@ def crafted_cases() -> list[tuple[str, bytes]]:
             {"id": "../../../etc/x"},
             {"id": "\x00" * 16},
             {"id": "0" * 16, "name": "gone"},
+            {"id": "f" * 300, "name": "long"},
+            {"id": "x" * 100_000},
         ],
+        "band_gain_width": [0.5, 0.0, 3.0, "x", True],
     }
     out: list[tuple[str, bytes]] = []
     for key, options in values.items():
         for v in options:
             out.append((f"header {key}={str(v)[:30]}", _with_header({**base, key: v})))
+    groups = 11  # of the shipped 24 kHz profile at band_gain_width 0.5
+    for label, v in (
+        ("zeros", [[[0.0] * groups]]), ("huge", [[[1e9] * groups]]), ("short row", [[[0.0] * 5]]),
+        ("strings", [[["x"] * groups]]), ("not a list", "x"), ("too many tiles", [[[0.0] * groups]] * 1000),
+        ("flat", [[0.0] * groups]), ("deep", [[[[0.0]] * groups]]), ("at the limits", [[[64.0] * groups]]),
+    ):  # fmt: skip
+        out.append(
+            (f"header band_gains {label}", _with_header({**base, "band_gain_width": 0.5, "band_gains": v}))
+        )
+    out.append(("header band_gains without width", _with_header({**base, "band_gains": [[[0.0] * groups]]})))
+    out.append(("header band_gains in version 3", _with_header({**base, "version": 3, "band_gain_width": 0.5,
+                                                                "band_gains": [[[0.0] * groups]]})))  # fmt: skip
+    out.append(
+        (
+            "header absurd level step and gains",
+            _with_header({**base, "level_step_db": 12.0, "gains": [[1e-6]]}),
+        )
+    )
+    out.append(("header 4 MB of escapes", _with_header({**base, "pad": '\\"' * (1 << 20)}, fmt="png")))
     out.append(("header missing fields", _with_header({"format": "mdctcompand-audio", "version": 2})))
     out.append(("header deep JSON array", _with_header("[" * 5000 + "]" * 5000)))
     deep = json.dumps({**base, "profile": "DEEP"}).replace('"DEEP"', '{"a": ' * 5000 + "1" + "}" * 5000)
@@ -378,9 +410,9 @@ def cases(n: int, seed: int = 0) -> Iterator[tuple[str, bytes]]:
 
     Examples
     --------
-    >>> names = [name for name, _ in cases(200)]
+    >>> names = [name for name, _ in cases(300)]
     >>> len(names), names[0].startswith("header"), names[-1].startswith("mutation")
-    (200, True, True)
+    (300, True, True)
     """
     rng = random.Random(seed)
     fixed = crafted_cases() + hostile_containers()
