@@ -660,6 +660,7 @@ class AudioImageConverter:
         pixels = self._layout.arrange(codes)
         image = Image.fromarray(pixels, mode="LA" if pixels.ndim == 3 else "L")
         image.info[METADATA_KEY] = header.to_json()
+        _keep_header_on_save(image)
         return image
 
     def image_header(
@@ -868,6 +869,27 @@ class AudioImageConverter:
             f"reconstruction={c.reconstruction!r}, level='{self._level}', bands={self.n_bands}, "
             f"channels={self._layout.mode!r}, band_gains={'none' if self._band_gains is None else 'clip'!r})"
         )
+
+
+def _keep_header_on_save(image: Any) -> None:
+    """Make a plain ``image.save("x.png")`` keep the header (Pillow writes no text chunks of its
+    own accord: the saved file would decode at gain 1 and the image's full length, 6.7 against
+    35.6 dB on the README's example). Other formats than PNG are saved as Pillow saves them."""
+    plain_save = image.save
+
+    def save(fp: Any, format: str | None = None, **params: Any) -> None:  # Pillow's signature
+        text = image.info.get(METADATA_KEY)
+        suffix = os.path.splitext(os.fspath(fp))[1] if isinstance(fp, (str, os.PathLike)) else ""
+        kind = (format or suffix.lstrip(".")).lower()
+        if text is not None and kind in ("png", "apng") and "pnginfo" not in params:
+            from PIL.PngImagePlugin import PngInfo
+
+            info = PngInfo()
+            info.add_itxt(METADATA_KEY, text, zip=True)
+            params["pnginfo"] = info
+        plain_save(fp, format, **params)
+
+    image.save = save
 
 
 def _check_gain(gain: Any, lead: tuple[int, ...]) -> np.ndarray | None:

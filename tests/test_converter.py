@@ -271,3 +271,22 @@ def test_save_image_writes_a_png_that_decodes(conv, tmp_path):
     conv.save_image(img, tmp_path / "a.png")
     with Image.open(tmp_path / "a.png") as back:
         np.testing.assert_array_equal(conv.audio_from_image(back), conv.audio_from_image(img))
+
+
+def test_a_plain_pillow_save_keeps_the_header(conv, tmp_path):
+    """``image.save("x.png")`` lost gain and length: 6.7 dB instead of 35.6 on the README's example."""
+    import io
+
+    x = (0.05 * make_signal("mixture", 30000, seed=3)).astype(np.float32)  # far from the level target
+    image = conv.image_from_audio(x)
+    expect = conv.audio_from_image(image)
+    image.save(tmp_path / "x.png")
+    with Image.open(tmp_path / "x.png") as reread:
+        np.testing.assert_array_equal(conv.audio_from_image(reread), expect)
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    buf.seek(0)
+    with Image.open(buf) as reread:
+        assert conv.read_header(reread).length == 30000
+    image.save(tmp_path / "x.jpg")  # other formats are saved as Pillow saves them
+    assert (tmp_path / "x.jpg").stat().st_size > 0
