@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -221,6 +222,7 @@ class BandGains:
         raise ParameterError(f"band_gains={spec!r} must be 'clip', 'none' or a BandGains")
 
 
+@functools.lru_cache(maxsize=64)
 def band_gain_edges(
     n_bands: int, *, sample_rate: float, relative_width: float, stored_bands: int | None = None
 ) -> np.ndarray:
@@ -237,11 +239,12 @@ def band_gain_edges(
 
     align = 8 if n_bands % 8 == 0 else 1
     edges = band_group_edges(n_bands, sample_rate=sample_rate, relative_width=relative_width, align=align)
-    if stored_bands is None or stored_bands >= n_bands:
-        return edges
-    if stored_bands < 1:
-        raise ParameterError(f"stored_bands={stored_bands} must be >= 1")
-    return np.append(edges[edges < stored_bands], stored_bands)
+    if stored_bands is not None and stored_bands < n_bands:
+        if stored_bands < 1:
+            raise ParameterError(f"stored_bands={stored_bands} must be >= 1")
+        edges = np.append(edges[edges < stored_bands], stored_bands)
+    edges.flags.writeable = False  # cached: computed once per geometry, shared by every clip and tile
+    return edges
 
 
 def band_gain_factors(gains_db: Any, edges: np.ndarray) -> np.ndarray:
