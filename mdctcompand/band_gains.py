@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ._validation import check_int
 from .exceptions import ParameterError
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "TILT_WITH_BAND_GAINS",
     "BandGainMode",
     "BandGains",
+    "band_group_edges",
     "band_gain_edges",
     "band_gain_factors",
 ]
@@ -222,6 +224,61 @@ class BandGains:
         raise ParameterError(f"band_gains={spec!r} must be 'clip', 'none' or a BandGains")
 
 
+def band_group_edges(
+    n_bands: int, *, sample_rate: float, relative_width: float = 0.2, align: int = 8, max_width: int | None = None
+) -> np.ndarray:
+    """Edges of band groups about ``relative_width`` of their frequency wide, in multiples of ``align`` bands.
+
+    Parameters
+    ----------
+    n_bands : int
+        Number of MDCT bands (a multiple of ``align``).
+    sample_rate : float
+        Sample rate in Hz (band ``k`` is centred on ``(k + 0.5) * sample_rate / (2 n_bands)``).
+    relative_width : float, default 0.2
+        Group width as a fraction of its start frequency (critical bands are about 0.2 of
+        their centre frequency above 500 Hz); groups are never narrower than ``align``.
+    align : int, default 8
+        Every edge is a multiple of it (8: JPEG's block height).
+    max_width : int, optional
+        Cap on a group's width in bands (a multiple of ``align``).
+
+    Returns
+    -------
+    edges : np.ndarray of int, shape (n_groups + 1,)
+        ``edges[0] == 0``, ``edges[-1] == n_bands``, strictly increasing.
+
+    Examples
+    --------
+    >>> e = band_group_edges(512, sample_rate=24000)
+    >>> int(e[0]), int(e[-1]), len(e) - 1, bool(np.all(e % 8 == 0))
+    (0, 512, 19, True)
+    >>> band_group_edges(64, sample_rate=8000, relative_width=0.5).tolist()
+    [0, 8, 16, 24, 40, 56, 64]
+    """
+    n_bands = check_int(n_bands, "n_bands", minimum=1)
+    align = check_int(align, "align", minimum=1)
+    if n_bands % align:
+        raise ParameterError(f"n_bands={n_bands} must be a multiple of align={align}")
+    if not sample_rate > 0:
+        raise ParameterError(f"sample_rate={sample_rate} must be > 0")
+    if not relative_width > 0:
+        raise ParameterError(f"relative_width={relative_width} must be > 0")
+    cap = n_bands if max_width is None else check_int(max_width, "max_width", minimum=1)
+    if cap % align:
+        raise ParameterError(f"max_width={max_width} must be a multiple of align={align}")
+    edges = [0]
+    while edges[-1] < n_bands:
+        start = edges[-1]
+        width = int(round(relative_width * start / align)) * align  # start in bands: width in bands
+        width = min(max(width, align), cap, n_bands - start)
+        edges.append(start + width)
+    # A last group narrower than half its neighbour merges into it.
+    if len(edges) > 2 and (edges[-1] - edges[-2]) * 2 < edges[-2] - edges[-3]:
+        del edges[-2]
+    return np.asarray(edges, dtype=np.int64)
+
+
 @functools.lru_cache(maxsize=64)
 def band_gain_edges(
     n_bands: int, *, sample_rate: float, relative_width: float, stored_bands: int | None = None
@@ -235,8 +292,6 @@ def band_gain_edges(
     >>> band_gain_edges(4, sample_rate=8000, relative_width=0.5).tolist()  # small profiles: single bands
     [0, 1, 2, 3, 4]
     """
-    from .spectral_coding import band_group_edges
-
     align = 8 if n_bands % 8 == 0 else 1
     edges = band_group_edges(n_bands, sample_rate=sample_rate, relative_width=relative_width, align=align)
     if stored_bands is not None and stored_bands < n_bands:

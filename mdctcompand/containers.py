@@ -52,7 +52,6 @@ __all__ = [
     "encode_tile",
     "format_from_path",
     "from_jxl",
-    "libjpeg_luma_table",
     "open_image_file",
     "to_jxl",
 ]
@@ -180,43 +179,6 @@ def _check_format(fmt: str) -> str:
 
 
 # ---------------------------------------------------------------------- encoding
-def flat_qstep(quality: int) -> int:
-    """JPEG quantization step of the flat table at ``quality`` (libjpeg's scaling of a base step of 16).
-
-    Examples
-    --------
-    >>> flat_qstep(50), flat_qstep(75), flat_qstep(25)
-    (16, 8, 32)
-    """
-    return _libjpeg_scaled(16, quality)
-
-
-def _libjpeg_scaled(step: int, quality: int) -> int:
-    """A base-table step scaled to ``quality`` as libjpeg's ``jpeg_quality_scaling`` does, in 1..255."""
-    q = min(max(int(quality), 1), 100)
-    scale = 5000 // q if q < 50 else 200 - 2 * q
-    return int(min(max((step * scale + 50) // 100, 1), 255))
-
-
-def libjpeg_luma_table(quality: int) -> list[int]:
-    """libjpeg's standard luminance table scaled to ``quality`` (what Pillow writes for it), natural order.
-
-    Examples
-    --------
-    >>> libjpeg_luma_table(50)[:4], libjpeg_luma_table(100)[:4]
-    ([16, 11, 10, 16], [1, 1, 1, 1])
-    """
-    return [_libjpeg_scaled(v, quality) for v in _STD_LUMA]
-
-
-#: libjpeg's standard luminance quantization table (JPEG Annex K), natural order.
-_STD_LUMA = (
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
-    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
-)  # fmt: skip
-
-
 def _xmp_packet(text: str) -> bytes:
     return (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
@@ -240,7 +202,6 @@ def encode_tile(
     metadata: str | None = None,
     qtables: list[list[int]] | None = None,
     effort: int | None = None,
-    deadzone: float = 0.0,
 ) -> bytes:
     """Encode one grayscale tile.
 
@@ -252,16 +213,12 @@ def encode_tile(
         Lossy quality 1..100 (ignored for PNG).
     metadata : str, optional
         JSON text stored in the format's metadata slot.
-    qtables : "flat" or list of 64-entry lists, optional
-        JPEG quantization: ``"flat"`` is one step for all 64 spatial frequencies, scaled from
-        ``quality`` like libjpeg scales its standard table (16 at quality 50); a list gives
-        the table(s) in natural order. Default: libjpeg's standard luminance table.
+    qtables : list of 64-entry lists, optional
+        JPEG quantization table(s) in natural order (``quality`` is then unused); the codec
+        builds them (:mod:`mdctcompand.codec.jpeg`). Default: libjpeg's standard luminance
+        table scaled to ``quality``.
     effort : int, optional
         Encoder effort (WebP method 0-6, AVIF speed 0-10, PNG compression 0-9).
-    deadzone : float, default 0
-        JPEG only: quantize the coefficients with this dead zone first
-        (:func:`~mdctcompand.spectral_coding.prequantize_jpeg`; fewer bits for the same
-        error on companded codes); the file stays an ordinary JPEG.
 
     Examples
     --------
@@ -277,23 +234,12 @@ def encode_tile(
         fmt = "jpeg"  # JPEG XL files are JPEG files recompressed (see assemble)
     if pixels.dtype != np.uint8 or pixels.ndim != 2:
         raise ParameterError(f"tile must be a 2-D uint8 array; got {pixels.dtype} {pixels.shape}")
-    if deadzone and fmt != "jpeg":
-        raise ParameterError(f"deadzone={deadzone!r}: only JPEG tiles are quantized here, not {fmt}")
     image = Image.fromarray(pixels, mode="L")
     buf = io.BytesIO()
     if fmt == "jpeg":
         kw: dict[str, Any] = {"quality": int(quality), "optimize": True}
-        if isinstance(qtables, str):
-            if qtables != "flat":
-                raise ParameterError(f"qtables={qtables!r} must be 'flat' or a list of tables")
-            kw = {"qtables": [[flat_qstep(quality)] * 64], "optimize": True}
-        elif qtables is not None:
+        if qtables is not None:
             kw = {"qtables": qtables, "optimize": True}
-        if deadzone:
-            from .spectral_coding import prequantize_jpeg
-
-            table = kw["qtables"][0] if "qtables" in kw else libjpeg_luma_table(int(quality))
-            image = Image.fromarray(prequantize_jpeg(pixels, table, deadzone=deadzone), mode="L")
         comment = b"" if metadata is None else metadata.encode("utf-8")
         if 0 < len(comment) <= _MAX_JPEG_MARKER:
             kw["comment"] = comment

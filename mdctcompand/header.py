@@ -28,10 +28,9 @@ from typing import Any, Literal
 import numpy as np
 
 from ._version import __version__
-from .band_gains import BAND_GAIN_RANGE_DB, band_gain_edges
+from .band_gains import BAND_GAIN_RANGE_DB, band_gain_edges, band_group_edges
 from .exceptions import FormatError, ParameterError, UnsupportedVersionError
 from .profile import MAX_RESAMPLE_RATIO, GGDProfile, default_profile, shipped_profile  # noqa: F401 (default_profile: examples)
-from .spectral_coding import band_group_edges
 
 __all__ = [
     "HEADER_FORMAT",

@@ -15,7 +15,8 @@ from mdctcompand import codec
 from mdctcompand.bench import corpus
 from mdctcompand.bench import headroom as hr
 from mdctcompand.codec.tools import side_info_bytes
-from mdctcompand.containers import assemble, encode_tile, libjpeg_luma_table
+from mdctcompand.codec.jpeg import libjpeg_luma_table
+from mdctcompand.containers import assemble, encode_tile
 from mdctcompand.testing import make_signal
 
 

@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mdctcompand import FormatError, ParameterError, codec, default_profile, metrics
-from mdctcompand import spectral_coding as sc
-from mdctcompand.codec import EncodeSettings
+from mdctcompand.codec import EncodeSettings, cells, jpeg
 from mdctcompand.codec import tools as coding
 from mdctcompand.containers import assemble, encode_tile
 from mdctcompand.testing import make_signal
@@ -205,8 +204,8 @@ def test_pack_unpack_levels_exact(rows, cols, data):
     idx = np.array(
         data.draw(st.lists(st.integers(0, 127), min_size=rows * cols, max_size=rows * cols)), np.uint8
     ).reshape(rows, cols)
-    text = coding.side_info_text(sc.pack_levels(idx))
-    assert np.array_equal(sc.unpack_levels(coding.side_info_bytes(text), idx.shape), idx)
+    text = coding.side_info_text(cells.pack_levels(idx))
+    assert np.array_equal(cells.unpack_levels(coding.side_info_bytes(text), idx.shape), idx)
     assert set(text) <= set(
         "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~"
     )
@@ -266,8 +265,8 @@ def test_corrupt_levels_are_refused(v3_meta):
     bad = [
         side[:3] + b"\xff" * n + side[3 + n :],  # not deflate
         (n + 100).to_bytes(3, "big") + side[3:],  # declared length past the end
-        side[:3] + sc.pack_levels(np.full((19, 7), 200 % 128, np.uint8)) + side[3 + n :],  # wrong count
-        side + sc.pack_levels(np.zeros((3, 1), np.uint8)),  # extra bytes
+        side[:3] + cells.pack_levels(np.full((19, 7), 200 % 128, np.uint8)) + side[3 + n :],  # wrong count
+        side + cells.pack_levels(np.zeros((3, 1), np.uint8)),  # extra bytes
     ]
     for data in bad:
         meta = {**v3_meta, "side_info": [coding.side_info_text(data)]}
@@ -399,27 +398,29 @@ def test_libjpeg_luma_table_is_what_pillow_writes(quality):
 
     from PIL import Image
 
-    from mdctcompand.containers import libjpeg_luma_table
+    from mdctcompand.codec.jpeg import libjpeg_luma_table
 
     buf = io.BytesIO()
     Image.fromarray(np.zeros((8, 8), np.uint8), "L").save(buf, "JPEG", quality=quality)
     assert list(Image.open(io.BytesIO(buf.getvalue())).quantization[0]) == libjpeg_luma_table(quality)
 
 
-def test_encode_tile_dead_zone():
+def test_tile_coder_dead_zone():
+    from mdctcompand.codec.ratecontrol import TileCoder
     from mdctcompand.containers import decode_tile
 
     rng = np.random.default_rng(0)
     x = np.clip(np.round(128 + 10 * rng.laplace(size=(64, 128))), 0, 255).astype(np.uint8)
-    sizes = {dz: len(encode_tile(x, "jpeg", quality=40, deadzone=dz)) for dz in (0.0, 0.1)}  # standard table
-    assert sizes[0.1] < 0.97 * sizes[0.0]
-    flat = encode_tile(x, "jpeg", quality=40, qtables="flat", deadzone=0.1)
-    assert len(flat) < len(encode_tile(x, "jpeg", quality=40, qtables="flat"))
-    assert np.abs(decode_tile(flat).astype(int) - x).mean() < 8
+    for qtable in ("standard", "flat"):
+        sizes = {dz: len(TileCoder(EncodeSettings(qtable=qtable, jpeg_deadzone=dz), x).encode(quality=40)) for dz in (0.0, 0.1)}
+        assert sizes[0.1] < 0.97 * sizes[0.0], qtable
+    coded = TileCoder(EncodeSettings(jpeg_deadzone=0.1), x)
+    assert np.abs(decode_tile(coded.encode(quality=40)).astype(int) - x).mean() < 8
+    assert np.array_equal(coded.pixels(coded.table(step=100)), jpeg.prequantize_jpeg(x, coded.table(step=100), deadzone=0.1))
+    webp = TileCoder(EncodeSettings(format="webp", quality=50), x)
+    assert webp.table(quality=50) is None and webp.pixels(None) is x  # no dead zone outside JPEG
     with pytest.raises(ParameterError, match="only JPEG"):
-        encode_tile(x, "png", deadzone=0.1)
-    with pytest.raises(ParameterError, match="deadzone"):
-        encode_tile(x, "jpeg", deadzone=0.6)
+        webp.encode(step=100)
 
 
 def test_jpeg_deadzone_setting():
@@ -432,4 +433,3 @@ def test_jpeg_deadzone_setting():
     for bad in (0.5, -0.01, "0.1", True):
         with pytest.raises(ParameterError, match="jpeg_deadzone"):
             EncodeSettings(jpeg_deadzone=bad)
-    assert "deadzone" not in EncodeSettings(format="webp", quality=50).tile_options()

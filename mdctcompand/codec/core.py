@@ -24,13 +24,13 @@ import numpy as np
 from .._validation import as_float_audio, check_int
 from ..band_gains import BandGainMode, BandGains
 from ..channels import ChannelLayout
-from ..containers import ImageFile, assemble, decode_tile, encode_tile, libjpeg_luma_table, open_image_file
+from ..containers import ImageFile, assemble, decode_tile, open_image_file
 from ..converter import AudioImageConverter
 from ..exceptions import FormatError, ParameterError
 from ..header import HEADER_FORMAT, HEADER_VERSION, SAMPLE_RATE_RANGE, AudioImageHeader, header_from_profile
 from ..io import ResampleStream
 from ..profile import GGDProfile
-from ..spectral_coding import JpegDeadZone, jpeg_qtable, search_parameter
+from .ratecontrol import STEP_RESOLUTION, TileCoder, encode_to_size, pick_quality
 from .settings import CODEC_ROUNDING, EncodeSettings
 from .streaming import TileDecoder, TileEncoder, header_tools
 from .tools import side_info_text
@@ -220,61 +220,8 @@ def _check_up_front(settings: EncodeSettings, sample_rate: int, n_channels: int,
             )
 
 
-def _pick_quality(settings: EncodeSettings, tile: np.ndarray, target_bytes: float) -> int:
-    """Highest quality (1..100) whose encoding of ``tile`` stays at or under ``target_bytes`` (version 2's rule)."""
-    lo, hi = 1, 100
-    if len(encode_tile(tile, settings.format, **settings.tile_options(lo))) > target_bytes:
-        return lo
-    while lo < hi:  # invariant: quality lo fits
-        mid = (lo + hi + 1) // 2
-        if len(encode_tile(tile, settings.format, **settings.tile_options(mid))) <= target_bytes:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
 #: Bytes of a JPEG XL recompression per JPEG byte (measured on codec files; corrected per file).
 _JXL_RATIO = 0.95
-#: Rate control's JPEG step resolution: steps in 1/8 (the mean of a dithered flat table).
-STEP_RESOLUTION = 8
-_STANDARD_LUMA = np.asarray(libjpeg_luma_table(50), dtype=np.float64).reshape(8, 8) / 16.0
-
-
-def _step_options(settings: EncodeSettings, param: int) -> dict[str, Any]:
-    """:func:`encode_tile` options of rate-control setting ``param`` (JPEG: step in 1/8; else quality)."""
-    if settings.format not in ("jpeg", "jxl"):
-        return settings.tile_options(param)
-    weights = np.ones((8, 8)) if settings.qtable == "flat" else _STANDARD_LUMA
-    # the dead zone, if any, is applied by _encode_to_size (one DCT of the tile for every step)
-    return {"qtables": [jpeg_qtable(weights, param / STEP_RESOLUTION)]}
-
-
-def _encode_to_size(
-    settings: EncodeSettings, tile: np.ndarray, target_bytes: float, guess: int | None
-) -> tuple[bytes, int, np.ndarray]:
-    """Encode ``tile`` at the rate-control setting whose size lands closest to ``target_bytes``:
-    ``(data, setting, pixels encoded)`` (JPEG with a dead zone: the pre-quantized tile)."""
-    cache: dict[int, tuple[bytes, np.ndarray]] = {}
-    dead_zone = None  # JPEG: the tile's DCT once for every step tried
-    if settings.format in ("jpeg", "jxl") and settings.jpeg_deadzone:
-        dead_zone = JpegDeadZone(tile, deadzone=float(settings.jpeg_deadzone))
-
-    def size(p: int) -> int:
-        options = _step_options(settings, p)
-        pixels = tile if dead_zone is None else dead_zone.pixels(options["qtables"][0])
-        cache[p] = encode_tile(pixels, settings.format, **options), pixels
-        return len(cache[p][0])
-
-    if settings.format in ("jpeg", "jxl"):
-        low, high, increasing = STEP_RESOLUTION, 255 * STEP_RESOLUTION, False
-        guess = 24 * STEP_RESOLUTION if guess is None else guess
-    else:
-        low, high, increasing = 1, 100, True
-    p, _ = search_parameter(
-        size, max(target_bytes, 1.0), low=low, high=high, increasing=increasing, guess=guess, exponent=1.2
-    )
-    return cache[p][0], p, cache[p][1]
 
 
 def _coding_noise(codes: np.ndarray, data: bytes, stored: int, bands: int) -> np.ndarray:
@@ -350,7 +297,7 @@ def encode_stream(
                 if target is not None and not by_step:
                     seconds = min(encoder.n_samples, conv.max_samples(tile.shape[1])) / profile.sample_rate
                     budget = target * 1000 / 8 * max(seconds, 1e-3) - side_chars(0)
-                    quality = _pick_quality(settings, tile, budget)
+                    quality = pick_quality(TileCoder(settings, tile), budget)
                 continue
             if not settings.multi_tile:
                 raise ParameterError(
@@ -358,10 +305,10 @@ def encode_stream(
                 )
             if by_step:
                 budget = bytes_per_frame * encoder.counts[i] - side_chars(i)  # type: ignore[operator]
-                data, p, _ = _encode_to_size(settings, tile, budget, params[-1] if params else None)
+                data, p = encode_to_size(TileCoder(settings, tile), budget, params[-1] if params else None)
                 params.append(p)
             else:
-                data = encode_tile(tile, settings.format, **settings.tile_options(quality))
+                data = TileCoder(settings, tile).encode(quality=quality)
             encoded.append(data)
             if not settings.lossless:
                 noise.append(_coding_noise(tile, data, stored, conv.n_bands))
@@ -411,21 +358,24 @@ def encode_stream(
             )  # fmt: skip
             header_bytes = len(header_from_profile(profile, **fields, **stand_in).to_json().encode()) + 4
             budget = target_bytes * expansion + correction - sum(map(len, encoded)) - header_bytes
-            data, p, pixels = _encode_to_size(settings, first, budget, params[0] if params else None)
-            if is_jpeg:  # the header goes with the pixels rate control encoded (pre-quantized)
-                jpeg_step, options = p / STEP_RESOLUTION, _step_options(settings, p)
+            coder = TileCoder(settings, first)
+            data, p = encode_to_size(coder, budget, params[0] if params else None)
+            if is_jpeg:
+                jpeg_step = p / STEP_RESOLUTION
             else:
-                quality, options = p, settings.tile_options(p)
+                quality = p
         else:
-            options, pixels = settings.tile_options(quality), first
-            data = encode_tile(first, settings.format, **options) if not settings.lossless else b""
+            coder = TileCoder(settings, first)
+            data = coder.encode(quality=quality) if not settings.lossless else b""
         tile_noise = [] if settings.lossless else [_coding_noise(first, data, stored, conv.n_bands)]
         header = header_from_profile(
             profile, **fields, quality=None if settings.lossless or jpeg_step is not None else int(quality or 25),
             jpeg_step=jpeg_step,
             coding_noise=None if settings.lossless else np.round(np.mean(tile_noise + noise, axis=0, dtype=np.float64), 2),
         )  # fmt: skip
-        data = encode_tile(pixels, settings.format, metadata=header.to_json(), **options)
+        data = coder.encode_setting(p, metadata=header.to_json()) if by_step else coder.encode(
+            quality=quality, metadata=header.to_json()
+        )
         tiles = [data, *encoded]
         result = assemble(settings.format, tiles)
         if attempt + 1 < tries and abs(len(result) - target_bytes) > 0.02 * target_bytes:

@@ -49,8 +49,6 @@ DEFAULT_TILT = 5.5
 _TILT_BY_RATE = ((24.0, DEFAULT_TILT), (32.0, 4.0))
 #: Dead zone of the JPEG coefficients' quantization (measured on held-out music, issue 15).
 DEFAULT_JPEG_DEADZONE = 0.05
-#: Image quality of the quality mode when none is given (formats without rate control).
-DEFAULT_QUALITY = 25
 #: Coded bandwidth by bit rate per channel-equivalent (kbit/s -> Hz) with noise filling above,
 #: measured on held-out music at 24 kHz (issue 15).
 _BANDWIDTH_BY_RATE = ((16.0, 5400.0), (24.0, 6550.0), (32.0, 9350.0), (48.0, 12000.0))
@@ -115,7 +113,7 @@ class EncodeSettings:
         one stored channel, 48 for two (:data:`DEFAULT_BITRATE`).
     rate_control : {"step", "quality"}
         How the target is met. ``"step"`` (default): JPEG tiles get a flat quantization
-        table whose mean step (in 1/8 steps, :func:`~mdctcompand.spectral_coding.jpeg_qtable`)
+        table whose mean step (in 1/8 steps, :func:`~mdctcompand.codec.jpeg.jpeg_qtable`)
         is searched, tile by tile, for the size closest to the tile's share (the first tile,
         written last with the header, makes up the difference); other formats search their
         quality likewise. ``"quality"``: the version-2 rule, the highest integer quality
@@ -138,7 +136,7 @@ class EncodeSettings:
     jpeg_deadzone : float
         JPEG tiles (and JPEG XL, made of them): the coefficients are quantized with this dead
         zone below libjpeg's round-to-nearest, in [0, 0.5)
-        (:func:`~mdctcompand.spectral_coding.prequantize_jpeg`): fewer bits for the same
+        (:class:`~mdctcompand.codec.jpeg.JpegDeadZone`): fewer bits for the same
         error, so rate control can take a finer step (default 0.05; 0: libjpeg's own
         rounding). The files are ordinary JPEGs; decoding is unchanged.
 
@@ -379,24 +377,6 @@ class EncodeSettings:
         if self.bandwidth is None or self.bandwidth == "auto":
             return p.n_bands
         return _bands_up_to(p, self.bandwidth)
-
-    def tile_options(self, quality: int | None = None) -> dict[str, Any]:
-        """Keyword arguments of :func:`~mdctcompand.containers.encode_tile` for these settings.
-
-        Examples
-        --------
-        >>> EncodeSettings().tile_options()
-        {'quality': 25, 'qtables': 'flat', 'deadzone': 0.05}
-        """
-        if quality is None:
-            quality = DEFAULT_QUALITY if self.quality is None else self.quality
-        options: dict[str, Any] = {"quality": int(quality)}
-        if self.format in ("jpeg", "jxl"):
-            if self.qtable == "flat":
-                options["qtables"] = "flat"
-            if self.jpeg_deadzone:
-                options["deadzone"] = float(self.jpeg_deadzone)
-        return options
 
     @property
     def lossless(self) -> bool:

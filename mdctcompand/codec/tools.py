@@ -2,23 +2,23 @@
 
 A tile's coefficients ``(stored channels, n_bins, n_frames)`` are measured on a grid of
 *cells* (band groups about a fifth of an octave wide, 8-band aligned, by ``cell_frames``
-frames; :func:`~mdctcompand.spectral_coding.band_group_edges`), relative to the level the
+frames; :func:`~mdctcompand.band_gains.band_group_edges`), relative to the level the
 profile expects (the band's fitted GGD standard deviation at the tile's level gain). The
 quantized cell levels are the tile's side information; from them, on both sides:
 
 - time-adaptive gains ``level ** -strength`` per cell (quiet passages keep their codes;
-  :func:`~mdctcompand.spectral_coding.normalizing_gains`, floored ``range_db`` below the
+  :func:`~mdctcompand.codec.cells.normalizing_gains`, floored ``range_db`` below the
   loudest cell of the tile, jointly over the channels);
 - static band weights, ``slope_db`` dB per octave above 500 Hz
-  (:func:`~mdctcompand.spectral_coding.band_weights`);
+  (:func:`~mdctcompand.codec.cells.band_weights`);
 - noise filling at decode: every cell that lost at least ``min_loss`` of its signalled power
-  gets level-matched noise (:func:`~mdctcompand.spectral_coding.noise_fill`), shaped within
+  gets level-matched noise (:func:`~mdctcompand.codec.cells.noise_fill`), shaped within
   its group by a coarse spectrum of the tile (8-band levels over all its frames, also side
   information); bands above the stored bandwidth are all noise.
 
 Side information of a tile, in bytes: ``u24 n`` (big-endian), ``n`` bytes of
-:func:`~mdctcompand.spectral_coding.pack_levels` of the cell levels ``(channels * groups,
-cells)``, then (noise filling) :func:`~mdctcompand.spectral_coding.pack_levels` of the
+:func:`~mdctcompand.codec.cells.pack_levels` of the cell levels ``(channels * groups,
+cells)``, then (noise filling) :func:`~mdctcompand.codec.cells.pack_levels` of the
 band-shape levels ``(channels * n_bins / 8, 1)``. The header carries it as Base85 text
 (:func:`side_info_text`), one string per tile: every image format's metadata slot holds
 text, and Base85 costs 25 % over the bytes (Base64: 33 %).
@@ -34,10 +34,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import spectral_coding as sc
+from ..band_gains import band_group_edges
 from ..exceptions import FormatError, ParameterError
 from ..header import max_side_info_chars
 from ..profile import GGDProfile
+from . import cells as sc
 
 __all__ = ["CodingTools", "TileSideInfo", "max_side_info_chars", "side_info_bytes", "side_info_text"]
 
@@ -63,7 +64,7 @@ class CodingTools:
         Frames per cell of the signalled levels.
     group_width : float
         Band-group width relative to its frequency (``relative_width`` of
-        :func:`~mdctcompand.spectral_coding.band_group_edges`).
+        :func:`~mdctcompand.band_gains.band_group_edges`).
     step_db : float
         Level quantization step (dB).
     strength : float
@@ -141,7 +142,7 @@ class CodingTools:
 
 @functools.lru_cache(maxsize=16)
 def _edges(n_bands: int, sample_rate: int, width: float) -> np.ndarray:
-    edges = sc.band_group_edges(n_bands, sample_rate=sample_rate, relative_width=width)
+    edges = band_group_edges(n_bands, sample_rate=sample_rate, relative_width=width)
     edges.setflags(write=False)
     return edges
 

@@ -3,7 +3,8 @@
 import numpy as np
 
 import mdctcompand
-from mdctcompand import spectral_coding as sc
+from mdctcompand import band_gains
+from mdctcompand.codec import cells, jpeg
 
 
 class Levers:
@@ -14,23 +15,23 @@ class Levers:
 
         x = make_signal("mixture", 240000, seed=1).astype(np.float32)
         self.c = mdctcompand.MDCT(1024).forward(x)
-        self.edges = sc.band_group_edges(512, sample_rate=24000)
-        self.rms = sc.cell_rms(self.c, self.edges, frames_per_group=2)
-        self.idx = sc.quantize_levels(self.rms, step_db=3.0)
-        self.data = sc.pack_levels(self.idx)
+        self.edges = band_gains.band_group_edges(512, sample_rate=24000)
+        self.rms = cells.cell_rms(self.c, self.edges, frames_per_group=2)
+        self.idx = cells.quantize_levels(self.rms, step_db=3.0)
+        self.data = cells.pack_levels(self.idx)
         self.lossy = np.where(np.abs(self.c) > np.median(np.abs(self.c)), self.c, 0).astype(np.float32)
 
     def time_cell_rms(self):
-        sc.cell_rms(self.c, self.edges, frames_per_group=2)
+        cells.cell_rms(self.c, self.edges, frames_per_group=2)
 
     def time_pack_levels(self):
-        sc.pack_levels(self.idx)
+        cells.pack_levels(self.idx)
 
     def time_unpack_levels(self):
-        sc.unpack_levels(self.data, self.idx.shape)
+        cells.unpack_levels(self.data, self.idx.shape)
 
     def time_noise_fill(self):
-        sc.noise_fill(self.lossy, self.rms, self.edges, frames_per_group=2, min_loss=0.3)
+        cells.noise_fill(self.lossy, self.rms, self.edges, frames_per_group=2, min_loss=0.3)
 
     def track_side_information_kbps(self):
         return len(self.data) * 8 / 10 / 1000
@@ -50,12 +51,12 @@ class JpegDeadZone:
 
         rng = np.random.default_rng(0)
         self.codes = np.clip(np.round(128 + 15 * rng.laplace(size=(280, 469))), 0, 255).astype(np.uint8)
-        self.table = sc.jpeg_qtable(np.ones((8, 8)), 20.0)
-        self.dz = sc.JpegDeadZone(self.codes, deadzone=0.05)
+        self.table = jpeg.jpeg_qtable(np.ones((8, 8)), 20.0)
+        self.dz = jpeg.JpegDeadZone(self.codes, deadzone=0.05)
         self._io, self._image = io, Image
 
     def time_dct_once(self):
-        sc.JpegDeadZone(self.codes, deadzone=0.05)
+        jpeg.JpegDeadZone(self.codes, deadzone=0.05)
 
     def time_pixels_for_one_table(self):
         self.dz.pixels(self.table)

@@ -1,13 +1,13 @@
-"""Coding tools on MDCT coefficient arrays: band levels, noise filling, gains, JPEG tables, rate search.
+"""The codec's side information and its uses, on MDCT coefficient arrays: cells, levels, gains, noise.
 
 The levers audio codecs use to spend few bits well, as pure functions on arrays (no file
-I/O, no header): the codec composes them. Coefficients are ``(..., n_bands, n_frames)``
-like :meth:`mdctcompand.MDCT.forward` returns them. Side information is grouped on a
-grid of *cells*: band groups (edges from :func:`band_group_edges`, multiples of 8 bands so
-that they line up with JPEG's 8x8 blocks) by groups of ``frames_per_group`` frames.
+I/O, no header); :mod:`mdctcompand.codec.tools` composes them. Coefficients are
+``(..., n_bands, n_frames)`` like :meth:`mdctcompand.MDCT.forward` returns them. Side
+information is grouped on a grid of *cells*: band groups (edges from
+:func:`~mdctcompand.band_gains.band_group_edges`, multiples of 8 bands so that they line up
+with JPEG's 8x8 blocks) by groups of ``frames_per_group`` frames.
 
 =====================================  ===================================================
-:func:`band_group_edges`               band-group edges, about critical-band wide, 8-aligned
 :func:`cell_rms`                       RMS of every cell
 :func:`expand_cells`                   cell values back onto the coefficient grid
 :func:`quantize_levels`                RMS -> integer level indices (``step_db`` steps)
@@ -17,8 +17,6 @@ that they line up with JPEG's 8x8 blocks) by groups of ``frames_per_group`` fram
 :func:`normalizing_gains`              per-cell gains from the levels (time-adaptive gain)
 :func:`band_weights`                   static per-band weighting (dB per octave)
 :func:`noise_fill`                     level-matched noise where decoding lost energy
-:func:`jpeg_qtable`                    a JPEG quantization table from 8x8 weights
-:func:`search_parameter`               the setting whose encoded size lands closest to a target
 =====================================  ===================================================
 """
 
@@ -26,94 +24,28 @@ from __future__ import annotations
 
 import functools
 import zlib
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .exceptions import FormatError, ParameterError
+from .._validation import check_int
+from ..exceptions import FormatError, ParameterError
 
 __all__ = [
     "LEVEL_INDEX_MAX",
-    "JpegDeadZone",
-    "band_group_edges",
     "band_weights",
     "cell_rms",
     "dequantize_levels",
     "expand_cells",
-    "jpeg_qtable",
     "noise_fill",
     "normalizing_gains",
     "pack_levels",
-    "prequantize_jpeg",
     "quantize_levels",
-    "search_parameter",
     "unpack_levels",
 ]
 
 #: Level indices lie in ``0..LEVEL_INDEX_MAX``; index 0 means silence (RMS 0).
 LEVEL_INDEX_MAX = 127
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ParameterError(f"{name}={value!r} must be a positive integer")
-    return int(value)
-
-
-def band_group_edges(
-    n_bands: int, *, sample_rate: float, relative_width: float = 0.2, align: int = 8, max_width: int | None = None
-) -> np.ndarray:
-    """Edges of band groups about ``relative_width`` of their frequency wide, in multiples of ``align`` bands.
-
-    Parameters
-    ----------
-    n_bands : int
-        Number of MDCT bands (a multiple of ``align``).
-    sample_rate : float
-        Sample rate in Hz (band ``k`` is centred on ``(k + 0.5) * sample_rate / (2 n_bands)``).
-    relative_width : float, default 0.2
-        Group width as a fraction of its start frequency (critical bands are about 0.2 of
-        their centre frequency above 500 Hz); groups are never narrower than ``align``.
-    align : int, default 8
-        Every edge is a multiple of it (8: JPEG's block height).
-    max_width : int, optional
-        Cap on a group's width in bands (a multiple of ``align``).
-
-    Returns
-    -------
-    edges : np.ndarray of int, shape (n_groups + 1,)
-        ``edges[0] == 0``, ``edges[-1] == n_bands``, strictly increasing.
-
-    Examples
-    --------
-    >>> e = band_group_edges(512, sample_rate=24000)
-    >>> int(e[0]), int(e[-1]), len(e) - 1, bool(np.all(e % 8 == 0))
-    (0, 512, 19, True)
-    >>> band_group_edges(64, sample_rate=8000, relative_width=0.5).tolist()
-    [0, 8, 16, 24, 40, 56, 64]
-    """
-    n_bands = _positive_int(n_bands, "n_bands")
-    align = _positive_int(align, "align")
-    if n_bands % align:
-        raise ParameterError(f"n_bands={n_bands} must be a multiple of align={align}")
-    if not sample_rate > 0:
-        raise ParameterError(f"sample_rate={sample_rate} must be > 0")
-    if not relative_width > 0:
-        raise ParameterError(f"relative_width={relative_width} must be > 0")
-    cap = n_bands if max_width is None else _positive_int(max_width, "max_width")
-    if cap % align:
-        raise ParameterError(f"max_width={max_width} must be a multiple of align={align}")
-    edges = [0]
-    while edges[-1] < n_bands:
-        start = edges[-1]
-        width = int(round(relative_width * start / align)) * align  # start in bands: width in bands
-        width = min(max(width, align), cap, n_bands - start)
-        edges.append(start + width)
-    # A last group narrower than half its neighbour merges into it.
-    if len(edges) > 2 and (edges[-1] - edges[-2]) * 2 < edges[-2] - edges[-3]:
-        del edges[-2]
-    return np.asarray(edges, dtype=np.int64)
 
 
 def _check_edges(edges: Any, n_bands: int) -> np.ndarray:
@@ -133,7 +65,9 @@ def _check_edges(edges: Any, n_bands: int) -> np.ndarray:
 def _coefficients(x: Any, name: str = "coefficients") -> np.ndarray:
     arr = np.asarray(x)
     if arr.ndim < 2 or not np.issubdtype(arr.dtype, np.floating):
-        raise ParameterError(f"{name} must be a float array (..., n_bands, n_frames); got {arr.dtype} {arr.shape}")
+        raise ParameterError(
+            f"{name} must be a float array (..., n_bands, n_frames); got {arr.dtype} {arr.shape}"
+        )
     return arr
 
 
@@ -163,7 +97,7 @@ def cell_rms(coefficients: Any, edges: Any, *, frames_per_group: int = 8) -> np.
     """
     c = _coefficients(coefficients)
     e = _check_edges(edges, c.shape[-2])
-    fpg = _positive_int(frames_per_group, "frames_per_group")
+    fpg = check_int(frames_per_group, "frames_per_group", minimum=1)
     n_frames = c.shape[-1]
     power = np.square(c, dtype=np.float64)
     # Sum over bands in each group, then over frames in each time group.
@@ -201,12 +135,10 @@ def expand_cells(values: Any, edges: Any, *, frames_per_group: int = 8, n_frames
     if v.ndim < 2 or v.shape[-2] != e.size - 1:
         raise ParameterError(f"values of shape {v.shape} do not match {e.size - 1} band groups")
     e = _check_edges(e, int(e[-1]))
-    fpg = _positive_int(frames_per_group, "frames_per_group")
-    n_frames = _positive_int(n_frames, "n_frames")
+    fpg = check_int(frames_per_group, "frames_per_group", minimum=1)
+    n_frames = check_int(n_frames, "n_frames", minimum=1)
     if -(-n_frames // fpg) != v.shape[-1]:
-        raise ParameterError(
-            f"{v.shape[-1]} time groups of {fpg} frames do not cover n_frames={n_frames}"
-        )
+        raise ParameterError(f"{v.shape[-1]} time groups of {fpg} frames do not cover n_frames={n_frames}")
     out = np.repeat(v, np.diff(e), axis=-2)
     return np.repeat(out, fpg, axis=-1)[..., :n_frames]
 
@@ -365,7 +297,9 @@ def normalizing_gains(
     return np.minimum(g, cap)
 
 
-def band_weights(frequencies: Any, *, slope_db_per_octave: float = 0.0, reference_hz: float = 500.0) -> np.ndarray:
+def band_weights(
+    frequencies: Any, *, slope_db_per_octave: float = 0.0, reference_hz: float = 500.0
+) -> np.ndarray:
     """Static per-band weights: ``slope_db_per_octave`` dB per octave above ``reference_hz``, 1 below.
 
     A negative slope codes high bands coarser than low ones (more of the image codec's bits
@@ -446,7 +380,7 @@ def noise_fill(
     """
     d = _coefficients(decoded, "decoded")
     e = _check_edges(edges, d.shape[-2])
-    fpg = _positive_int(frames_per_group, "frames_per_group")
+    fpg = check_int(frames_per_group, "frames_per_group", minimum=1)
     if not 0 <= max_ratio <= 1e3:
         raise ParameterError(f"max_ratio={max_ratio} must be in [0, 1000]")
     if not 0 <= min_loss <= 1:
@@ -466,7 +400,9 @@ def noise_fill(
     if band_shape is not None:
         shape = np.asarray(band_shape, dtype=np.float64)
         if shape.shape != (d.shape[-2],) or not np.all(np.isfinite(shape)) or np.any(shape < 0):
-            raise ParameterError(f"band_shape must hold {d.shape[-2]} finite values >= 0; got shape {shape.shape}")
+            raise ParameterError(
+                f"band_shape must hold {d.shape[-2]} finite values >= 0; got shape {shape.shape}"
+            )
         power = np.add.reduceat(shape**2, e[:-1]) / np.diff(e)
         norm = np.repeat(np.sqrt(power), np.diff(e))
         weight = np.divide(shape, norm, out=np.ones_like(shape), where=norm > 0).astype(d.dtype)[:, None]
@@ -500,273 +436,3 @@ def _noise(shape: tuple[int, ...], seed: int) -> np.ndarray:
     n = int(np.prod(shape))
     reps = -(-(start + n) // _NOISE_LENGTH)
     return np.tile(table, reps)[start : start + n].reshape(shape)
-
-
-_BAYER8 = np.array(
-    [
-        [0, 32, 8, 40, 2, 34, 10, 42],
-        [48, 16, 56, 24, 50, 18, 58, 26],
-        [12, 44, 4, 36, 14, 46, 6, 38],
-        [60, 28, 52, 20, 62, 30, 54, 22],
-        [3, 35, 11, 43, 1, 33, 9, 41],
-        [51, 19, 59, 27, 49, 17, 57, 25],
-        [15, 47, 7, 39, 13, 45, 5, 37],
-        [63, 31, 55, 23, 61, 29, 53, 21],
-    ]
-)
-
-
-def jpeg_qtable(weights: Any, step: float) -> list[int]:
-    """A JPEG quantization table: 64 entries in natural (row-major) order, ``step * weights`` in 1..255.
-
-    ``weights[v, u]`` scales the step of vertical frequency ``v`` (across bands, in the
-    image) and horizontal frequency ``u`` (across frames). A fractional ``step * weights``
-    is rounded up or down following an 8x8 ordered-dither pattern, so that the table's mean
-    step follows ``step`` in 1/64 increments: rate control can then land much closer to a
-    target than integer steps allow. Pass the table to Pillow as ``qtables=[table]`` or to
-    :func:`mdctcompand.containers.encode_tile`.
-
-    Examples
-    --------
-    >>> w = np.ones((8, 8)); w[:, 4:] = 2.0  # coarser at high temporal frequencies
-    >>> t = jpeg_qtable(w, 20)
-    >>> t[:8], len(t)
-    ([20, 20, 20, 20, 40, 40, 40, 40], 64)
-    >>> sorted(set(jpeg_qtable(np.ones((8, 8)), 6.25))), float(np.mean(jpeg_qtable(np.ones((8, 8)), 6.25)))
-    ([6, 7], 6.25)
-    """
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape != (8, 8) or not np.all(np.isfinite(w)) or np.any(w <= 0):
-        raise ParameterError(f"weights must be an (8, 8) array of positive numbers; got shape {w.shape}")
-    if not step > 0:
-        raise ParameterError(f"step={step} must be > 0")
-    table = np.floor(step * w + (_BAYER8 + 0.5) / 64)
-    return [int(v) for v in np.clip(table, 1, 255).ravel()]
-
-
-@functools.lru_cache(maxsize=1)
-def _jpeg_dct() -> np.ndarray:
-    """JPEG's 8-point DCT matrix (T.81 A.3.3): ``C[u, x] = c(u) / 2 cos((2x + 1) u pi / 16)``."""
-    u, x = np.meshgrid(np.arange(8), np.arange(8), indexing="ij")
-    c = np.where(u == 0, np.sqrt(0.5), 1.0) / 2 * np.cos((2 * x + 1) * u * np.pi / 16)
-    c.setflags(write=False)
-    return c
-
-
-@functools.lru_cache(maxsize=2)
-def _jpeg_dct2(dtype: str = "float64") -> np.ndarray:
-    """The 2-D DCT of row-major 8x8 blocks as one 64x64 matrix: ``coef = block @ K.T``, ``block = coef @ K``."""
-    k = np.kron(_jpeg_dct(), _jpeg_dct()).astype(dtype)
-    k.setflags(write=False)
-    return k
-
-
-#: Coefficients (v * 8 + u) of JPEG's 2-D DCT whose basis is +-1/8: v and u in {0, 4}.
-_RATIONAL = np.array([0, 4, 32, 36])
-
-
-class JpegDeadZone:
-    """Dead-zone quantization of one image's JPEG coefficients, for any number of tables.
-
-    libjpeg rounds every DCT coefficient ``F`` of an 8x8 block to the nearest multiple of its
-    step ``q`` (rounding offset 1/2). For the peaked (Laplacian-like) coefficients of
-    companded codes, an offset a little below 1/2 spends fewer bits for the same error:
-    :meth:`pixels` makes each coefficient ``sign(F) floor(|F| / q + 1/2 - deadzone) q``
-    (the DC coefficient rounds to nearest; exact halves away from zero, as in libjpeg),
-    transforms the blocks back and rounds them to 8-bit pixels. Given the same table,
-    libjpeg finds these multiples again: each sits in the middle of its quantization
-    interval, and the pixel rounding moves it by about 0.3 (RMS) where a step is 6 or more
-    (the tests check that libjpeg keeps at least 99.9 % of the levels). Decoders need
-    nothing: the file is an ordinary JPEG. The blocks' DCT is computed once, so that rate
-    control can try many tables.
-
-    Parameters
-    ----------
-    pixels : array_like of uint8, shape (height, width)
-    deadzone : float, default 0.05
-        How far below 1/2 the rounding offset is, in [0, 0.5); 0 rounds to nearest (the
-        pixels libjpeg would reconstruct from its own quantization). On held-out music at
-        24 kHz, 0.05 lowered the codec's median log-spectral distance at equal rate by
-        0.04-0.07 dB at 16-48 kbit/s and raised its SNR by 0.3-0.4 dB; 0.2 and more cost
-        quality.
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> x = np.clip(128 + 20 * rng.laplace(size=(16, 24)), 0, 255).astype(np.uint8)
-    >>> y = JpegDeadZone(x, deadzone=0.1).pixels([12] * 64)
-    >>> y.shape, y.dtype, bool(np.abs(y.astype(int) - x).mean() < 12)
-    ((16, 24), dtype('uint8'), True)
-    """
-
-    def __init__(self, pixels: Any, *, deadzone: float = 0.05):
-        p = np.asarray(pixels)
-        if p.ndim != 2 or p.dtype != np.uint8 or p.size == 0:
-            raise ParameterError(f"pixels must be a non-empty 2-D uint8 array; got {p.dtype} {p.shape}")
-        if isinstance(deadzone, bool) or not isinstance(deadzone, (int, float)) or not 0 <= deadzone < 0.5:
-            raise ParameterError(f"deadzone={deadzone!r} must be a number in [0, 0.5)")
-        self.shape = p.shape
-        h, w = p.shape
-        rows, cols = -(-h // 8) * 8, -(-w // 8) * 8
-        # libjpeg pads partial blocks by repeating the last row and column
-        padded = np.pad(p.astype(np.float64) - 128.0, ((0, rows - h), (0, cols - w)), mode="edge")
-        blocks = padded.reshape(rows // 8, 8, cols // 8, 8).swapaxes(1, 2).reshape(-1, 64)
-        self._grid = (rows // 8, cols // 8)
-        # rows of 64 coefficients (v, u) of the row-major blocks: one matrix product for all
-        self._coef = blocks @ _jpeg_dct2().T
-        # Frequencies 0 and 4 have basis values +-1/8 in both directions: these four
-        # coefficients are sums of integers / 8, and can be exact halves of a step: computed
-        # exactly, halves stay halves (and round away from zero, as in libjpeg)
-        self._coef[:, _RATIONAL] = blocks @ np.rint(8 * _jpeg_dct2()[_RATIONAL]).T / 8
-        # Levels are decided in float32 (fast: rate control tries several tables): a
-        # coefficient within about 1e-6 of a decision may go either way; the exact ones above
-        # stay exact (sums of integers / 8, up to 2**13, divided by integer steps)
-        self._coef = self._coef.astype(np.float32)
-        self._offset = np.full(64, 0.5 - float(deadzone), dtype=np.float32)
-        self._offset[0] = 0.5
-
-    def pixels(self, qtable: Any) -> np.ndarray:
-        """The image whose coefficients are the dead-zone multiples of ``qtable`` (64 steps
-        1..255, natural order, e.g. :func:`jpeg_qtable`): uint8, the input's shape."""
-        q = np.asarray(qtable, dtype=np.float64)
-        if q.shape != (64,) or not np.all(np.isfinite(q)) or np.any(q < 1) or np.any(q > 255):
-            raise ParameterError(f"qtable must hold 64 steps in 1..255; got shape {q.shape}")
-        q = q.astype(np.float32)
-        level = np.abs(self._coef)
-        level /= q
-        level += self._offset
-        np.floor(level, out=level)
-        np.copysign(level, self._coef, out=level)
-        level *= q
-        back = level @ _jpeg_dct2("float32")  # pixel errors about 1e-4
-        n_r, n_c = self._grid
-        h, w = self.shape
-        out = back.reshape(n_r, n_c, 8, 8).swapaxes(1, 2).reshape(n_r * 8, n_c * 8)[:h, :w]
-        out += 128.0
-        np.rint(out, out=out)
-        np.clip(out, 0, 255, out=out)
-        return out.astype(np.uint8)
-
-
-def prequantize_jpeg(pixels: Any, qtable: Any, *, deadzone: float = 0.05) -> np.ndarray:
-    """Pixels whose JPEG coefficients are quantized with a dead zone (what libjpeg then codes):
-    ``JpegDeadZone(pixels, deadzone=deadzone).pixels(qtable)``, see :class:`JpegDeadZone`.
-
-    Examples
-    --------
-    >>> x = np.full((8, 8), 150, np.uint8)  # DC 8 * 22 = 176 = 7.33 steps of 24 -> 7 steps
-    >>> int(prequantize_jpeg(x, [24] * 64)[0, 0])  # 128 + 7 * 24 / 8
-    149
-    """
-    return JpegDeadZone(pixels, deadzone=deadzone).pixels(qtable)
-
-
-def search_parameter(
-    size_of: Callable[[int], int],
-    target: float,
-    *,
-    low: int,
-    high: int,
-    increasing: bool = True,
-    tolerance: float = 0.0,
-    guess: int | None = None,
-    exponent: float = 1.0,
-) -> tuple[int, int]:
-    """The integer setting in ``low..high`` whose size lands closest to ``target``.
-
-    ``size_of(p)`` must be monotone in ``p``: non-decreasing when ``increasing`` (a
-    quality), non-increasing otherwise (a quantization step). The search keeps the closest
-    settings known on either side of the target and probes between them by interpolating
-    ``log size`` against ``log p`` (sizes of image codecs follow a power law of the step),
-    bisecting whenever that fails to halve the interval; before both sides are known it
-    extrapolates from the last probe with ``size ~ p**exponent``. From a good ``guess``
-    that takes 2-4 calls; it never takes more than about ``2 log2(high - low) + 3``.
-
-    Parameters
-    ----------
-    size_of : callable
-        Setting -> size (e.g. bytes of the encoded image). Each setting is evaluated once.
-    target : float
-        Wanted size.
-    low, high : int
-        Range of settings.
-    increasing : bool, default True
-        Whether the size grows with the setting.
-    tolerance : float, default 0
-        Stop at the first probe within ``tolerance * target`` of the target (0: find the
-        closest setting exactly; ties go to the smaller size).
-    guess : int, optional
-        First probe (default: the middle of the range).
-    exponent : float, default 1
-        Assumed magnitude of ``d log size / d log p`` for the first extrapolation.
-
-    Returns
-    -------
-    (setting, size)
-        With nothing fitting, the stingiest setting.
-
-    Examples
-    --------
-    >>> search_parameter(lambda q: 100 * q, 1234, low=1, high=100)
-    (12, 1200)
-    >>> search_parameter(lambda s: 6000 // s, 1000, low=1, high=255, increasing=False)
-    (6, 1000)
-    >>> calls = []
-    >>> def size(step):
-    ...     calls.append(step)
-    ...     return int(3e6 / step**1.2)
-    >>> search_parameter(size, 25000, low=8, high=2040, increasing=False, tolerance=0.02, guess=256), len(calls)
-    ((54, 25017), 3)
-    """
-    if low > high:
-        raise ParameterError(f"low={low} must be <= high={high}")
-    if not tolerance >= 0:
-        raise ParameterError(f"tolerance={tolerance} must be >= 0")
-    sizes: dict[int, int] = {}
-
-    def size(p: int) -> int:
-        if p not in sizes:
-            sizes[p] = int(size_of(p))
-        return sizes[p]
-
-    sign = 1 if increasing else -1  # sizes are non-decreasing in u = sign * p
-    u_min, u_max = sorted((sign * low, sign * high))
-    under: int | None = None  # largest u known to fit
-    over: int | None = None  # smallest u known not to fit
-    p = (low + high) // 2 if guess is None else min(max(int(guess), low), high)
-    widths: list[int] = []
-    while True:
-        s = size(p)
-        u = sign * p
-        if s <= target:
-            under = u if under is None else max(under, u)
-        else:
-            over = u if over is None else min(over, u)
-        if tolerance and abs(s - target) <= tolerance * target:
-            return p, s
-        a = under if under is not None else u_min - 1  # next probe strictly between a and b
-        b = over if over is not None else u_max + 1
-        if b - a <= 1:
-            break
-        u_next = None
-        if under is not None and over is not None:
-            widths.append(b - a)  # bracketed: interpolate while that halves the interval
-        if len(widths) < 3 or widths[-1] * 2 <= widths[-3]:
-            if under is not None and over is not None:
-                pa, pb = sign * under, sign * over
-                sa, sb = size(pa), size(pb)
-                if min(pa, pb, sa) > 0 and target > 0 and sb != sa:
-                    t = (np.log(target) - np.log(sa)) / (np.log(sb) - np.log(sa))
-                    u_next = int(round(sign * np.exp(np.log(pa) + t * (np.log(pb) - np.log(pa)))))
-            elif p > 0 and s > 0 and target > 0:
-                ratio = (target / s) ** (1.0 / exponent)
-                u_next = int(round(sign * p * (ratio if increasing else 1.0 / ratio)))
-        if u_next is None:
-            u_next = (a + b) // 2
-        p = sign * min(max(u_next, a + 1), b - 1)
-    if under is None:  # nothing fits
-        return sign * u_min, size(sign * u_min)
-    if over is None:  # everything fits
-        return sign * under, size(sign * under)
-    su, so = size(sign * under), size(sign * over)
-    return (sign * under, su) if target - su <= so - target else (sign * over, so)

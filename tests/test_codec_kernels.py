@@ -1,4 +1,4 @@
-"""spectral_coding: every function against a plain-loop reference or a property."""
+"""The codec's kernels (cells, JPEG tables and dead zone, rate search) and band_group_edges: every function against a plain-loop reference or a property."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from mdctcompand import spectral_coding as sc
+from mdctcompand import band_gains
+from mdctcompand.codec import cells, jpeg, ratecontrol
 from mdctcompand.exceptions import FormatError, ParameterError
 
 
@@ -39,7 +40,7 @@ edges_strategy = st.lists(st.integers(1, 5), min_size=1, max_size=6).map(lambda 
 # ---------------------------------------------------------------------- band groups
 @given(st.integers(1, 96).map(lambda k: 8 * k), st.floats(0.02, 1.0), st.sampled_from([1, 2, 4, 8]))
 def test_band_group_edges_properties(n_bands, relative_width, align):
-    e = sc.band_group_edges(n_bands, sample_rate=24000, relative_width=relative_width, align=align)
+    e = band_gains.band_group_edges(n_bands, sample_rate=24000, relative_width=relative_width, align=align)
     widths = np.diff(e)
     assert e[0] == 0 and e[-1] == n_bands
     assert np.all(e % align == 0) and np.all(widths >= align)
@@ -50,15 +51,15 @@ def test_band_group_edges_properties(n_bands, relative_width, align):
 
 
 def test_band_group_edges_about_critical_bands():
-    e = sc.band_group_edges(512, sample_rate=24000)
+    e = band_gains.band_group_edges(512, sample_rate=24000)
     f = e * 12000 / 512
     widths_hz = np.diff(f)
     # Above 2 kHz every group is 10-40 % of its start frequency wide.
     upper = f[:-1] >= 2000
     assert np.all(widths_hz[upper] / f[:-1][upper] > 0.1)
     assert np.all(widths_hz[upper][:-1] / f[:-1][upper][:-1] < 0.4)
-    assert sc.band_group_edges(512, sample_rate=24000, max_width=32).max() == 512
-    assert np.diff(sc.band_group_edges(512, sample_rate=24000, max_width=32)).max() == 32
+    assert band_gains.band_group_edges(512, sample_rate=24000, max_width=32).max() == 512
+    assert np.diff(band_gains.band_group_edges(512, sample_rate=24000, max_width=32)).max() == 32
 
 
 @pytest.mark.parametrize(
@@ -72,7 +73,7 @@ def test_band_group_edges_about_critical_bands():
 )
 def test_band_group_edges_rejects(kwargs, match):
     with pytest.raises(ParameterError, match=match):
-        sc.band_group_edges(sample_rate=24000, **kwargs)
+        band_gains.band_group_edges(sample_rate=24000, **kwargs)
 
 
 # ---------------------------------------------------------------------- cells
@@ -86,17 +87,17 @@ def test_band_group_edges_rejects(kwargs, match):
 def test_cell_rms_and_expand_match_loops(edges, n_frames, fpg, lead, seed):
     rng = np.random.default_rng(seed)
     c = rng.standard_normal(lead + (int(edges[-1]), n_frames)).astype(np.float32)
-    got = sc.cell_rms(c, edges, frames_per_group=fpg)
+    got = cells.cell_rms(c, edges, frames_per_group=fpg)
     np.testing.assert_allclose(got, ref_cell_rms(c, edges, fpg), rtol=1e-12, atol=1e-12)
     v = rng.standard_normal(got.shape)
     np.testing.assert_array_equal(
-        sc.expand_cells(v, edges, frames_per_group=fpg, n_frames=n_frames),
+        cells.expand_cells(v, edges, frames_per_group=fpg, n_frames=n_frames),
         ref_expand(v, edges, fpg, n_frames),
     )
     # A constant cell has that constant as its RMS.
     np.testing.assert_allclose(
-        sc.cell_rms(
-            sc.expand_cells(np.abs(v), edges, frames_per_group=fpg, n_frames=n_frames),
+        cells.cell_rms(
+            cells.expand_cells(np.abs(v), edges, frames_per_group=fpg, n_frames=n_frames),
             edges,
             frames_per_group=fpg,
         ),
@@ -108,17 +109,17 @@ def test_cell_rms_and_expand_match_loops(edges, n_frames, fpg, lead, seed):
 def test_cell_functions_reject_bad_input():
     c = np.zeros((16, 10))
     with pytest.raises(ParameterError, match="must rise strictly"):
-        sc.cell_rms(c, [0, 8, 8, 16])
+        cells.cell_rms(c, [0, 8, 8, 16])
     with pytest.raises(ParameterError, match="must rise strictly"):
-        sc.cell_rms(c, [0, 8])
+        cells.cell_rms(c, [0, 8])
     with pytest.raises(ParameterError, match="float array"):
-        sc.cell_rms(np.zeros((16, 10), np.int16), [0, 16])
+        cells.cell_rms(np.zeros((16, 10), np.int16), [0, 16])
     with pytest.raises(ParameterError, match="frames_per_group=0"):
-        sc.cell_rms(c, [0, 16], frames_per_group=0)
+        cells.cell_rms(c, [0, 16], frames_per_group=0)
     with pytest.raises(ParameterError, match="do not cover n_frames=20"):
-        sc.expand_cells(np.ones((1, 2)), [0, 16], frames_per_group=8, n_frames=20)
+        cells.expand_cells(np.ones((1, 2)), [0, 16], frames_per_group=8, n_frames=20)
     with pytest.raises(ParameterError, match="2 band groups"):
-        sc.expand_cells(np.ones((1, 2)), [0, 8, 16], frames_per_group=8, n_frames=10)
+        cells.expand_cells(np.ones((1, 2)), [0, 8, 16], frames_per_group=8, n_frames=10)
 
 
 # ---------------------------------------------------------------------- levels
@@ -128,52 +129,52 @@ def test_cell_functions_reject_bad_input():
 )
 def test_level_quantization_error_is_half_a_step(rms, step):
     floor = -60.0  # indices 1..127 cover floor + step .. floor + 127 step: all of 1e-6..1e2 here
-    idx = sc.quantize_levels(rms, step_db=step, floor_db=floor)
-    back = sc.dequantize_levels(idx, step_db=step, floor_db=floor)
+    idx = cells.quantize_levels(rms, step_db=step, floor_db=floor)
+    back = cells.dequantize_levels(idx, step_db=step, floor_db=floor)
     db = 20 * np.log10(rms)
-    inside = (db >= floor + step / 2) & (db <= floor + sc.LEVEL_INDEX_MAX * step)
+    inside = (db >= floor + step / 2) & (db <= floor + cells.LEVEL_INDEX_MAX * step)
     assert np.all(np.abs(20 * np.log10(back[inside] / rms[inside])) <= step / 2 + 1e-9)
-    assert np.all(idx[db > floor + sc.LEVEL_INDEX_MAX * step] == sc.LEVEL_INDEX_MAX)
+    assert np.all(idx[db > floor + cells.LEVEL_INDEX_MAX * step] == cells.LEVEL_INDEX_MAX)
 
 
 def test_level_quantization_edges():
-    idx = sc.quantize_levels([0.0, 1e-30, 1e9], step_db=1.5, floor_db=-140.0)
-    assert idx.tolist() == [0, 0, sc.LEVEL_INDEX_MAX]
-    assert sc.dequantize_levels(idx)[0] == 0.0
+    idx = cells.quantize_levels([0.0, 1e-30, 1e9], step_db=1.5, floor_db=-140.0)
+    assert idx.tolist() == [0, 0, cells.LEVEL_INDEX_MAX]
+    assert cells.dequantize_levels(idx)[0] == 0.0
     # monotone
     r = np.logspace(-7, 2, 200)
-    assert np.all(np.diff(sc.quantize_levels(r).astype(int)) >= 0)
+    assert np.all(np.diff(cells.quantize_levels(r).astype(int)) >= 0)
     with pytest.raises(ParameterError, match=">= 0"):
-        sc.quantize_levels([-1.0])
+        cells.quantize_levels([-1.0])
     with pytest.raises(ParameterError, match="step_db=0"):
-        sc.quantize_levels([1.0], step_db=0)
+        cells.quantize_levels([1.0], step_db=0)
     with pytest.raises(ParameterError, match=r"0\.\.127"):
-        sc.dequantize_levels([128])
+        cells.dequantize_levels([128])
 
 
 @given(
     hnp.arrays(
         np.uint8,
         st.tuples(st.integers(1, 25), st.integers(1, 80)),
-        elements=st.integers(0, sc.LEVEL_INDEX_MAX),
+        elements=st.integers(0, cells.LEVEL_INDEX_MAX),
     )
 )
 def test_pack_levels_round_trip(idx):
-    np.testing.assert_array_equal(sc.unpack_levels(sc.pack_levels(idx), idx.shape), idx)
+    np.testing.assert_array_equal(cells.unpack_levels(cells.pack_levels(idx), idx.shape), idx)
 
 
 def test_pack_levels_is_compact_for_smooth_levels_and_rejects_corruption():
     rng = np.random.default_rng(0)
     walk = np.clip(70 + np.cumsum(rng.integers(-1, 2, size=(20, 236)), axis=1), 1, 127).astype(np.uint8)
-    data = sc.pack_levels(walk)
+    data = cells.pack_levels(walk)
     # Steps of -1/0/+1 carry log2(3) = 1.58 bits; deflate needs at most 40 % more.
     assert len(data) * 8 / walk.size < 1.4 * np.log2(3)
     with pytest.raises(FormatError, match="values"):
-        sc.unpack_levels(data, (20, 237))
+        cells.unpack_levels(data, (20, 237))
     with pytest.raises(FormatError, match="corrupt"):
-        sc.unpack_levels(b"\xff" * 10, (2, 2))
+        cells.unpack_levels(b"\xff" * 10, (2, 2))
     with pytest.raises(ParameterError, match=r"0\.\.127"):
-        sc.pack_levels(np.full((2, 2), 200))
+        cells.pack_levels(np.full((2, 2), 200))
 
 
 # ---------------------------------------------------------------------- gains and weights
@@ -182,14 +183,14 @@ def test_pack_levels_is_compact_for_smooth_levels_and_rejects_corruption():
     st.floats(0, 1),
 )
 def test_normalizing_gains_even_out_levels(levels, strength):
-    g = sc.normalizing_gains(levels, strength=strength, max_boost_db=200, range_db=200)
+    g = cells.normalizing_gains(levels, strength=strength, max_boost_db=200, range_db=200)
     live = levels > 0
     np.testing.assert_allclose((levels * g)[live], levels[live] ** (1 - strength), rtol=1e-9)
     assert np.all(g[~live] == 1.0)
-    capped = sc.normalizing_gains(levels, strength=strength, max_boost_db=6.0)
+    capped = cells.normalizing_gains(levels, strength=strength, max_boost_db=6.0)
     assert np.all(capped <= 10 ** (6 / 20) + 1e-12)
     # Within range_db of the loudest cell nothing changes; below, the gain stops growing.
-    ranged = sc.normalizing_gains(levels, strength=strength, max_boost_db=200, range_db=30)
+    ranged = cells.normalizing_gains(levels, strength=strength, max_boost_db=200, range_db=30)
     near = levels >= levels.max() * 10 ** (-30 / 20)
     np.testing.assert_allclose(ranged[near & live], g[near & live], rtol=1e-12)
     if (live & ~near).any():
@@ -200,18 +201,18 @@ def test_normalizing_gains_even_out_levels(levels, strength):
 
 def test_gains_and_weights_reject_bad_input():
     with pytest.raises(ParameterError, match=r"strength=1\.5"):
-        sc.normalizing_gains([1.0], strength=1.5)
+        cells.normalizing_gains([1.0], strength=1.5)
     with pytest.raises(ParameterError, match=">= 0"):
-        sc.normalizing_gains([-1.0])
+        cells.normalizing_gains([-1.0])
     with pytest.raises(ParameterError, match="range_db=0"):
-        sc.normalizing_gains([1.0], range_db=0)
+        cells.normalizing_gains([1.0], range_db=0)
     with pytest.raises(ParameterError, match="reference_hz=0"):
-        sc.band_weights([1.0], reference_hz=0)
+        cells.band_weights([1.0], reference_hz=0)
 
 
 def test_band_weights_slope():
     f = np.array([100.0, 500.0, 1000.0, 2000.0, 8000.0])
-    w_db = 20 * np.log10(sc.band_weights(f, slope_db_per_octave=-1.5, reference_hz=500.0))
+    w_db = 20 * np.log10(cells.band_weights(f, slope_db_per_octave=-1.5, reference_hz=500.0))
     np.testing.assert_allclose(w_db, [0.0, 0.0, -1.5, -3.0, -6.0], atol=1e-12)
 
 
@@ -220,29 +221,29 @@ def test_noise_fill_restores_the_level_of_lost_cells_only():
     rng = np.random.default_rng(1)
     edges = np.array([0, 8, 16, 32])
     x = rng.standard_normal((32, 4000)) * np.array([1.0] * 8 + [0.1] * 8 + [0.01] * 16)[:, None]
-    target = sc.cell_rms(x, edges, frames_per_group=8)
+    target = cells.cell_rms(x, edges, frames_per_group=8)
     decoded = x.copy()
     decoded[8:16] = 0.0  # a lost band group: a hole
     decoded[16:] *= 0.9  # a band group that kept 81 % of its power
-    filled = sc.noise_fill(decoded, target, edges, frames_per_group=8, min_loss=0.3)
+    filled = cells.noise_fill(decoded, target, edges, frames_per_group=8, min_loss=0.3)
     np.testing.assert_array_equal(filled[:8], decoded[:8])  # nothing lost: untouched
     np.testing.assert_array_equal(filled[16:], decoded[16:])  # lost 19 % < min_loss: untouched
-    got = sc.cell_rms(filled, edges, frames_per_group=8)[1]
+    got = cells.cell_rms(filled, edges, frames_per_group=8)[1]
     # 64 Gaussian values per cell (relative power SD 0.18): within 5 SD per cell; the mean of
     # 500 cells has SD 0.008: within 3 %.
     assert np.all(np.abs(got**2 / target[1] ** 2 - 1) < 0.9)
     assert abs(np.mean(got**2 / target[1] ** 2) - 1) < 0.03
     # min_loss=0 fills the 19 % too, on top of what is there: expected power matches.
-    all_filled = sc.noise_fill(decoded, target, edges, frames_per_group=8)
-    ratio = sc.cell_rms(all_filled, edges, frames_per_group=8)[2] ** 2 / target[2] ** 2
+    all_filled = cells.noise_fill(decoded, target, edges, frames_per_group=8)
+    ratio = cells.cell_rms(all_filled, edges, frames_per_group=8)[2] ** 2 / target[2] ** 2
     assert abs(np.mean(ratio) - 1) < 0.03
     # deterministic for a seed, dtype kept
-    again = sc.noise_fill(decoded.astype(np.float32), target, edges, frames_per_group=8, seed=5)
+    again = cells.noise_fill(decoded.astype(np.float32), target, edges, frames_per_group=8, seed=5)
     assert again.dtype == np.float32
     np.testing.assert_array_equal(
-        again, sc.noise_fill(decoded.astype(np.float32), target, edges, frames_per_group=8, seed=5)
+        again, cells.noise_fill(decoded.astype(np.float32), target, edges, frames_per_group=8, seed=5)
     )
-    other = sc.noise_fill(decoded.astype(np.float32), target, edges, frames_per_group=8, seed=6)
+    other = cells.noise_fill(decoded.astype(np.float32), target, edges, frames_per_group=8, seed=6)
     assert (
         abs(np.corrcoef(again[8:16].ravel(), other[8:16].ravel())[0, 1]) < 0.05
     )  # another seed: other noise
@@ -253,36 +254,36 @@ def test_noise_fill_band_shape_puts_the_noise_where_the_signal_is():
     slope = 10 ** (np.linspace(-30, 0, 16) / 20)
     x = np.random.default_rng(3).standard_normal((16, 8000)) * slope[:, None]
     edges = [0, 16]
-    target = sc.cell_rms(x, edges, frames_per_group=8)
-    shaped = sc.noise_fill(np.zeros_like(x), target, edges, frames_per_group=8, band_shape=slope * 7.0)
-    flat = sc.noise_fill(np.zeros_like(x), target, edges, frames_per_group=8)
+    target = cells.cell_rms(x, edges, frames_per_group=8)
+    shaped = cells.noise_fill(np.zeros_like(x), target, edges, frames_per_group=8, band_shape=slope * 7.0)
+    flat = cells.noise_fill(np.zeros_like(x), target, edges, frames_per_group=8)
     per_band = lambda y: 10 * np.log10(np.mean(y**2, axis=1) / np.mean(x**2, axis=1))  # noqa: E731
     assert np.all(np.abs(per_band(shaped)) < 0.5)  # every band within 0.5 dB (8000 values each)
     assert per_band(flat)[0] > 20  # the quiet end drowned by flat noise
     # The cells' power is the same either way (only the shape within the group changes).
     np.testing.assert_allclose(
-        np.mean(sc.cell_rms(shaped, edges, frames_per_group=8) ** 2), np.mean(target**2), rtol=0.03
+        np.mean(cells.cell_rms(shaped, edges, frames_per_group=8) ** 2), np.mean(target**2), rtol=0.03
     )
     with pytest.raises(ParameterError, match="band_shape must hold 16"):
-        sc.noise_fill(np.zeros_like(x), target, edges, frames_per_group=8, band_shape=np.ones(8))
+        cells.noise_fill(np.zeros_like(x), target, edges, frames_per_group=8, band_shape=np.ones(8))
 
 
 def test_noise_fill_partial_ratio_and_errors():
     edges = [0, 4]
     decoded = np.zeros((4, 4000))
     target = np.full((1, 500), 2.0)
-    half = sc.noise_fill(decoded, target, edges, frames_per_group=8, max_ratio=0.5)
+    half = cells.noise_fill(decoded, target, edges, frames_per_group=8, max_ratio=0.5)
     assert np.mean(half**2) == pytest.approx(0.5 * 4.0, rel=0.03)
     with pytest.raises(ParameterError, match="must be \\(1, 500\\)"):
-        sc.noise_fill(decoded, target[:, :10], edges, frames_per_group=8)
+        cells.noise_fill(decoded, target[:, :10], edges, frames_per_group=8)
     with pytest.raises(ParameterError, match="min_loss=2"):
-        sc.noise_fill(decoded, target, edges, frames_per_group=8, min_loss=2)
+        cells.noise_fill(decoded, target, edges, frames_per_group=8, min_loss=2)
 
 
 # ---------------------------------------------------------------------- JPEG tables and rate search
 @given(st.floats(1.0, 200.0))
 def test_jpeg_qtable_mean_follows_fractional_steps(step):
-    t = np.array(sc.jpeg_qtable(np.ones((8, 8)), step))
+    t = np.array(jpeg.jpeg_qtable(np.ones((8, 8)), step))
     assert t.size == 64 and set(np.unique(t)) <= {int(np.floor(step)), int(np.floor(step)) + 1}
     assert abs(t.mean() - step) <= 0.5 / 64 + 1e-9
 
@@ -290,12 +291,12 @@ def test_jpeg_qtable_mean_follows_fractional_steps(step):
 def test_jpeg_qtable_weights_layout_and_clipping():
     w = np.ones((8, 8))
     w[0, 7] = 3.0  # row 0 = lowest vertical frequency, column 7 = highest horizontal one
-    t = sc.jpeg_qtable(w, 10)
+    t = jpeg.jpeg_qtable(w, 10)
     assert t[7] == 30 and t[8] == 10
-    assert max(sc.jpeg_qtable(np.full((8, 8), 100.0), 10)) == 255
-    assert min(sc.jpeg_qtable(np.full((8, 8), 0.01), 1)) == 1
+    assert max(jpeg.jpeg_qtable(np.full((8, 8), 100.0), 10)) == 255
+    assert min(jpeg.jpeg_qtable(np.full((8, 8), 0.01), 1)) == 1
     with pytest.raises(ParameterError, match="\\(8, 8\\)"):
-        sc.jpeg_qtable(np.ones((4, 4)), 10)
+        jpeg.jpeg_qtable(np.ones((4, 4)), 10)
     # Pillow accepts the table.
     import io
 
@@ -322,7 +323,7 @@ def test_search_parameter_matches_brute_force(increments, target, increasing):
         calls.append(p)
         return int(sizes[p - low])
 
-    p, size = sc.search_parameter(size_of, target, low=low, high=high, increasing=increasing)
+    p, size = ratecontrol.search_parameter(size_of, target, low=low, high=high, increasing=increasing)
     assert size == size_of(p)
     fitting = [int(s) for s in sizes if s <= target]
     stingiest = int(sizes.min())
@@ -351,19 +352,20 @@ def test_search_parameter_power_law_lands_within_tolerance_in_few_calls(b, scale
         calls.append(p)
         return int(scale * 64 * (p / 64.0) ** (b if increasing else -b))
 
-    p, size = sc.search_parameter(
+    p, size = ratecontrol.search_parameter(
         size_of, target, low=8, high=2040, increasing=increasing, tolerance=0.02, guess=guess
     )
     n_calls = len(set(calls))
     lo, hi = sorted((size_of(8), size_of(2040)))
     if lo * 1.02 < target < hi * 0.98:
         assert abs(size / target - 1) <= 0.02 or abs(size_of(p + 1) - size_of(p)) > 0.02 * target
-        assert n_calls <= 6
+        # 20,000 random draws: at most 4 encodes from b = 0.9 up, 7 at b = 0.6 (far from the guessed law)
+        assert n_calls <= (4 if b >= 0.9 else 7)
 
 
 def test_search_parameter_rejects_empty_range():
     with pytest.raises(ParameterError, match="low=5"):
-        sc.search_parameter(lambda p: p, 1, low=5, high=4)
+        ratecontrol.search_parameter(lambda p: p, 1, low=5, high=4)
 
 
 # ---------------------------------------------------------------------- JPEG dead zone
@@ -434,12 +436,12 @@ def test_prequantize_jpeg_against_a_plain_loop_reference(rows, cols, step, deadz
     x = _laplace_codes((rows, cols), 15, seed)
     table = np.random.default_rng(seed).integers(step, step + 8, 64)
     want, near_half = ref_prequantize(x, table, deadzone)
-    got = sc.prequantize_jpeg(x, table, deadzone=deadzone)
+    got = jpeg.prequantize_jpeg(x, table, deadzone=deadzone)
     diff = np.abs(got.astype(int) - want)
     assert np.all(diff[~near_half] == 0)
-    one = sc.JpegDeadZone(x, deadzone=deadzone)  # one DCT, several tables
+    one = jpeg.JpegDeadZone(x, deadzone=deadzone)  # one DCT, several tables
     np.testing.assert_array_equal(one.pixels(table), got)
-    np.testing.assert_array_equal(one.pixels(table + 3), sc.prequantize_jpeg(x, table + 3, deadzone=deadzone))
+    np.testing.assert_array_equal(one.pixels(table + 3), jpeg.prequantize_jpeg(x, table + 3, deadzone=deadzone))
 
 
 @pytest.mark.parametrize("shape", [(64, 96), (61, 93)])
@@ -451,8 +453,8 @@ def test_libjpeg_keeps_the_dead_zone_levels(shape, step):
     from PIL import Image
 
     x = _laplace_codes(shape, 12, step)
-    table = sc.jpeg_qtable(np.ones((8, 8)), step + 0.375)
-    y = sc.prequantize_jpeg(x, table, deadzone=0.1)
+    table = jpeg.jpeg_qtable(np.ones((8, 8)), step + 0.375)
+    y = jpeg.prequantize_jpeg(x, table, deadzone=0.1)
     buf = io.BytesIO()
     Image.fromarray(y, "L").save(buf, "JPEG", qtables=[table])
     decoded = np.asarray(Image.open(io.BytesIO(buf.getvalue())))
@@ -467,7 +469,7 @@ def test_dead_zone_saves_bits_and_zero_changes_nothing():
 
     from PIL import Image
 
-    def jpeg(pixels, table):
+    def encoded(pixels, table):
         buf = io.BytesIO()
         Image.fromarray(pixels, "L").save(buf, "JPEG", qtables=[table], optimize=True)
         return len(buf.getvalue()), np.asarray(Image.open(io.BytesIO(buf.getvalue())))
@@ -475,12 +477,12 @@ def test_dead_zone_saves_bits_and_zero_changes_nothing():
     x = _laplace_codes((128, 256), 10, 1)
     table = [14] * 64
     mse = lambda px: np.mean((px.astype(np.float64) - x) ** 2)  # noqa: E731
-    plain, plain_px = jpeg(x, table)
-    same, same_px = jpeg(sc.prequantize_jpeg(x, table, deadzone=0.0), table)
+    plain, plain_px = encoded(x, table)
+    same, same_px = encoded(jpeg.prequantize_jpeg(x, table, deadzone=0.0), table)
     # deadzone 0: the levels libjpeg would choose itself (its integer DCT decides a few near-halves)
     assert np.mean(ref_levels(same_px, table, 0.0) == ref_levels(plain_px, table, 0.0)) > 0.99
     assert abs(same / plain - 1) < 0.01 and abs(mse(same_px) / mse(plain_px) - 1) < 0.01
-    small, small_px = jpeg(sc.prequantize_jpeg(x, table, deadzone=0.15), table)
+    small, small_px = encoded(jpeg.prequantize_jpeg(x, table, deadzone=0.15), table)
     assert small < 0.95 * plain  # measured: 8 % fewer bytes
     assert mse(small_px) < 1.3 * mse(plain_px)  # for 24 % more squared error
 
@@ -500,4 +502,4 @@ def test_dead_zone_saves_bits_and_zero_changes_nothing():
 )
 def test_prequantize_jpeg_rejects(pixels, table, deadzone, match):
     with pytest.raises(ParameterError, match=match):
-        sc.prequantize_jpeg(pixels, table, deadzone=deadzone)
+        jpeg.prequantize_jpeg(pixels, table, deadzone=deadzone)
