@@ -175,3 +175,10 @@ class ConstantTables(torch.nn.Module):
         if dtype == torch.float64:
             return getattr(self, f"{key}_64").view(torch.float64)
         return getattr(self, f"{key}_32").view(torch.float32)
+
+
+def check_float_dtype(dtype: Any) -> torch.dtype:
+    """``dtype`` if it is torch.float32 or torch.float64, else a ParameterError."""
+    if dtype not in (torch.float32, torch.float64):
+        raise ParameterError(f"dtype={dtype} must be torch.float32 or torch.float64")
+    return dtype

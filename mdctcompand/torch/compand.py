@@ -36,6 +36,7 @@ from ._checks import (
     ConstantTables,
     as_float_values,
     check_bands,
+    check_float_dtype,
     check_same_device,
     raise_if_not_finite,
     require_tensor,
@@ -403,7 +404,7 @@ class Compander(torch.nn.Module):
         True
         """
         v = self._values(values, "values", check_finite)
-        out_dtype = v.dtype if dtype is None else _check_dtype(dtype)
+        out_dtype = v.dtype if dtype is None else check_float_dtype(dtype)
         vs, _ = self._special(v)
         mids = self._tables.get("midpoints", vs.dtype)
         v = vs.clamp(0.0, N_LEVELS - 1.0)
@@ -509,7 +510,7 @@ class Compander(torch.nn.Module):
         True
         """
         q = self._codes(codes, check_finite)
-        dtype = _check_dtype(dtype)
+        dtype = check_float_dtype(dtype)
         table = self._tables.get("table", dtype).reshape(-1)
         # Look up frame-major (bands contiguous, the layout MDCT.forward returns and MDCT.inverse
         # reads fastest); the only transposition is of the 1-byte codes. int32 indices.
@@ -556,9 +557,3 @@ class Compander(torch.nn.Module):
             f"profile={self.profile.name!r}, tilt={self.tilt:g}, rounding={self.rounding!r}, "
             f"reconstruction={self.reconstruction!r}"
         )
-
-
-def _check_dtype(dtype: Any) -> torch.dtype:
-    if dtype not in (torch.float32, torch.float64):
-        raise ParameterError(f"dtype={dtype} must be torch.float32 or torch.float64")
-    return dtype

@@ -24,8 +24,8 @@ from ..converter import AudioImageConverter as NumpyConverter
 from ..converter import CodeImage as NumpyCodeImage
 from ..exceptions import ParameterError
 from ..profile import GGDProfile, LevelSpec
-from ._checks import as_float_audio, raise_if_not_finite, require_tensor, should_check
-from .compand import Compander, _check_dtype
+from ._checks import as_float_audio, check_float_dtype, raise_if_not_finite, require_tensor, should_check
+from .compand import Compander
 from .transform import MDCT
 
 __all__ = ["AudioImageConverter", "CodeImage", "ValueRange"]
@@ -516,7 +516,7 @@ class AudioImageConverter(torch.nn.Module):
             band_gains = codes.band_gains if band_gains is None else band_gains
             codes = codes.codes
         arr = require_tensor(codes, "codes")
-        dtype = _check_dtype(dtype)
+        dtype = check_float_dtype(dtype)
         if arr.ndim < 2 or arr.shape[-2] != self.n_bands:
             raise ParameterError(
                 f"codes of shape {tuple(arr.shape)} must be (..., n_bands={self.n_bands}, n_frames)"
