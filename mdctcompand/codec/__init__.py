@@ -29,60 +29,16 @@ Hostile files are refused with :class:`~mdctcompand.FormatError`: the header is 
 (types, ranges, consistency, JSON size and depth), every tile's size is checked against
 it before its pixels are decoded, and the pixels of all tiles are bounded (``max_pixels``).
 
-Modules: :mod:`~mdctcompand.codec.settings` (:class:`EncodeSettings`),
+Modules: :mod:`~mdctcompand.codec.settings` (:class:`EncodeSettings`), :mod:`~mdctcompand.codec.cells`
+(side information), :mod:`~mdctcompand.codec.jpeg` (JPEG tables, dead zone),
+:mod:`~mdctcompand.codec.ratecontrol` (tile coding, rate search),
 :mod:`~mdctcompand.codec.tools` (the version-3 coding tools and side information),
 :mod:`~mdctcompand.codec.streaming` (tiles in a stream), :mod:`~mdctcompand.codec.core`
 (in memory), :mod:`~mdctcompand.codec.files` (files and pipes).
 """
 
-from .core import (
-    CODEC_FORMAT,
-    CODEC_VERSION,
-    DEFAULT_MAX_PIXELS,
-    DEFAULT_MAX_SAMPLES,
-    CodecInfo,
-    DecodedAudio,
-    Progress,
-    decode,
-    decode_stream,
-    encode,
-    encode_stream,
-    read_info,
-)
-from .files import DecodedFile, decode_file, encode_file
-from .settings import (
-    CODEC_ROUNDING,
-    Decoder,
-    EncodeSettings,
-    ImageFormat,
-    QTable,
-    StereoMode,
-    auto_tilt,
-    codec_profile_for_rate,
-)
+import lazy_loader
 
-__all__ = [
-    "CODEC_FORMAT",
-    "CODEC_ROUNDING",
-    "CODEC_VERSION",
-    "DEFAULT_MAX_PIXELS",
-    "DEFAULT_MAX_SAMPLES",
-    "CodecInfo",
-    "DecodedAudio",
-    "DecodedFile",
-    "Decoder",
-    "EncodeSettings",
-    "ImageFormat",
-    "Progress",
-    "QTable",
-    "StereoMode",
-    "auto_tilt",
-    "codec_profile_for_rate",
-    "decode",
-    "decode_file",
-    "decode_stream",
-    "encode",
-    "encode_file",
-    "encode_stream",
-    "read_info",
-]
+# The public names, listed once in __init__.pyi, load on first use: the command line's
+# options read EncodeSettings without loading the encoder.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
