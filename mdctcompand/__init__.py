@@ -13,7 +13,7 @@ kernels only for large inputs (see ``mdctcompand._kernels``), torch never.
 
 import lazy_loader
 
-from ._version import __version__
+from ._version import __version__ as __version__
 
 __getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
 #: ``mdctcompand.io`` stays an attribute, out of ``from mdctcompand import *`` (it would shadow the stdlib's io).
