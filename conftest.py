@@ -4,12 +4,22 @@
 Without the ``diffusion`` extra, ``mdctcompand.diffusion`` cannot be imported (it says what to
 install); without matplotlib, the plotting examples cannot run. Those are skipped, not failed,
 so the README's test command works on a fresh machine with only ``.[test]`` installed.
+
+The lab (``benchmarks/lab``, imported as ``lab``: peers, corpora, baselines; not part of the
+package) is put on ``sys.path`` for the tests that measure with it, and its docstring examples
+are collected too (``testpaths``).
 """
 
 import importlib.util
 import os
 import shutil
+import sys
 import tempfile
+from pathlib import Path
+
+_BENCHMARKS = str(Path(__file__).resolve().parent / "benchmarks")
+if _BENCHMARKS not in sys.path:
+    sys.path.insert(0, _BENCHMARKS)
 
 
 def _missing(*names: str) -> bool:
@@ -41,10 +51,10 @@ def pytest_unconfigure(config):
 
 collect_ignore = []
 if _missing("torch", "diffusers", "peft", "transformers", "accelerate"):
-    collect_ignore += ["mdctcompand/diffusion", "mdctcompand/bench/diffusion.py"]
+    collect_ignore += ["mdctcompand/diffusion", "benchmarks/lab/diffusion.py"]
 if _missing("torch"):
-    collect_ignore += ["mdctcompand/torch", "mdctcompand/bench/torch.py"]
+    collect_ignore += ["mdctcompand/torch", "benchmarks/lab/torch.py"]
 if _missing("matplotlib"):
-    collect_ignore += ["mdctcompand/plotting.py", "mdctcompand/bench/report.py"]
+    collect_ignore += ["mdctcompand/plotting.py", "benchmarks/lab/report.py"]
 if _missing("librosa"):
-    collect_ignore += ["mdctcompand/bench/baselines.py"]
+    collect_ignore += ["benchmarks/lab/baselines.py"]

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+# The lab (benchmarks/lab, imported as ``lab``): some gallery examples compare with its baselines.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import mdctcompand
 

@@ -1,13 +1,13 @@
 """Re-fit a shipped profile: ``python scripts/fit_default_profile.py --rate 24000|44100|48000 [--corpus DIR]``.
 
 The shipped profiles are fitted on the *train* clips of the seven fit packages of the
-multi-genre corpus (:mod:`mdctcompand.bench.genre_corpus`: rock stems, a tracker module,
+multi-genre corpus (:mod:`lab.genre_corpus`, ``benchmarks/lab``: rock stems, a tracker module,
 four game soundtracks of other genres); the held-out packages (another rock band, an
 electronic soundtrack, recorded voices, synthetic speech) and every test clip stay out.
-``--corpus`` names a directory written by ``python -m mdctcompand.bench.genre_corpus``;
+``--corpus`` names a directory written by ``python -m lab.genre_corpus`` (run from ``benchmarks/``);
 without it the corpus is built in a temporary directory (install the packages first:
 ``apt-get install -y`` followed by the package names in
-:data:`mdctcompand.bench.genre_corpus.INSTALL_HINT`).
+:data:`lab.genre_corpus.INSTALL_HINT`).
 
 The clips are written at the profile's rate as mono FLAC files and fitted with the
 project's own command:
@@ -22,7 +22,7 @@ project's own command:
 
 Profiles that a refit replaces move to ``mdctcompand/data/profiles/ID.json`` (files made
 with them keep decoding, by id). The choices (tilt, band gains, the fit's settings) were
-made by measurement: ``python -m mdctcompand.bench.genres`` prints the leave-one-package-out
+made by measurement: ``python -m lab.genres`` prints the leave-one-package-out
 table that docs/method.rst quotes.
 """
 
@@ -37,10 +37,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mdctcompand.bench.corpus import fit_channels
-from mdctcompand.bench.genre_corpus import FIT_PACKAGES, INSTALL_HINT, build_corpus, load_corpus
 from mdctcompand.io import resample, save_audio
 from mdctcompand.profile import GGDProfile
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))  # the lab: benchmarks/lab
+from lab.corpus import fit_channels
+from lab.genre_corpus import FIT_PACKAGES, INSTALL_HINT, build_corpus, load_corpus
 
 DATA = Path(__file__).resolve().parents[1] / "mdctcompand" / "data"
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from mdctcompand.bench import cli as bench
+from lab import cli as bench
 
 
 def test_batch_table_for_a_jobs_list(capsys):

@@ -7,9 +7,9 @@ import shutil
 import numpy as np
 import pytest
 
+from lab import codec as bench
+from lab import corpus, peers
 from mdctcompand import metrics
-from mdctcompand.bench import codec as bench
-from mdctcompand.bench import corpus, peers
 from mdctcompand.testing import make_signal
 
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from mdctcompand.bench import genre_corpus, genres
-from mdctcompand.bench.genre_corpus import CORPUS_RATE, Track, build_corpus, load_corpus, split_clips
+from lab import genre_corpus, genres
+from lab.genre_corpus import CORPUS_RATE, Track, build_corpus, load_corpus, split_clips
 from mdctcompand.testing import make_signal
 
 

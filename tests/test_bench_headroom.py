@@ -11,11 +11,11 @@ import scipy.ndimage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lab import corpus
+from lab import headroom as hr
 from mdctcompand import codec
-from mdctcompand.bench import corpus
-from mdctcompand.bench import headroom as hr
-from mdctcompand.codec.tools import side_info_bytes
 from mdctcompand.codec.jpeg import libjpeg_luma_table
+from mdctcompand.codec.tools import side_info_bytes
 from mdctcompand.containers import assemble, encode_tile
 from mdctcompand.testing import make_signal
 

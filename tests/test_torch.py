@@ -671,7 +671,7 @@ def test_public_api_has_examples():
 
 
 def test_benchmark_script_runs_on_the_cpu(capsys):
-    from mdctcompand.bench import torch as bench
+    from lab import torch as bench
 
     report = bench.accelerator(torch.device("cpu"), repeat=1, batch=1, seconds=0.2, compile_=False)
     assert "8-bit round trip / (torch.stft + torch.istft) =" in report

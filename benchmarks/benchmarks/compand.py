@@ -4,7 +4,7 @@ import numpy as np
 from scipy.stats import gennorm
 
 import mdctcompand
-from mdctcompand.bench import corpus
+from lab import corpus
 
 
 def _clips(n_per_song=2):
@@ -83,7 +83,7 @@ class Baselines:
     timeout = 600
 
     def setup(self, name):
-        from mdctcompand.bench.baselines import CompandedMDCT, LMMSGriffinLim
+        from lab.baselines import CompandedMDCT, LMMSGriffinLim
 
         self.pipeline = {
             "companded MDCT c=5": lambda: CompandedMDCT(),

@@ -4,7 +4,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from mdctcompand.bench.dataset import make_corpus
+from lab.dataset import make_corpus
 from mdctcompand.dataset import BuildConfig, process_item, read_captions
 
 

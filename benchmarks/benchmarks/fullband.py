@@ -4,7 +4,7 @@ against log-mel + Griffin-Lim at the same rate (the 44.1 kHz rows of docs/benchm
 import numpy as np
 
 import mdctcompand
-from mdctcompand.bench import corpus
+from lab import corpus
 from mdctcompand.profile import load_profile
 
 RATES = {"44k": 44100, "48k": 48000}
@@ -37,7 +37,7 @@ class FullBandQuality:
     timeout = 600
 
     def setup_cache(self):
-        from mdctcompand.bench.fullband import StereoCoding, clip_metrics
+        from lab.fullband import StereoCoding, clip_metrics
 
         out = {}
         for name, rate in RATES.items():
@@ -67,14 +67,14 @@ class FullBandQuality:
 
 
 class FullBandToNyquist:
-    """Generated stereo with a white floor up to Nyquist (``bench.fullband.generated_full_band``): the
+    """Generated stereo with a white floor up to Nyquist (``lab.fullband.generated_full_band``): the
     bands above the fitting songs' ~19.5 kHz low-pass (33.9 dB at 48 kHz before the roll-off limit)."""
 
     params = ["44k", "48k"]
     param_names = ["profile"]
 
     def setup(self, name):
-        from mdctcompand.bench.fullband import generated_full_band
+        from lab.fullband import generated_full_band
 
         self.rate = RATES[name]
         self.x = generated_full_band(self.rate, seconds=4.0)
@@ -95,7 +95,7 @@ class FullBandRoundTrip:
     timeout = 600
 
     def setup(self, name):
-        from mdctcompand.bench.baselines import CompandedMDCT, LMMSGriffinLim
+        from lab.baselines import CompandedMDCT, LMMSGriffinLim
 
         self.pipeline = {
             "companded MDCT 8-bit (44k)": lambda: CompandedMDCT(profile="44k"),

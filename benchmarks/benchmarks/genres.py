@@ -1,4 +1,4 @@
-"""The 8-bit representation on every genre (mdctcompand.bench.genres), and the cost of band gains.
+"""The 8-bit representation on every genre (lab.genres), and the cost of band gains.
 
 Quality: the held-out packages of the multi-genre corpus (Debian packages; skipped where they
 are not installed), 2 clips each, with the shipped profiles (fitted without them). Speed and
@@ -8,7 +8,7 @@ memory: the 8-bit round trip of 10 s with and without band gains (generated audi
 import numpy as np
 
 import mdctcompand
-from mdctcompand.bench import genre_corpus, genres
+from lab import genre_corpus, genres
 from mdctcompand.testing import make_signal
 
 

@@ -3,7 +3,7 @@
 Issue 16's target: ``wav2jpeg`` / ``jpeg2wav`` on a 10 s clip within 2x of the bare imports
 ``numpy, scipy.fft, PIL.Image, soundfile``. ``timeraw_*`` time the statement in a new
 process (interpreter start-up itself excluded); ``track_*_over_bare_imports`` give the
-ratio from interleaved whole-process runs, as ``python -m mdctcompand.bench.cli`` does.
+ratio from interleaved whole-process runs, as ``python -m lab.cli`` (from ``benchmarks/``) does.
 """
 
 import os

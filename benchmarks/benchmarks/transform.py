@@ -3,7 +3,7 @@
 import numpy as np
 
 import mdctcompand
-from mdctcompand.bench import peers
+from lab import peers
 
 
 class MDCTRoundTrip:

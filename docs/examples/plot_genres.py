@@ -11,7 +11,7 @@ worst clip; dashed: the 38 dB target for medians, dotted: 34 dB for the worst cl
 tilt 5.5); ``fixed`` the refitted profile without band gains at tilt 4 (what images a model
 generates decode with); ``clip`` the default, per-clip band-group gains at tilt 3; and
 ``codec-png`` lossless ``wav2jpeg -f png`` (held-out packages only). The figures come from
-``python -m mdctcompand.bench.genres --summary docs/data/genres.json`` (the corpus needs the
+``python -m lab.genres --summary ../docs/data/genres.json`` (from ``benchmarks/``; the corpus needs the
 Debian packages, so the docs plot the stored summary instead of measuring at build time).
 """
 

@@ -5,8 +5,9 @@ Log-mel + Griffin-Lim against the companded MDCT
 Spectrograms of a clip, of its 8-bit companded-MDCT round trip and of a log-mel spectrogram
 (512 mels, hop 512) inverted with 32 Griffin-Lim iterations, the Riffusion / audio-diffusion
 setting. The MDCT keeps the phase: the round trip is a copy of the input within 35-40 dB;
-Griffin-Lim invents phases (SNR below 0 dB) and smears transients. Needs librosa (the
-``bench`` extra).
+Griffin-Lim invents phases (SNR below 0 dB) and smears transients. The pipelines come from
+the lab (``benchmarks/lab``, importable as ``lab`` from ``benchmarks/``; the docs build puts it on
+``sys.path``) and need librosa (the ``bench`` extra).
 """
 
 import time
@@ -15,8 +16,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.signal import spectrogram
 
+from lab.baselines import CompandedMDCT, LMMSGriffinLim
 from mdctcompand import metrics
-from mdctcompand.bench.baselines import CompandedMDCT, LMMSGriffinLim
 from mdctcompand.testing import make_signal
 
 

@@ -3,8 +3,9 @@ wav2jpeg rate-distortion
 ========================
 
 Bit rate against SNR and log-spectral distance for a sweep of JPEG qualities and WebP, and
-LAME MP3 at 24 kbit/s when ``lameenc`` is installed, on 10 s of generated music-like audio.
-The same sweep on held-out real music (``python -m mdctcompand.bench.codec``) gives ViSQOL
+LAME MP3 at 24 kbit/s when ``lameenc`` and the lab (``benchmarks/lab``) are there, on 10 s of
+generated music-like audio. The same sweep on held-out real music (``python -m lab.codec``, from
+``benchmarks/``) gives ViSQOL
 4.10 at 22.6 kbit/s against 2.63 for MP3 at 24 kbit/s.
 """
 
@@ -28,7 +29,7 @@ for fmt, qualities in [("jpeg", [10, 15, 20, 25, 35, 50, 75]), ("webp", [10, 20,
             (len(data) * 8 / 10 / 1000, metrics.snr(x, y), metrics.log_spectral_distance(x, y))
         )
 try:
-    from mdctcompand.bench.peers import mp3_roundtrip
+    from lab.peers import mp3_roundtrip
 
     y, n_bytes = mp3_roundtrip(x, 24000)
     mp3 = (n_bytes * 8 / 10 / 1000, metrics.snr(x, y), metrics.log_spectral_distance(x, y))

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from . import dataset_cmd, diffusion_cmd, evaluate_cmd, profile_cmd, wav2jpeg
-from ._common import Formatter, add_version, quiet_parent, run
+from ._common import Formatter, add_version, run
 
 DESCRIPTION = """\
 mdctcompand: audio as an invertible 8-bit image (MDCT + generalized-Gaussian companding).
@@ -36,24 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     dataset_cmd.register(sub)
     diffusion_cmd.register(sub)
     evaluate_cmd.register(sub)
-    bench = sub.add_parser(
-        "bench",
-        parents=[quiet_parent()],
-        help="evaluation report: this transform vs log-mel + Griffin-Lim (needs the bench extra)",
-        description="Run every pipeline side by side on 10 s clips and write report.md and figures.",
-        formatter_class=Formatter,
-    )
-    from ..bench import report_arguments
-
-    report_arguments(bench)
-    bench.set_defaults(func=_bench)
     return parser
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from ..bench.report import run
-
-    return run(args)
 
 
 def _main(argv: Sequence[str] | None) -> int:

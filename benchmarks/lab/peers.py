@@ -86,7 +86,7 @@ def mp3_roundtrip(
     import lameenc
     import soundfile as sf
 
-    from ..io import resample
+    from mdctcompand.io import resample
 
     channels = 1 if x.ndim == 1 else x.shape[0]
     enc = lameenc.Encoder()

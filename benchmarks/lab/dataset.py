@@ -1,4 +1,4 @@
-"""Dataset build speed: ``python -m mdctcompand.bench.dataset [--clips 1000]``.
+"""Dataset build speed: ``python -m lab.dataset [--clips 1000]``.
 
 Writes ``--clips`` ten-second 44.1 kHz mono WAV files with captions (music-like generated
 audio) to a temporary directory, builds the image dataset with 1 worker and with 2, and
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dataset import build_dataset, read_captions
-from ..testing import make_signal
+from mdctcompand.dataset import build_dataset, read_captions
+from mdctcompand.testing import make_signal
 
 
 def make_corpus(root: Path, n_clips: int, sample_rate: int = 44100, seconds: float = 10.0) -> Path:

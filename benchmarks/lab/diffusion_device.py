@@ -5,8 +5,9 @@ Builds everything locally (no downloads): a tiny SD-shaped model
 shipped ``"44k"`` profile in the ``--stereo left-right`` layout (planes left, right, mid;
 1024 bands x 64 frames, made on the device from generated music). Then:
 
-1. LoRA training steps through the training code's own ``compute_loss``: timed without
-   and with the multi-resolution STFT waveform loss (median of ``--steps`` steps after
+1. LoRA training steps with the training code's loss (:func:`training_loss`: the public
+   steps of :mod:`mdctcompand.diffusion.losses` that training composes): timed without and
+   with the multi-resolution STFT waveform loss (median of ``--steps`` steps after
    ``--warmup``);
 2. one stereo clip sampled with :class:`~mdctcompand.diffusion.MDCTDiffusionPipeline`
    (timed);
@@ -20,8 +21,8 @@ shipped ``"44k"`` profile in the ``--stereo left-right`` layout (planes left, ri
 Needs only torch, numpy, scipy, diffusers, peft, accelerate and transformers (no soundfile,
 no datasets). Run::
 
-    python -m mdctcompand.bench.diffusion_device --device cuda    # < 60 s on a GPU
-    python -m mdctcompand.bench.diffusion_device --device cpu     # the same checks, slower
+    python -m lab.diffusion_device --device cuda    # < 60 s on a GPU
+    python -m lab.diffusion_device --device cpu     # the same checks, slower
 
 Exit status 0 when every check passes; the figures go to stdout (``--json`` for a dict).
 """
@@ -103,8 +104,8 @@ def build(device: Any, root: str) -> SimpleNamespace:
     from peft import LoraConfig
     from transformers import CLIPTextModel, CLIPTokenizer
 
-    from ..diffusion import MDCTImageConverter
-    from ..diffusion.testing import stereo_signal, tiny_model
+    from mdctcompand.diffusion import MDCTImageConverter
+    from mdctcompand.diffusion.testing import stereo_signal, tiny_model
 
     model = tiny_model(root, fullband=True)
     conv = MDCTImageConverter.from_converter(_profile_converter("44k"), frames=FRAMES, stereo="left-right")
@@ -137,52 +138,82 @@ def build(device: Any, root: str) -> SimpleNamespace:
 
 
 def _profile_converter(name: str) -> Any:
-    from ..converter import AudioImageConverter
+    from mdctcompand.converter import AudioImageConverter
 
-    return AudioImageConverter(name)
+    return AudioImageConverter(name, band_gains="none")  # the images of a model carry no band gains
 
 
 class HostSyncError(RuntimeError):
     """A synchronization (device -> host) inside a guarded section."""
 
 
+def training_loss(
+    parts: SimpleNamespace, config: Any, batch: dict[str, Any], device: Any, waveform: Any
+) -> Any:
+    """The loss of one micro-batch, as the training code computes it from cached latents.
+
+    The same public steps of :mod:`mdctcompand.diffusion.losses`, in the same order and with
+    the same random draws, as ``train``'s loss (float32, the VAE's mean latents):
+    offset noise, a random timestep, the scheduler's noisy latents, the prediction target,
+    the (min-SNR weighted) denoising loss, plus ``waveform_loss_weight`` times ``waveform(...)``
+    (:func:`~mdctcompand.diffusion.losses.waveform_loss` through the frozen VAE's decoder).
+    """
+    import torch
+
+    from mdctcompand.diffusion.losses import diffusion_loss, min_snr_weights, offset_noise, training_target
+
+    sched, factor = parts.scheduler, parts.vae.config.scaling_factor
+    latents = (batch["latents"].to(device) * factor).to(torch.float32)
+    noise = offset_noise(torch.randn_like(latents), config.noise_offset)
+    t = torch.randint(0, sched.config.num_train_timesteps, (latents.shape[0],), device=latents.device)
+    noisy = sched.add_noise(latents, noise, t)
+    states = parts.text_encoder(batch["input_ids"].to(device))[0]
+    target = training_target(sched, latents, noise, t)
+    pred = parts.unet(noisy, t, states).sample
+    weights = min_snr_weights(sched, t, config.snr_gamma) if config.snr_gamma is not None else None
+    loss = diffusion_loss(pred, target, weights)
+    if config.waveform_loss_weight > 0:
+        loss = loss + config.waveform_loss_weight * waveform(latents, noisy, pred, t)
+    return loss
+
+
 def training_run(
     parts: SimpleNamespace, device: Any, *, weight: float, steps: int, warmup: int
 ) -> dict[str, Any]:
-    """LoRA steps through ``_Run.compute_loss`` of the training code; per-step seconds and the losses."""
+    """LoRA steps with the training code's loss (:func:`training_loss`); per-step seconds and the losses."""
     import torch
 
-    from ..diffusion.config import TrainingConfig
-    from ..diffusion.training import _Run
+    from mdctcompand.diffusion.config import TrainingConfig
+    from mdctcompand.diffusion.losses import waveform_loss
 
     config = TrainingConfig("tiny", "in-memory", tempfile.mkdtemp(), max_train_steps=steps, waveform_loss_weight=weight,
                             resolution=parts.conv.n_bands, crop_frames=FRAMES)  # fmt: skip
-    run = _Run.__new__(_Run)  # the loss of the training code, without its data loading and accelerate
-    run.config, run.converter, run.noise_scheduler = config, parts.conv, parts.scheduler
-    run.vae, run.unet, run.text_encoder = parts.vae, parts.unet, parts.text_encoder
-    run.accelerator = SimpleNamespace(device=device)
-    run.weight_dtype = run.unet_input_dtype = torch.float32
+    factor = parts.vae.config.scaling_factor
     params = [p for p in parts.unet.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=1e-4)
     torch.manual_seed(0)
     times, losses, waveform_devices = [], [], set()
-    original = run.waveform_loss
+
+    def images_from_model(x: Any) -> Any:  # the frozen VAE's decoder, in float32
+        return parts.vae.decode(x / factor).sample.float()
 
     def traced(*args: Any) -> Any:
         with no_host_sync(device):
             try:
-                value = original(*args)
+                value = waveform_loss(
+                    parts.conv, parts.scheduler, *args, images_from_model=images_from_model,
+                    resolutions=config.stft_resolutions,
+                )  # fmt: skip
             except RuntimeError as exc:
                 raise HostSyncError(f"waveform loss forward: {exc}") from exc
         waveform_devices.add(str(value.device))
         return value
 
-    run.waveform_loss = traced
-    batch = {"latents": parts.latents / parts.vae.config.scaling_factor, "input_ids": parts.ids}
+    batch = {"latents": parts.latents / factor, "input_ids": parts.ids}
     for i in range(warmup + steps):
         _sync(device)
         start = time.perf_counter()
-        loss = run.compute_loss(batch)
+        loss = training_loss(parts, config, batch, device, traced)
         if weight > 0:
             with no_host_sync(device):
                 try:
@@ -207,7 +238,7 @@ def sampling_run(parts: SimpleNamespace, device: Any, *, steps: int) -> dict[str
     import torch
     from diffusers import DDIMScheduler
 
-    from ..diffusion import MDCTDiffusionPipeline
+    from mdctcompand.diffusion import MDCTDiffusionPipeline
 
     pipe = MDCTDiffusionPipeline(
         vae=parts.vae, text_encoder=parts.text_encoder, tokenizer=parts.tokenizer, unet=parts.unet,
@@ -217,7 +248,8 @@ def sampling_run(parts: SimpleNamespace, device: Any, *, steps: int) -> dict[str
     parts.unet.eval()
     with torch.no_grad():  # the decode alone, under the no-sync guard: values -> audio on the device
         latents = torch.randn(1, 4, parts.conv.n_bands // 8, FRAMES // 8, device=device)
-        values = parts.conv.values_from_tensor(pipe._from_model(latents))
+        images = parts.vae.decode(latents / parts.vae.config.scaling_factor).sample  # the pipeline's decode
+        values = parts.conv.values_from_tensor(images)
         with no_host_sync(device):
             try:
                 audio = parts.conv.audio_from_values(values)
@@ -250,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    from ..diffusion import resolve_device
+    from mdctcompand.diffusion import resolve_device
 
     device = resolve_device(args.device)
     torch.manual_seed(0)

@@ -1,12 +1,13 @@
-"""Fuzzing the decoder with hostile files: ``python -m mdctcompand.bench.fuzz [--cases 2400]``.
+"""Fuzzing the decoder with hostile files: ``python tests/fuzzing.py [--cases 2400]``.
 
 Builds valid files of every container (JPEG/MPO, PNG/APNG, WebP, AVIF; mono and stereo; one
 and several tiles; a non-shipped profile embedded in the file), then decodes hostile
 inputs made from them: crafted headers (huge lengths and rates, tiny gains, deep JSON,
 wrong types, broken embedded profiles), hostile containers (huge frames, frame counts
-that lie) and random byte mutations. Each input goes through :func:`~mdctcompand.codec.read_info`,
-:func:`~mdctcompand.codec.decode`, :func:`~mdctcompand.codec.decode_file` and the
-``jpeg2wav`` entry point. It reports:
+that lie) and random byte mutations. Each input goes through the public decoder API,
+:func:`~mdctcompand.codec.read_info`, :func:`~mdctcompand.codec.decode` and
+:func:`~mdctcompand.codec.decode_file`, and through the ``jpeg2wav`` command (its console-script
+entry point, as installed; ``--subprocess N``: also in a fresh process). It reports:
 
 - exceptions other than the library's (:class:`~mdctcompand.MdctCompandError`): target 0;
 - ``jpeg2wav`` runs ending in a traceback (an exception escaping the entry point): target 0;
@@ -14,7 +15,8 @@ that lie) and random byte mutations. Each input goes through :func:`~mdctcompand
 - the largest input and the peak resident memory of the process: target < 600 MB for
   inputs < 1 MB.
 
-``tests/test_fuzz.py`` runs the same cases (fewer of them) in the test suite.
+``tests/test_fuzz.py`` runs the same cases (fewer of them) in the test suite; this module is
+its helper (not part of the package) and, run as a script, the long campaign.
 """
 
 from __future__ import annotations
@@ -35,13 +37,64 @@ from typing import Any
 
 import numpy as np
 
-from .. import codec
-from ..containers import assemble, available_formats, encode_tile
-from ..exceptions import MdctCompandError
-from ..profile import GGDProfile, default_profile
-from ..testing import make_signal
+from mdctcompand import codec
+from mdctcompand.containers import assemble, available_formats, encode_tile
+from mdctcompand.exceptions import MdctCompandError
+from mdctcompand.profile import GGDProfile, default_profile
+from mdctcompand.testing import make_signal
 
-__all__ = ["crafted_cases", "hostile_containers", "mutate", "run_case", "seed_files"]
+__all__ = ["crafted_cases", "hostile_containers", "jpeg2wav", "mutate", "run_case", "seed_files"]
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data and the CRC-32 of type and data (PNG specification, 5.3).
+
+    Examples
+    --------
+    >>> png_chunk(b"IEND", b"").hex()
+    '0000000049454e44ae426082'
+    """
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def jpeg2wav() -> Any:
+    """The ``jpeg2wav`` command's entry point as installed (``argv -> exit status``).
+
+    Loaded from the package's console scripts, as the ``jpeg2wav`` executable loads it.
+
+    Examples
+    --------
+    >>> callable(jpeg2wav())
+    True
+    """
+    from importlib.metadata import entry_points
+
+    (entry,) = entry_points(group="console_scripts", name="jpeg2wav")
+    return entry.load()
+
+
+_JPEG2WAV = (
+    "import sys; from importlib.metadata import entry_points; "
+    "(e,) = entry_points(group='console_scripts', name='jpeg2wav'); sys.exit(e.load()())"
+)
+
+
+def jpeg2wav_command() -> list[str]:
+    """The ``jpeg2wav`` executable beside this Python (or on ``PATH``), else this Python loading its entry point.
+
+    Examples
+    --------
+    >>> command = jpeg2wav_command()
+    >>> command[0].endswith("jpeg2wav") or command[1:2] == ["-c"]
+    True
+    """
+    import os
+    import shutil
+    import sys
+
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    found = shutil.which("jpeg2wav", path=path)
+    return [found] if found else [sys.executable, "-c", _JPEG2WAV]
 
 
 def seed_files() -> dict[str, bytes]:
@@ -237,30 +290,26 @@ def _png(
     declared_frames: int | None = None,
 ) -> bytes:
     """A (possibly animated) grayscale PNG whose frames are all zeros (tiny when compressed)."""
-    from ..containers import _png_chunk
-
     raw = idat if idat is not None else _zeros_compressed((width + 1) * height)
     chunks = [
         b"\x89PNG\r\n\x1a\n",
-        _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)),
+        png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)),
     ]
     if text is not None:
-        chunks.append(_png_chunk(b"iTXt", b"mdctcompand\x00\x00\x00\x00\x00" + text.encode()))
+        chunks.append(png_chunk(b"iTXt", b"mdctcompand\x00\x00\x00\x00\x00" + text.encode()))
     if frames > 1:
-        chunks.append(_png_chunk(b"acTL", struct.pack(">II", declared_frames or frames, 0)))
+        chunks.append(png_chunk(b"acTL", struct.pack(">II", declared_frames or frames, 0)))
     seq = 0
     for i in range(frames):
         if frames > 1:
-            chunks.append(
-                _png_chunk(b"fcTL", struct.pack(">IIIIIHHBB", seq, width, height, 0, 0, 1, 1, 0, 0))
-            )
+            chunks.append(png_chunk(b"fcTL", struct.pack(">IIIIIHHBB", seq, width, height, 0, 0, 1, 1, 0, 0)))
             seq += 1
         if i == 0:
-            chunks.append(_png_chunk(b"IDAT", raw))
+            chunks.append(png_chunk(b"IDAT", raw))
         else:
-            chunks.append(_png_chunk(b"fdAT", struct.pack(">I", seq) + raw))
+            chunks.append(png_chunk(b"fdAT", struct.pack(">I", seq) + raw))
             seq += 1
-    chunks.append(_png_chunk(b"IEND", b""))
+    chunks.append(png_chunk(b"IEND", b""))
     return b"".join(chunks)
 
 
@@ -286,13 +335,11 @@ def hostile_containers() -> list[tuple[str, bytes]]:
     out.append(
         ("APNG acTL claims 2**31 frames", _png(16, 512, frames=2, text=text, declared_frames=2**31 - 1))
     )
-    from ..containers import _png_chunk
-
     packer = zlib.compressobj(9)
     bomb = packer.compress(text.encode()) + b"".join(packer.compress(b" " * (1 << 20)) for _ in range(64))
     bomb += packer.flush()
     body = _png(16, 512)
-    itxt = _png_chunk(b"iTXt", b"mdctcompand\x00\x01\x00\x00\x00" + bomb)
+    itxt = png_chunk(b"iTXt", b"mdctcompand\x00\x01\x00\x00\x00" + bomb)
     out.append(("PNG iTXt zip bomb (64 MB of text)", body[:33] + itxt + body[33:]))
     jpeg = bytearray(codec.encode(np.zeros(7000), 24000))
     sof = jpeg.index(b"\xff\xc0")
@@ -359,12 +406,13 @@ def mutate(data: bytes, rng: random.Random, n_ops: int | None = None) -> bytes:
     return bytes(buf)
 
 
-def run_case(data: bytes, tmp: Path) -> tuple[str, str]:
+def run_case(data: bytes, tmp: Path, *, command: bool = True) -> tuple[str, str]:
     """Decode one input every way; returns ``(outcome, detail)``.
 
     Outcomes: ``"decoded"``, ``"refused"`` (a library error), ``"bug"`` (any other
     exception), ``"left-output"`` (a failed decode left a file behind) and
-    ``"traceback"`` (an exception escaped ``jpeg2wav``'s entry point).
+    ``"traceback"`` (an exception escaped ``jpeg2wav``'s entry point). ``command=False``
+    leaves the ``jpeg2wav`` command out (the public decoder API only).
 
     Examples
     --------
@@ -372,8 +420,6 @@ def run_case(data: bytes, tmp: Path) -> tuple[str, str]:
     >>> run_case(b"not an image", Path(tempfile.mkdtemp()))
     ('refused', 'FormatError')
     """
-    from ..cli.wav2jpeg import main_decode
-
     src, out, cli_out = tmp / "case.img", tmp / "out.wav", tmp / "cli.wav"
     src.write_bytes(data)
     outcome, detail = "decoded", ""
@@ -393,9 +439,13 @@ def run_case(data: bytes, tmp: Path) -> tuple[str, str]:
             return "left-output", "decode_file"
     except Exception as exc:
         return "bug", f"decode_file: {type(exc).__name__}: {exc}"[:300]
+    if not command:
+        out.unlink(missing_ok=True)
+        return outcome, detail
+    main = jpeg2wav()
     with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
         try:
-            status = main_decode([str(src), "-o", str(cli_out), "--force", "-q"])
+            status = main([str(src), "-o", str(cli_out), "--force", "-q"])
         except BaseException as exc:
             return "traceback", f"{type(exc).__name__}: {exc}"[:300]
     if status != 0 and (cli_out.exists() or any(p.name.startswith(".") for p in tmp.iterdir())):
@@ -424,7 +474,7 @@ def cases(n: int, seed: int = 0) -> Iterator[tuple[str, bytes]]:
 
 
 def cli_tracebacks(inputs: list[bytes], tmp: Path) -> int:
-    """Run the ``jpeg2wav`` console entry point in a fresh process on each input; count tracebacks.
+    """Run the ``jpeg2wav`` command (:func:`jpeg2wav_command`) in a fresh process on each input; count tracebacks.
 
     Also counts (as tracebacks) runs that fail but leave their output behind.
 
@@ -435,15 +485,14 @@ def cli_tracebacks(inputs: list[bytes], tmp: Path) -> int:
     0
     """
     import subprocess
-    import sys
 
-    entry = "import sys; from mdctcompand.cli.wav2jpeg import main_decode; sys.exit(main_decode())"
+    command = jpeg2wav_command()
     bad = 0
     for data in inputs:
         src, out = tmp / "cli.img", tmp / "cli.wav"
         src.write_bytes(data)
         run = subprocess.run(
-            [sys.executable, "-c", entry, str(src), "-o", str(out), "--force", "-q"],
+            [*command, str(src), "-o", str(out), "--force", "-q"],
             capture_output=True, text=True, timeout=600,
         )  # fmt: skip
         failed_with_output = run.returncode != 0 and (

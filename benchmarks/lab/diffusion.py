@@ -1,4 +1,4 @@
-"""Diffusion cost: ``python -m mdctcompand.bench.diffusion [--config sd15|small] [--device auto]``.
+"""Diffusion cost: ``python -m lab.diffusion [--config sd15|small] [--device auto]``.
 
 Builds SD-shaped models from their configurations on the spot (random weights: the cost
 of a step does not depend on them; nothing is downloaded), and reports:
@@ -64,8 +64,8 @@ def build_components(config: str, device: Any, dtype: Any) -> dict[str, Any]:
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-    from ..diffusion import sd15_unet_config, small_unet_config
-    from ..diffusion.models import write_tiny_tokenizer
+    from mdctcompand.diffusion import sd15_unet_config, small_unet_config
+    from mdctcompand.diffusion.models import write_tiny_tokenizer
 
     torch.manual_seed(0)
     if config == "sd15":
@@ -104,7 +104,7 @@ def time_lora_training(unet: Any, text_dim: int, device: Any, dtype: Any, *, bat
     import torch
     from peft import LoraConfig
 
-    from ..diffusion.training import LORA_TARGETS
+    from mdctcompand.diffusion.training import LORA_TARGETS
 
     unet.requires_grad_(False)
     unet.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights="gaussian", target_modules=LORA_TARGETS))
@@ -144,7 +144,7 @@ def time_sampling(
     """Seconds per 10 s of audio: U-Net steps with guidance, one VAE decode, the inverse transform."""
     import torch
 
-    from ..converter import AudioImageConverter
+    from mdctcompand.converter import AudioImageConverter
 
     with torch.no_grad():
         x = torch.randn(2, 4, 64, 64, device=device, dtype=dtype)  # classifier-free guidance: a batch of 2
@@ -175,8 +175,8 @@ def time_long_form(components: dict, *, seconds: float, steps: int, device: Any)
     """Wall time, number of images and samples of ``seconds`` of audio through the pipeline."""
     from diffusers import DPMSolverMultistepScheduler
 
-    from ..diffusion import MDCTDiffusionPipeline, MDCTImageConverter
-    from ..diffusion.sampling import LongFormPlan
+    from mdctcompand.diffusion import MDCTDiffusionPipeline, MDCTImageConverter
+    from mdctcompand.diffusion.sampling import LongFormPlan
 
     scheduler = DPMSolverMultistepScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear")
     pipe = MDCTDiffusionPipeline(
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     import torch
 
-    from ..diffusion import resolve_device
+    from mdctcompand.diffusion import resolve_device
 
     device = resolve_device(args.device)
     dtype = torch.float16 if device.type == "cuda" else torch.float32

