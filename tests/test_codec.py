@@ -467,3 +467,12 @@ def test_codec_info_is_a_view_of_the_header():
     assert h.stored_bands == 280 and h.rows == 560 and h.version == codec.CODEC_VERSION
     assert info.metadata == h.to_dict() and json.loads(h.to_json()) == h.to_dict()
     assert info.bitrate_kbps == pytest.approx(len(data) * 8 / 1000)
+
+
+def test_encode_takes_any_settings_field_as_a_keyword_and_refuses_others():
+    x = make_signal("mixture", 24000, 24000)
+    assert codec.encode(x, 24000, resample_quality="VHQ", quality=40) == codec.encode(
+        x, 24000, settings=codec.EncodeSettings(resample_quality="VHQ", quality=40)
+    )
+    with pytest.raises(ParameterError, match=r"unknown encode setting\(s\) \['bitrat'\]"):
+        codec.encode(x, 24000, bitrat=24)

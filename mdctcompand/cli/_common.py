@@ -315,3 +315,67 @@ class _BarScope:
 
     def update(self, n: float = 1) -> None:
         self.bar.update(n)
+
+
+# ------------------------------------------------------------------ options from settings fields
+def _number_or(words: tuple[str, ...]) -> Callable[[str], Any]:
+    """An argparse type: a number, or one of ``words``."""
+
+    def parse(text: str) -> Any:
+        if text in words:
+            return text
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number or one of {', '.join(words)}") from None
+
+    return parse
+
+
+def add_settings_arguments(parser: argparse.ArgumentParser, settings_class: type) -> None:
+    """One option for every field of the dataclass ``settings_class`` whose metadata has ``help``.
+
+    The flag is the field's name (``--tile-frames``); its type, choices and default come from the
+    field's annotation and default: a ``bool`` becomes ``--x/--no-x``, a ``Literal`` a choice, a
+    number or words (``float | Literal["auto"]``) takes either. Metadata may add ``flags``,
+    ``metavar``, ``choices``, ``exclusive`` (a group whose flags are given one at a time) and
+    ``cli_default``. :func:`settings_from_arguments` reads them back.
+    """
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(settings_class)
+    groups: dict[str, Any] = {}
+    for f in dataclasses.fields(settings_class):
+        meta = f.metadata
+        if "help" not in meta:
+            continue
+        kinds = typing.get_args(hints[f.name]) or (hints[f.name],)
+        words = tuple(
+            w for k in kinds if typing.get_origin(k) is typing.Literal for w in typing.get_args(k)
+        ) or (typing.get_args(hints[f.name]) if typing.get_origin(hints[f.name]) is typing.Literal else ())
+        numbers = [k for k in kinds if k in (int, float)]
+        kw: dict[str, Any] = {"help": meta["help"], "dest": f.name, "metavar": meta.get("metavar")}
+        kw["default"] = meta.get("cli_default", f.default)
+        if bool in kinds:
+            kw["action"] = argparse.BooleanOptionalAction
+            del kw["metavar"]
+        elif numbers and words:
+            kw["type"] = _number_or(words)
+        elif numbers:
+            kw["type"] = numbers[0]
+        elif words or "choices" in meta:
+            kw["choices"] = meta.get("choices", words)
+        target = parser
+        if "exclusive" in meta:
+            if meta["exclusive"] not in groups:
+                groups[meta["exclusive"]] = parser.add_mutually_exclusive_group()
+            target = groups[meta["exclusive"]]
+        target.add_argument(*meta.get("flags", ("--" + f.name.replace("_", "-"),)), **kw)
+
+
+def settings_from_arguments(args: argparse.Namespace, settings_class: type) -> dict[str, Any]:
+    """The values of the options :func:`add_settings_arguments` added, by field name."""
+    import dataclasses
+
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(settings_class) if "help" in f.metadata}

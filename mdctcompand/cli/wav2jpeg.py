@@ -31,10 +31,12 @@ from ._common import (
     CLIError,
     Console,
     Formatter,
+    add_settings_arguments,
     add_version,
     describe_error,
     quiet_parent,
     run,
+    settings_from_arguments,
     verbosity_parent,
     with_file,
 )
@@ -66,34 +68,15 @@ AUDIO_EXTENSIONS = (
     ".m4a", ".mp4", ".aac", ".wma", ".webm", ".mka",
 )  # fmt: skip
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".mpo", ".png", ".apng", ".webp", ".avif", ".jxl")
-_IMAGE_FORMATS = ("jpeg", "png", "webp", "avif", "jxl")
 _IMAGE_SUFFIX = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "avif": ".avif", "jxl": ".jxl"}
 _AUDIO_FORMAT_OF = {"oga": "OGG", "opus": "OGG", "aif": "AIFF", "aifc": "AIFF"}
 STDIO = "-"
 
 
 # ------------------------------------------------------------------ arguments
-def _bandwidth(text: str) -> float | str | None:
-    if text in ("auto", "full"):
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a frequency in Hz, 'auto' or 'full'") from None
-
-
-def _tilt(text: str) -> float | str:
-    if text == "auto":
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'auto'") from None
-
-
 def add_encode_arguments(p: argparse.ArgumentParser) -> None:
-    # Defaults are spelled here (not read from the codec) so that --help imports nothing
-    # heavy; tests/test_cli_options.py checks they equal EncodeSettings' defaults.
+    from ..codec.settings import EncodeSettings
+
     p.add_argument(
         "inputs", nargs="+", metavar="INPUT",
         help="audio files (wav, flac, ogg, mp3, ...), directories (searched recursively), "
@@ -109,68 +92,7 @@ def add_encode_arguments(p: argparse.ArgumentParser) -> None:
         "--output-dir", metavar="DIR",
         help="write the outputs here (directory inputs keep their sub-folders); created if missing",
     )  # fmt: skip
-    p.add_argument(
-        "-f", "--format", choices=_IMAGE_FORMATS,
-        help="image format (default: from -o's extension, else jpeg); jxl: the JPEG losslessly recompressed "
-        "by JPEG XL, about 5%% smaller (pip install pillow-jxl-plugin)",
-    )  # fmt: skip
-    rate = p.add_mutually_exclusive_group()
-    rate.add_argument(
-        "--bitrate", type=float, metavar="KBPS",
-        help="target kbit/s, side information and header included (default: 24 for mono, 48 for stereo)",
-    )  # fmt: skip
-    rate.add_argument(
-        "--quality", type=int, help="a fixed image quality 1..100 instead of a bit rate (the rate then varies)"
-    )
-    p.add_argument(
-        "--rate-control", choices=("step", "quality"), default="step",
-        help="how --bitrate is met: 'step' searches a fractional JPEG step tile by tile (default); "
-        "'quality' keeps version 2's rule (the highest integer quality under the target)",
-    )  # fmt: skip
-    p.add_argument(
-        "--cell-gains", action=argparse.BooleanOptionalAction, default=True,
-        help="time-adaptive gains per band group x 2 frames from signalled levels (default: on)",
-    )  # fmt: skip
-    p.add_argument("--gain-strength", type=float, default=0.75, metavar="S", help="cell gain exponent 0..1 (0.75)")
-    p.add_argument(
-        "--band-slope", type=float, default=-1.5, metavar="DB",
-        help="band weights in dB per octave above 500 Hz (-1.5; 0: off)",
-    )  # fmt: skip
-    p.add_argument(
-        "--jpeg-deadzone", type=float, default=0.05, metavar="D",
-        help="JPEG coefficients quantized with this dead zone below round-to-nearest, 0..0.5 (0.05; 0: libjpeg's)",
-    )  # fmt: skip
-    p.add_argument(
-        "--noise-fill", action=argparse.BooleanOptionalAction, default=True,
-        help="fill cells that lost most of their power, and bands above the bandwidth, with level-matched "
-        "noise at decode (default: on)",
-    )  # fmt: skip
-    p.add_argument(
-        "--tilt", type=_tilt, default="auto", metavar="C|auto",
-        help="compander scale tilt c (default auto: at 24 kHz 5.5 up to 24 kbit/s per stored channel, 4 from "
-        "32; 5.5 at full band and with --quality, the 8-bit transform's)",
-    )  # fmt: skip
-    p.add_argument(
-        "--stereo", choices=("mid-side", "left-right", "mono"), default="mid-side",
-        help="how two channels are stored (mono downmixes any number of channels)",
-    )  # fmt: skip
-    p.add_argument(
-        "--bandwidth", type=_bandwidth, default="auto", metavar="HZ|auto|full",
-        help="highest frequency stored, moved up to the next band-group edge with noise filling (default "
-        "auto: by the bit rate with noise filling, 5.4-12 kHz at 16-48 kbit/s per channel; full band with "
-        "--quality or --no-noise-fill)",
-    )  # fmt: skip
-    p.add_argument(
-        "--profile", metavar="NAME|JSON", default="auto",
-        help="GGD profile: a shipped name (paper, 44k, 48k) or a JSON file from `mdctcompand profile fit`, "
-        "embedded in the file; default 'auto': chosen from the input's rate (8-24 kHz: paper; 44.1 kHz: 44k; "
-        "48 kHz: 48k; see the docs)",
-    )  # fmt: skip
-    p.add_argument(
-        "--tile-frames", type=int, default=4096, metavar="N",
-        help="frames per image tile, a multiple of 16 (4096: about 87 s at 24 kHz)",
-    )  # fmt: skip
-    p.add_argument("--qtable", choices=("flat", "standard"), default="flat", help="JPEG quantization table")
+    add_settings_arguments(p, EncodeSettings)  # every field of the codec's settings, with its help
     _add_batch_arguments(p)
 
 
@@ -645,20 +567,16 @@ def _encode_settings(args: argparse.Namespace) -> tuple[Any, str]:
         raise CLIError(
             f"--format {fmt} is not available in this Pillow build (AVIF needs Pillow >= 11.2 with libavif)"
         )
-    profile = None
-    if args.profile not in (None, "auto"):
+    options = settings_from_arguments(args, EncodeSettings)
+    options.update(format=fmt, profile=None if args.profile == "auto" else args.profile)
+    if options["profile"] is not None:
         from ..profile import load_profile
 
         try:
-            profile = load_profile(args.profile)
+            options["profile"] = load_profile(options["profile"])
         except (ValueError, OSError) as exc:
             raise CLIError(f"--profile {args.profile}: {describe_error(exc)}") from exc
-    settings = EncodeSettings(
-        format=fmt, quality=args.quality, tilt=args.tilt, stereo=args.stereo, tile_frames=args.tile_frames,
-        bandwidth=args.bandwidth, profile=profile, qtable=args.qtable, bitrate=args.bitrate,
-        rate_control=args.rate_control, cell_gains=args.cell_gains, gain_strength=args.gain_strength,
-        band_slope=args.band_slope, noise_fill=args.noise_fill, jpeg_deadzone=args.jpeg_deadzone,
-    )  # fmt: skip
+    settings = EncodeSettings(**options)
     return settings, fmt
 
 

@@ -394,27 +394,8 @@ _SUBTYPES = {
 
 
 def encode(
-    audio: Any,
-    sample_rate: int,
-    *,
-    settings: EncodeSettings | None = None,
-    format: str | None = None,
-    quality: int | None = None,
-    tilt: float | None = None,
-    stereo: str | None = None,
-    tile_frames: int | None = None,
-    bandwidth: float | str | None = None,
-    profile: GGDProfile | None = None,
-    resample_quality: str | None = None,
-    qtable: str | None = None,
-    bitrate: float | None = None,
-    rate_control: str | None = None,
-    cell_gains: bool | None = None,
-    gain_strength: float | None = None,
-    band_slope: float | None = None,
-    noise_fill: bool | None = None,
-    jpeg_deadzone: float | None = None,
-    progress: Progress | None = None,
+    audio: Any, sample_rate: int, *, settings: EncodeSettings | None = None, progress: Progress | None = None,
+    **options: Any,
 ) -> bytes:
     """Encode audio to image bytes.
 
@@ -425,15 +406,12 @@ def encode(
     sample_rate : int
         Sample rate of ``audio`` in Hz.
     settings : EncodeSettings, optional
-        All settings at once; the keywords below (where not ``None``) change them. Their
-        meanings and defaults are those of :class:`EncodeSettings` (JPEG at 24 kbit/s mono or
-        48 stereo, tilt by rate, mid-side, tiles of 4096 frames, bandwidth by rate, the profile
-        for the input's rate, cell gains, band weights and noise filling on).
-    format, quality, tilt, stereo, tile_frames, bandwidth, profile, resample_quality, qtable, bitrate
-        See :class:`EncodeSettings`.
-    rate_control, cell_gains, gain_strength, band_slope, noise_fill, jpeg_deadzone
-        See :class:`EncodeSettings` (the coding tools of format version 3, and the JPEG
-        quantization's dead zone).
+        All settings at once (default: :class:`EncodeSettings`'s: JPEG at 24 kbit/s mono or 48
+        stereo, tilt by rate, mid-side, tiles of 4096 frames, bandwidth by rate, the profile for
+        the input's rate, cell gains, band weights and noise filling on).
+    **options
+        Fields of :class:`EncodeSettings` (``format=``, ``bitrate=``, ``quality=``, ...) that
+        change ``settings`` (``None`` leaves a field as it is).
     progress : callable, optional
         ``progress(samples_done, samples_total)`` after each block (source samples).
 
@@ -454,12 +432,7 @@ def encode(
     >>> y.sample_rate, y.audio.shape
     (44100, (44100,))
     """
-    s = (settings or EncodeSettings()).replace(
-        format=format, quality=quality, tilt=tilt, stereo=stereo, tile_frames=tile_frames, bandwidth=bandwidth,
-        profile=profile, resample_quality=resample_quality, qtable=qtable, bitrate=bitrate,
-        rate_control=rate_control, cell_gains=cell_gains, gain_strength=gain_strength, band_slope=band_slope,
-        noise_fill=noise_fill, jpeg_deadzone=jpeg_deadzone,
-    )  # fmt: skip
+    s = (settings or EncodeSettings()).replace(**options)
     subtype = _SUBTYPES.get(np.asarray(audio).dtype) if hasattr(audio, "dtype") else None
     x = as_float_audio(audio)
     if x.ndim > 2:

@@ -23,7 +23,6 @@ import numpy as np
 from ..containers import format_from_path
 from ..exceptions import ParameterError
 from ..io import atomic_output, check_distinct, open_audio
-from ..profile import GGDProfile
 from .core import BLOCK, DEFAULT_MAX_PIXELS, CodecInfo, Progress, decode_stream, encode_stream, read_source
 from .settings import EncodeSettings
 
@@ -91,17 +90,8 @@ def encode_file(
     *,
     overwrite: bool = False,
     settings: EncodeSettings | None = None,
-    format: str | None = None,
-    quality: int | None = None,
-    tilt: float | None = None,
-    stereo: str | None = None,
-    tile_frames: int | None = None,
-    bandwidth: float | None = None,
-    profile: GGDProfile | None = None,
-    resample_quality: str | None = None,
-    qtable: str | None = None,
-    bitrate: float | None = None,
     progress: Progress | None = None,
+    **options: Any,
 ) -> CodecInfo:
     """Encode an audio file (path or binary file object) to an image file (path or file object), streaming.
 
@@ -113,7 +103,7 @@ def encode_file(
         The image; a path is written atomically.
     overwrite : bool, default False
         Replace an existing output path (never the input itself).
-    settings, format, quality, tilt, stereo, tile_frames, bandwidth, profile, resample_quality, qtable, bitrate
+    settings, **options
         As for :func:`~mdctcompand.codec.encode`; the format defaults to the output path's
         extension (JPEG for file objects).
     progress : callable, optional
@@ -135,12 +125,9 @@ def encode_file(
     ('webp', 48000, 1.0, 'PCM_16')
     """
     check_distinct(input, output)
-    if format is None and settings is None and isinstance(output, (str, os.PathLike)):
-        format = format_from_path(output)
-    s = (settings or EncodeSettings()).replace(
-        format=format, quality=quality, tilt=tilt, stereo=stereo, tile_frames=tile_frames, bandwidth=bandwidth,
-        profile=profile, resample_quality=resample_quality, qtable=qtable, bitrate=bitrate,
-    )  # fmt: skip
+    if options.get("format") is None and settings is None and isinstance(output, (str, os.PathLike)):
+        options["format"] = format_from_path(output)
+    s = (settings or EncodeSettings()).replace(**options)
     with open_audio(input) as reader, _output(output, overwrite=overwrite) as dest:
         sink = open(dest, "wb") if isinstance(dest, Path) else dest
         try:

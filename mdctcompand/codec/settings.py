@@ -62,6 +62,13 @@ MIN_STORED_BANDS = 8
 _RESAMPLE_QUALITIES = ("VHQ", "HQ", "MQ", "LQ", "QQ")
 
 
+def option(default: Any, help: str, **cli: Any) -> Any:
+    """A settings field that carries its command-line help; ``cli``: ``flags``, ``metavar``, ``choices``,
+    ``exclusive`` (a group of flags given one at a time), ``cli_default`` (the flag's default where it
+    differs) and ``repr`` (of the field)."""
+    return field(default=default, repr=cli.pop("repr", True), metadata={"help": help, **cli})
+
+
 @dataclass(frozen=True)
 class EncodeSettings:
     """Codec settings (all have defaults); :func:`~mdctcompand.codec.encode` and
@@ -151,23 +158,56 @@ class EncodeSettings:
     mdctcompand.exceptions.ParameterError: tile_frames=2097152: jpeg tiles are at most 65520 frames wide
     """
 
-    format: ImageFormat = "jpeg"
-    quality: int | None = None
-    tilt: float | Literal["auto"] = "auto"
-    stereo: StereoMode = "mid-side"
-    tile_frames: int = 4096
-    bandwidth: float | Literal["auto", "full"] | None = "auto"
-    profile: GGDProfile | str | os.PathLike | None = field(default=None, repr=False)
-    resample_quality: str = "HQ"
-    qtable: QTable = "flat"
-    bitrate: float | None = None
+    # ``option(default, help, ...)``: the command line's flag, help and default come from here.
+    format: ImageFormat = option(
+        "jpeg", "image format (default: from -o's extension, else jpeg); jxl: the JPEG losslessly recompressed "
+        "by JPEG XL, about 5%% smaller (pip install pillow-jxl-plugin)", flags=("-f", "--format"), cli_default=None,
+    )  # fmt: skip
+    quality: int | None = option(
+        None, "a fixed image quality 1..100 instead of a bit rate (the rate then varies)", exclusive="rate"
+    )
+    tilt: float | Literal["auto"] = option(
+        "auto", "compander scale tilt c (default auto: at 24 kHz 5.5 up to 24 kbit/s per stored channel, 4 from "
+        "32; 5.5 at full band and with --quality; 3 lossless, the 8-bit transform's)", metavar="C|auto",
+    )  # fmt: skip
+    stereo: StereoMode = option("mid-side", "how two channels are stored (mono downmixes any number of channels)")
+    tile_frames: int = option(4096, "frames per image tile, a multiple of 16 (4096: about 87 s at 24 kHz)", metavar="N")
+    bandwidth: float | Literal["auto", "full"] | None = option(
+        "auto", "highest frequency stored, moved up to the next band-group edge with noise filling (default "
+        "auto: by the bit rate with noise filling, 5.4-12 kHz at 16-48 kbit/s per channel; full band with "
+        "--quality or --no-noise-fill)", metavar="HZ|auto|full",
+    )  # fmt: skip
+    profile: GGDProfile | str | os.PathLike | None = option(
+        None, "GGD profile: a shipped name (paper, 44k, 48k) or a JSON file from `mdctcompand profile fit`, "
+        "embedded in the file; default 'auto': chosen from the input's rate (8-24 kHz: paper; 44.1 kHz: 44k; "
+        "48 kHz: 48k; see the docs)", metavar="NAME|JSON", cli_default="auto", repr=False,
+    )  # fmt: skip
+    resample_quality: str = option(
+        "HQ", "soxr quality of the resampling to the profile's rate and back", choices=_RESAMPLE_QUALITIES
+    )
+    qtable: QTable = option("flat", "JPEG quantization table")
+    bitrate: float | None = option(
+        None, "target kbit/s, side information and header included (default: 24 for mono, 48 for stereo)",
+        metavar="KBPS", exclusive="rate",
+    )  # fmt: skip
     _: KW_ONLY
-    rate_control: RateControl = "step"
-    cell_gains: bool = True
-    gain_strength: float = 0.75
-    band_slope: float = -1.5
-    noise_fill: bool = True
-    jpeg_deadzone: float = DEFAULT_JPEG_DEADZONE
+    rate_control: RateControl = option(
+        "step", "how --bitrate is met: 'step' searches a fractional JPEG step tile by tile (default); "
+        "'quality' keeps version 2's rule (the highest integer quality under the target)",
+    )  # fmt: skip
+    cell_gains: bool = option(
+        True, "time-adaptive gains per band group x 2 frames from signalled levels (default: on)"
+    )
+    gain_strength: float = option(0.75, "cell gain exponent 0..1", metavar="S")
+    band_slope: float = option(-1.5, "band weights in dB per octave above 500 Hz (0: off)", metavar="DB")
+    noise_fill: bool = option(
+        True, "fill cells that lost most of their power, and bands above the bandwidth, with level-matched "
+        "noise at decode (default: on)",
+    )  # fmt: skip
+    jpeg_deadzone: float = option(
+        DEFAULT_JPEG_DEADZONE, "JPEG coefficients quantized with this dead zone below round-to-nearest, 0..0.5 "
+        "(0: libjpeg's rounding)", metavar="D",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         fmt = str(self.format).lower().replace("jpg", "jpeg")
@@ -255,6 +295,9 @@ class EncodeSettings:
         >>> EncodeSettings().replace(quality=60, tilt=None).quality
         60
         """
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ParameterError(f"unknown encode setting(s) {unknown}; see EncodeSettings")
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def target_bitrate(self, n_channels: int) -> float | None:
