@@ -60,7 +60,7 @@ BAND_GAIN_RANGE_DB = 64.0
 #: that decodes without side information, for images a model generates).
 BandGainMode = Literal["clip", "none"]
 #: Default compander tilt with band-group gains (``band_gains="clip"``) and without (``"none"``),
-#: chosen by measurement on held-out packages (``python -m mdctcompand.bench.genres``): the gains
+#: chosen by measurement on held-out packages (``python -m lab.genres``, ``benchmarks/lab``): the gains
 #: take the clip-to-clip balance, so the compander needs less headroom and spends it on precision.
 TILT_WITH_BAND_GAINS = 3.0
 TILT_WITHOUT_BAND_GAINS = 4.0

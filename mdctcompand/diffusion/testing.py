@@ -9,7 +9,7 @@ band: the shipped ``"44k"`` profile (44.1 kHz, 1024 bands), ``--stereo left-righ
 downsamples 8x (as SD's).
 
 :func:`stereo_signal` and :func:`tiny_model` need neither soundfile nor datasets (the
-device check :mod:`mdctcompand.bench.diffusion_device` uses them).
+device check ``python -m lab.diffusion_device``, in ``benchmarks/lab``, uses them).
 """
 
 from __future__ import annotations
