@@ -40,72 +40,22 @@ from typing import Any
 import numpy as np
 
 from .exceptions import FormatError, ParameterError
+from .formats import FORMATS, JXL_HINT
 from .header import MAX_TILE_PIXELS, parse_json
 
 __all__ = [
-    "FORMATS",
-    "MAX_TILE_SIDES",
     "ImageFile",
     "assemble",
-    "available_formats",
     "decode_tile",
     "encode_tile",
-    "format_from_path",
     "from_jxl",
     "open_image_file",
     "to_jxl",
 ]
 
-#: Supported formats: name -> (Pillow format, default extension, lossless?, multi-tile?)
-FORMATS: dict[str, tuple[str, str, bool, bool]] = {
-    "jpeg": ("JPEG", ".jpg", False, True),
-    "png": ("PNG", ".png", True, True),
-    "webp": ("WEBP", ".webp", False, True),
-    "avif": ("AVIF", ".avif", False, False),
-    "jxl": ("JPEG", ".jxl", False, True),
-}
-#: Largest image side each format's encoder takes (AVIF: kept to 4096 for encoder memory and speed).
-MAX_TILE_SIDES: dict[str, int] = {"jpeg": 65535, "png": 65535, "webp": 16383, "avif": 4096, "jxl": 65535}
-JXL_HINT = "JPEG XL needs the pillow-jxl-plugin package: pip install pillow-jxl-plugin (or the 'jxl' extra)"
 _JXL_SIGNATURES = (b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n")
-_EXTENSIONS = {
-    ".jpg": "jpeg",
-    ".jpeg": "jpeg",
-    ".mpo": "jpeg",
-    ".png": "png",
-    ".apng": "png",
-    ".webp": "webp",
-    ".avif": "avif",
-    ".jxl": "jxl",
-}
 _XMP_NS = "https://mdctcompand.readthedocs.io/ns/1.0/"
 _MAX_JPEG_MARKER = 65533
-
-
-def available_formats() -> list[str]:
-    """Formats this Pillow build can write (AVIF needs Pillow >= 11.2 built with libavif).
-
-    Examples
-    --------
-    >>> {"jpeg", "png"} <= set(available_formats())
-    True
-    """
-    from PIL import features
-
-    out = ["jpeg", "png"]
-    if features.check("webp"):
-        out.append("webp")
-    if features.check("avif"):
-        out.append("avif")
-    if _jxl_available():
-        out.append("jxl")
-    return out
-
-
-def _jxl_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("pillow_jxl") is not None
 
 
 def to_jxl(jpeg: bytes) -> bytes:
@@ -117,7 +67,7 @@ def to_jxl(jpeg: bytes) -> bytes:
     >>> from_jxl(to_jxl(jpeg)) == jpeg  # doctest: +SKIP
     True
     """
-    if not _jxl_available():
+    if not FORMATS["jxl"].available:
         raise ParameterError(JXL_HINT)
     from pillow_jxl import Encoder
 
@@ -138,7 +88,7 @@ def from_jxl(data: bytes) -> bytes:
     ...
     mdctcompand.exceptions.FormatError: ...
     """
-    if not _jxl_available():
+    if not FORMATS["jxl"].available:
         raise FormatError(f"this file is JPEG XL; {JXL_HINT}")
     from pillow_jxl import Decoder
 
@@ -151,30 +101,14 @@ def from_jxl(data: bytes) -> bytes:
     return bytes(jpeg)
 
 
-def format_from_path(path: str | Path) -> str:
-    """Format name from a file extension (``.jpg``, ``.png``, ``.webp``, ``.avif``).
-
-    Examples
-    --------
-    >>> format_from_path("song.JPG"), format_from_path("x.webp")
-    ('jpeg', 'webp')
-    """
-    ext = Path(path).suffix.lower()
-    if ext not in _EXTENSIONS:
-        raise ParameterError(f"{path}: unknown image extension {ext!r}; use .jpg, .png, .webp or .avif")
-    return _EXTENSIONS[ext]
-
-
 def _check_format(fmt: str) -> str:
     fmt = fmt.lower()
     if fmt == "jpg":
         fmt = "jpeg"
     if fmt not in FORMATS:
         raise ParameterError(f"format={fmt!r} must be one of {sorted(FORMATS)}")
-    if fmt not in available_formats():
-        if fmt == "jxl":
-            raise ParameterError(f"format 'jxl': {JXL_HINT}")
-        raise ParameterError(f"format {fmt!r} is not supported by this Pillow build")
+    if not FORMATS[fmt].available:
+        raise ParameterError(f"format {fmt!r} is not available here: {FORMATS[fmt].install_hint}")
     return fmt
 
 
@@ -589,9 +523,8 @@ def open_image_file(source: str | Path | bytes) -> ImageFile:
             fh.close()
         raise FormatError(f"{name}: not an image file ({exc})") from exc
     try:
-        fmt = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp", "AVIF": "avif"}.get(
-            image.format or ""
-        )
+        pillow = "JPEG" if image.format == "MPO" else image.format  # MPO: a multi-tile JPEG
+        fmt = next((s.name for s in FORMATS.values() if s.pillow == pillow), None)
         if jxl and fmt == "jpeg":
             fmt = "jxl"
         width, height = image.size

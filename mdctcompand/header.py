@@ -30,6 +30,7 @@ import numpy as np
 from ._version import __version__
 from .band_gains import BAND_GAIN_RANGE_DB, band_gain_edges, band_group_edges
 from .exceptions import FormatError, ParameterError, UnsupportedVersionError
+from .formats import FORMATS
 from .profile import MAX_RESAMPLE_RATIO, GGDProfile, default_profile, shipped_profile  # noqa: F401 (default_profile: examples)
 
 __all__ = [
@@ -69,7 +70,6 @@ _STEREO = ("mid-side", "left-right", "mono", "none")
 #: count (from ``stereo``) and the compander's fixed choices (``round``, ``midpoint``).
 _DERIVED = ("sample_rate", "frame_length", "window", "level", "stored_channels", "rounding", "reconstruction")
 _ARRANGEMENTS = ("rows", "planes")
-_IMAGE_FORMATS = ("jpeg", "png", "webp", "avif", "jxl")
 _ROUNDINGS = ("floor", "round")
 _RECONSTRUCTIONS = ("midpoint", "centroid")
 
@@ -280,7 +280,7 @@ class AudioImageHeader:
             )
         if self.bandwidth is not None:
             _float("bandwidth", self.bandwidth, 1.0, float(SAMPLE_RATE_RANGE[1]))
-        _choice("image_format", self.image_format, _IMAGE_FORMATS, optional=True)
+        _choice("image_format", self.image_format, tuple(FORMATS), optional=True)
         if self.quality is not None:
             _int("quality", self.quality, 1, 100)
         _choice("qtable", self.qtable, ("flat", "standard"), optional=True)

@@ -11,7 +11,7 @@ import soundfile as sf
 
 from mdctcompand import codec
 from mdctcompand.cli.wav2jpeg import main_decode, main_encode
-from mdctcompand.containers import available_formats
+from mdctcompand.formats import available_formats
 from mdctcompand.testing import make_signal
 
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from mdctcompand import FormatError, MdctCompandError, ParameterError, UnsupportedVersionError, codec, metrics
-from mdctcompand.containers import available_formats, encode_tile, open_image_file
+from mdctcompand.containers import encode_tile, open_image_file
+from mdctcompand.formats import available_formats
 from mdctcompand.testing import make_signal
 
 DATA = Path(__file__).parent / "data"

@@ -15,6 +15,7 @@ from mdctcompand import FormatError, ParameterError, codec, default_profile, met
 from mdctcompand.codec import EncodeSettings, cells, jpeg
 from mdctcompand.codec import tools as coding
 from mdctcompand.containers import assemble, encode_tile
+from mdctcompand.formats import available_formats
 from mdctcompand.testing import make_signal
 
 DATA = Path(__file__).parent / "data"
@@ -291,7 +292,7 @@ _FIXTURES = {
 @pytest.mark.parametrize("name", list(_FIXTURES))
 def test_old_files_decode_bit_exactly(name):
     version, digest = _FIXTURES[name]
-    if name.endswith(".webp") and "webp" not in codec.core.open_image_file.__globals__["available_formats"]():
+    if name.endswith(".webp") and "webp" not in available_formats():
         pytest.skip("no WebP in this Pillow")
     info = codec.read_info(DATA / name)
     assert info.version == version and (info.header.cell_frames is None) == (version < 3)
@@ -330,7 +331,7 @@ def test_jpeg_metadata_over_several_comment_segments():
 def test_jxl_recompression(mixture):
     from mdctcompand import containers
 
-    if "jxl" not in containers.available_formats():
+    if "jxl" not in available_formats():
         pytest.skip("pillow-jxl-plugin is not installed")
     data = codec.encode(mixture, 24000, format="jxl")
     assert data.startswith(b"\x00\x00\x00\x0cJXL ")
@@ -345,14 +346,27 @@ def test_jxl_recompression(mixture):
     assert lsd[0] < lsd[1] + 0.1  # 5 % more bytes for the image at the same rate
 
 
-def test_jxl_missing_plugin_names_what_to_install(monkeypatch):
-    from mdctcompand import containers
+def test_jxl_missing_plugin_names_what_to_install(monkeypatch, tmp_path, capsys):
+    import dataclasses
 
-    monkeypatch.setattr(containers, "_jxl_available", lambda: False)
-    with pytest.raises(ParameterError, match="pip install"):
+    from mdctcompand import containers, formats
+    from mdctcompand.cli.wav2jpeg import main_encode
+
+    missing = dataclasses.replace(formats.FORMATS["jxl"], feature="module:no_such_plugin_here")
+    monkeypatch.setitem(formats.FORMATS, "jxl", missing)
+    assert "jxl" not in formats.available_formats()
+    with pytest.raises(ParameterError, match="pip install pillow-jxl-plugin"):
         codec.EncodeSettings(format="jxl")
     with pytest.raises(FormatError, match="pillow-jxl-plugin"):
         containers.from_jxl(b"\x00\x00\x00\x0cJXL \r\n\x87\n")
+    wav = tmp_path / "a.wav"
+    import soundfile as sf
+
+    sf.write(wav, make_signal("mixture", 8000, 8000), 8000)
+    assert main_encode([str(wav), "-f", "jxl", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install pillow-jxl-plugin" in err and "AVIF" not in err
+    assert not list(tmp_path.glob("*.jxl"))
 
 
 def test_header_of_a_profile_kept_elsewhere_round_trips():

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
 
 from mdctcompand import codec, metrics
-from mdctcompand.containers import available_formats
+from mdctcompand.formats import available_formats
 from mdctcompand.testing import make_signal
 
 x = make_signal("mixture", 240000, seed=3).astype(np.float32)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..formats import FORMATS, format_from_path
 from ._common import (
     EXIT_ERROR,
     CLIError,
@@ -67,8 +68,6 @@ AUDIO_EXTENSIONS = (
     ".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc", ".au", ".caf", ".w64",
     ".m4a", ".mp4", ".aac", ".wma", ".webm", ".mka",
 )  # fmt: skip
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".mpo", ".png", ".apng", ".webp", ".avif", ".jxl")
-_IMAGE_SUFFIX = {"jpeg": ".jpg", "png": ".png", "webp": ".webp", "avif": ".avif", "jxl": ".jxl"}
 _AUDIO_FORMAT_OF = {"oga": "OGG", "opus": "OGG", "aif": "AIFF", "aifc": "AIFF"}
 STDIO = "-"
 
@@ -546,7 +545,6 @@ def _check_output(target: str | None) -> None:
 def _encode_settings(args: argparse.Namespace) -> tuple[Any, str]:
     """The encode settings, validated before any work; errors name the flag."""
     from ..codec import EncodeSettings
-    from ..containers import available_formats, format_from_path
 
     fmt = args.format
     if args.output not in (None, STDIO):
@@ -554,19 +552,14 @@ def _encode_settings(args: argparse.Namespace) -> tuple[Any, str]:
             from_ext = format_from_path(args.output)
         except ValueError as exc:
             if fmt is None:  # a name without a known extension is fine where -f says the format
-                raise CLIError(
-                    f"-o {args.output}: unknown image extension; use .jpg, .png, .webp or .avif, or say the "
-                    "format with -f"
-                ) from exc
+                raise CLIError(f"-o {args.output}: unknown image extension; {describe_error(exc).split('; ')[-1]}, or say the format with -f") from exc
             from_ext = fmt
         if fmt is not None and fmt != from_ext:
             raise CLIError(f"--format {fmt} does not match -o {args.output} (a {from_ext} name)")
         fmt = from_ext
     fmt = fmt or "jpeg"
-    if fmt not in available_formats():
-        raise CLIError(
-            f"--format {fmt} is not available in this Pillow build (AVIF needs Pillow >= 11.2 with libavif)"
-        )
+    if not FORMATS[fmt].available:
+        raise CLIError(f"--format {fmt} is not available: {FORMATS[fmt].install_hint}")
     options = settings_from_arguments(args, EncodeSettings)
     options.update(format=fmt, profile=None if args.profile == "auto" else args.profile)
     if options["profile"] is not None:
@@ -587,7 +580,7 @@ def cmd_encode(args: argparse.Namespace, prog: str = "wav2jpeg") -> int:
     inputs = expand_inputs(args.inputs, AUDIO_EXTENSIONS, "audio")
     settings, fmt = _encode_settings(args)  # every setting is checked before any work
     jobs = plan_jobs(
-        inputs, output=args.output, output_dir=args.output_dir, suffix=_IMAGE_SUFFIX[fmt], decoded=False,
+        inputs, output=args.output, output_dir=args.output_dir, suffix=FORMATS[fmt].extensions[0], decoded=False,
         force=args.force,
     )  # fmt: skip
     q = (
@@ -643,7 +636,7 @@ def cmd_decode(args: argparse.Namespace, prog: str = "jpeg2wav") -> int:
     console = Console(prog, args.verbosity)
     _check_output(args.output)
     n_jobs = _n_jobs(args.jobs)
-    inputs = expand_inputs(args.inputs, IMAGE_EXTENSIONS, "image")
+    inputs = expand_inputs(args.inputs, tuple(e for spec in FORMATS.values() for e in spec.extensions), "image")
     fmt = _audio_format(args)
     jobs = plan_jobs(
         inputs, output=args.output, output_dir=args.output_dir, suffix=f".{fmt.lower()}", decoded=True,

@@ -20,8 +20,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..containers import format_from_path
 from ..exceptions import ParameterError
+from ..formats import format_from_path
 from ..io import atomic_output, check_distinct, open_audio
 from .core import BLOCK, DEFAULT_MAX_PIXELS, CodecInfo, Progress, decode_stream, encode_stream, read_source
 from .settings import EncodeSettings

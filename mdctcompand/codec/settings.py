@@ -11,8 +11,8 @@ import numpy as np
 
 from ..band_gains import TILT_WITH_BAND_GAINS
 from ..channels import ChannelLayout
-from ..containers import FORMATS, JXL_HINT, MAX_TILE_SIDES, available_formats
 from ..exceptions import ParameterError
+from ..formats import FORMATS
 from ..header import MAX_TILE_PIXELS, MAX_TILE_SAMPLES, SAMPLE_RATE_RANGE
 from ..profile import GGDProfile, check_rate_served, load_profile, profile_for_rate, shipped_profile
 
@@ -31,7 +31,8 @@ __all__ = [
     "codec_profile_for_rate",
 ]
 
-ImageFormat = Literal["jpeg", "png", "webp", "avif", "jxl"]
+#: An image format: a name in the registry :data:`mdctcompand.containers.FORMATS`.
+ImageFormat = str
 StereoMode = Literal["mid-side", "left-right", "mono"]
 QTable = Literal["flat", "standard"]
 Decoder = Literal["table", "mmse"]
@@ -76,7 +77,7 @@ class EncodeSettings:
 
     Attributes
     ----------
-    format : {"jpeg", "png", "webp", "avif", "jxl"}
+    format : str
         Image format; PNG is lossless (8-bit transform only); ``"jxl"``: the JPEG file
         losslessly recompressed by JPEG XL (about 5 % fewer bytes; needs
         ``pip install pillow-jxl-plugin``).
@@ -162,6 +163,7 @@ class EncodeSettings:
     format: ImageFormat = option(
         "jpeg", "image format (default: from -o's extension, else jpeg); jxl: the JPEG losslessly recompressed "
         "by JPEG XL, about 5%% smaller (pip install pillow-jxl-plugin)", flags=("-f", "--format"), cli_default=None,
+        choices=tuple(FORMATS),
     )  # fmt: skip
     quality: int | None = option(
         None, "a fixed image quality 1..100 instead of a bit rate (the rate then varies)", exclusive="rate"
@@ -213,8 +215,8 @@ class EncodeSettings:
         fmt = str(self.format).lower().replace("jpg", "jpeg")
         if fmt not in FORMATS:
             raise ParameterError(f"format={self.format!r} must be one of {sorted(FORMATS)}")
-        if fmt == "jxl" and "jxl" not in available_formats():
-            raise ParameterError(f"format='jxl': {JXL_HINT}")
+        if fmt == "jxl" and not FORMATS[fmt].available:  # (others fail where they are written)
+            raise ParameterError(f"format='jxl': {FORMATS[fmt].install_hint}")
         object.__setattr__(self, "format", fmt)
         if self.quality is not None and (
             isinstance(self.quality, bool)
@@ -242,7 +244,7 @@ class EncodeSettings:
             raise ParameterError(f"tile_frames={self.tile_frames!r} must be an integer")
         if self.tile_frames < 16 or self.tile_frames % 16:
             raise ParameterError(f"tile_frames={self.tile_frames} must be a multiple of 16, >= 16")
-        widest = MAX_TILE_SIDES[fmt] // 16 * 16
+        widest = FORMATS[fmt].max_side // 16 * 16
         if self.tile_frames > widest:
             raise ParameterError(
                 f"tile_frames={self.tile_frames}: {fmt} tiles are at most {widest} frames wide"
@@ -278,8 +280,8 @@ class EncodeSettings:
                 f"profile must be a GGDProfile, a shipped name, a file or None; got {type(self.profile).__name__}"
             )
         rows = self.stored_bands * 2
-        if rows > MAX_TILE_SIDES[fmt]:
-            raise ParameterError(f"{rows} image rows (stereo) exceed {fmt}'s limit of {MAX_TILE_SIDES[fmt]}")
+        if rows > FORMATS[fmt].max_side:
+            raise ParameterError(f"{rows} image rows (stereo) exceed {fmt}'s limit of {FORMATS[fmt].max_side}")
         hop = self.resolved_profile.frame_length // 2
         if max(rows, 2 * hop) * self.tile_frames > min(MAX_TILE_PIXELS, MAX_TILE_SAMPLES):
             raise ParameterError(
@@ -424,12 +426,12 @@ class EncodeSettings:
     @property
     def lossless(self) -> bool:
         """Whether the image format stores the codes exactly."""
-        return FORMATS[self.format][2]
+        return FORMATS[self.format].lossless
 
     @property
     def multi_tile(self) -> bool:
         """Whether the format holds several tiles (AVIF holds one)."""
-        return FORMATS[self.format][3]
+        return FORMATS[self.format].multi_tile
 
 
 def _bands_up_to(profile: GGDProfile, bandwidth: float) -> int:
