@@ -31,7 +31,7 @@ __all__ = [
     "codec_profile_for_rate",
 ]
 
-#: An image format: a name in the registry :data:`mdctcompand.containers.FORMATS`.
+#: An image format: a name in the registry :data:`mdctcompand.formats.FORMATS`.
 ImageFormat = str
 StereoMode = Literal["mid-side", "left-right", "mono"]
 QTable = Literal["flat", "standard"]
