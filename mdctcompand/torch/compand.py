@@ -191,6 +191,13 @@ class Compander(torch.nn.Module):
     True
     """
 
+    # buffers registered by name in __init__ (when the bucket tables exist)
+    _bucket_codes: torch.Tensor
+    _bucket_base: torch.Tensor
+    _bucket_code_offset: torch.Tensor
+    _bucket_threshold_offset: torch.Tensor
+    _bucket_threshold_bits: torch.Tensor
+
     def __init__(
         self,
         profile: GGDProfile,
@@ -212,7 +219,7 @@ class Compander(torch.nn.Module):
         from scipy.special import gammaln
 
         e = reference.cell_bounds
-        bands = {
+        band_tables = {
             "shape": g[:, None],
             "inv_shape": a[:, None],
             "scale": s[:, None],
@@ -222,7 +229,7 @@ class Compander(torch.nn.Module):
             "table": reference.reconstruction_table,  # float32: the plain rounding, as in numpy
             "midpoints": 0.5 * (e[:-1] + e[1:]),
         }
-        self._tables = ConstantTables(bands)
+        self._tables = ConstantTables(band_tables)
         inner = np.ascontiguousarray(reference.thresholds[:, 1:])
         self._tables.add_float32("thresholds", inner, reference.thresholds32[:, 1:])
         # The numpy core's bucketed float32 encoder, as int32 tensors (module dtype casts leave
@@ -309,7 +316,7 @@ class Compander(torch.nn.Module):
     def _values(self, x: Any, name: str, check_finite: bool | None) -> torch.Tensor:
         x = as_float_values(x, name, check_finite=False)
         check_bands(x, name, self.n_bands)
-        check_same_device(x, self._tables.shape_64, "Compander")
+        check_same_device(x, self._tables.get("shape", torch.float64), "Compander")
         if should_check(x, check_finite):
             raise_if_not_finite(x, name)
         return x
@@ -546,7 +553,7 @@ class Compander(torch.nn.Module):
                 )
             q = q.clamp(0, 255).to(torch.uint8)
         check_bands(q, "codes", self.n_bands)
-        check_same_device(q, self._tables.shape_64, "Compander")
+        check_same_device(q, self._tables.get("shape", torch.float64), "Compander")
         return q
 
     def __repr__(self) -> str:

@@ -184,6 +184,11 @@ class AudioImageConverter(torch.nn.Module):
     True
     """
 
+    # buffers registered by name in __init__
+    _group_widths: torch.Tensor
+    _group_matrix: torch.Tensor
+    _group_reference: torch.Tensor
+
     def __init__(
         self,
         profile: GGDProfile | str | os.PathLike | None = None,

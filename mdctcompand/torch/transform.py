@@ -164,7 +164,7 @@ class MDCT(torch.nn.Module):
         torch.Size([4, 4])
         """
         x = as_float_audio(x, check_finite=check_finite)
-        check_same_device(x, self._tables.window_64, "MDCT")
+        check_same_device(x, self._tables.get("window", torch.float64), "MDCT")
         m = self.hop_length
         n = x.shape[-1]
         n_frames = -(-n // m) + 1
@@ -207,7 +207,7 @@ class MDCT(torch.nn.Module):
                 f"coefficients have {n_frames} frames but length={length} needs "
                 f"{self.n_frames(length)} (ceil(length / {self.hop_length}) + 1)"
             )
-        check_same_device(X, self._tables.window_64, "MDCT")
+        check_same_device(X, self._tables.get("window", torch.float64), "MDCT")
         m = self.hop_length
         lead = X.shape[:-2]
         frames = X.transpose(-1, -2).reshape((-1, n_frames, m))
