@@ -284,7 +284,7 @@ def _resolutions(text: str) -> tuple[tuple[int, int, int], ...]:
         ) from None
     if not found or any(len(r) != 3 for r in found):
         raise argparse.ArgumentTypeError(f"{text!r}: N_FFT:HOP:WIN triples, e.g. 1024:120:600,512:50:240")
-    return found
+    return tuple((n_fft, hop, win) for n_fft, hop, win in found)
 
 
 def training_config(args: argparse.Namespace):

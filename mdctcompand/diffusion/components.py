@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -64,7 +64,7 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
     5.0
     """
 
-    config_name = "converter_config.json"
+    config_name = "converter_config.json"  # type: ignore[assignment]  # diffusers declares it as None
 
     @register_to_config
     def __init__(
@@ -150,7 +150,7 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
     def converter(self) -> AudioImageConverter:
         """The underlying :class:`AudioImageConverter` (built once)."""
         if self._converter is None:
-            c = self.config
+            c: Any = self.config  # a FrozenDict (diffusers types it as a dict): its keys are attributes too
             profile = GGDProfile.from_dict(c.profile) if c.profile is not None else None
             self._converter = AudioImageConverter(
                 profile, tilt=c.tilt, rounding=c.rounding, reconstruction=c.reconstruction, level=c.level,
@@ -177,9 +177,10 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         return self._torch[key]
 
     @property
-    def stereo(self) -> str:
+    def stereo(self) -> ImageStereo:
         """The image layout: ``"mono"`` or ``"left-right"`` (configurations without one are mono)."""
-        return str(getattr(self.config, "stereo", "mono"))
+        # __init__ accepts no other value; the config (diffusers) is untyped
+        return cast(ImageStereo, str(getattr(self.config, "stereo", "mono")))
 
     @property
     def audio_channels(self) -> int:
@@ -202,7 +203,7 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
 
     @property
     def frames(self) -> int:
-        return int(self.config.frames)
+        return int(self.config["frames"])
 
     def frames_for_samples(self, n_samples: int) -> int:
         """Frames (image columns) that ``n_samples`` samples of audio need.

@@ -196,18 +196,17 @@ class TrainingConfig:
         self.scratch_channels = tuple(int(c) for c in self.scratch_channels)
         self.validation_prompts = list(self.validation_prompts)
         try:
-            self.stft_resolutions = tuple(tuple(int(v) for v in r) for r in self.stft_resolutions)
+            resolutions = tuple(tuple(int(v) for v in r) for r in self.stft_resolutions)
         except (TypeError, ValueError):
             raise ParameterError(
                 f"stft_resolutions={self.stft_resolutions!r} must be (n_fft, hop_length, win_length) triples"
             ) from None
-        if not self.stft_resolutions or any(
-            len(r) != 3 or not (0 < r[2] <= r[0] and r[1] > 0) for r in self.stft_resolutions
-        ):
+        if not resolutions or any(len(r) != 3 or not (0 < r[2] <= r[0] and r[1] > 0) for r in resolutions):
             raise ParameterError(
-                f"stft_resolutions={self.stft_resolutions!r} must be (n_fft, hop_length, win_length) triples "
+                f"stft_resolutions={resolutions!r} must be (n_fft, hop_length, win_length) triples "
                 "with 0 < win_length <= n_fft and hop_length > 0"
             )
+        self.stft_resolutions = tuple((n_fft, hop, win) for n_fft, hop, win in resolutions)
         _choice(self, "mode", ("lora", "scratch"))
         _choice(self, "space", ("latent", "pixel"))
         _choice(self, "mixed_precision", ("no", "fp16", "bf16", None))

@@ -195,10 +195,11 @@ def build_stable_diffusion(
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", skip_prk_steps=True, set_alpha_to_one=False,
         steps_offset=1,
     )  # fmt: skip
-    unet.save_pretrained(directory / "unet")
-    vae.save_pretrained(directory / "vae")
+    # diffusers/__init__ shows type checkers its no-torch dummy classes, which have no save_pretrained
+    unet.save_pretrained(directory / "unet")  # type: ignore[attr-defined]
+    vae.save_pretrained(directory / "vae")  # type: ignore[attr-defined]
     text_encoder.save_pretrained(directory / "text_encoder")
-    scheduler.save_pretrained(directory / "scheduler")
+    scheduler.save_pretrained(directory / "scheduler")  # type: ignore[attr-defined]
     write_tiny_tokenizer(directory / "tokenizer")
     model_index = {
         "_class_name": "StableDiffusionPipeline",

@@ -24,14 +24,18 @@ converter's, saved with the model.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
+from diffusers import AutoencoderKL, UNet2DConditionModel
 from diffusers.loaders import StableDiffusionLoraLoaderMixin
+
+# the same class as diffusers.DiffusionPipeline, whose lazy export type checkers see as a no-torch dummy
+from diffusers.pipelines.pipeline_utils import DiffusionPipeline
 from diffusers.schedulers import KarrasDiffusionSchedulers
 from diffusers.utils import BaseOutput
 from transformers import CLIPTextModel, CLIPTokenizer
@@ -98,8 +102,11 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
     (1, 4000)
     """
 
-    model_cpu_offload_seq = "text_encoder->unet->vae"
+    model_cpu_offload_seq = "text_encoder->unet->vae"  # type: ignore[assignment]  # diffusers declares it None
     _optional_components = ["vae"]  # None for pixel-space U-Nets
+    # a diffusers scheduler, set by register_modules (the other components are read through
+    # ConfigMixin.__getattr__, typed Any; this one is also assigned, by use_scheduler)
+    scheduler: Any
 
     def __init__(
         self,
@@ -298,7 +305,7 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         else:
             latents = noise * scheduler.init_noise_sigma
         k = 0 if known is None else known.shape[-1]
-        if k:
+        if known is not None and k:
             known_noise = randn(tuple(known.shape), generator, device, dtype)
             latents[..., :k] = scheduler.add_noise(known, known_noise, timesteps[:1].repeat(batch))
         guidance = guidance_scale > 1.0
@@ -468,7 +475,8 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         self.scheduler = cls.from_config(self.scheduler.config)
 
     # ------------------------------------------------------------------ saving and loading
-    def save_pretrained(self, save_directory: str | Path, **kwargs: Any) -> None:
+    # the superclass's options (safe_serialization, variant...) pass through **kwargs: keyword only
+    def save_pretrained(self, save_directory: str | os.PathLike, **kwargs: Any) -> None:  # type: ignore[override]
         """Save the pipeline so that it reloads anywhere mdctcompand is installed.
 
         LoRA adapters that are loaded but not fused are merged into copies of the modules
@@ -511,7 +519,7 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
 
     @classmethod
     def from_pretrained(
-        cls, pretrained_model_name_or_path: str | Path, **kwargs: Any
+        cls, pretrained_model_name_or_path: str | os.PathLike, **kwargs: Any
     ) -> MDCTDiffusionPipeline:
         """``DiffusionPipeline.from_pretrained``; trusts the loader shim that :meth:`save_pretrained` writes.
 
@@ -524,7 +532,7 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         >>> MDCTDiffusionPipeline.from_pretrained(d).converter.frames
         32
         """
-        shim = Path(str(pretrained_model_name_or_path)) / f"{SHIM_MODULE}.py"
+        shim = Path(pretrained_model_name_or_path) / f"{SHIM_MODULE}.py"
         if shim.is_file() and shim.read_text() == SHIM_SOURCE:
             kwargs.setdefault("trust_remote_code", True)  # our own one-line import, nothing else
         return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
@@ -553,7 +561,8 @@ def _merged_copy(module: torch.nn.Module) -> torch.nn.Module:
     if hasattr(merged, "peft_config"):
         del merged.peft_config
     if hasattr(merged, "_hf_peft_config_loaded"):
-        merged._hf_peft_config_loaded = False
+        # torch types Module attributes as tensors or modules; a plain flag is allowed too
+        merged._hf_peft_config_loaded = False  # type: ignore[assignment]
     return merged
 
 
@@ -616,7 +625,7 @@ def load_pipeline(
     return pipe.to(dev)
 
 
-def _scheduler_class(directory: Path) -> type:
+def _scheduler_class(directory: Path) -> type[Any]:
     import diffusers
 
     name = json.loads((directory / "scheduler_config.json").read_text())["_class_name"]

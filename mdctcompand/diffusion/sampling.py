@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,7 +216,8 @@ def crossfade_join(images: list[Any], *, overlap: int) -> Any:
     if overlap < 0 or any(overlap > im.shape[-1] for im in images):
         raise ParameterError(f"overlap={overlap} must be in [0, image width]")
     out = images[0]
-    w = crossfade_weights(overlap)
+    w: Any = crossfade_weights(overlap)  # numpy weights, or a tensor of them
+    concat: Callable[[list[Any]], Any]
     if isinstance(out, np.ndarray):
         concat = functools.partial(np.concatenate, axis=-1)
     else:
@@ -260,7 +262,8 @@ def join_level_difference(
     blocks = audios[:, : n * hop_length].reshape(audios.shape[0], n, hop_length)
     level = np.mean(10 * np.log10(np.mean(blocks**2, axis=2) + 1e-20), axis=0)  # mean over waveforms of dB
     near = np.zeros(n, bool)
-    ends, starts = [], []
+    ends: list[int] = []
+    starts: list[int] = []
     for a, b in plan.joins():
         if b + frames > n:
             continue

@@ -243,7 +243,7 @@ class _Run:
         unet.to(self.accelerator.device, dtype=self.weight_dtype)
         self.lora_config = LoraConfig(
             r=int(c.rank),
-            lora_alpha=float(c.alpha),
+            lora_alpha=float(c.alpha),  # type: ignore[arg-type]  # peft types it int; any number scales
             init_lora_weights="gaussian",
             target_modules=LORA_TARGETS,
         )
@@ -284,14 +284,14 @@ class _Run:
         from ..dataset import read_captions
 
         c = self.config
-        self.latent_cache = None
+        self.latent_cache: LatentCache | None = None
         if self.vae is not None and c.cache_latents:
             logger.info(
                 "training from audio (%s): new crops every step, so the latent cache does not apply; "
                 "latents are encoded at every step (--no-cache-latents implied)", c.dataset_dir,
             )  # fmt: skip
         clips, _ = read_captions(c.dataset_dir)
-        self.dataset = CaptionedAudio(
+        self.dataset: CaptionedAudio | CaptionedImages = CaptionedAudio(
             clips, self.tokenizer, self.converter, crop_frames=c.crop_frames or c.resolution,
             caption_dropout=c.effective_caption_dropout, seed=c.seed, max_samples=c.max_train_samples,
         )  # fmt: skip

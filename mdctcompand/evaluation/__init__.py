@@ -153,9 +153,11 @@ def embed_clips(
     mdctcompand.exceptions.ParameterError: no clips to embed
     """
     emb = get_embedding(embedding)
-    return _embed_all(
-        ((str(n), lambda a=a, r=r: (a, r)) for n, a, r in clips), emb, loudness_lufs, name, on_error
-    )
+
+    def given(audio: Any, rate: int) -> Callable[[], tuple[Any, int]]:
+        return lambda: (audio, rate)
+
+    return _embed_all(((str(n), given(a, r)) for n, a, r in clips), emb, loudness_lufs, name, on_error)
 
 
 def _embed_all(

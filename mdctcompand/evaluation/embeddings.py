@@ -210,7 +210,8 @@ class ClapEmbedding:
                     "ClapEmbedding needs transformers: pip install transformers torch"
                 ) from exc
             try:
-                model = ClapModel.from_pretrained(str(model_path), local_files_only=True).to(device).eval()
+                # transformers' .to is functools.wraps(Module.to): its stub takes device for self
+                model = ClapModel.from_pretrained(str(model_path), local_files_only=True).to(device).eval()  # type: ignore[arg-type]
                 processor = ClapProcessor.from_pretrained(str(model_path), local_files_only=True)
             except OSError as exc:
                 raise ParameterError(
