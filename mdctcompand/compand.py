@@ -429,7 +429,9 @@ class Compander:
         from ._kernels import quantize
         from ._threads import run_chunks
 
-        padded, table, base, shift, nk = self._buckets
+        buckets = self._buckets
+        assert buckets is not None  # callers check _use_buckets first
+        padded, table, base, shift, nk = buckets
         n_bands, n_frames = x.shape[-2:]
         items = np.swapaxes(x, -1, -2).reshape(-1, n_frames, n_bands)
         bits = items.view(np.uint32)

@@ -246,10 +246,10 @@ def read_captions(
         else:
             with open(path, newline="", encoding="utf-8") as f:
                 reader = csv.DictReader(f)
-                line = 1  # the header's last line
+                last = 1  # the header's last line
                 for row in reader:
-                    rows.append((line + 1, row))  # the row's first line
-                    line = reader.line_num
+                    rows.append((last + 1, row))  # the row's first line
+                    last = reader.line_num
     except (FileNotFoundError, ParameterError):
         raise
     except (OSError, ValueError, csv.Error) as exc:

@@ -212,7 +212,8 @@ class AudioReader:
     sample_rate, channels, frames : int
         ``frames`` is the length in samples as the file declares it (-1 if unknown).
     format, subtype : str
-        soundfile's names, e.g. ``"WAV"`` and ``"PCM_16"``.
+        soundfile's names, e.g. ``"WAV"`` and ``"PCM_16"``; ``subtype`` is ``None`` for a
+        source read through PyAV (a lossy format has no PCM sample format).
     name : str
         The path, or ``"<stream>"``.
 
@@ -233,7 +234,7 @@ class AudioReader:
         self.channels = int(sf_file.channels)
         self.frames = int(sf_file.frames) if sf_file.frames is not None else -1
         self.format = str(sf_file.format)
-        self.subtype = str(sf_file.subtype)
+        self.subtype: str | None = str(sf_file.subtype)
 
     def blocks(self, block_size: int) -> Iterator[np.ndarray]:
         """Yield ``(channels, n)`` float32 blocks of at most ``block_size`` samples; NaN/inf is an error.

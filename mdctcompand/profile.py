@@ -380,7 +380,7 @@ class GGDProfile:
             sample_rate=sample_rate,
             frame_length=frame_length,
             window=window,
-            level=level,
+            level=LevelSpec.parse(level),
             name=name,
             description=description,
             n_clips=int(stats.n_clips),
