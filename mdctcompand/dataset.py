@@ -30,7 +30,7 @@ profile is chosen by name (``"paper"``: 24 kHz, 0-12 kHz, the paper's MDCT-1k; `
     each companded with the profile and one level gain for the clip (recorded in the
     header). A 3-channel image model (SD's VAE) gets every plane; the mid plane is
     redundant and lets a model's output be decoded more robustly. Measured with
-    ``python -m mdctcompand.bench.fullband --sections stereo`` (44.1 kHz, held-out music,
+    ``python -m lab.fullband --sections stereo`` (benchmarks/lab; 44.1 kHz, held-out music,
     8-bit round trip): left/right with a joint gain keeps 38.2 dB, left/right/mid 38.8 dB,
     mid/side 36.5-37.7 dB. :meth:`~mdctcompand.AudioImageConverter.audio_from_image` decodes
     these images from the red and green planes to ``(2, n)`` audio; mono files are stored
@@ -310,7 +310,7 @@ class BuildConfig:
         generates decode on their own (held-out music: median 35.9 dB or more per package,
         worst clip 34.2 dB at 24 kHz); ``"clip"``: per-clip band-group gains in each PNG's
         header (38.9 / 38.1 dB; images a model generates have no such header). See
-        :mod:`mdctcompand.band_gains` and ``python -m mdctcompand.bench.genres``.
+        :mod:`mdctcompand.band_gains` and ``python -m lab.genres`` (``benchmarks/lab``).
     rounding : {"round", "floor"}
         Quantizer convention.
     level : str or None

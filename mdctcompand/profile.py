@@ -6,7 +6,7 @@ window) and one level normalization; using it with another geometry raises
 identified by a content hash (:attr:`GGDProfile.id`), which is what encoded files record.
 
 The package ships profiles fitted with ``mdctcompand profile fit`` on a multi-genre corpus of
-real music (:mod:`mdctcompand.bench.genre_corpus`, ``scripts/fit_default_profile.py``),
+real music (``lab.genre_corpus`` in ``benchmarks/lab``, ``scripts/fit_default_profile.py``),
 selected by a short name (:func:`load_profile`, :func:`shipped_profiles`) or by the input's
 sample rate (:func:`profile_for_rate`):
 
@@ -574,7 +574,7 @@ def default_profile() -> GGDProfile:
     """The paper's profile (24 kHz, frame 1024, sine window, RMS -20 dBFS): ``load_profile("paper")``.
 
     Fitted with ``mdctcompand profile fit`` on the train clips of the seven fit packages of
-    the multi-genre corpus (:mod:`mdctcompand.bench.genre_corpus`: rock stems, a tracker
+    the multi-genre corpus (``lab.genre_corpus`` in ``benchmarks/lab``: rock stems, a tracker
     module, game soundtracks of several genres), see ``scripts/fit_default_profile.py``;
     another rock band, an electronic soundtrack, recorded voices and synthetic speech are
     held out for evaluation. The profile shipped before it (one rock band) is kept as

@@ -449,7 +449,7 @@ class Compander(torch.nn.Module):
         if x.dtype == torch.float32 and self._n_buckets and x.device.type == "cpu":
             # CPU: the bucket tables (searchsorted costs ~130 ns a value there). GPUs: the binary
             # search, faster eager on an H200 (the 8-bit round trip 2.34x torch.stft+istft vs 2.63x)
-            # and equal compiled (1.67x vs 1.69x): python -m mdctcompand.bench.torch --device cuda.
+            # and equal compiled (1.67x vs 1.69x): python -m lab.torch --device cuda (benchmarks/lab).
             codes = self._encode_bucketed(x.detach())
         else:
             thresholds = self._tables.get("thresholds", x.dtype)
