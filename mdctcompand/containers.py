@@ -492,24 +492,25 @@ def open_image_file(source: str | Path | bytes) -> ImageFile:
     from PIL import Image
 
     name = "<bytes>" if isinstance(source, (bytes, bytearray)) else str(source)
-    fh = None  # a path is opened once (a fifo or a pipe can be read only once)
+    fh: Any = None  # a path is opened once (a fifo or a pipe can be read only once)
+    data: Any = source  # the bytes (fh is None) or the open file
     if not isinstance(source, (bytes, bytearray)):
-        source = _open_once(source, name)
-        if not isinstance(source, (bytes, bytearray)):
-            fh = source
+        data = _open_once(source, name)
+        if not isinstance(data, (bytes, bytearray)):
+            fh = data
     if fh is None:
-        head = bytes(source[:12])
+        head = bytes(data[:12])
     else:
         head = fh.read(12)
         fh.seek(0)
     jxl = any(head.startswith(sig) for sig in _JXL_SIGNATURES)
     if jxl:
-        data = source if fh is None else fh.read()
         if fh is not None:
+            data = fh.read()
             fh.close()
             fh = None
-        source = from_jxl(bytes(data))
-    fp = io.BytesIO(source) if fh is None else fh
+        data = from_jxl(bytes(data))
+    fp = io.BytesIO(data) if fh is None else fh
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DecompressionBombWarning: sizes are checked below

@@ -8,6 +8,7 @@ so that the command line's ``--help`` stays fast.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def available_formats() -> list[str]:
     return [name for name, spec in FORMATS.items() if spec.available]
 
 
-def format_from_path(path: str | Path) -> str:
+def format_from_path(path: str | os.PathLike[str]) -> str:
     """Format name from a file extension (``.jpg``, ``.png``, ``.webp``, ``.avif``).
 
     Examples

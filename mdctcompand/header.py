@@ -28,9 +28,8 @@ from typing import Any, Literal
 import numpy as np
 
 from ._version import __version__
-from .band_gains import BAND_GAIN_RANGE_DB, band_gain_edges, band_group_edges
+from .band_gains import BAND_GAIN_RANGE_DB, band_gain_edges
 from .exceptions import FormatError, ParameterError, UnsupportedVersionError
-from .formats import FORMATS
 from .profile import MAX_RESAMPLE_RATIO, GGDProfile, default_profile, shipped_profile  # noqa: F401 (default_profile: examples)
 
 __all__ = [
@@ -40,6 +39,11 @@ __all__ = [
     "MAX_TILE_PIXELS",
     "MAX_TILE_SAMPLES",
     "AudioImageHeader",
+    "field_choice",
+    "field_error",
+    "field_float",
+    "field_int",
+    "field_text",
     "header_from_profile",
 ]
 
@@ -74,36 +78,41 @@ _ROUNDINGS = ("floor", "round")
 _RECONSTRUCTIONS = ("midpoint", "centroid")
 
 
-def _fail(name: str, value: Any, expected: str) -> FormatError:
+def field_error(name: str, value: Any, expected: str) -> FormatError:
+    """The :class:`~mdctcompand.FormatError` of header field ``name`` holding ``value`` (shortened) instead of ``expected``."""
     text = repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
     return FormatError(f"header field {name!r} is {text}; expected {expected}")
 
 
-def _int(name: str, value: Any, lo: int, hi: int) -> int:
+def field_int(name: str, value: Any, lo: int, hi: int) -> int:
+    """``value`` if it is an integer in ``lo..hi`` (a JSON integer, not a bool), else :func:`field_error`."""
     if type(value) is not int or not lo <= value <= hi:
-        raise _fail(name, value, f"an integer in {lo}..{hi}")
+        raise field_error(name, value, f"an integer in {lo}..{hi}")
     return value
 
 
-def _float(name: str, value: Any, lo: float, hi: float) -> float:
+def field_float(name: str, value: Any, lo: float, hi: float) -> float:
+    """``value`` as a float if it is a number in ``[lo, hi]`` (NaN is not), else :func:`field_error`."""
     if type(value) not in (int, float) or not lo <= value <= hi:  # NaN fails both comparisons
-        raise _fail(name, value, f"a number in [{lo:g}, {hi:g}]")
+        raise field_error(name, value, f"a number in [{lo:g}, {hi:g}]")
     return float(value)
 
 
-def _choice(name: str, value: Any, choices: tuple, optional: bool = False) -> Any:
+def field_choice(name: str, value: Any, choices: tuple, optional: bool = False) -> Any:
+    """``value`` if it is one of the strings ``choices`` (or ``None`` when ``optional``), else :func:`field_error`."""
     if value is None and optional:
         return None
     if value not in choices or type(value) is not str:
-        raise _fail(name, value, f"one of {choices}" + (" or null" if optional else ""))
+        raise field_error(name, value, f"one of {choices}" + (" or null" if optional else ""))
     return value
 
 
-def _text(name: str, value: Any, max_len: int = 200) -> str:
+def field_text(name: str, value: Any, max_len: int = 200) -> str:
+    """``value`` if it is a string of at most ``max_len`` characters, else :func:`field_error`."""
     if type(value) is not str or len(value) > max_len:
-        raise _fail(name, value, f"a string of at most {max_len} characters")
+        raise field_error(name, value, f"a string of at most {max_len} characters")
     return value
 
 
@@ -140,25 +149,10 @@ class AudioImageHeader:
         The profile itself where it is not shipped with the library (codec files embed it).
     arrangement : {"rows", "planes"}
         Stored channels as stacked image rows (channel 0 on top) or as image planes.
-    bandwidth : float or None
-        Requested bandwidth in Hz (informational; ``stored_bands`` is what counts).
-    image_format, quality, qtable : optional
-        Image coding (informational).
-    coding_noise : tuple of float or None
-        RMS code error of the lossy image codec per band group (for the MMSE decoder).
-    source_subtype : str or None
-        Sample format of the source file (a soundfile subtype such as ``"PCM_16"``).
-    cell_frames : int or None
-        Version 3 coding tools (``None``: none): frames per cell of the signalled levels;
-        ``group_width`` (relative band-group width), ``level_step_db`` (level quantization),
-        ``gain_strength``/``gain_range_db`` (time-adaptive cell gains), ``band_slope_db``
-        (band weights, dB per octave above 500 Hz), ``noise_fill`` (the smallest lost power
-        fraction of a cell that gets noise; ``None``: no noise filling); see
-        :mod:`mdctcompand.codec.tools`.
-    side_info : tuple of str or None
-        Per tile, the side information (cell levels, the noise's band shape) as Base85 text.
-    jpeg_step : float or None
-        Mean step of the flat JPEG quantization table that rate control chose (informational).
+    coding : dict or None
+        The codec's section (its keys sit flat beside these in the JSON): how the image was coded
+        and the coding tools' side information. The header keeps it as data;
+        :class:`mdctcompand.codec.section.CodingSection` reads and validates it.
     band_gain_width : float or None
         Version 4: relative width of the band groups that have gains (``None``: no band gains,
         the profile's level); see :class:`~mdctcompand.band_gains.BandGains`.
@@ -200,21 +194,7 @@ class AudioImageHeader:
     profile_name: str
     profile: GGDProfile | None = field(default=None, repr=False, compare=False)
     arrangement: str = "rows"
-    bandwidth: float | None = None
-    image_format: str | None = None
-    quality: int | None = None
-    qtable: str | None = None
-    coding_noise: tuple[float, ...] | None = field(default=None, repr=False)
-    source_subtype: str | None = None
-    cell_frames: int | None = None
-    group_width: float = 0.2
-    level_step_db: float = 3.0
-    gain_strength: float = 0.0
-    gain_range_db: float = 40.0
-    band_slope_db: float = 0.0
-    noise_fill: float | None = None
-    side_info: tuple[str, ...] | None = field(default=None, repr=False)
-    jpeg_step: float | None = None
+    coding: dict[str, Any] | None = field(default=None, repr=False)
     band_gain_width: float | None = None
     band_gains: tuple[tuple[tuple[float, ...], ...], ...] | None = field(default=None, repr=False)
     encoder: str = f"mdctcompand {__version__}"
@@ -222,40 +202,40 @@ class AudioImageHeader:
 
     def __post_init__(self) -> None:
         lo, hi = SAMPLE_RATE_RANGE
-        _int("version", self.version, 1, HEADER_VERSION)
-        _int("source_sample_rate", self.source_sample_rate, lo, hi)
-        _int("sample_rate", self.sample_rate, lo, hi)
+        field_int("version", self.version, 1, HEADER_VERSION)
+        field_int("source_sample_rate", self.source_sample_rate, lo, hi)
+        field_int("sample_rate", self.sample_rate, lo, hi)
         ratio = max(self.source_sample_rate / self.sample_rate, self.sample_rate / self.source_sample_rate)
         if ratio > MAX_RESAMPLE_RATIO:  # no encoder resamples that far (and the resampler would take seconds)
-            raise _fail(
+            raise field_error(
                 "source_sample_rate", self.source_sample_rate,
                 f"within {MAX_RESAMPLE_RATIO}x of sample_rate={self.sample_rate}",
             )  # fmt: skip
-        _int("source_channels", self.source_channels, 1, MAX_CHANNELS)
-        _int("source_length", self.source_length, 1, _LENGTH_MAX)
-        _int("length", self.length, 1, _LENGTH_MAX)
-        _int("frame_length", self.frame_length, 2, 1 << 16)
+        field_int("source_channels", self.source_channels, 1, MAX_CHANNELS)
+        field_int("source_length", self.source_length, 1, _LENGTH_MAX)
+        field_int("length", self.length, 1, _LENGTH_MAX)
+        field_int("frame_length", self.frame_length, 2, 1 << 16)
         if self.frame_length % 2:
-            raise _fail("frame_length", self.frame_length, "an even number")
-        _text("window", self.window, 40)
-        _text("level", self.level, 40)
-        _choice("stereo", self.stereo, _STEREO)
-        _choice("arrangement", self.arrangement, _ARRANGEMENTS)
-        _int("stored_channels", self.stored_channels, 1, 2)
+            raise field_error("frame_length", self.frame_length, "an even number")
+        field_text("window", self.window, 40)
+        field_text("level", self.level, 40)
+        field_choice("stereo", self.stereo, _STEREO)
+        field_choice("arrangement", self.arrangement, _ARRANGEMENTS)
+        field_int("stored_channels", self.stored_channels, 1, 2)
         expected_stored = 2 if self.stereo in ("mid-side", "left-right") else 1
         if self.stored_channels != expected_stored:
-            raise _fail(
+            raise field_error(
                 "stored_channels", self.stored_channels, f"{expected_stored} for stereo={self.stereo!r}"
             )
         if self.stereo == "none" and self.source_channels != 1:
-            raise _fail("source_channels", self.source_channels, "1 for stereo='none'")
+            raise field_error("source_channels", self.source_channels, "1 for stereo='none'")
         if expected_stored == 2 and self.source_channels != 2:
-            raise _fail("source_channels", self.source_channels, f"2 for stereo={self.stereo!r}")
-        _int("stored_bands", self.stored_bands, 1, self.frame_length // 2)
-        _int("tile_frames", self.tile_frames, 2, MAX_SIDE)
-        _int("n_tiles", self.n_tiles, 1, 1 << 20)
+            raise field_error("source_channels", self.source_channels, f"2 for stereo={self.stereo!r}")
+        field_int("stored_bands", self.stored_bands, 1, self.frame_length // 2)
+        field_int("tile_frames", self.tile_frames, 2, MAX_SIDE)
+        field_int("n_tiles", self.n_tiles, 1, 1 << 20)
         if self.arrangement == "rows" and self.rows > MAX_SIDE:
-            raise _fail("stored_bands", self.stored_bands, f"at most {MAX_SIDE} image rows in all")
+            raise field_error("stored_bands", self.stored_bands, f"at most {MAX_SIDE} image rows in all")
         if self.tile_pixels > MAX_TILE_PIXELS:
             raise FormatError(
                 f"tiles of {self.rows} x {self.tile_frames} = {self.tile_pixels} pixels exceed the limit of "
@@ -267,46 +247,33 @@ class AudioImageHeader:
                 f"tiles of {self.tile_frames} frames x {self.hop_length} hop x {self.stored_channels} channel(s) = "
                 f"{tile_samples} samples exceed the limit of {MAX_TILE_SAMPLES}"
             )
-        _float("tilt", self.tilt, 1e-3, 1e3)
-        _choice("rounding", self.rounding, _ROUNDINGS)
-        _choice("reconstruction", self.reconstruction, _RECONSTRUCTIONS)
+        field_float("tilt", self.tilt, 1e-3, 1e3)
+        field_choice("rounding", self.rounding, _ROUNDINGS)
+        field_choice("reconstruction", self.reconstruction, _RECONSTRUCTIONS)
         self._check_gains()
         if type(self.profile_id) is not str or not re.fullmatch(r"[0-9a-f]{16}", self.profile_id):
-            raise _fail("profile_id", self.profile_id, "16 hexadecimal digits")
-        _text("profile_name", self.profile_name)
+            raise field_error("profile_id", self.profile_id, "16 hexadecimal digits")
+        field_text("profile_name", self.profile_name)
         if self.profile is not None and self.profile.id != self.profile_id:
             raise FormatError(
                 f"the embedded profile's id {self.profile.id} differs from profile_id {self.profile_id}"
             )
-        if self.bandwidth is not None:
-            _float("bandwidth", self.bandwidth, 1.0, float(SAMPLE_RATE_RANGE[1]))
-        _choice("image_format", self.image_format, tuple(FORMATS), optional=True)
-        if self.quality is not None:
-            _int("quality", self.quality, 1, 100)
-        _choice("qtable", self.qtable, ("flat", "standard"), optional=True)
-        if self.coding_noise is not None:
-            noise = self.coding_noise
-            if type(noise) is not tuple or not 1 <= len(noise) <= 256:
-                raise _fail("coding_noise", noise, "1..256 numbers")
-            for v in noise:
-                _float("coding_noise", v, 0.0, 256.0)
-        if self.source_subtype is not None:
-            _text("source_subtype", self.source_subtype, 40)
-        if self.jpeg_step is not None:
-            _float("jpeg_step", self.jpeg_step, 0.1, 255.0)
-        _text("encoder", self.encoder)
+        if self.coding is not None and (
+            type(self.coding) is not dict or len(self.coding) > 64 or not all(type(k) is str for k in self.coding)
+        ):
+            raise field_error("coding", self.coding, "at most 64 named values")
+        field_text("encoder", self.encoder)
         self._check_lengths()
-        self._check_tools()
         self._check_band_gains()
 
     def _check_band_gains(self) -> None:
         if self.band_gain_width is None:
             if self.band_gains is not None:
-                raise _fail("band_gains", self.band_gains, "null without band_gain_width")
+                raise field_error("band_gains", self.band_gains, "null without band_gain_width")
             return
         if self.version < 4:
-            raise _fail("band_gain_width", self.band_gain_width, f"null in a version-{self.version} header")
-        _float("band_gain_width", self.band_gain_width, 0.05, 2.0)
+            raise field_error("band_gain_width", self.band_gain_width, f"null in a version-{self.version} header")
+        field_float("band_gain_width", self.band_gain_width, 0.05, 2.0)
         n_groups = self.band_gain_edges().size - 1
         g = self.band_gains
         if (
@@ -315,11 +282,11 @@ class AudioImageHeader:
             or any(type(tile) is not tuple or len(tile) != self.stored_channels for tile in g)
             or any(type(row) is not tuple or len(row) != n_groups for tile in g for row in tile)
         ):
-            raise _fail("band_gains", g, f"{self.n_tiles} x {self.stored_channels} x {n_groups} numbers")
+            raise field_error("band_gains", g, f"{self.n_tiles} x {self.stored_channels} x {n_groups} numbers")
         for tile in g:
             for row in tile:
                 for v in row:
-                    _float("band_gains", v, -BAND_GAIN_RANGE_DB, BAND_GAIN_RANGE_DB)
+                    field_float("band_gains", v, -BAND_GAIN_RANGE_DB, BAND_GAIN_RANGE_DB)
 
     def band_gain_edges(self) -> np.ndarray:
         """Edges of the stored band groups that carry gains (empty without band gains).
@@ -338,41 +305,6 @@ class AudioImageHeader:
             stored_bands=self.stored_bands,
         )  # fmt: skip
 
-    def _check_tools(self) -> None:
-        if self.cell_frames is None:
-            defaults = {f.name: f.default for f in fields(self)}
-            for name in ("gain_strength", "band_slope_db", "noise_fill", "side_info"):
-                if getattr(self, name) != defaults[name]:
-                    raise _fail(name, getattr(self, name), f"{defaults[name]!r} without cell_frames")
-            return
-        if self.version < 3:
-            raise _fail("cell_frames", self.cell_frames, "null in a version-2 header")
-        _int("cell_frames", self.cell_frames, 1, 64)
-        _float("group_width", self.group_width, 0.05, 2.0)
-        _float("level_step_db", self.level_step_db, 0.5, 12.0)
-        _float("gain_strength", self.gain_strength, 0.0, 1.0)
-        _float("gain_range_db", self.gain_range_db, 1.0, 140.0)
-        _float("band_slope_db", self.band_slope_db, -12.0, 12.0)
-        if self.noise_fill is not None:
-            _float("noise_fill", self.noise_fill, 0.0, 1.0)
-        side = self.side_info
-        if self.gain_strength == 0 and self.noise_fill is None:
-            if side is not None:
-                raise _fail("side_info", side, "null without cell gains or noise filling")
-            return
-        if type(side) is not tuple or len(side) != self.n_tiles:
-            raise _fail("side_info", side, f"{self.n_tiles} strings (one per tile)")
-        n_bands = self.frame_length // 2
-        groups = (
-            band_group_edges(n_bands, sample_rate=self.sample_rate, relative_width=self.group_width).size - 1
-        )
-        shape = self.stored_channels * -(-n_bands // 8) if self.noise_fill is not None else 0
-        for i, text in enumerate(side):
-            cells = self.stored_channels * groups * -(-self.tile_span(i)[1] // self.cell_frames)
-            longest = max_side_info_chars(cells, shape)
-            if type(text) is not str or len(text) > longest:
-                raise _fail("side_info", text, f"strings of at most {longest} characters (tile {i + 1})")
-
     def _check_gains(self) -> None:
         g = self.gains
         if (
@@ -380,10 +312,10 @@ class AudioImageHeader:
             or len(g) != self.n_tiles
             or any(type(row) is not tuple or len(row) != self.stored_channels for row in g)
         ):
-            raise _fail("gains", g, f"{self.n_tiles} x {self.stored_channels} numbers")
+            raise field_error("gains", g, f"{self.n_tiles} x {self.stored_channels} numbers")
         for row in g:
             for v in row:
-                _float("gains", v, *GAIN_RANGE)
+                field_float("gains", v, *GAIN_RANGE)
 
     def _check_lengths(self) -> None:
         frames = self.n_frames
@@ -516,8 +448,9 @@ class AudioImageHeader:
                 continue  # version 3: fields at their defaults are left out
             elif f.name == "gains":
                 value = [list(row) for row in value]
-            elif f.name in ("coding_noise", "side_info") and value is not None:
-                value = list(value)
+            elif f.name == "coding" and value:
+                out.update(value)  # the codec's keys, flat, where version 3 wrote them
+                continue
             elif f.name == "band_gains" and value is not None:
                 value = [[list(row) for row in tile] for tile in value]
             out[f.name] = value
@@ -581,7 +514,7 @@ class AudioImageHeader:
             raise FormatError("not an mdctcompand audio file (unknown metadata format)")
         version = data.get("version")
         if type(version) is not int or version < 1:
-            raise _fail("version", version, "a positive integer")
+            raise field_error("version", version, "a positive integer")
         if version > HEADER_VERSION:
             raise UnsupportedVersionError(
                 f"the file was written by format version {version}; this mdctcompand ({__version__}) reads up to "
@@ -603,14 +536,12 @@ class AudioImageHeader:
                 raise FormatError(f"header field {f.name!r} is missing")
         kwargs["version"] = version
         kwargs["gains"] = _tuple_rows(data.get("gains"), "gains")
-        noise = data.get("coding_noise")
-        kwargs["coding_noise"] = None if noise is None else _tuple_row(noise, "coding_noise")
-        side = data.get("side_info")
-        kwargs["side_info"] = None if side is None else _tuple_row(side, "side_info")
+        names = {f.name for f in fields(cls)} | {"format", "profile"}
+        kwargs["coding"] = {k: v for k, v in data.items() if k not in names} or None  # the codec's section
         band = data.get("band_gains")
         if band is not None:
             if not isinstance(band, list) or len(band) > 1 << 20:
-                raise _fail("band_gains", band, "a list of lists of lists of numbers")
+                raise field_error("band_gains", band, "a list of lists of lists of numbers")
             kwargs["band_gains"] = tuple(_tuple_rows(tile, "band_gains") for tile in band)
         kwargs.update(profile_info if profile_info is not None else _profile_fields(data.get("profile")))
         try:
@@ -619,7 +550,7 @@ class AudioImageHeader:
             raise FormatError(f"invalid header ({exc})") from exc
 
     @classmethod
-    def _from_converter_v1(cls, data: dict, image_width: int | None) -> AudioImageHeader:
+    def _from_converter_v1(cls, data: dict[str, Any], image_width: int | None) -> AudioImageHeader:
         """The schema of converter and dataset images written by mdctcompand 0.1 (mono, one image)."""
         if image_width is None:
             raise FormatError("this image's header predates version 2; its width is needed to read it")
@@ -627,15 +558,18 @@ class AudioImageHeader:
         profile = shipped_profile(pid) if isinstance(pid, str) else None
         gain = data.get("gain")
         gains = _tuple_rows([[gain] if not isinstance(gain, list) else gain], "gain")
-        length, rate = data.get("length"), data.get("sample_rate")
+        length: Any = data.get("length")  # the constructor checks every value
+        rate: Any = data.get("sample_rate")
+        pid_text: Any = pid
+        tilt: Any = data.get("tilt")
         frame_length = profile.frame_length if profile is not None else data.get("frame_length", 1024)
         return cls(
             source_sample_rate=rate, source_channels=1, source_length=length, sample_rate=rate, length=length,
             frame_length=frame_length, window=profile.window if profile is not None else "sine",
             level=data.get("level", "rms:-20"), stereo="none", stored_channels=1,
             stored_bands=frame_length // 2 if type(frame_length) is int else 0, tile_frames=image_width, n_tiles=1,
-            tilt=data.get("tilt"), rounding=data.get("rounding", "floor"),
-            reconstruction=data.get("reconstruction", "midpoint"), gains=gains, profile_id=pid,
+            tilt=tilt, rounding=data.get("rounding", "floor"),
+            reconstruction=data.get("reconstruction", "midpoint"), gains=gains, profile_id=pid_text,
             profile_name=str(data.get("profile_name", "?"))[:200], version=1, encoder="mdctcompand 0.1",
         )  # fmt: skip
 
@@ -645,8 +579,8 @@ class AudioImageHeader:
         Examples
         --------
         >>> h = header_from_profile(default_profile(), length=10, gains=[[1.0]], tile_frames=16)
-        >>> h.replace(quality=50).quality
-        50
+        >>> h.replace(tilt=5.0).tilt
+        5.0
         """
         return replace(self, **changes)
 
@@ -664,13 +598,13 @@ class AudioImageHeader:
 
 def _tuple_row(value: Any, name: str) -> tuple:
     if not isinstance(value, list) or len(value) > 1 << 16:
-        raise _fail(name, value, "a list of numbers")
+        raise field_error(name, value, "a list of numbers")
     return tuple(value)
 
 
 def _tuple_rows(value: Any, name: str) -> tuple:
     if not isinstance(value, list) or len(value) > 1 << 20:
-        raise _fail(name, value, "a list of lists of numbers")
+        raise field_error(name, value, "a list of lists of numbers")
     return tuple(_tuple_row(row, name) for row in value)
 
 
@@ -704,7 +638,7 @@ def _derived_fields(data: dict, profile_info: dict[str, Any]) -> dict[str, Any]:
     elif "sample_rate" not in data:
         pid = profile_info.get("profile_id")
         if type(pid) is not str or not re.fullmatch(r"[0-9a-f]{16}", pid):
-            raise _fail("profile", pid, "an object whose id is 16 hexadecimal digits")
+            raise field_error("profile", pid, "an object whose id is 16 hexadecimal digits")
         raise FormatError(
             f"the file needs profile {str(profile_info.get('profile_name'))[:60]!r} (id "
             f"{profile_info['profile_id'][:16]}), which is not available"
@@ -724,21 +658,6 @@ def _check_profile_values(p: GGDProfile) -> None:
     lo, hi = SAMPLE_RATE_RANGE
     if not lo <= p.sample_rate <= hi:
         raise FormatError(f"the embedded profile has sample_rate={p.sample_rate}")
-
-
-def max_side_info_chars(n_levels: int, n_shape: int) -> int:
-    """Longest side-information text of a tile with these level counts (raw deflate's worst case, Base85).
-
-    Examples
-    --------
-    >>> max_side_info_chars(4465, 64)
-    5700
-    """
-
-    def deflated(n: int) -> int:
-        return n + 5 * (n // 16383 + 1) + 8
-
-    return -(-(3 + deflated(n_levels) + (deflated(n_shape) if n_shape else 0)) // 4) * 5
 
 
 def json_depth(text: str) -> int:
@@ -829,21 +748,15 @@ def header_from_profile(
     stored_bands: int | None = None,
     arrangement: str = "rows",
     embed_profile: bool | None = None,
-    bandwidth: float | None = None,
-    image_format: str | None = None,
-    quality: int | None = None,
-    qtable: str | None = None,
-    coding_noise: Any = None,
-    source_subtype: str | None = None,
     band_gain_width: float | None = None,
     band_gains: Any = None,
-    **tools: Any,
+    coding: dict[str, Any] | None = None,
 ) -> AudioImageHeader:
     """Build a header for audio transformed with ``profile`` (the geometry comes from the profile).
 
     ``embed_profile`` (default: when the profile is not shipped) stores the profile by value;
-    the other keywords (``tools``: the version-3 fields ``cell_frames`` ... ``jpeg_step``)
-    are the fields of :class:`AudioImageHeader`.
+    the other keywords are the fields of :class:`AudioImageHeader` (``coding``: the codec's
+    section, see :class:`mdctcompand.codec.section.CodingSection`).
     Invalid values raise :class:`~mdctcompand.ParameterError` (the settings would give a
     file that cannot be decoded).
 
@@ -870,14 +783,10 @@ def header_from_profile(
             reconstruction=reconstruction,
             gains=tuple(tuple(float(v) for v in row) for row in rows) if rows.ndim == 2 else (),
             profile_id=profile.id, profile_name=profile.name, profile=profile if embed_profile else None,
-            arrangement=arrangement, bandwidth=None if bandwidth is None else float(bandwidth),
-            image_format=image_format, quality=quality, qtable=qtable,
-            coding_noise=None if coding_noise is None else tuple(float(v) for v in coding_noise),
-            source_subtype=source_subtype, band_gain_width=band_gain_width,
+            arrangement=arrangement, coding=coding or None, band_gain_width=band_gain_width,
             band_gains=None if band_gains is None else tuple(
                 tuple(tuple(float(v) for v in row) for row in tile) for tile in np.asarray(band_gains, np.float64)
             ),
-            **tools,
         )  # fmt: skip
     except FormatError as exc:
         raise ParameterError(f"these settings would write a file that cannot be decoded: {exc}") from exc

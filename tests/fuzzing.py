@@ -38,8 +38,9 @@ from typing import Any
 import numpy as np
 
 from mdctcompand import codec
-from mdctcompand.containers import assemble, available_formats, encode_tile
+from mdctcompand.containers import assemble, encode_tile
 from mdctcompand.exceptions import MdctCompandError
+from mdctcompand.formats import available_formats
 from mdctcompand.profile import GGDProfile, default_profile
 from mdctcompand.testing import make_signal
 

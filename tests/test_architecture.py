@@ -12,68 +12,13 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1] / "mdctcompand"
-
-#: Bottom first: a module may import from its layer and those below it. The top-level names of
-#: ``mdctcompand`` (first component after the package) decide a module's layer.
-LAYERS = {
-    "base": ["_version", "exceptions", "formats", "_validation", "_threads", "_cache", "_kernels", "windows", "ggd", "_pyav"],
-    "core": [
-        "reference", "transform", "compand", "stats", "profile", "fitting", "band_gains", "channels", "header",
-        "io", "metrics", "converter", "containers", "parallel", "plotting", "testing",
-    ],
-    "products": ["codec", "dataset", "evaluation", "torch", "demo"],
-    "generative": ["diffusion"],
-    "cli": ["cli"],
-}  # fmt: skip
-_RANK = {name: i for i, names in enumerate(LAYERS.values()) for name in names}
-
-
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-MODULES = {_module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
-
-
-def _imports(name: str) -> list[tuple[str, list[str], int]]:
-    """``(module imported from, names taken, line)`` of every import in module ``name``."""
-    path = MODULES[name]
-    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
-    out = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                source = ".".join(base + ([node.module] if node.module else []))
-            else:
-                source = node.module or ""
-            out.append((source, [a.name for a in node.names], node.lineno))
-        elif isinstance(node, ast.Import):
-            out.extend((a.name, [], node.lineno) for a in node.names)
-    return out
-
-
-def _layer(module: str) -> int:
-    return _RANK[module.split(".")[1]]
-
-
-def _package_modules_imported(name: str):
-    for source, names, line in _imports(name):
-        if not source.startswith("mdctcompand"):
-            continue
-        for target in [source] + [f"{source}.{n}" for n in names]:
-            if target in MODULES and target != "mdctcompand":
-                yield target, line
+from architecture import MODULES, RANK, imports, layer, package_modules_imported
 
 
 def test_every_module_has_a_layer():
-    unplaced = sorted(n for n in MODULES if n != "mdctcompand" and n.split(".")[1] not in _RANK)
+    unplaced = sorted(n for n in MODULES if n != "mdctcompand" and n.split(".")[1] not in RANK)
     assert not unplaced, f"place these modules in LAYERS: {unplaced}"
 
 
@@ -81,17 +26,17 @@ def test_every_module_has_a_layer():
 def test_no_import_from_a_higher_layer(name):
     upward = [
         f"line {line}: {target}"
-        for target, line in _package_modules_imported(name)
-        if _layer(target) > _layer(name)
+        for target, line in package_modules_imported(name)
+        if layer(target) > layer(name)
     ]
-    assert not upward, f"{name} ({_layer(name)}) imports from a higher layer: {upward}"
+    assert not upward, f"{name} ({layer(name)}) imports from a higher layer: {upward}"
 
 
 def test_no_private_name_across_modules():
     found = []
     for name, path in MODULES.items():
         aliases = {}
-        for source, names, line in _imports(name):
+        for source, names, line in imports(name):
             if not source.startswith("mdctcompand"):
                 continue
             for n in names:
@@ -116,7 +61,7 @@ def test_only_the_transform_and_the_compander_call_the_kernels():
         name
         for name in MODULES
         if not name.startswith("mdctcompand._kernels")
-        for target, _ in _package_modules_imported(name)
+        for target, _ in package_modules_imported(name)
         if target.startswith("mdctcompand._kernels")
     }
     assert callers == {"mdctcompand.transform", "mdctcompand.compand"}
@@ -126,7 +71,7 @@ def test_the_package_imports_nothing_from_the_lab_or_the_tests():
     found = [
         f"{name}:{line} {source}"
         for name in MODULES
-        for source, _, line in _imports(name)
+        for source, _, line in imports(name)
         if source.split(".")[0] in ("lab", "benchmarks", "tests", "golden", "fuzzing")
     ]
     assert not found, found
@@ -134,7 +79,7 @@ def test_the_package_imports_nothing_from_the_lab_or_the_tests():
 
 def test_the_checker_sees_what_it_checks():
     """The graph is read: known edges are found (a test that found nothing would pass vacuously)."""
-    edges = {t for t, _ in _package_modules_imported("mdctcompand.codec.core")}
+    edges = {t for t, _ in package_modules_imported("mdctcompand.codec.core")}
     assert {"mdctcompand.converter", "mdctcompand.header", "mdctcompand.codec.ratecontrol"} <= edges
-    assert _layer("mdctcompand.codec.core") > _layer("mdctcompand.header") > _layer("mdctcompand.exceptions")
+    assert layer("mdctcompand.codec.core") > layer("mdctcompand.header") > layer("mdctcompand.exceptions")
     assert len(MODULES) > 50

@@ -117,7 +117,7 @@ def test_analyse_a_codec_file():
     x = make_signal("mixture", 4 * 24000, 24000)
     data = codec.encode(x, 24000, bitrate=24)
     a = hr.analyse(data)
-    texts = codec.read_info(data).header.side_info
+    texts = codec.read_info(data).coding.side_info
     assert a.layout.total == len(data)
     assert a.side_info_chars == sum(map(len, texts)) > 0
     assert a.side_info_bytes == sum(len(side_info_bytes(t)) for t in texts)

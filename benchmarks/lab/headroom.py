@@ -46,7 +46,8 @@ import numpy as np
 
 from mdctcompand import codec
 from mdctcompand.codec.tools import side_info_bytes
-from mdctcompand.containers import available_formats, to_jxl
+from mdctcompand.containers import to_jxl
+from mdctcompand.formats import available_formats
 from mdctcompand.profile import profile_for_rate
 
 from .codec import MONO_RATE, RATES, clip_lsd
@@ -248,7 +249,7 @@ def analyse(data: bytes) -> FileAnalysis:
     (True, True, True)
     """
     info = codec.read_info(data)
-    texts = info.header.side_info or []
+    texts = info.coding.side_info or []
     raw = [side_info_bytes(t) for t in texts]
     side_entropy = 0.0
     for blob in raw:  # u24 length, deflated cell levels, deflated band shape (tools.py)

@@ -171,7 +171,7 @@ def _glob_base(pattern: str) -> Path:
 
 
 def _scan(directory: Path, extensions: tuple[str, ...]) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(

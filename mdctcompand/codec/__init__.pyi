@@ -22,7 +22,6 @@ from .settings import (
     CODEC_ROUNDING as CODEC_ROUNDING,
     Decoder as Decoder,
     EncodeSettings as EncodeSettings,
-    ImageFormat as ImageFormat,
     QTable as QTable,
     StereoMode as StereoMode,
     auto_tilt as auto_tilt,

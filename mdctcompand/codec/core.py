@@ -11,6 +11,7 @@ before anything is written.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import os
@@ -31,8 +32,9 @@ from ..header import HEADER_FORMAT, HEADER_VERSION, SAMPLE_RATE_RANGE, AudioImag
 from ..io import ResampleStream
 from ..profile import GGDProfile
 from .ratecontrol import STEP_RESOLUTION, TileCoder, encode_to_size, pick_quality
+from .section import CodingSection
 from .settings import CODEC_ROUNDING, EncodeSettings
-from .streaming import TileDecoder, TileEncoder, header_tools
+from .streaming import TileDecoder, TileEncoder
 from .tools import side_info_text
 
 __all__ = [
@@ -98,7 +100,7 @@ class DecodedAudio:
 class CodecInfo:
     """What an encoded file holds: its :class:`~mdctcompand.header.AudioImageHeader` and its size.
 
-    The properties are views of the header.
+    The properties are views of the header and of its codec section (:attr:`coding`).
 
     Examples
     --------
@@ -111,20 +113,25 @@ class CodecInfo:
     header: AudioImageHeader
     size_bytes: int
 
-    format = property(lambda self: self.header.image_format, doc="Image format of the file.")
+    @functools.cached_property
+    def coding(self) -> CodingSection:
+        """The codec's section of the header (validated)."""
+        return CodingSection.from_header(self.header)
+
+    format = property(lambda self: self.coding.image_format, doc="Image format of the file.")
     version = property(lambda self: self.header.version, doc="Header version the file was written with.")
     duration = property(lambda self: self.header.duration, doc="Duration of the source in seconds.")
     source_sample_rate = property(lambda self: self.header.source_sample_rate, doc="Source rate (Hz).")
     source_channels = property(lambda self: self.header.source_channels, doc="Source channel count.")
     source_length = property(lambda self: self.header.source_length, doc="Source length in samples.")
-    source_subtype = property(lambda self: self.header.source_subtype, doc="Source sample format, if known.")
+    source_subtype = property(lambda self: self.coding.source_subtype, doc="Source sample format, if known.")
     sample_rate = property(lambda self: self.header.sample_rate, doc="Rate of the transform (Hz).")
     stereo = property(lambda self: self.header.stereo, doc="Channel layout mode.")
     n_tiles = property(lambda self: self.header.n_tiles, doc="Number of image tiles.")
-    quality = property(lambda self: self.header.quality, doc="Lossy image quality (None: lossless or a JPEG step).")
-    jpeg_step = property(lambda self: self.header.jpeg_step, doc="JPEG step chosen by rate control, if any.")
+    quality = property(lambda self: self.coding.quality, doc="Lossy image quality (None: lossless or a JPEG step).")
+    jpeg_step = property(lambda self: self.coding.jpeg_step, doc="JPEG step chosen by rate control, if any.")
     tilt = property(lambda self: self.header.tilt, doc="Compander tilt.")
-    bandwidth = property(lambda self: self.header.bandwidth, doc="Requested bandwidth in Hz, if any.")
+    bandwidth = property(lambda self: self.coding.bandwidth, doc="Requested bandwidth in Hz, if any.")
     profile_name = property(lambda self: self.header.profile_name, doc="Name of the GGD profile.")
     profile_id = property(lambda self: self.header.profile_id, doc="Id of the GGD profile.")
 
@@ -147,13 +154,13 @@ class CodecInfo:
         >>> print(read_info(encode(make_signal("mixture", 24000), 24000)).summary().splitlines()[0])
         format:       JPEG (step 19.5), 1 tile(s), codec version 4
         """
-        h = self.header
-        q = "lossless" if h.quality is None else f"quality {h.quality}"
-        if h.jpeg_step is not None:
-            q = f"step {h.jpeg_step:g}"
-        bw = "full band" if h.bandwidth is None else f"bandwidth {h.bandwidth:g} Hz"
-        fmt = (h.image_format or "image").upper()
-        sub = f", {h.source_subtype}" if h.source_subtype else ""
+        h, c = self.header, self.coding
+        q = "lossless" if c.quality is None else f"quality {c.quality}"
+        if c.jpeg_step is not None:
+            q = f"step {c.jpeg_step:g}"
+        bw = "full band" if c.bandwidth is None else f"bandwidth {c.bandwidth:g} Hz"
+        fmt = (c.image_format or "image").upper()
+        sub = f", {c.source_subtype}" if c.source_subtype else ""
         return "\n".join(
             [
                 f"format:       {fmt} ({q}), {h.n_tiles} tile(s), codec version {h.version}",
@@ -205,10 +212,10 @@ def _check_up_front(settings: EncodeSettings, sample_rate: int, n_channels: int,
         )
     # The header these settings give must be valid (sizes, bands); its values are stand-ins.
     header_from_profile(
-        profile, length=1, gains=[[1.0] * stored], tile_frames=settings.tile_frames, tilt=settings.tilt,
+        profile, length=1, gains=[[1.0] * stored], tile_frames=settings.tile_frames, tilt=float(settings.tilt),
         rounding=CODEC_ROUNDING, stereo=layout.header_mode(n_channels), source_channels=n_channels,
         source_sample_rate=sample_rate, source_length=max(1, round(sample_rate / profile.sample_rate)),
-        stored_bands=settings.stored_bands, bandwidth=settings.bandwidth, image_format=settings.format,
+        stored_bands=settings.stored_bands,
     )  # fmt: skip
     if total is not None and total > 0 and not settings.multi_tile:
         frames = -(-round(total * profile.sample_rate / sample_rate) // (profile.frame_length // 2)) + 1
@@ -337,12 +344,13 @@ def encode_stream(
         length=encoder.n_samples, gains=encoder.gains, tile_frames=settings.tile_frames,
         tilt=settings.tilt, rounding=CODEC_ROUNDING, stereo=layout.header_mode(n_channels),
         source_channels=n_channels, source_sample_rate=sample_rate, source_length=n_source,
-        stored_bands=conv.n_bands, bandwidth=settings.bandwidth, image_format=settings.format,
-        qtable=settings.qtable if is_jpeg else None, source_subtype=source_subtype,
-        side_info=tuple(side_info_text(b) for b in encoder.side_info) if encoder.side_info else None,
-        band_gain_width=None if conv.band_gains is None else conv.band_gains.relative_width,
+        stored_bands=conv.n_bands, band_gain_width=None if conv.band_gains is None else conv.band_gains.relative_width,
         band_gains=encoder.band_gains if conv.band_gains is not None else None,
-        **header_tools(tools),
+    )  # fmt: skip
+    section = CodingSection(
+        bandwidth=None if settings.bandwidth is None else float(settings.bandwidth), image_format=settings.format,
+        qtable=settings.qtable if is_jpeg else None, source_subtype=source_subtype, tools=tools,
+        side_info=tuple(side_info_text(b) for b in encoder.side_info) if encoder.side_info else None,
     )  # fmt: skip
     jpeg_step = None
     tries = 2 if by_step and settings.format == "jxl" else 1
@@ -352,11 +360,11 @@ def encode_stream(
         if by_step:
             # The first tile lands the whole file on the target: the other tiles' actual sizes,
             # the header (side information included; the step and noise figures stand in) counted.
-            stand_in = dict(
-                quality=None if is_jpeg else 50, jpeg_step=12.375 if is_jpeg else None,
-                coding_noise=np.full(len(noise[0]) if noise else min(16, conv.n_bands), 1.23),
+            stand_in = dataclasses.replace(
+                section, quality=None if is_jpeg else 50, jpeg_step=12.375 if is_jpeg else None,
+                coding_noise=(1.23,) * (len(noise[0]) if noise else min(16, conv.n_bands)),
             )  # fmt: skip
-            header_bytes = len(header_from_profile(profile, **fields, **stand_in).to_json().encode()) + 4
+            header_bytes = len(header_from_profile(profile, **fields, coding=stand_in.to_header()).to_json().encode()) + 4
             budget = target_bytes * expansion + correction - sum(map(len, encoded)) - header_bytes
             coder = TileCoder(settings, first)
             data, p = encode_to_size(coder, budget, params[0] if params else None)
@@ -368,11 +376,17 @@ def encode_stream(
             coder = TileCoder(settings, first)
             data = coder.encode(quality=quality) if not settings.lossless else b""
         tile_noise = [] if settings.lossless else [_coding_noise(first, data, stored, conv.n_bands)]
-        header = header_from_profile(
-            profile, **fields, quality=None if settings.lossless or jpeg_step is not None else int(quality or 25),
-            jpeg_step=jpeg_step,
-            coding_noise=None if settings.lossless else np.round(np.mean(tile_noise + noise, axis=0, dtype=np.float64), 2),
+        final = dataclasses.replace(
+            section, quality=None if settings.lossless or jpeg_step is not None else int(quality or 25),
+            jpeg_step=jpeg_step, coding_noise=None if settings.lossless else tuple(
+                float(v) for v in np.round(np.mean(tile_noise + noise, axis=0, dtype=np.float64), 2)
+            ),
         )  # fmt: skip
+        header = header_from_profile(profile, **fields, coding=final.to_header())
+        try:
+            CodingSection.from_header(header)  # what is written must read back
+        except FormatError as exc:
+            raise ParameterError(f"these settings would write a file that cannot be decoded: {exc}") from exc
         data = coder.encode_setting(p, metadata=header.to_json()) if by_step else coder.encode(
             quality=quality, metadata=header.to_json()
         )
@@ -487,20 +501,21 @@ def read_source(source: Source) -> str | os.PathLike | bytes:
     return data
 
 
-def open_encoded(source: Source) -> tuple[ImageFile, AudioImageHeader]:
-    """Open an encoded file and validate its header; returns ``(ImageFile, header)``.
+def open_encoded(source: Source) -> tuple[ImageFile, AudioImageHeader, CodingSection]:
+    """Open an encoded file and validate its header; returns ``(ImageFile, header, its codec section)``.
 
     Examples
     --------
-    >>> f, h = open_encoded(encode(np.zeros(1000), 8000))
-    >>> f.close(); h.source_sample_rate
-    8000
+    >>> f, h, coding = open_encoded(encode(np.zeros(1000), 8000))
+    >>> f.close(); h.source_sample_rate, coding.image_format
+    (8000, 'jpeg')
     """
     f = open_image_file(read_source(source))  # type: ignore[arg-type]
     try:
         header = AudioImageHeader.from_dict(f.metadata)
-        if header.image_format is not None and header.image_format != f.format:
-            raise FormatError(f"the header says {header.image_format}; the file is {f.format}")
+        coding = CodingSection.from_header(header)
+        if coding.image_format is not None and coding.image_format != f.format:
+            raise FormatError(f"the header says {coding.image_format}; the file is {f.format}")
         if f.n_tiles != header.n_tiles:
             raise FormatError(
                 f"the file holds {f.n_tiles} tile(s) but its header promises {header.n_tiles} (truncated?)"
@@ -508,7 +523,7 @@ def open_encoded(source: Source) -> tuple[ImageFile, AudioImageHeader]:
     except BaseException:
         f.close()
         raise
-    return f, header
+    return f, header, coding
 
 
 def decode_stream(
@@ -528,16 +543,16 @@ def decode_stream(
     if decoder not in _DECODERS:
         raise ParameterError(f"decoder={decoder!r} must be one of {_DECODERS}")
     max_pixels = check_int(max_pixels, "max_pixels", minimum=1)
-    f, h = open_encoded(source)
+    f, h, coding = open_encoded(source)
     try:
         h.check_pixel_budget(max_pixels)
         profile = h.resolve_profile()
         groups = "none" if h.band_gain_width is None else BandGains(relative_width=h.band_gain_width)
         conv = codec_converter(profile, h.tilt, h.rounding, h.stored_bands, groups)
         table = None
-        if decoder == "mmse" and h.coding_noise:
-            table = conv.compander.posterior_mean_table(h.coding_noise)
-        tiles = TileDecoder(conv, h, table)
+        if decoder == "mmse" and coding.coding_noise:
+            table = conv.compander.posterior_mean_table(coding.coding_noise)
+        tiles = TileDecoder(conv, h, table, coding=coding)
         resampler = ResampleStream(h.sample_rate, h.source_sample_rate, h.stored_channels, quality="HQ")
         layout = ChannelLayout.from_header_mode(h.stereo, h.arrangement)
     except BaseException:
@@ -626,7 +641,7 @@ def read_info(source: Source) -> CodecInfo:
     (50, 1, True)
     """
     data = read_source(source)
-    f, h = open_encoded(data)
+    f, h, _ = open_encoded(data)
     f.close()
     size = len(data) if isinstance(data, bytes) else Path(data).stat().st_size
     return CodecInfo(h, size)

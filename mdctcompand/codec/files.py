@@ -24,6 +24,7 @@ from ..exceptions import ParameterError
 from ..formats import format_from_path
 from ..io import atomic_output, check_distinct, open_audio
 from .core import BLOCK, DEFAULT_MAX_PIXELS, CodecInfo, Progress, decode_stream, encode_stream, read_source
+from .section import CodingSection
 from .settings import EncodeSettings
 
 __all__ = ["DecodedFile", "decode_file", "encode_file"]
@@ -229,10 +230,10 @@ def decode_file(
 
     check_distinct(input, output)
     fmt = _audio_format(output, format)
-    data = read_source(input)  # type: ignore[arg-type]
+    data = read_source(input)
     header, blocks = decode_stream(data, decoder=decoder, max_pixels=max_pixels)
     try:
-        sub = _subtype(fmt, subtype, header.source_subtype)
+        sub = _subtype(fmt, subtype, CodingSection.from_header(header).source_subtype)
     except BaseException:
         blocks.close()  # type: ignore[attr-defined]
         raise

@@ -22,7 +22,6 @@ __all__ = [
     "DEFAULT_TILT",
     "Decoder",
     "EncodeSettings",
-    "ImageFormat",
     "QTable",
     "RateControl",
     "StereoMode",
@@ -31,8 +30,6 @@ __all__ = [
     "codec_profile_for_rate",
 ]
 
-#: An image format: a name in the registry :data:`mdctcompand.formats.FORMATS`.
-ImageFormat = str
 StereoMode = Literal["mid-side", "left-right", "mono"]
 QTable = Literal["flat", "standard"]
 Decoder = Literal["table", "mmse"]
@@ -160,7 +157,7 @@ class EncodeSettings:
     """
 
     # ``option(default, help, ...)``: the command line's flag, help and default come from here.
-    format: ImageFormat = option(
+    format: str = option(  # a name in the registry mdctcompand.formats.FORMATS
         "jpeg", "image format (default: from -o's extension, else jpeg); jxl: the JPEG losslessly recompressed "
         "by JPEG XL, about 5%% smaller (pip install pillow-jxl-plugin)", flags=("-f", "--format"), cli_default=None,
         choices=tuple(FORMATS),
@@ -346,7 +343,7 @@ class EncodeSettings:
         if s.bandwidth is None:
             return s
         if s.bandwidth != "auto":  # a given cut: up to the next band-group edge (never fewer bands)
-            return dataclasses.replace(s, bandwidth=_on_group_edge(s.bandwidth, s.resolved_profile, s.tools, up=True))
+            return dataclasses.replace(s, bandwidth=_on_group_edge(float(s.bandwidth), s.resolved_profile, s.tools, up=True))
         rate = s.target_bitrate(n_channels)
         bandwidth = None
         if rate is not None and s.noise_fill:
@@ -363,7 +360,7 @@ class EncodeSettings:
         Examples
         --------
         >>> EncodeSettings().tools
-        CodingTools(cell_frames=2, group_width=0.2, step_db=3.0, strength=0.75, range_db=40.0, slope_db=-1.5, min_loss=0.5)
+        CodingTools(cell_frames=2, group_width=0.2, level_step_db=3.0, gain_strength=0.75, gain_range_db=40.0, band_slope_db=-1.5, noise_fill=0.5)
         >>> EncodeSettings(cell_gains=False, band_slope=0, noise_fill=False).tools is None
         True
         >>> EncodeSettings(format="png").tools is None  # lossless: the 8-bit transform as it is
@@ -378,9 +375,9 @@ class EncodeSettings:
             # 1024 frame (24 kHz). Held-out 44.1 kHz music: LSD -0.13 to -0.29 dB with one-frame
             # cells at 24-48 kbit/s, mostly above 12 kHz, where the 24 kHz profile has no bands.
             cell_frames=1 if self.resolved_profile.frame_length >= 2048 else 2,
-            strength=float(self.gain_strength) if self.cell_gains else 0.0,
-            slope_db=float(self.band_slope),
-            min_loss=0.5 if self.noise_fill else None,
+            gain_strength=float(self.gain_strength) if self.cell_gains else 0.0,
+            band_slope_db=float(self.band_slope),
+            noise_fill=0.5 if self.noise_fill else None,
         )
 
     def for_rate(self, sample_rate: int) -> EncodeSettings:
@@ -421,7 +418,7 @@ class EncodeSettings:
         p = self.resolved_profile
         if self.bandwidth is None or self.bandwidth == "auto":
             return p.n_bands
-        return _bands_up_to(p, self.bandwidth)
+        return _bands_up_to(p, float(self.bandwidth))
 
     @property
     def lossless(self) -> bool:
@@ -450,7 +447,7 @@ def _on_group_edge(bandwidth: float, profile: GGDProfile, tools, *, up: bool = F
     kHz: LSD -0.15 to -0.85 dB at 24-48 kbit/s once the cut is on an edge. At 24 kHz the
     automatic bandwidths already fall on edges, so the stored bands do not change there.
     """
-    if tools is None or not tools.noise_fill:
+    if tools is None or not tools.fills_noise:
         return bandwidth
     stored = _bands_up_to(profile, bandwidth)
     edges = np.asarray(tools.edges(profile))
@@ -464,7 +461,7 @@ def _on_group_edge(bandwidth: float, profile: GGDProfile, tools, *, up: bool = F
 #: Profiles of lossy files, by the rate of the profile :func:`~mdctcompand.profile_for_rate` picks:
 #: those shipped before the multi-genre refit (one rock band's songs), kept for lossy coding by
 #: measurement. At equal rate on the held-out and leave-one-out packages of
-#: :mod:`mdctcompand.bench.genre_corpus` (8 clips each, default settings), the refitted profiles gave
+#: ``lab.genre_corpus`` (benchmarks/lab) (8 clips each, default settings), the refitted profiles gave
 #: a higher median LSD on 6 of 11 packages at 24 kbit/s (24 kHz mono, 2 equal; mean of the package
 #: medians 5.247 against 5.227 dB) and on 8 of 11 at 48 kbit/s (44.1 kHz stereo; 4.515 against
 #: 4.492 dB), and 0.1-4.0 dB less SNR: the coding tools' cell gains already even out each clip's

@@ -21,9 +21,10 @@ from ..channels import ChannelLayout
 from ..converter import AudioImageConverter
 from ..exceptions import FormatError
 from ..header import AudioImageHeader
-from . import tools as coding
+from . import tools as coding_tools
+from .section import CodingSection
 
-__all__ = ["TileDecoder", "TileEncoder", "header_tools", "tools_of", "zero_code"]
+__all__ = ["TileDecoder", "TileEncoder", "zero_code"]
 
 
 def zero_code(converter: AudioImageConverter) -> int:
@@ -60,7 +61,7 @@ class TileEncoder:
         *,
         n_channels: int,
         tile_frames: int,
-        tools: coding.CodingTools | None = None,
+        tools: coding_tools.CodingTools | None = None,
     ) -> None:
         self.tools = tools
         self.side_info: list[bytes] = []
@@ -130,7 +131,7 @@ class TileEncoder:
         frames = np.swapaxes(self.frames[:, :count], -1, -2)  # (channels, bins, count), frame-major
         gain = float(f"{gain:.6g}")  # what the header stores (compactly)
         if self.tools is not None:
-            weights, _, side = coding.analyze(self.tools, conv.profile, frames, gain)
+            weights, _, side = coding_tools.analyze(self.tools, conv.profile, frames, gain)
             frames = frames * weights
             if self.tools.needs_levels:
                 self.side_info.append(side)
@@ -174,19 +175,21 @@ class TileDecoder:
     """
 
     def __init__(
-        self, converter: AudioImageConverter, header: AudioImageHeader, table: np.ndarray | None = None
+        self, converter: AudioImageConverter, header: AudioImageHeader, table: np.ndarray | None = None, *,
+        coding: CodingSection | None = None,
     ):
         self.converter = converter
         self.header = header
         self.layout = ChannelLayout.from_header_mode(header.stereo, header.arrangement)
         self.table = table
         self.synthesizer = converter.mdct.stream_synthesizer(length=header.length)
-        self.tools = tools_of(header)
-        self.side: list[coding.TileSideInfo | None] = [None] * header.n_tiles
+        section = CodingSection.from_header(header) if coding is None else coding
+        self.tools = section.tools
+        self.side: list[coding_tools.TileSideInfo | None] = [None] * header.n_tiles
         if self.tools is not None and self.tools.needs_levels:
             profile = converter.profile
-            for i, text in enumerate(header.side_info or ()):
-                self.side[i] = coding.parse_side_info(
+            for i, text in enumerate(section.side_info or ()):
+                self.side[i] = coding_tools.parse_side_info(
                     self.tools, profile, text, header.tile_span(i)[1], header.stored_channels
                 )
 
@@ -221,7 +224,7 @@ class TileDecoder:
             stored, gain=gains, band_gains=band, table=self.table
         )
         if self.tools is not None:
-            coefficients = coding.restore(
+            coefficients = coding_tools.restore(
                 self.tools, self.converter.profile, coefficients, self.side[index], gains, seed=index
             )
         return self.synthesizer.push(coefficients)
@@ -243,41 +246,3 @@ class TileDecoder:
         """
         if self.synthesizer.n_samples < self.header.length:
             raise FormatError("the file ends before its audio does (truncated?)")
-
-
-def tools_of(header: AudioImageHeader) -> coding.CodingTools | None:
-    """The coding tools a header declares (``None``: a file without them, e.g. version 1 or 2).
-
-    Examples
-    --------
-    >>> from mdctcompand.header import header_from_profile
-    >>> from mdctcompand import default_profile
-    >>> tools_of(header_from_profile(default_profile(), length=10, gains=[[1.0]], tile_frames=16)) is None
-    True
-    """
-    if header.cell_frames is None:
-        return None
-    return coding.CodingTools(
-        cell_frames=header.cell_frames, group_width=header.group_width, step_db=header.level_step_db,
-        strength=header.gain_strength, range_db=header.gain_range_db, slope_db=header.band_slope_db,
-        min_loss=header.noise_fill,
-    )  # fmt: skip
-
-
-def header_tools(tools: coding.CodingTools | None) -> dict:
-    """The header fields of ``tools`` (keywords of :func:`~mdctcompand.header.header_from_profile`).
-
-    Examples
-    --------
-    >>> header_tools(None)
-    {}
-    >>> header_tools(coding.CodingTools())["noise_fill"]
-    0.5
-    """
-    if tools is None:
-        return {}
-    return {
-        "cell_frames": tools.cell_frames, "group_width": tools.group_width, "level_step_db": tools.step_db,
-        "gain_strength": tools.strength, "gain_range_db": tools.range_db, "band_slope_db": tools.slope_db,
-        "noise_fill": tools.min_loss,
-    }  # fmt: skip

@@ -6,12 +6,12 @@ frames; :func:`~mdctcompand.band_gains.band_group_edges`), relative to the level
 profile expects (the band's fitted GGD standard deviation at the tile's level gain). The
 quantized cell levels are the tile's side information; from them, on both sides:
 
-- time-adaptive gains ``level ** -strength`` per cell (quiet passages keep their codes;
-  :func:`~mdctcompand.codec.cells.normalizing_gains`, floored ``range_db`` below the
+- time-adaptive gains ``level ** -gain_strength`` per cell (quiet passages keep their codes;
+  :func:`~mdctcompand.codec.cells.normalizing_gains`, floored ``gain_range_db`` below the
   loudest cell of the tile, jointly over the channels);
-- static band weights, ``slope_db`` dB per octave above 500 Hz
+- static band weights, ``band_slope_db`` dB per octave above 500 Hz
   (:func:`~mdctcompand.codec.cells.band_weights`);
-- noise filling at decode: every cell that lost at least ``min_loss`` of its signalled power
+- noise filling at decode: every cell that lost at least ``noise_fill`` of its signalled power
   gets level-matched noise (:func:`~mdctcompand.codec.cells.noise_fill`), shaped within
   its group by a coarse spectrum of the tile (8-band levels over all its frames, also side
   information); bands above the stored bandwidth are all noise.
@@ -36,11 +36,10 @@ import numpy as np
 
 from ..band_gains import band_group_edges
 from ..exceptions import FormatError, ParameterError
-from ..header import max_side_info_chars
 from ..profile import GGDProfile
 from . import cells as sc
 
-__all__ = ["CodingTools", "TileSideInfo", "max_side_info_chars", "side_info_bytes", "side_info_text"]
+__all__ = ["CodingTools", "TileSideInfo", "max_side_info_chars", "shape_bands", "side_info_bytes", "side_info_text"]
 
 _SHAPE_BANDS = 8
 _LEVEL_FLOOR_DB = -140.0
@@ -56,7 +55,7 @@ def _shape_edges(n_bands: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CodingTools:
-    """Parameters of the version-3 coding tools (what the header stores).
+    """Parameters of the version-3 coding tools; the header stores them under these names.
 
     Attributes
     ----------
@@ -65,69 +64,73 @@ class CodingTools:
     group_width : float
         Band-group width relative to its frequency (``relative_width`` of
         :func:`~mdctcompand.band_gains.band_group_edges`).
-    step_db : float
+    level_step_db : float
         Level quantization step (dB).
-    strength : float
+    gain_strength : float
         Exponent of the cell gains in [0, 1] (0: no time-adaptive gain).
-    range_db : float
+    gain_range_db : float
         Cells further below the tile's loudest one get no more boost.
-    slope_db : float
+    band_slope_db : float
         Band weights in dB per octave above 500 Hz (0: none).
-    min_loss : float or None
+    noise_fill : float or None
         Noise filling: cells that lost at least this fraction of their power get noise;
         ``None``: no noise filling (and no band-shape side information).
 
     Examples
     --------
     >>> from mdctcompand import default_profile
-    >>> t = CodingTools(strength=0.75, slope_db=-1.5, min_loss=0.5)
+    >>> t = CodingTools(gain_strength=0.75, band_slope_db=-1.5, noise_fill=0.5)
     >>> t.edges(default_profile()).size - 1  # band groups of the 24 kHz profile
     19
     """
 
     cell_frames: int = 2
     group_width: float = 0.2
-    step_db: float = 3.0
-    strength: float = 0.75
-    range_db: float = 40.0
-    slope_db: float = -1.5
-    min_loss: float | None = 0.5
+    level_step_db: float = 3.0
+    gain_strength: float = 0.75
+    gain_range_db: float = 40.0
+    band_slope_db: float = -1.5
+    noise_fill: float | None = 0.5
 
     def __post_init__(self) -> None:
         checks = (
             ("cell_frames", self.cell_frames, 1, 64),
             ("group_width", self.group_width, 0.05, 2.0),
-            ("step_db", self.step_db, 0.5, 12.0),
-            ("strength", self.strength, 0.0, 1.0),
-            ("range_db", self.range_db, 1.0, 140.0),
-            ("slope_db", self.slope_db, -12.0, 12.0),
+            ("level_step_db", self.level_step_db, 0.5, 12.0),
+            ("gain_strength", self.gain_strength, 0.0, 1.0),
+            ("gain_range_db", self.gain_range_db, 1.0, 140.0),
+            ("band_slope_db", self.band_slope_db, -12.0, 12.0),
         )
         for name, value, lo, hi in checks:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
                 raise ParameterError(f"{name}={value!r} must be a number in [{lo:g}, {hi:g}]")
-        if isinstance(self.cell_frames, float) and not self.cell_frames.is_integer():
+        if isinstance(self.cell_frames, float) and not float(self.cell_frames).is_integer():
             raise ParameterError(f"cell_frames={self.cell_frames!r} must be an integer")
         object.__setattr__(self, "cell_frames", int(self.cell_frames))
-        if self.min_loss is not None and (
-            isinstance(self.min_loss, bool)
-            or not isinstance(self.min_loss, (int, float))
-            or not 0 <= self.min_loss <= 1
+        if self.noise_fill is not None and (
+            isinstance(self.noise_fill, bool)
+            or not isinstance(self.noise_fill, (int, float))
+            or not 0 <= self.noise_fill <= 1
         ):
-            raise ParameterError(f"min_loss={self.min_loss!r} must be a number in [0, 1] or None")
+            raise ParameterError(f"noise_fill={self.noise_fill!r} must be a number in [0, 1] or None")
 
     @property
     def needs_levels(self) -> bool:
         """Whether tiles carry side information (cell gains or noise filling)."""
-        return self.strength > 0 or self.noise_fill
+        return self.gain_strength > 0 or self.fills_noise
 
     @property
-    def noise_fill(self) -> bool:
+    def fills_noise(self) -> bool:
         """Whether decoding fills lost cells with noise."""
-        return self.min_loss is not None
+        return self.noise_fill is not None
 
     def edges(self, profile: GGDProfile) -> np.ndarray:
         """Band-group edges for ``profile``'s bands."""
         return _edges(profile.n_bands, profile.sample_rate, float(self.group_width))
+
+    def group_count(self, n_bands: int, sample_rate: int) -> int:
+        """Band groups over ``n_bands`` bands at ``sample_rate``."""
+        return _edges(n_bands, sample_rate, float(self.group_width)).size - 1
 
     def n_cells(self, n_frames: int) -> int:
         """Cells along time of a tile of ``n_frames`` frames."""
@@ -136,8 +139,28 @@ class CodingTools:
     def n_levels(self, profile: GGDProfile, n_frames: int, channels: int) -> tuple[int, int]:
         """``(cell levels, band-shape levels)`` of a tile."""
         cells = channels * (self.edges(profile).size - 1) * self.n_cells(n_frames)
-        shape = channels * (_shape_edges(profile.n_bands).size - 1) if self.noise_fill else 0
+        shape = channels * (_shape_edges(profile.n_bands).size - 1) if self.fills_noise else 0
         return cells, shape
+
+
+def max_side_info_chars(n_levels: int, n_shape: int) -> int:
+    """Longest side-information text of a tile with these level counts (raw deflate's worst case, Base85).
+
+    Examples
+    --------
+    >>> max_side_info_chars(4465, 64)
+    5700
+    """
+
+    def deflated(n: int) -> int:
+        return n + 5 * (n // 16383 + 1) + 8
+
+    return -(-(3 + deflated(n_levels) + (deflated(n_shape) if n_shape else 0)) // 4) * 5
+
+
+def shape_bands(n_bands: int) -> int:
+    """Levels of the noise's band shape per channel (8-band groups, the last one may be narrower)."""
+    return _shape_edges(n_bands).size - 1
 
 
 @functools.lru_cache(maxsize=16)
@@ -170,7 +193,7 @@ class TileSideInfo:
 
 def analyze(
     tools: CodingTools, profile: GGDProfile, frames: np.ndarray, gain: float
-) -> tuple[np.ndarray, TileSideInfo, bytes]:
+) -> tuple[np.ndarray, TileSideInfo | None, bytes]:
     """Encoder side: ``(coding weights (channels, n_bins, n_frames), side info, side-info bytes)``.
 
     ``frames`` are the tile's coefficients ``(channels, n_bins, n_frames)`` before the level
@@ -183,16 +206,16 @@ def analyze(
     edges = tools.edges(profile)
     idx = sc.quantize_levels(
         sc.cell_rms(rel, edges, frames_per_group=tools.cell_frames),
-        step_db=tools.step_db,
+        step_db=tools.level_step_db,
         floor_db=_LEVEL_FLOOR_DB,
     )
     data = sc.pack_levels(idx.reshape(-1, idx.shape[-1]))
     out = len(data).to_bytes(3, "big") + data
     shape_idx = None
-    if tools.noise_fill:
+    if tools.fills_noise:
         shape_idx = sc.quantize_levels(
             sc.cell_rms(rel, _shape_edges(profile.n_bands), frames_per_group=max(rel.shape[-1], 1)),
-            step_db=tools.step_db, floor_db=_LEVEL_FLOOR_DB,
+            step_db=tools.level_step_db, floor_db=_LEVEL_FLOOR_DB,
         )  # fmt: skip
         out += sc.pack_levels(shape_idx.reshape(-1, 1))
     info = _side_info(tools, profile, idx, shape_idx)
@@ -202,10 +225,10 @@ def analyze(
 def _side_info(
     tools: CodingTools, profile: GGDProfile, idx: np.ndarray, shape_idx: np.ndarray | None
 ) -> TileSideInfo:
-    levels = sc.dequantize_levels(idx, step_db=tools.step_db, floor_db=_LEVEL_FLOOR_DB)
+    levels = sc.dequantize_levels(idx, step_db=tools.level_step_db, floor_db=_LEVEL_FLOOR_DB)
     shape = None
     if shape_idx is not None:
-        s = sc.dequantize_levels(shape_idx, step_db=tools.step_db, floor_db=_LEVEL_FLOOR_DB)
+        s = sc.dequantize_levels(shape_idx, step_db=tools.level_step_db, floor_db=_LEVEL_FLOOR_DB)
         shape = np.repeat(s.reshape(idx.shape[0], -1), np.diff(_shape_edges(profile.n_bands)), axis=-1)
     return TileSideInfo(levels, shape)
 
@@ -215,16 +238,16 @@ def coding_weights(
 ) -> np.ndarray:
     """Per-coefficient weights ``(channels, n_bins, n_frames)`` float32 (cell gains x band weights)."""
     w = np.ones((channels, profile.n_bands, n_frames), np.float32)
-    if tools.strength > 0 and info is not None:
+    if tools.gain_strength > 0 and info is not None:
         # One gain per cell for all channels, from their joint level: a quiet side channel keeps
         # its small (cheap) codes instead of being boosted to the mid channel's precision.
         joint = np.sqrt(np.mean(info.levels**2, axis=0, keepdims=True))
-        g = sc.normalizing_gains(joint, strength=tools.strength, range_db=tools.range_db)
+        g = sc.normalizing_gains(joint, strength=tools.gain_strength, range_db=tools.gain_range_db)
         w *= sc.expand_cells(
             g, tools.edges(profile), frames_per_group=tools.cell_frames, n_frames=n_frames
         ).astype(np.float32)
-    if tools.slope_db:
-        w *= _weights(profile, float(tools.slope_db))[:, None]
+    if tools.band_slope_db:
+        w *= _weights(profile, float(tools.band_slope_db))[:, None]
     return w
 
 
@@ -240,7 +263,7 @@ def restore(
     the level gains ``gain`` (per channel): undo the coding weights, then noise filling."""
     n_frames = coefficients.shape[-1]
     x = coefficients / coding_weights(tools, profile, info, coefficients.shape[0], n_frames)
-    if not tools.noise_fill or info is None:
+    if not tools.fills_noise or info is None:
         return x
     inv_std, std = _scale(profile)
     g = np.asarray(gain, dtype=np.float32).reshape(-1, 1, 1)
@@ -249,7 +272,7 @@ def restore(
     for c in range(rel.shape[0]):
         rel[c] = sc.noise_fill(
             rel[c], info.levels[c], edges, frames_per_group=tools.cell_frames, seed=seed * 8 + c,
-            min_loss=float(tools.min_loss), band_shape=info.shape[c] if info.shape is not None else None,
+            min_loss=float(tools.noise_fill or 0.0), band_shape=info.shape[c] if info.shape is not None else None,
         )  # fmt: skip
     return rel * (std[:, None] / g)
 
@@ -301,7 +324,7 @@ def parse_side_info(
     idx = sc.unpack_levels(data[3 : 3 + n], (channels * n_groups, cells)).reshape(channels, n_groups, cells)
     rest = data[3 + n :]
     shape_idx = None
-    if tools.noise_fill:
+    if tools.fills_noise:
         n_shape = channels * (_shape_edges(profile.n_bands).size - 1)
         _check_stream(rest, n_shape)
         shape_idx = sc.unpack_levels(rest, (n_shape, 1))
