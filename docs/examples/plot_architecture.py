@@ -4,8 +4,8 @@ The package's layers, drawn from its imports
 
 Every module of ``mdctcompand`` belongs to one layer; a module imports only from its own layer
 and those below it (``tests/test_architecture.py`` fails otherwise). This picture is drawn from
-the same table and the code's actual import statements: each box is a module or subpackage,
-each line an import between layers (all of them point down). See :doc:`/architecture`.
+the same table and the code's actual import statements: each box is a module or subpackage
+(with its number of modules), each arrow an import from one layer into a lower one. See :doc:`/architecture`.
 """
 
 import sys
@@ -37,7 +37,7 @@ for name in MODULES:
 upward = [e for e in edges if layer(f"mdctcompand.{e[1]}") > layer(f"mdctcompand.{e[0]}")]
 print(f"{len(MODULES)} modules, {len(edges)} dependencies between units, {len(upward)} upward")
 
-fig, ax = plt.subplots(figsize=(11, 6.5), layout="constrained")
+fig, ax = plt.subplots(figsize=(14, 6.5), layout="constrained")
 position = {}
 for y, (layer_name, units) in enumerate(LAYERS.items()):
     shown = [u for u in units if any(m.split(".")[1] == u for m in MODULES if m != "mdctcompand")]
@@ -47,6 +47,8 @@ for y, (layer_name, units) in enumerate(LAYERS.items()):
     ax.text(-0.02, y, layer_name, ha="right", va="center", fontsize=11, weight="bold")
 for (src, dst), n in edges.items():
     (x0, y0), (x1, y1) = position[src], position[dst]
+    if y0 == y1:  # within a layer: counted, not drawn
+        continue
     color = "red" if (src, dst) in upward else "0.55"
     ax.annotate("", (x1, y1 + 0.18), (x0, y0 - 0.18), arrowprops={"arrowstyle": "-|>", "color": color, "lw": 0.4 + 0.15 * n, "alpha": 0.5})
 for u, (x, y) in position.items():
