@@ -32,6 +32,8 @@ ChannelMode = Literal["mid-side", "left-right", "mono"]
 Arrangement = Literal["rows", "planes"]
 _MODES = ("mid-side", "left-right", "mono")
 _ARRANGEMENTS = ("rows", "planes")
+#: More channels than this is surely an (n, channels) array passed the wrong way round.
+MAX_CHANNELS_HINT = 64
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,13 @@ class ChannelLayout:
         if n_channels == 1 or self.mode == "mono":
             return 1
         if n_channels != 2:
+            hint = (
+                " (channels go first: an (n, channels) array, as soundfile reads it, is passed as audio.T)"
+                if n_channels > MAX_CHANNELS_HINT else ""
+            )
             raise ParameterError(
                 f"{n_channels} channels: {self.mode} stores stereo only; stereo='mono' downmixes any number "
-                "(channels='mono' in AudioImageConverter)"
+                f"(channels='mono' in AudioImageConverter){hint}"
             )
         return 2
 

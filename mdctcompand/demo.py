@@ -11,7 +11,6 @@ Files go to ``--out`` (default: a temporary directory, removed at the end).
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -67,15 +66,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--out", help="directory for the example files (kept)")
+    parser.add_argument(
+        "--out", default="mdctcompand-demo", help="directory for the example files, kept (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        run(out)
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            run(Path(tmp))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    run(out)
+    print(f"the files are in {out}/ (example.wav, example.jpg, example_decoded.wav)")
 
 
 if __name__ == "__main__":

@@ -172,3 +172,27 @@ def test_short_encode_and_decode_load_no_numba(tmp_path):
     mods = _modules_after(code)
     assert "numba" not in mods and "torch" not in mods
     assert not any(re.match(r"mdctcompand\._kernels\._\w+_numba", m) for m in mods)
+
+
+def test_flags_users_bring_from_lame_and_ffmpeg():
+    args = _encode_parser().parse_args(["x.wav", "-b", "32", "-y"])
+    assert args.bitrate == 32.0 and args.force
+    assert _decode_parser().parse_args(["x.jpg", "-y"]).force
+
+
+def test_demo_keeps_its_files_and_says_where(tmp_path, capsys):
+    from mdctcompand import demo
+
+    demo.main(["--out", str(tmp_path / "d")])
+    out = capsys.readouterr().out
+    assert {"example.wav", "example.jpg", "example_decoded.wav"} <= {p.name for p in (tmp_path / "d").iterdir()}
+    assert f"the files are in {tmp_path / 'd'}" in out and "round-trip SNR" in out
+
+
+def test_an_array_the_wrong_way_round_gets_a_hint():
+    import numpy as np
+
+    import mdctcompand
+
+    with pytest.raises(mdctcompand.ParameterError, match=r"pass\w* .*audio\.T"):
+        mdctcompand.AudioImageConverter("44k").image_from_audio(np.zeros((9000, 2), np.float32), sample_rate=44100)

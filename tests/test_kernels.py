@@ -190,3 +190,20 @@ def test_codec_round_trip_same_bytes_in_both_builds(tmp_path, monkeypatch):
         out[mode + "_audio"] = y
     assert out["numpy"] == out["numba"]
     np.testing.assert_array_equal(out["numpy_audio"], out["numba_audio"])
+
+
+def test_without_numba_every_call_runs_numpy(monkeypatch):
+    """A platform without numba wheels: long inputs take the numpy build, not a ModuleNotFoundError."""
+    import numpy as np
+
+    import mdctcompand
+    from mdctcompand import _kernels
+
+    monkeypatch.setattr(_kernels, "numba_installed", lambda: False)
+    monkeypatch.setenv("MDCTCOMPAND_KERNELS", "auto")
+    monkeypatch.setattr(_kernels, "jit_loaded", lambda: False)
+    assert not _kernels.use_jit(1 << 30)
+    x = np.random.default_rng(0).standard_normal(1 << 22).astype(np.float32)  # above JIT_MIN_VALUES
+    conv = mdctcompand.AudioImageConverter()
+    y = conv.audio_from_codes(conv.codes_from_audio(x))
+    assert y.shape == x.shape and np.isfinite(y).all()

@@ -18,13 +18,16 @@ better choice in hindsight):
 - once Numba is loaded (by any caller), every call uses it.
 
 ``MDCTCOMPAND_KERNELS=numba`` or ``=numpy`` in the environment (read at each call) pins
-one build, e.g. for benchmarks; ``auto`` (the default) follows the rule above.
+one build, e.g. for benchmarks; ``auto`` (the default) follows the rule above, and runs numpy
+everywhere where numba is not installed.
 Parallelism comes from running the kernels on chunks in threads (:mod:`mdctcompand._threads`).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import importlib.util
 import os
 import sys
 import threading
@@ -45,14 +48,20 @@ def jit_loaded() -> bool:
     return any(name in sys.modules for name in _JIT_MODULES.values())
 
 
+@functools.cache
+def numba_installed() -> bool:
+    """Whether numba can be imported here (looked up once, not imported)."""
+    return importlib.util.find_spec("numba") is not None
+
+
 def use_jit(n_values: int) -> bool:
     """Whether a call processing ``n_values`` values should run the Numba build (see the module doc)."""
     global _numpy_values
     mode = os.environ.get("MDCTCOMPAND_KERNELS", "auto").strip().lower()
     if mode in ("numba", "jit"):
         return True
-    if mode == "numpy":
-        return False
+    if mode == "numpy" or not numba_installed():
+        return False  # without numba (an optional speed-up where it cannot be installed) numpy runs everything
     if jit_loaded() or n_values >= JIT_MIN_VALUES:
         return True
     with _lock:

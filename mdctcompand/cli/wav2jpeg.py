@@ -60,7 +60,7 @@ examples:
   jpeg2wav song.jpg -o song.flac --subtype PCM_24
   jpeg2wav images/*.jpg --output-dir decoded/  # -> decoded/<image name>.wav
   jpeg2wav song.jpg -o - -f flac | ffplay -    # to stdout
-  jpeg2wav song.jpg --decoder mmse             # conditional-mean decoding (higher SNR)
+  jpeg2wav song.jpg --decoder mmse             # conditional-mean decoding (see --decoder)
 """
 
 #: Extensions a directory is searched for. soundfile reads most; m4a/mp4/aac/wma/webm/mka need PyAV.
@@ -122,13 +122,14 @@ def add_decode_arguments(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument(
         "--decoder", choices=("table", "mmse"), default="table",
-        help="code reconstruction: cell midpoints, or the conditional mean given the image codec's noise",
+        help="code reconstruction: cell midpoints, or the conditional mean given the image codec's noise "
+        "(not always better: it lowered the SNR of 4 of 4 songs coded at the default rate)",
     )  # fmt: skip
     _add_batch_arguments(p)
 
 
 def _add_batch_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    p.add_argument("-y", "--force", action="store_true", help="overwrite existing outputs (-y as in ffmpeg)")
     p.add_argument(
         "-j", "--jobs", type=int, default=1, metavar="N",
         help="files processed in parallel, one process each (0: one per CPU core)",

@@ -187,7 +187,7 @@ class EncodeSettings:
     qtable: QTable = option("flat", "JPEG quantization table")
     bitrate: float | None = option(
         None, "target kbit/s, side information and header included (default: 24 for mono, 48 for stereo)",
-        metavar="KBPS", exclusive="rate",
+        metavar="KBPS", exclusive="rate", flags=("-b", "--bitrate"),
     )  # fmt: skip
     _: KW_ONLY
     rate_control: RateControl = option(
