@@ -51,6 +51,20 @@ def _name(source: str | os.PathLike | BinaryIO) -> str:
     return str(getattr(source, "name", "<stream>"))
 
 
+def tags(source: str | os.PathLike | BinaryIO) -> dict[str, str]:
+    """The container's text tags, names in lower case (``track`` is ``tracknumber``, as libsndfile names it)."""
+    import av
+
+    container = av.open(os.fspath(source) if isinstance(source, (str, os.PathLike)) else source)
+    try:
+        found = {("tracknumber" if k.lower() == "track" else k.lower()): str(v) for k, v in container.metadata.items()}
+    finally:
+        container.close()
+        if not isinstance(source, (str, os.PathLike)):
+            source.seek(0)
+    return found
+
+
 def read_blocks(
     source: str | os.PathLike | BinaryIO, *, block: int = 1 << 18
 ) -> tuple[int, int, Iterator[np.ndarray]]:

@@ -204,6 +204,23 @@ class ResampleStream:
         return self.push(np.zeros((self.channels, 0), np.float32), last=True)
 
 
+#: Text tags that travel from a source file through the codec to the decoded file: the ones
+#: libsndfile reads and writes in WAV, FLAC, Ogg, AIFF and MP3 (the encoding software is not
+#: one of them: the decoded file has another).
+TAG_NAMES = ("title", "artist", "album", "date", "tracknumber", "genre", "comment", "copyright", "license")
+
+
+def write_tags(sf_file: Any, tags: dict[str, str]) -> list[str]:
+    """Set ``tags`` on a soundfile opened for writing; returns the names its format could not take."""
+    refused = []
+    for name, value in tags.items():
+        try:
+            setattr(sf_file, name, value)
+        except (RuntimeError, AttributeError):
+            refused.append(name)
+    return refused
+
+
 class AudioReader:
     """An open audio file read in blocks (see :func:`open_audio`).
 
@@ -216,6 +233,9 @@ class AudioReader:
         source read through PyAV (a lossy format has no PCM sample format).
     name : str
         The path, or ``"<stream>"``.
+    tags : dict of str to str
+        The file's text tags by :data:`TAG_NAMES` name (Vorbis comments, ID3, RIFF INFO; empty
+        values left out).
 
     Examples
     --------
@@ -235,6 +255,7 @@ class AudioReader:
         self.frames = int(sf_file.frames) if sf_file.frames is not None else -1
         self.format = str(sf_file.format)
         self.subtype: str | None = str(sf_file.subtype)
+        self.tags = {k: v for k, v in sf_file.copy_metadata().items() if k in TAG_NAMES and v}
 
     def blocks(self, block_size: int) -> Iterator[np.ndarray]:
         """Yield ``(channels, n)`` float32 blocks of at most ``block_size`` samples; NaN/inf is an error.
@@ -290,6 +311,7 @@ class _PyAVReader(AudioReader):
         self.frames = -1
         self.format = "FFMPEG"
         self.subtype = None  # a lossy source has no PCM sample format: outputs take their format's default
+        self.tags = {k: v for k, v in _pyav.tags(source).items() if k in TAG_NAMES and v}
         self._file = None
 
     def blocks(self, block_size: int) -> Iterator[np.ndarray]:

@@ -218,3 +218,20 @@ def test_help_and_version():
     r = wav2jpeg("--help")
     assert r.returncode == 0 and "examples:" in r.stdout and "--bitrate" in r.stdout and "--jobs" in r.stdout
     assert jpeg2wav("--version").stdout.startswith("jpeg2wav ")
+
+
+def test_tag_options_and_info(tmp_path):
+    import soundfile as sf
+
+    src = tmp_path / "s.ogg"
+    with sf.SoundFile(src, "w", 16000, 1, format="OGG") as f:
+        f.title, f.artist = "Song", "Band"
+        f.write(np.zeros(16000))
+    r = mdctcompand("encode", str(src), "-o", str(tmp_path / "s.jpg"), "--tag", "album=LP", "-q")
+    assert r.returncode == 0, r.stderr
+    info = mdctcompand("info", str(tmp_path / "s.jpg"))
+    assert "tags:         title=Song, artist=Band, album=LP" in info.stdout
+    r = mdctcompand("encode", str(src), "-o", str(tmp_path / "n.jpg"), "--no-tags", "-q")
+    assert r.returncode == 0 and "tags:" not in mdctcompand("info", str(tmp_path / "n.jpg")).stdout
+    r = mdctcompand("encode", str(src), "-o", str(tmp_path / "m.jpg"), "--tag", "mood=calm")
+    assert r.returncode == 2 and "--tag mood=calm" in r.stderr and not (tmp_path / "m.jpg").exists()

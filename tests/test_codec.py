@@ -477,3 +477,51 @@ def test_encode_takes_any_settings_field_as_a_keyword_and_refuses_others():
     )
     with pytest.raises(ParameterError, match=r"unknown encode setting\(s\) \['bitrat'\]"):
         codec.encode(x, 24000, bitrat=24)
+
+
+TAGS = {"title": "Song T", "artist": "Ärtist A", "album": "Alb", "date": "2021", "tracknumber": "4"}
+
+
+@pytest.mark.parametrize("fmt", ["FLAC", "OGG", "WAV"])
+def test_text_tags_travel_from_the_source_to_the_decoded_file(tmp_path, fmt):
+    import soundfile as sf
+
+    src = tmp_path / f"song.{fmt.lower()}"
+    with sf.SoundFile(src, "w", 44100, 2, format=fmt) as f:
+        for k, v in TAGS.items():
+            setattr(f, k, v)
+        f.write(make_signal("mixture", 44100, 44100)[:, None].repeat(2, axis=1))
+    info = codec.encode_file(src, tmp_path / "song.jpg")
+    assert info.tags == TAGS and "tags:         title=Song T" in info.summary()
+    out = tmp_path / f"back.{fmt.lower()}"
+    codec.decode_file(tmp_path / "song.jpg", out)
+    with sf.SoundFile(out) as f:
+        assert {k: v for k, v in f.copy_metadata().items() if k in TAGS} == TAGS
+    codec.decode_file(tmp_path / "song.jpg", tmp_path / "bare.flac", tags=False)
+    assert not {k for k in sf.SoundFile(tmp_path / "bare.flac").copy_metadata() if k in TAGS}
+
+
+def test_tags_given_replace_or_join_the_sources(tmp_path):
+    import soundfile as sf
+
+    src = tmp_path / "a.flac"
+    with sf.SoundFile(src, "w", 8000, 1, format="FLAC") as f:
+        f.title, f.artist = "Old", "Someone"
+        f.write(np.zeros(8000))
+    joined = codec.encode_file(src, tmp_path / "a.jpg", tags={"title": "New", "genre": "jazz"})
+    assert joined.tags == {"title": "New", "artist": "Someone", "genre": "jazz"}
+    alone = codec.encode_file(src, tmp_path / "b.jpg", tags={"title": "New"}, source_tags=False)
+    assert alone.tags == {"title": "New"}
+    with pytest.raises(ParameterError, match="tag 'mood' is not one of"):
+        codec.encode(np.zeros(8000), 8000, tags={"mood": "calm"})
+    assert codec.read_info(codec.encode(np.zeros(8000), 8000)).tags == {}
+
+
+@pytest.mark.parametrize("tags, message", [("x", "tags"), ({"title": 3}, "tags.title"), ({"title": "x" * 2000}, "tags.title")])
+def test_hostile_tags_are_format_errors(tags, message):
+    from mdctcompand.codec.section import CodingSection
+
+    info = codec.read_info(codec.encode(np.zeros(8000), 8000, tags={"title": "t"}))
+    bad = info.header.replace(coding={**info.header.coding, "tags": tags})
+    with pytest.raises(FormatError, match=message):
+        CodingSection.from_header(bad)

@@ -92,6 +92,12 @@ def add_encode_arguments(p: argparse.ArgumentParser) -> None:
         help="write the outputs here (directory inputs keep their sub-folders); created if missing",
     )  # fmt: skip
     add_settings_arguments(p, EncodeSettings)  # every field of the codec's settings, with its help
+    p.add_argument(
+        "--tag", action="append", default=[], metavar="NAME=VALUE",
+        help="a text tag to store (title, artist, album, date, tracknumber, genre, comment, copyright, license), "
+        "over the source's; repeat for several",
+    )  # fmt: skip
+    p.add_argument("--no-tags", action="store_true", help="do not keep the source's tags (Vorbis comments, ID3, ...)")
     _add_batch_arguments(p)
 
 
@@ -125,6 +131,7 @@ def add_decode_arguments(p: argparse.ArgumentParser) -> None:
         help="code reconstruction: cell midpoints, or the conditional mean given the image codec's noise "
         "(not always better: it lowered the SNR of 4 of 4 songs coded at the default rate)",
     )  # fmt: skip
+    p.add_argument("--no-tags", action="store_true", help="do not write the text tags the image carries")
     _add_batch_arguments(p)
 
 
@@ -321,6 +328,8 @@ def _n_jobs(value: int) -> int:
 class EncodeOptions:
     settings: Any  # codec.EncodeSettings
     force: bool
+    tags: dict[str, str]  # over the source's
+    source_tags: bool
 
 
 @dataclass(frozen=True)
@@ -329,6 +338,7 @@ class DecodeOptions:
     subtype: str | None
     decoder: str
     force: bool
+    tags: bool = True
 
 
 @dataclass(frozen=True)
@@ -402,6 +412,20 @@ def _opened_target(target: str) -> Iterator[Any]:
         sys.stdout.buffer.flush()
 
 
+def _tags(given: list[str]) -> dict[str, str]:
+    """``--tag NAME=VALUE`` options as a dict, checked before any work."""
+    from ..io import TAG_NAMES
+
+    out = {}
+    for item in given:
+        name, sep, value = item.partition("=")
+        name = name.strip().lower()
+        if not sep or name not in TAG_NAMES:
+            raise CLIError(f"--tag {item}: write NAME=VALUE with NAME one of {', '.join(TAG_NAMES)}")
+        out[name] = value
+    return out
+
+
 def encode_one(
     job: Job, options: EncodeOptions, progress: Callable[[int, int], None] | None = None
 ) -> Outcome:
@@ -410,7 +434,10 @@ def encode_one(
 
     start = time.perf_counter()
     with _opened_source(job.source) as src, _opened_target(job.target) as dst:
-        info = codec.encode_file(src, dst, overwrite=options.force, settings=options.settings, progress=progress)
+        info = codec.encode_file(
+            src, dst, overwrite=options.force, settings=options.settings, progress=progress, tags=options.tags,
+            source_tags=options.source_tags,
+        )  # fmt: skip
     quality = "lossless" if info.quality is None else f"q{info.quality}"
     if info.jpeg_step is not None:
         quality = f"step {info.jpeg_step:g}"
@@ -431,7 +458,7 @@ def decode_one(
     with _opened_source(job.source) as src, _opened_target(job.target) as dst:
         result = codec.decode_file(
             src, dst, overwrite=options.force, subtype=options.subtype, decoder=options.decoder,
-            format=options.format, progress=progress,
+            format=options.format, progress=progress, tags=options.tags,
         )  # fmt: skip
     line = (
         f"{job.name} -> {job.target if job.target != STDIO else '<stdout>'}: {result.duration:.2f} s, "
@@ -580,6 +607,7 @@ def cmd_encode(args: argparse.Namespace, prog: str = "wav2jpeg") -> int:
     n_jobs = _n_jobs(args.jobs)
     inputs = expand_inputs(args.inputs, AUDIO_EXTENSIONS, "audio")
     settings, fmt = _encode_settings(args)  # every setting is checked before any work
+    tags = _tags(args.tag)
     jobs = plan_jobs(
         inputs, output=args.output, output_dir=args.output_dir, suffix=FORMATS[fmt].extensions[0], decoded=False,
         force=args.force,
@@ -597,7 +625,7 @@ def cmd_encode(args: argparse.Namespace, prog: str = "wav2jpeg") -> int:
         f"{prog}: {len(jobs)} file(s), {fmt} {q}, tilt {settings.tilt}, {settings.stereo}, "
         f"{settings.tile_frames}-frame tiles, {min(n_jobs, len(jobs))} process(es)"
     )
-    return run_jobs(console, jobs, encode_one, EncodeOptions(settings, args.force), n_jobs)
+    return run_jobs(console, jobs, encode_one, EncodeOptions(settings, args.force, tags, not args.no_tags), n_jobs)
 
 
 def _audio_format(args: argparse.Namespace) -> str:
@@ -648,7 +676,7 @@ def cmd_decode(args: argparse.Namespace, prog: str = "jpeg2wav") -> int:
         f"{args.decoder} decoder, {min(n_jobs, len(jobs))} process(es)"
     )
     return run_jobs(
-        console, jobs, decode_one, DecodeOptions(fmt, args.subtype, args.decoder, args.force), n_jobs
+        console, jobs, decode_one, DecodeOptions(fmt, args.subtype, args.decoder, args.force, not args.no_tags), n_jobs
     )
 
 

@@ -29,10 +29,10 @@ from ..containers import ImageFile, assemble, decode_tile, open_image_file
 from ..converter import AudioImageConverter
 from ..exceptions import FormatError, ParameterError
 from ..header import HEADER_FORMAT, HEADER_VERSION, SAMPLE_RATE_RANGE, AudioImageHeader, header_from_profile
-from ..io import ResampleStream
+from ..io import TAG_NAMES, ResampleStream
 from ..profile import GGDProfile
 from .ratecontrol import STEP_RESOLUTION, TileCoder, encode_to_size, pick_quality
-from .section import CodingSection
+from .section import MAX_TAG_CHARS, CodingSection
 from .settings import CODEC_ROUNDING, EncodeSettings
 from .streaming import TileDecoder, TileEncoder
 from .tools import side_info_text
@@ -132,6 +132,7 @@ class CodecInfo:
     jpeg_step = property(lambda self: self.coding.jpeg_step, doc="JPEG step chosen by rate control, if any.")
     tilt = property(lambda self: self.header.tilt, doc="Compander tilt.")
     bandwidth = property(lambda self: self.coding.bandwidth, doc="Requested bandwidth in Hz, if any.")
+    tags = property(lambda self: dict(self.coding.tags or {}), doc="The source's text tags (title, artist, ...).")
     profile_name = property(lambda self: self.header.profile_name, doc="Name of the GGD profile.")
     profile_id = property(lambda self: self.header.profile_id, doc="Id of the GGD profile.")
 
@@ -171,6 +172,7 @@ class CodecInfo:
                 f"profile:      {h.profile_name} (id {h.profile_id})",
                 f"size:         {self.size_bytes} bytes, {self.bitrate_kbps:.1f} kbit/s",
             ]
+            + ([f"tags:         {', '.join(f'{k}={v}' for k, v in c.tags.items())}"] if c.tags else [])
         )
 
 
@@ -231,6 +233,30 @@ def _check_up_front(settings: EncodeSettings, sample_rate: int, n_channels: int,
 _JXL_RATIO = 0.95
 
 
+def check_tags(tags: Any) -> dict[str, str]:
+    """Text tags to store: names from :data:`~mdctcompand.io.TAG_NAMES`, values cut to
+    :data:`~mdctcompand.codec.section.MAX_TAG_CHARS` characters, empty ones left out.
+
+    Examples
+    --------
+    >>> check_tags({"title": "A song", "artist": ""})
+    {'title': 'A song'}
+    >>> check_tags({"mood": "calm"})
+    Traceback (most recent call last):
+    ...
+    mdctcompand.exceptions.ParameterError: tag 'mood' is not one of title, artist, album, date, tracknumber, genre, comment, copyright, license
+    """
+    out: dict[str, str] = {}
+    for name, value in dict(tags or {}).items():
+        if name not in TAG_NAMES:
+            raise ParameterError(f"tag {name!r} is not one of {', '.join(TAG_NAMES)}")
+        if not isinstance(value, str):
+            raise ParameterError(f"tag {name}={value!r} must be text")
+        if value:
+            out[name] = value[:MAX_TAG_CHARS]
+    return out
+
+
 def _coding_noise(codes: np.ndarray, data: bytes, stored: int, bands: int) -> np.ndarray:
     """RMS code error of the (lossy) image codec per band group: what the MMSE decoder assumes."""
     err = decode_tile(data).astype(np.float32) - codes.astype(np.float32)
@@ -249,11 +275,13 @@ def encode_stream(
     total: int | None = None,
     progress: Progress | None = None,
     source_subtype: str | None = None,
+    tags: dict[str, str] | None = None,
 ) -> AudioImageHeader:
     """Encode ``(channels, n)`` float32 blocks at ``sample_rate``; write the file to ``out``.
 
     ``total`` (source samples, if known) enables the up-front length checks and the
-    progress total. With a bit rate target (the default), every tile after the first is
+    progress total; ``tags`` (text tags by :data:`~mdctcompand.io.TAG_NAMES` name) travel in the
+    header. With a bit rate target (the default), every tile after the first is
     coded at the rate-control setting whose size is closest to its share of the target
     (side information counted); the first tile, written last with the header, lands the
     whole file on the target. Returns the header written.
@@ -271,6 +299,7 @@ def encode_stream(
         raise ParameterError(f"sample_rate={sample_rate} must be in {lo}..{hi} Hz")
     settings = settings.for_input(sample_rate, n_channels)
     _check_up_front(settings, sample_rate, n_channels, total)
+    tags = check_tags(tags)
     profile = settings.resolved_profile
     layout = ChannelLayout(settings.stereo)
     stored = layout.stored_channels(n_channels)
@@ -351,6 +380,7 @@ def encode_stream(
         bandwidth=None if settings.bandwidth is None else float(settings.bandwidth), image_format=settings.format,
         qtable=settings.qtable if is_jpeg else None, source_subtype=source_subtype, tools=tools,
         side_info=tuple(side_info_text(b) for b in encoder.side_info) if encoder.side_info else None,
+        tags=tags or None,
     )  # fmt: skip
     jpeg_step = None
     tries = 2 if by_step and settings.format == "jxl" else 1
@@ -409,7 +439,7 @@ _SUBTYPES = {
 
 def encode(
     audio: Any, sample_rate: int, *, settings: EncodeSettings | None = None, progress: Progress | None = None,
-    **options: Any,
+    tags: dict[str, str] | None = None, **options: Any,
 ) -> bytes:
     """Encode audio to image bytes.
 
@@ -428,6 +458,9 @@ def encode(
         change ``settings`` (``None`` leaves a field as it is).
     progress : callable, optional
         ``progress(samples_done, samples_total)`` after each block (source samples).
+    tags : dict of str to str, optional
+        Text tags stored in the file (``title``, ``artist``, ... :data:`~mdctcompand.io.TAG_NAMES`);
+        :func:`~mdctcompand.codec.decode_file` writes them to the decoded file.
 
     Returns
     -------
@@ -458,7 +491,7 @@ def encode(
     buf = io.BytesIO()
     encode_stream(
         blocks, sample_rate=sample_rate, n_channels=source.shape[0], settings=s, out=buf, total=n,
-        progress=progress, source_subtype=subtype,
+        progress=progress, source_subtype=subtype, tags=tags,
     )  # fmt: skip
     return buf.getvalue()
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..exceptions import ParameterError
 from ..formats import format_from_path
-from ..io import atomic_output, check_distinct, open_audio
+from ..io import atomic_output, check_distinct, open_audio, write_tags
 from .core import BLOCK, DEFAULT_MAX_PIXELS, CodecInfo, Progress, decode_stream, encode_stream, read_source
 from .section import CodingSection
 from .settings import EncodeSettings
@@ -92,6 +92,8 @@ def encode_file(
     overwrite: bool = False,
     settings: EncodeSettings | None = None,
     progress: Progress | None = None,
+    tags: dict[str, str] | None = None,
+    source_tags: bool = True,
     **options: Any,
 ) -> CodecInfo:
     """Encode an audio file (path or binary file object) to an image file (path or file object), streaming.
@@ -109,6 +111,11 @@ def encode_file(
         extension (JPEG for file objects).
     progress : callable, optional
         ``progress(samples_done, samples_total)`` after each block (source samples).
+    tags : dict of str to str, optional
+        Text tags to store (``title``, ``artist``, ...), over the source's.
+    source_tags : bool, default True
+        Keep the source's tags (Vorbis comments, ID3, RIFF INFO); :func:`decode_file` writes
+        them back.
 
     Returns
     -------
@@ -135,7 +142,7 @@ def encode_file(
             header = encode_stream(
                 reader.blocks(BLOCK), sample_rate=reader.sample_rate, n_channels=reader.channels, settings=s,
                 out=sink, total=reader.frames if reader.frames > 0 else None, progress=progress,
-                source_subtype=reader.subtype,
+                source_subtype=reader.subtype, tags={**(reader.tags if source_tags else {}), **(tags or {})},
             )  # fmt: skip
             size = sink.tell()
         finally:
@@ -188,6 +195,7 @@ def decode_file(
     decoder: str = "table",
     max_pixels: int = DEFAULT_MAX_PIXELS,
     progress: Progress | None = None,
+    tags: bool = True,
 ) -> DecodedFile:
     """Decode an image file to an audio file, streaming (memory: one tile); written only once decoding succeeded.
 
@@ -210,6 +218,8 @@ def decode_file(
         Refuse files whose tiles hold more pixels in all.
     progress : callable, optional
         ``progress(samples_done, samples_total)`` after each block (source samples).
+    tags : bool, default True
+        Write the text tags the file carries (the source's) where the format holds them.
 
     Returns
     -------
@@ -233,7 +243,8 @@ def decode_file(
     data = read_source(input)
     header, blocks = decode_stream(data, decoder=decoder, max_pixels=max_pixels)
     try:
-        sub = _subtype(fmt, subtype, CodingSection.from_header(header).source_subtype)
+        coding = CodingSection.from_header(header)
+        sub = _subtype(fmt, subtype, coding.source_subtype)
     except BaseException:
         blocks.close()  # type: ignore[attr-defined]
         raise
@@ -245,6 +256,8 @@ def decode_file(
         with sf.SoundFile(
             target, "w", header.source_sample_rate, header.source_channels, subtype=sub, format=fmt
         ) as out:
+            if tags and coding.tags:
+                write_tags(out, coding.tags)
             for block in blocks:
                 if clip:
                     clipped += int(np.count_nonzero(block > 1.0)) + int(np.count_nonzero(block < -1.0))

@@ -14,6 +14,7 @@ it. In the JSON its keys sit flat beside the header's own, in the order of forma
 ``cell_frames`` ...    the :class:`~mdctcompand.codec.tools.CodingTools` (version 3)
 ``side_info``          per tile, the tools' side information (Base85 text)
 ``jpeg_step``          the JPEG step of rate control
+``tags``               the source's text tags (title, artist, ...; :data:`~mdctcompand.io.TAG_NAMES`)
 =====================  ==================================================================
 """
 
@@ -34,10 +35,13 @@ from ..header import (
     field_int,
     field_text,
 )
+from ..io import TAG_NAMES
 from .tools import CodingTools, max_side_info_chars, shape_bands
 
 __all__ = ["CodingSection"]
 
+#: Longest text tag kept (longer ones are cut by the encoder).
+MAX_TAG_CHARS = 1024
 #: Tool values of a file without cell levels, and those a version-3 header leaves out.
 _TOOLS_OFF = {"gain_strength": 0.0, "band_slope_db": 0.0, "noise_fill": None}
 _TOOLS_DEFAULT = {"group_width": 0.2, "level_step_db": 3.0, "gain_range_db": 40.0, **_TOOLS_OFF}
@@ -66,6 +70,7 @@ class CodingSection:
     tools: CodingTools | None = None
     side_info: tuple[str, ...] | None = field(default=None, repr=False)
     jpeg_step: float | None = None
+    tags: dict[str, str] | None = None
 
     def to_header(self) -> dict[str, Any]:
         """The section as the header's ``coding`` data (values left out at their defaults)."""
@@ -82,6 +87,10 @@ class CodingSection:
             out["side_info"] = out.pop("side_info")
         if "jpeg_step" in out:
             out["jpeg_step"] = out.pop("jpeg_step")
+        if self.tags:
+            out["tags"] = out.pop("tags")
+        else:
+            out.pop("tags", None)
         return out
 
     @classmethod
@@ -110,10 +119,16 @@ class CodingSection:
         if jpeg_step is not None:
             jpeg_step = field_float("jpeg_step", jpeg_step, 0.1, 255.0)
         tools = _tools(header, data)
+        tags = get("tags")
+        if tags is not None:
+            if type(tags) is not dict or len(tags) > 64:
+                raise field_error("tags", tags, "an object of text tags")
+            tags = {k: field_text(f"tags.{k}", v, MAX_TAG_CHARS) for k, v in tags.items() if k in TAG_NAMES}
         return cls(
             bandwidth=bandwidth, image_format=get("image_format"), quality=get("quality"), qtable=get("qtable"),
             coding_noise=noise, source_subtype=get("source_subtype"), tools=tools,
             side_info=_side_info(header, tools, get("side_info")), jpeg_step=jpeg_step,
+            tags=tags or None,
         )  # fmt: skip
 
 
