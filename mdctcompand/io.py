@@ -505,6 +505,22 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def _write_failure(path: Path, exc: RuntimeError) -> Exception:
+    """What a writer's bare error (libsndfile's "System error.") was: a full disk, a refused
+    write, or else the error itself."""
+    import errno
+    import shutil
+
+    if "System error" not in str(exc):
+        return exc
+    free = shutil.disk_usage(path.parent).free
+    if free < 1 << 20:
+        return OSError(errno.ENOSPC, f"no space left on the device of {path.parent} ({free} bytes free)")
+    if not os.access(path.parent, os.W_OK):
+        return OSError(errno.EACCES, f"no permission to write in {path.parent}")
+    return OSError(errno.EIO, f"{path}: the audio could not be written ({exc})")
+
+
 @contextlib.contextmanager
 def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; publish it as ``path`` only if the block succeeds.
@@ -541,7 +557,10 @@ def atomic_output(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
         try:
             os.fchmod(fd, 0o666 & ~_umask())
             os.close(fd)
-            yield tmp
+            try:
+                yield tmp
+            except RuntimeError as exc:  # libsndfile says "System error." for a full disk, a lost permission
+                raise _write_failure(path, exc) from exc
             if overwrite:
                 os.replace(tmp, path)
             else:

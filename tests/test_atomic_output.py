@@ -77,3 +77,27 @@ def test_temporary_files_of_killed_writers_are_removed(tmp_path):
         tmp.write_bytes(b"done")
     assert not stale.exists() and not other.exists() and alive.exists() and foreign.exists()
     assert (tmp_path / "song.jpg").read_bytes() == b"done"
+
+
+@pytest.mark.parametrize(
+    "free, writable, expected",
+    [(1000, True, "no space left on the device"), (1 << 30, False, "no permission to write"), (1 << 30, True, "could not be written")],
+)
+def test_a_writers_bare_system_error_is_explained(tmp_path, monkeypatch, free, writable, expected):
+    """libsndfile reports a full disk or a refused write as "System error."; the user is told which."""
+    import collections
+    import os
+    import shutil
+
+    from mdctcompand.io import atomic_output
+
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(1 << 31, 0, free))
+    monkeypatch.setattr(os, "access", lambda p, mode: writable)
+    target = tmp_path / "out.wav"
+    with pytest.raises(OSError, match=expected):
+        with atomic_output(target):
+            raise RuntimeError("Error opening 'x': System error.")
+    assert list(tmp_path.iterdir()) == []  # nothing published, no part left
+    with pytest.raises(RuntimeError, match="Unsupported"), atomic_output(target):
+        raise RuntimeError("Unsupported format")  # other errors pass unchanged
