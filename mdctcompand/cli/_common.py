@@ -333,44 +333,64 @@ def _number_or(words: tuple[str, ...]) -> Callable[[str], Any]:
 
 
 def add_settings_arguments(parser: argparse.ArgumentParser, settings_class: type) -> None:
-    """One option for every field of the dataclass ``settings_class`` whose metadata has ``help``.
+    """One option for every field of the dataclass ``settings_class`` whose metadata has ``help``
+    (fields made with :func:`mdctcompand._fields.option`).
 
     The flag is the field's name (``--tile-frames``); its type, choices and default come from the
     field's annotation and default: a ``bool`` becomes ``--x/--no-x``, a ``Literal`` a choice, a
-    number or words (``float | Literal["auto"]``) takes either. Metadata may add ``flags``,
-    ``metavar``, ``choices``, ``exclusive`` (a group whose flags are given one at a time) and
-    ``cli_default``. :func:`settings_from_arguments` reads them back.
+    number or words (``float | Literal["auto"]``) takes either, a field without a default is a
+    required option. Metadata may add ``flags``, ``metavar``, ``choices``, ``type``, ``action``,
+    ``group`` (a titled group of the help), ``exclusive`` (a group whose flags are given one at a
+    time) and ``cli_default``. :func:`settings_from_arguments` reads them back.
     """
     import dataclasses
     import typing
 
     hints = typing.get_type_hints(settings_class)
-    groups: dict[str, Any] = {}
+    groups: dict[tuple[str, str], Any] = {}
     for f in dataclasses.fields(settings_class):
         meta = f.metadata
         if "help" not in meta:
             continue
-        kinds = typing.get_args(hints[f.name]) or (hints[f.name],)
-        words = tuple(
-            w for k in kinds if typing.get_origin(k) is typing.Literal for w in typing.get_args(k)
-        ) or (typing.get_args(hints[f.name]) if typing.get_origin(hints[f.name]) is typing.Literal else ())
+        hint = hints[f.name]
+        kinds = typing.get_args(hint) or (hint,)
+        words = tuple(w for k in kinds if typing.get_origin(k) is typing.Literal for w in typing.get_args(k))
+        if typing.get_origin(hint) is typing.Literal:
+            words = kinds
         numbers = [k for k in kinds if k in (int, float)]
         kw: dict[str, Any] = {"help": meta["help"], "dest": f.name, "metavar": meta.get("metavar")}
-        kw["default"] = meta.get("cli_default", f.default)
-        if bool in kinds:
+        if f.default is not dataclasses.MISSING:
+            kw["default"] = meta.get("cli_default", f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            kw["default"] = f.default_factory()
+        else:
+            kw["required"] = True
+        if "action" in meta:
+            kw["action"] = meta["action"]
+            kw["metavar"] = kw["metavar"] or meta.get("flags", ("--" + f.name,))[-1].lstrip("-").replace("-", "_").upper()
+        elif bool in kinds:
             kw["action"] = argparse.BooleanOptionalAction
             del kw["metavar"]
+        if "type" in meta:
+            kw["type"] = meta["type"]
+        elif bool in kinds:
+            pass
         elif numbers and words:
             kw["type"] = _number_or(words)
         elif numbers:
             kw["type"] = numbers[0]
         elif words or "choices" in meta:
             kw["choices"] = meta.get("choices", words)
-        target = parser
-        if "exclusive" in meta:
-            if meta["exclusive"] not in groups:
-                groups[meta["exclusive"]] = parser.add_mutually_exclusive_group()
-            target = groups[meta["exclusive"]]
+        if kw.get("metavar") is None and "flags" in meta and "choices" not in kw and "action" not in kw:
+            kw["metavar"] = meta["flags"][-1].lstrip("-").replace("-", "_").upper()  # the flag's name, not the field's
+        target: Any = parser
+        for kind in ("group", "exclusive"):
+            if kind in meta and (kind, meta[kind]) not in groups:
+                groups[kind, meta[kind]] = (
+                    parser.add_argument_group(meta[kind]) if kind == "group" else parser.add_mutually_exclusive_group()
+                )
+            if kind in meta:
+                target = groups[kind, meta[kind]]
         target.add_argument(*meta.get("flags", ("--" + f.name.replace("_", "-"),)), **kw)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import CLIError, Formatter, quiet_parent
+from ._common import CLIError, Formatter, add_settings_arguments, quiet_parent, settings_from_arguments
 
 #: Sampler names of ``generate --scheduler`` (kept in sync with mdctcompand.diffusion.sampling.SCHEDULERS,
 #: which needs torch to import).
@@ -70,136 +70,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=TRAIN_EXAMPLES,
         formatter_class=Formatter,
     )
-    t.add_argument("--model", required=True, help="pretrained SD-style model: hub id or path")
-    t.add_argument(
-        "--dataset", required=True,
-        help="dataset directory (imagefolder with captions), or a captions list of audio (.csv/.jsonl: audio path, "
-        "caption[, split]) converted on the training device",
-    )  # fmt: skip
-    t.add_argument(
-        "--profile", metavar="NAME",
-        help="audio captions list: shipped profile name or profile JSON (default: paper); a built dataset has its "
-        "own, and another one here is refused",
-    )  # fmt: skip
-    t.add_argument(
-        "--stereo", choices=("mono", "left-right"),
-        help="audio captions list: image layout, mono or left-right planes L, R, mid (default: mono); a built "
-        "dataset has its own, and another one here is refused",
-    )  # fmt: skip
-    t.add_argument("-o", "--output", required=True, help="output directory")
-    t.add_argument(
-        "--mode", choices=("lora", "scratch"), default="lora",
-        help="fine-tune a LoRA adapter, or train a small U-Net from scratch",
-    )  # fmt: skip
-    t.add_argument(
-        "--space", choices=("latent", "pixel"), default="latent", help="scratch mode: latent or pixel space"
-    )
-    t.add_argument("--rank", type=int, default=4, help="LoRA rank")
-    t.add_argument("--alpha", type=float, default=4.0, help="lora_alpha (scaling alpha / rank)")
-    t.add_argument(
-        "--scratch-channels",
-        type=_widths,
-        default=(64, 128, 256),
-        help="scratch U-Net block widths, e.g. 64,128,256",
-    )
-    opt = t.add_argument_group("optimization")
-    opt.add_argument("--learning-rate", type=float, default=1e-4, help="AdamW learning rate")
-    opt.add_argument(
-        "--scale-lr",
-        action="store_true",
-        help="multiply the learning rate by batch x accumulation x processes",
-    )
-    opt.add_argument(
-        "--lr-scheduler", default="constant", help="constant, cosine, linear, constant_with_warmup, ..."
-    )
-    opt.add_argument("--lr-warmup-steps", type=int, default=0, help="learning-rate warm-up steps")
-    opt.add_argument("--adam-beta1", type=float, default=0.9, help="AdamW beta1")
-    opt.add_argument("--adam-beta2", type=float, default=0.999, help="AdamW beta2")
-    opt.add_argument("--adam-epsilon", type=float, default=1e-8, help="AdamW epsilon")
-    opt.add_argument("--adam-weight-decay", type=float, default=1e-2, help="AdamW weight decay")
-    opt.add_argument("--use-8bit-adam", action="store_true", help="bitsandbytes' 8-bit AdamW (CUDA)")
-    opt.add_argument("--max-grad-norm", type=float, default=1.0, help="gradient clipping norm")
-    opt.add_argument("--batch-size", type=int, default=1, help="images per micro-batch and process")
-    opt.add_argument(
-        "--gradient-accumulation-steps", type=int, default=4, help="micro-batches per optimizer step"
-    )
-    opt.add_argument("--max-steps", type=int, help="optimizer steps (default 15000, or --epochs)")
-    opt.add_argument("--epochs", type=int, help="train this many epochs (when --max-steps is not given)")
-    opt.add_argument("--max-train-samples", type=int, help="a seeded random subset of the images")
-    opt.add_argument(
-        "--mixed-precision", choices=("no", "fp16", "bf16"), help="default: accelerate's setting"
-    )
-    opt.add_argument("--allow-tf32", action="store_true", help="TF32 matrix products (Ampere and newer GPUs)")
-    opt.add_argument(
-        "--gradient-checkpointing",
-        action="store_true",
-        help="recompute activations in the backward pass (less memory)",
-    )
-    obj = t.add_argument_group("objective")
-    obj.add_argument(
-        "--noise-offset",
-        type=float,
-        default=0.0,
-        help="add this times N(0, 1) per image and channel to the noise",
-    )
-    obj.add_argument("--snr-gamma", type=float, help="min-SNR loss weighting (5 recommended)")
-    obj.add_argument(
-        "--prediction-type", choices=("epsilon", "v_prediction"), help="override the scheduler's"
-    )
-    obj.add_argument("--caption-column", default="caption", help="metadata column with the captions")
-    obj.add_argument(
-        "--caption-dropout", type=float, help="empty-caption probability (default: 0.1 scratch, 0 LoRA)"
-    )
-    obj.add_argument(
-        "--no-cache-latents", action="store_true", help="encode images with the VAE at every step"
-    )
-    obj.add_argument(
-        "--ema",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="EMA of the weights (default: on for scratch)",
-    )
-    obj.add_argument("--ema-decay", type=float, default=0.9999, help="decay of the EMA of the weights")
-    obj.add_argument(
-        "--resolution",
-        type=int,
-        default=512,
-        help="image height (= bands) the model sees, and the crop width",
-    )
-    obj.add_argument(
-        "--crop-frames", type=int,
-        help="width of the training crops in frames (default: --resolution; e.g. 512 for 1024-band images)",
-    )  # fmt: skip
-    obj.add_argument(
-        "--waveform-loss-weight", type=float, default=0.0,
-        help="weight of a multi-resolution STFT loss on audio decoded on the device (0: off)",
-    )  # fmt: skip
-    obj.add_argument(
-        "--stft-resolutions", type=_resolutions, default=((1024, 120, 600), (2048, 240, 1200), (512, 50, 240)),
-        metavar="N_FFT:HOP:WIN,...", help="resolutions of the waveform loss (default: 1024:120:600,2048:240:1200,512:50:240)",
-    )  # fmt: skip
-    run = t.add_argument_group("checkpoints, validation and tracking")
-    run.add_argument(
-        "--checkpointing-steps", type=int, default=500, help="save a resumable checkpoint every N steps"
-    )
-    run.add_argument(
-        "--checkpoints-total-limit", type=int, default=3, help="keep at most this many checkpoints"
-    )
-    run.add_argument("--resume", help="'latest' or a checkpoint directory")
-    run.add_argument("--validation-prompt", action="append", default=[], help="repeat for several prompts")
-    run.add_argument(
-        "--validation-steps", type=int, default=1000, help="sample the validation prompts every N steps"
-    )
-    run.add_argument(
-        "--validation-inference-steps", type=int, default=30, help="denoising steps of validation samples"
-    )
-    run.add_argument(
-        "--validation-guidance", type=float, default=7.0, help="guidance scale of validation samples"
-    )
-    run.add_argument("--report-to", help="accelerate trackers: tensorboard, wandb, all, ...")
-    run.add_argument("--tracker-project-name", default="mdctcompand", help="project name for the trackers")
-    run.add_argument("--seed", type=int, default=0, help="seed of noise, timesteps, crops and LoRA init")
-    run.add_argument("--num-workers", type=int, default=0, help="data loader processes")
+    from ..diffusion.config import TrainingConfig  # the options are its fields (it needs none of the extra)
+
+    add_settings_arguments(t, TrainingConfig)
     t.set_defaults(func=cmd_train)
 
     f = sub.add_parser(
@@ -265,55 +138,14 @@ def _need_extra() -> None:
         raise CLIError(str(exc)) from exc
 
 
-def _widths(text: str) -> tuple[int, ...]:
-    try:
-        widths = tuple(int(w) for w in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated integers, e.g. 64,128,256") from None
-    if not widths or min(widths) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: widths must be positive")
-    return widths
-
-
-def _resolutions(text: str) -> tuple[tuple[int, int, int], ...]:
-    try:
-        found = tuple(tuple(int(v) for v in item.split(":")) for item in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: N_FFT:HOP:WIN triples, e.g. 1024:120:600,512:50:240"
-        ) from None
-    if not found or any(len(r) != 3 for r in found):
-        raise argparse.ArgumentTypeError(f"{text!r}: N_FFT:HOP:WIN triples, e.g. 1024:120:600,512:50:240")
-    return tuple((n_fft, hop, win) for n_fft, hop, win in found)
-
-
 def training_config(args: argparse.Namespace):
     """The :class:`~mdctcompand.diffusion.TrainingConfig` of parsed ``train-lora`` arguments."""
     from ..diffusion import TrainingConfig
 
-    max_steps = args.max_steps if args.max_steps is not None else (None if args.epochs else 15000)
-    return TrainingConfig(
-        pretrained_model=args.model, dataset_dir=args.dataset, output_dir=args.output, mode=args.mode,
-        space=args.space, rank=args.rank, alpha=args.alpha, scratch_channels=args.scratch_channels,
-        learning_rate=args.learning_rate, scale_lr=args.scale_lr, lr_scheduler=args.lr_scheduler,
-        lr_warmup_steps=args.lr_warmup_steps, adam_beta1=args.adam_beta1, adam_beta2=args.adam_beta2,
-        adam_epsilon=args.adam_epsilon, adam_weight_decay=args.adam_weight_decay, use_8bit_adam=args.use_8bit_adam,
-        max_grad_norm=args.max_grad_norm, train_batch_size=args.batch_size,
-        gradient_accumulation_steps=args.gradient_accumulation_steps, max_train_steps=max_steps,
-        num_train_epochs=args.epochs, max_train_samples=args.max_train_samples,
-        mixed_precision=args.mixed_precision, allow_tf32=args.allow_tf32,
-        gradient_checkpointing=args.gradient_checkpointing, noise_offset=args.noise_offset,
-        snr_gamma=args.snr_gamma, prediction_type=args.prediction_type, caption_column=args.caption_column,
-        caption_dropout=args.caption_dropout, cache_latents=not args.no_cache_latents, use_ema=args.ema,
-        ema_decay=args.ema_decay, resolution=args.resolution, checkpointing_steps=args.checkpointing_steps,
-        checkpoints_total_limit=args.checkpoints_total_limit, resume_from_checkpoint=args.resume,
-        validation_prompts=args.validation_prompt, validation_steps=args.validation_steps,
-        validation_inference_steps=args.validation_inference_steps,
-        validation_guidance_scale=args.validation_guidance, report_to=args.report_to,
-        tracker_project_name=args.tracker_project_name, seed=args.seed, dataloader_num_workers=args.num_workers,
-        crop_frames=args.crop_frames, waveform_loss_weight=args.waveform_loss_weight,
-        stft_resolutions=args.stft_resolutions, profile=args.profile, stereo=args.stereo,
-    )  # fmt: skip
+    options = settings_from_arguments(args, TrainingConfig)
+    if options["max_train_steps"] is None and options["num_train_epochs"] is None:
+        options["max_train_steps"] = 15000  # the default, unless --epochs is given
+    return TrainingConfig(**options)
 
 
 def cmd_train(args: argparse.Namespace) -> int:

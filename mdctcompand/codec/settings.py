@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import KW_ONLY, dataclass, field
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Literal
 
 import numpy as np
 
+from .._fields import option
 from ..band_gains import TILT_WITH_BAND_GAINS
 from ..channels import ChannelLayout
 from ..exceptions import ParameterError
@@ -58,13 +59,6 @@ CODEC_ROUNDING = "round"
 MIN_BANDWIDTH = 100.0
 MIN_STORED_BANDS = 8
 _RESAMPLE_QUALITIES = ("VHQ", "HQ", "MQ", "LQ", "QQ")
-
-
-def option(default: Any, help: str, **cli: Any) -> Any:
-    """A settings field that carries its command-line help; ``cli``: ``flags``, ``metavar``, ``choices``,
-    ``exclusive`` (a group of flags given one at a time), ``cli_default`` (the flag's default where it
-    differs) and ``repr`` (of the field)."""
-    return field(default=default, repr=cli.pop("repr", True), metadata={"help": help, **cli})
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """Optional extra: LoRA fine-tuning and text-to-audio sampling on companded-MDCT images.
 
 Install the ``diffusion`` extra (``python -m pip install '.[diffusion]'`` in the source tree) (torch, diffusers, peft,
-transformers, accelerate). ``import mdctcompand`` never imports any of them; importing this
-subpackage checks for them and says exactly what is missing.
+transformers, accelerate). ``import mdctcompand`` never imports any of them; the first use of
+this subpackage's names (``from mdctcompand.diffusion import train``) checks for them and says
+exactly what is missing. :class:`TrainingConfig` (``mdctcompand.diffusion.config``) needs none
+of them: the command line reads its fields for ``train-lora``'s options.
 
 - :class:`MDCTDiffusionPipeline`: text-to-audio and audio-to-audio sampling (a diffusers
   pipeline whose audio/image converter is a saved component);
@@ -16,47 +18,8 @@ audio <-> image transform is reached only through :class:`MDCTImageConverter` (t
 a stereo layout or the torch converter plugs into).
 """
 
-from __future__ import annotations
+import lazy_loader
 
-import importlib.util
-
-#: Needed to import the extra; ``datasets`` (reading a built dataset for training) is checked where it is used.
-_REQUIRED = ("torch", "diffusers", "peft", "transformers", "accelerate")
-
-
-def _installed(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):  # e.g. sys.modules[name] is None
-        return False
-
-
-_missing = [name for name in _REQUIRED if not _installed(name)]
-if _missing:
-    raise ImportError(
-        f"mdctcompand.diffusion needs {', '.join(_missing)} (not installed): pip install {' '.join(_missing)}, "
-        "or the 'diffusion' extra (python -m pip install '.[diffusion]' in the source tree); pin torch, "
-        "e.g. torch==2.13.0, to keep a CPU build"
-    )
-
-from .components import MDCTImageConverter, resolve_device  # noqa: E402
-from .config import TrainingConfig  # noqa: E402
-from .export import export_fused  # noqa: E402
-from .models import build_stable_diffusion, sd15_unet_config, small_unet_config  # noqa: E402
-from .pipeline import MDCTDiffusionPipeline, MDCTPipelineOutput, load_pipeline  # noqa: E402
-from .training import fixed_noise_loss, train  # noqa: E402
-
-__all__ = [
-    "MDCTDiffusionPipeline",
-    "MDCTImageConverter",
-    "MDCTPipelineOutput",
-    "TrainingConfig",
-    "build_stable_diffusion",
-    "export_fused",
-    "fixed_noise_loss",
-    "load_pipeline",
-    "resolve_device",
-    "sd15_unet_config",
-    "small_unet_config",
-    "train",
-]
+# The public names, listed once in __init__.pyi, load on first use; the modules that need the
+# extra import ``._extra`` first, which says what is missing.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

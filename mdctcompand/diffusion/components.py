@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from . import _extra  # noqa: F401  (first: names what the extra needs before torch is imported)
+
+# isort: split
+
 from typing import Any, Literal, cast
 
 import numpy as np

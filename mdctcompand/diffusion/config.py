@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import argparse
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from .._fields import option
 from ..exceptions import ParameterError
 
 __all__ = ["MixedPrecision", "PredictionType", "TrainingConfig", "TrainingMode"]
@@ -17,6 +19,28 @@ PredictionType = Literal["epsilon", "v_prediction"]
 
 #: ``dataset_dir`` names with these suffixes are captions lists of audio (see :class:`TrainingConfig`).
 AUDIO_CAPTIONS_SUFFIXES = (".csv", ".jsonl", ".json")
+
+
+def parse_widths(text: str) -> tuple[int, ...]:
+    """``64,128,256`` -> ``(64, 128, 256)`` (the ``--scratch-channels`` option)."""
+    try:
+        widths = tuple(int(w) for w in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated integers, e.g. 64,128,256") from None
+    if not widths or min(widths) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: widths must be positive")
+    return widths
+
+
+def parse_resolutions(text: str) -> tuple[tuple[int, int, int], ...]:
+    """``1024:120:600,512:50:240`` -> ``((1024, 120, 600), (512, 50, 240))`` (the ``--stft-resolutions`` option)."""
+    try:
+        found = tuple(tuple(int(v) for v in item.split(":")) for item in text.split(","))
+    except ValueError:
+        found = ()
+    if not found or any(len(r) != 3 for r in found):
+        raise argparse.ArgumentTypeError(f"{text!r}: N_FFT:HOP:WIN triples, e.g. 1024:120:600,512:50:240")
+    return tuple((n_fft, hop, win) for n_fft, hop, win in found)
 
 
 @dataclass
@@ -139,58 +163,96 @@ class TrainingConfig:
     mdctcompand.exceptions.ParameterError: random_flip=True reverses time: flipped MDCT images are not valid audio; leave it off
     """
 
-    pretrained_model: str
-    dataset_dir: str
-    output_dir: str
-    mode: TrainingMode = "lora"
-    space: Space = "latent"
-    rank: int = 4
-    alpha: float = 4.0
-    learning_rate: float = 1e-4
-    scale_lr: bool = False
-    lr_scheduler: str = "constant"
-    lr_warmup_steps: int = 0
-    adam_beta1: float = 0.9
-    adam_beta2: float = 0.999
-    adam_epsilon: float = 1e-8
-    adam_weight_decay: float = 1e-2
-    use_8bit_adam: bool = False
-    max_grad_norm: float = 1.0
-    train_batch_size: int = 1
-    gradient_accumulation_steps: int = 4
-    max_train_steps: int | None = 15000
-    num_train_epochs: int | None = None
-    max_train_samples: int | None = None
-    mixed_precision: MixedPrecision | None = None
-    allow_tf32: bool = False
-    gradient_checkpointing: bool = False
-    checkpointing_steps: int = 500
-    checkpoints_total_limit: int | None = 3
-    resume_from_checkpoint: str | None = None
-    noise_offset: float = 0.0
-    snr_gamma: float | None = None
-    prediction_type: PredictionType | None = None
-    report_to: Any = None
-    tracker_project_name: str = "mdctcompand"
-    validation_prompts: list[str] = field(default_factory=list)
-    validation_steps: int = 1000
-    validation_inference_steps: int = 30
-    validation_guidance_scale: float = 7.0
-    seed: int = 0
-    resolution: int = 512
-    crop_frames: int | None = None
+    # ``option(default, help, ...)``: the flags, defaults and help of ``mdctcompand train-lora`` come from here.
+    pretrained_model: str = option(help="pretrained SD-style model: hub id or path", flags=("--model",))
+    dataset_dir: str = option(
+        help="dataset directory (imagefolder with captions), or a captions list of audio (.csv/.jsonl: audio path, "
+        "caption[, split]) converted on the training device", flags=("--dataset",),
+    )  # fmt: skip
+    output_dir: str = option(help="output directory", flags=("-o", "--output"))
+    mode: TrainingMode = option("lora", "fine-tune a LoRA adapter, or train a small U-Net from scratch")
+    space: Space = option("latent", "scratch mode: latent or pixel space")
+    rank: int = option(4, "LoRA rank")
+    alpha: float = option(4.0, "lora_alpha (scaling alpha / rank)")
+    learning_rate: float = option(1e-4, "AdamW learning rate", group="optimization")
+    scale_lr: bool = option(False, "multiply the learning rate by batch x accumulation x processes", group="optimization")
+    lr_scheduler: str = option("constant", "constant, cosine, linear, constant_with_warmup, ...", group="optimization")
+    lr_warmup_steps: int = option(0, "learning-rate warm-up steps", group="optimization")
+    adam_beta1: float = option(0.9, "AdamW beta1", group="optimization")
+    adam_beta2: float = option(0.999, "AdamW beta2", group="optimization")
+    adam_epsilon: float = option(1e-8, "AdamW epsilon", group="optimization")
+    adam_weight_decay: float = option(1e-2, "AdamW weight decay", group="optimization")
+    use_8bit_adam: bool = option(False, "bitsandbytes' 8-bit AdamW (CUDA)", group="optimization")
+    max_grad_norm: float = option(1.0, "gradient clipping norm", group="optimization")
+    train_batch_size: int = option(1, "images per micro-batch and process", flags=("--batch-size",), group="optimization")
+    gradient_accumulation_steps: int = option(4, "micro-batches per optimizer step", group="optimization")
+    max_train_steps: int | None = option(
+        15000, "optimizer steps (default 15000, or --epochs)", flags=("--max-steps",), cli_default=None, group="optimization"
+    )
+    num_train_epochs: int | None = option(
+        None, "train this many epochs (when --max-steps is not given)", flags=("--epochs",), group="optimization"
+    )
+    max_train_samples: int | None = option(None, "a seeded random subset of the images", group="optimization")
+    mixed_precision: MixedPrecision | None = option(None, "default: accelerate's setting", group="optimization")
+    allow_tf32: bool = option(False, "TF32 matrix products (Ampere and newer GPUs)", group="optimization")
+    gradient_checkpointing: bool = option(
+        False, "recompute activations in the backward pass (less memory)", group="optimization"
+    )
+    checkpointing_steps: int = option(500, "save a resumable checkpoint every N steps", group="checkpoints, validation and tracking")
+    checkpoints_total_limit: int | None = option(3, "keep at most this many checkpoints", group="checkpoints, validation and tracking")
+    resume_from_checkpoint: str | None = option(
+        None, "'latest' or a checkpoint directory", flags=("--resume",), group="checkpoints, validation and tracking"
+    )
+    noise_offset: float = option(0.0, "add this times N(0, 1) per image and channel to the noise", group="objective")
+    snr_gamma: float | None = option(None, "min-SNR loss weighting (5 recommended)", group="objective")
+    prediction_type: PredictionType | None = option(None, "override the scheduler's", group="objective")
+    report_to: Any = option(None, "accelerate trackers: tensorboard, wandb, all, ...", group="checkpoints, validation and tracking")
+    tracker_project_name: str = option("mdctcompand", "project name for the trackers", group="checkpoints, validation and tracking")
+    validation_prompts: list[str] = option(
+        help="repeat for several prompts", default_factory=list, flags=("--validation-prompt",), action="append",
+        group="checkpoints, validation and tracking",
+    )  # fmt: skip
+    validation_steps: int = option(1000, "sample the validation prompts every N steps", group="checkpoints, validation and tracking")
+    validation_inference_steps: int = option(30, "denoising steps of validation samples", group="checkpoints, validation and tracking")
+    validation_guidance_scale: float = option(
+        7.0, "guidance scale of validation samples", flags=("--validation-guidance",), group="checkpoints, validation and tracking"
+    )
+    seed: int = option(0, "seed of noise, timesteps, crops and LoRA init", group="checkpoints, validation and tracking")
+    resolution: int = option(512, "image height (= bands) the model sees, and the crop width", group="objective")
+    crop_frames: int | None = option(
+        None, "width of the training crops in frames (default: --resolution; e.g. 512 for 1024-band images)",
+        group="objective",
+    )  # fmt: skip
     random_flip: bool = False
-    caption_column: str = "caption"
-    caption_dropout: float | None = None
-    cache_latents: bool = True
-    use_ema: bool | None = None
-    ema_decay: float = 0.9999
-    dataloader_num_workers: int = 0
-    scratch_channels: tuple[int, ...] = (64, 128, 256)
-    waveform_loss_weight: float = 0.0
-    stft_resolutions: tuple[tuple[int, int, int], ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
-    profile: str | None = None
-    stereo: Literal["mono", "left-right"] | None = None
+    caption_column: str = option("caption", "metadata column with the captions", group="objective")
+    caption_dropout: float | None = option(
+        None, "empty-caption probability (default: 0.1 scratch, 0 LoRA)", group="objective"
+    )
+    cache_latents: bool = option(
+        True, "encode the images with the VAE once, before training (--no-cache-latents: at every step)", group="objective"
+    )
+    use_ema: bool | None = option(None, "EMA of the weights (default: on for scratch)", flags=("--ema",), group="objective")
+    ema_decay: float = option(0.9999, "decay of the EMA of the weights", group="objective")
+    dataloader_num_workers: int = option(0, "data loader processes", flags=("--num-workers",), group="checkpoints, validation and tracking")
+    scratch_channels: tuple[int, ...] = option(
+        (64, 128, 256), "scratch U-Net block widths, e.g. 64,128,256", type=parse_widths
+    )
+    waveform_loss_weight: float = option(
+        0.0, "weight of a multi-resolution STFT loss on audio decoded on the device (0: off)", group="objective"
+    )
+    stft_resolutions: tuple[tuple[int, int, int], ...] = option(
+        ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240)),
+        "resolutions of the waveform loss (default: 1024:120:600,2048:240:1200,512:50:240)",
+        type=parse_resolutions, metavar="N_FFT:HOP:WIN,...", group="objective",
+    )  # fmt: skip
+    profile: str | None = option(
+        None, "audio captions list: shipped profile name or profile JSON (default: paper); a built dataset has its "
+        "own, and another one here is refused", metavar="NAME",
+    )  # fmt: skip
+    stereo: Literal["mono", "left-right"] | None = option(
+        None, "audio captions list: image layout, mono or left-right planes L, R, mid (default: mono); a built "
+        "dataset has its own, and another one here is refused",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         self.scratch_channels = tuple(int(c) for c in self.scratch_channels)

@@ -19,6 +19,10 @@ Each piece is a small function checked against its formula in the tests:
 
 from __future__ import annotations
 
+from . import _extra  # noqa: F401  (first: names what the extra needs before torch is imported)
+
+# isort: split
+
 from typing import Any
 
 import torch

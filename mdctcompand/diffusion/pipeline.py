@@ -23,6 +23,10 @@ converter's, saved with the model.
 
 from __future__ import annotations
 
+from . import _extra  # noqa: F401  (first: names what the extra needs before torch is imported)
+
+# isort: split
+
 import json
 import os
 from dataclasses import dataclass

@@ -27,6 +27,10 @@ logs, model card).
 
 from __future__ import annotations
 
+from . import _extra  # noqa: F401  (first: names what the extra needs before torch is imported)
+
+# isort: split
+
 import logging
 import math
 import re
