@@ -126,7 +126,67 @@ def _imdct_numpy(frames: np.ndarray, window: np.ndarray, length: int) -> np.ndar
     return out[..., m : m + length]
 
 
-class MDCT:
+class FrameGeometry:
+    """The frame arithmetic of an MDCT of even frame length ``N`` and its window's name: what the
+    numpy :class:`MDCT` and its torch twin (:class:`mdctcompand.torch.MDCT`) share.
+
+    Examples
+    --------
+    >>> MDCT(1024).hop_length, MDCT(1024).n_bins, MDCT(256, window="kbd:5").window_name
+    (512, 512, 'kbd:5')
+    """
+
+    def __init__(self, frame_length: int, window: WindowSpec) -> None:
+        frame_length = check_int(frame_length, "frame_length", minimum=2)
+        if frame_length % 2:
+            raise ParameterError(f"frame_length={frame_length} must be even (hop = frame_length / 2)")
+        self._frame_length = frame_length
+        self._window_name = window_name(window)
+
+    @property
+    def frame_length(self) -> int:
+        """Frame (window) length ``N``."""
+        return self._frame_length
+
+    @property
+    def hop_length(self) -> int:
+        """Hop between frames, ``N / 2``."""
+        return self._frame_length // 2
+
+    @property
+    def n_bins(self) -> int:
+        """Number of frequency bins per frame, ``N / 2``."""
+        return self._frame_length // 2
+
+    @property
+    def window_name(self) -> str | None:
+        """Canonical window name (``"sine"``, ``"kbd:4"``, ...) or ``None`` for a custom array."""
+        return self._window_name
+
+    def n_frames(self, n_samples: int) -> int:
+        """Number of frames for a signal of ``n_samples`` samples: ``ceil(n_samples / hop) + 1``.
+
+        Examples
+        --------
+        >>> MDCT(1024).n_frames(512 * 511)
+        512
+        """
+        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        return -(-n_samples // self.hop_length) + 1
+
+    def max_samples(self, n_frames: int) -> int:
+        """Largest signal length that fits in ``n_frames`` frames: ``(n_frames - 1) * hop``.
+
+        Examples
+        --------
+        >>> MDCT(1024).max_samples(512)
+        261632
+        """
+        n_frames = check_int(n_frames, "n_frames", minimum=2)
+        return (n_frames - 1) * self.hop_length
+
+
+class MDCT(FrameGeometry):
     """A lapped MDCT configured once and applied many times.
 
     Parameters
@@ -166,67 +226,21 @@ class MDCT:
     def __init__(
         self, frame_length: int = 1024, *, window: WindowSpec = "sine", workers: int | None = 1
     ) -> None:
-        frame_length = check_int(frame_length, "frame_length", minimum=2)
-        if frame_length % 2:
-            raise ParameterError(f"frame_length={frame_length} must be even (hop = frame_length / 2)")
-        self._frame_length = frame_length
-        self._window = get_window(window, frame_length)
-        self._window_name = window_name(window)
+        super().__init__(frame_length, window)
+        self._window = get_window(window, self.frame_length)
         self._workers = check_workers(workers)
         self._window_cache: dict[np.dtype, np.ndarray] = {}
 
     # ----------------------------------------------------------------- properties
-    @property
-    def frame_length(self) -> int:
-        """Frame (window) length ``N``."""
-        return self._frame_length
-
-    @property
-    def hop_length(self) -> int:
-        """Hop between frames, ``N / 2``."""
-        return self._frame_length // 2
-
-    @property
-    def n_bins(self) -> int:
-        """Number of frequency bins per frame, ``N / 2``."""
-        return self._frame_length // 2
-
     @property
     def window(self) -> np.ndarray:
         """The (read-only) analysis and synthesis window."""
         return self._window
 
     @property
-    def window_name(self) -> str | None:
-        """Canonical window name (``"sine"``, ``"kbd:4"``, ...) or ``None`` for a custom array."""
-        return self._window_name
-
-    @property
     def workers(self) -> int:
         """Number of threads used for large inputs."""
         return self._workers
-
-    def n_frames(self, n_samples: int) -> int:
-        """Number of frames for a signal of ``n_samples`` samples: ``ceil(n_samples / hop) + 1``.
-
-        Examples
-        --------
-        >>> MDCT(1024).n_frames(512 * 511)
-        512
-        """
-        n_samples = check_int(n_samples, "n_samples", minimum=1)
-        return -(-n_samples // self.hop_length) + 1
-
-    def max_samples(self, n_frames: int) -> int:
-        """Largest signal length that fits in ``n_frames`` frames: ``(n_frames - 1) * hop``.
-
-        Examples
-        --------
-        >>> MDCT(1024).max_samples(512)
-        261632
-        """
-        n_frames = check_int(n_frames, "n_frames", minimum=2)
-        return (n_frames - 1) * self.hop_length
 
     def bin_frequencies(self, sample_rate: float) -> np.ndarray:
         """Centre frequency in Hz of every bin: ``(k + 1/2) * sample_rate / N``.

@@ -17,7 +17,9 @@ import torch
 
 from .._validation import check_int
 from ..exceptions import ParameterError
-from ..windows import WindowSpec, get_window, window_name
+from ..transform import MDCT as NumpyMDCT
+from ..transform import FrameGeometry
+from ..windows import WindowSpec, get_window
 from . import _lapped
 from ._checks import (
     ConstantTables,
@@ -32,7 +34,7 @@ from ._checks import (
 __all__ = ["MDCT", "imdct", "mdct"]
 
 
-class MDCT(torch.nn.Module):
+class MDCT(torch.nn.Module, FrameGeometry):
     """A lapped MDCT as an ``nn.Module``: ``forward`` analyses, :meth:`inverse` synthesizes.
 
     Parameters
@@ -67,13 +69,9 @@ class MDCT(torch.nn.Module):
     """
 
     def __init__(self, frame_length: int = 1024, *, window: WindowSpec = "sine") -> None:
-        super().__init__()
-        frame_length = check_int(frame_length, "frame_length", minimum=2)
-        if frame_length % 2:
-            raise ParameterError(f"frame_length={frame_length} must be even (hop = frame_length / 2)")
-        self._frame_length = frame_length
-        self._window_name = window_name(window)
-        w = get_window(window, frame_length)
+        torch.nn.Module.__init__(self)
+        FrameGeometry.__init__(self, frame_length, window)
+        w = get_window(window, self.frame_length)
         self._tables = ConstantTables(_lapped.tables(w))
 
     @classmethod
@@ -86,61 +84,17 @@ class MDCT(torch.nn.Module):
         >>> MDCT.from_numpy(mdctcompand.MDCT(256, window="kbd:5"))
         MDCT(frame_length=256, window='kbd:5')
         """
-        from ..transform import MDCT as NumpyMDCT
-
         if not isinstance(transform, NumpyMDCT):
             raise ParameterError(f"transform must be a mdctcompand.MDCT; got {type(transform).__name__}")
         return cls(transform.frame_length, window=transform.window_name or np.array(transform.window))
 
     # ----------------------------------------------------------------- properties
     @property
-    def frame_length(self) -> int:
-        """Frame (window) length ``N``."""
-        return self._frame_length
-
-    @property
-    def hop_length(self) -> int:
-        """Hop between frames, ``N / 2``."""
-        return self._frame_length // 2
-
-    @property
-    def n_bins(self) -> int:
-        """Number of frequency bins per frame, ``N / 2``."""
-        return self._frame_length // 2
-
-    @property
     def window(self) -> torch.Tensor:
         """The analysis and synthesis window (float64, or float32 on MPS), on the module's device."""
         tables = self._tables
         dtype = torch.float32 if tables.device.type == "mps" else torch.float64
         return tables.get("window", dtype).clone()
-
-    @property
-    def window_name(self) -> str | None:
-        """Canonical window name (``"sine"``, ``"kbd:4"``, ...) or ``None`` for a custom array."""
-        return self._window_name
-
-    def n_frames(self, n_samples: int) -> int:
-        """Number of frames for a signal of ``n_samples`` samples: ``ceil(n_samples / hop) + 1``.
-
-        Examples
-        --------
-        >>> MDCT(1024).n_frames(512 * 511)
-        512
-        """
-        n_samples = check_int(n_samples, "n_samples", minimum=1)
-        return -(-n_samples // self.hop_length) + 1
-
-    def max_samples(self, n_frames: int) -> int:
-        """Largest signal length that fits in ``n_frames`` frames: ``(n_frames - 1) * hop``.
-
-        Examples
-        --------
-        >>> MDCT(1024).max_samples(512)
-        261632
-        """
-        n_frames = check_int(n_frames, "n_frames", minimum=2)
-        return (n_frames - 1) * self.hop_length
 
     # ----------------------------------------------------------------- transforms
     def forward(self, x: torch.Tensor, *, check_finite: bool | None = None) -> torch.Tensor:
