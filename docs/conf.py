@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
+import pkgutil
 import socket
 import sys
 from pathlib import Path
@@ -40,6 +42,15 @@ numpydoc_validation_checks = set()
 # The diffusion extra (torch, diffusers, ...) is documented even where it is not installed.
 _EXTRA = ("torch", "diffusers", "peft", "transformers", "accelerate")
 autodoc_mock_imports = [m for m in _EXTRA if importlib.util.find_spec(m) is None]
+
+# A mocked module stays in sys.modules for the whole autosummary pass, and libraries that look for
+# torch there take it for the real one: scipy's array-API helpers call issubclass(cls, torch.Tensor)
+# (first when scipy.stats is imported), a TypeError on the mock. So every module that needs no extra
+# is imported now, before anything is mocked; only the extras' subpackages ever see the mocks.
+_NEEDS_EXTRA = ("torch", "diffusion")  # mdctcompand.torch, mdctcompand.diffusion
+for _module in pkgutil.walk_packages(mdctcompand.__path__, "mdctcompand."):
+    if _module.name.split(".")[1] not in _NEEDS_EXTRA:
+        importlib.import_module(_module.name)
 
 
 def _online(host: str = "numpy.org") -> bool:
