@@ -95,7 +95,58 @@ def _load_profile(profile: GGDProfile | str | os.PathLike | None) -> GGDProfile:
     raise ParameterError(f"profile={profile!r} must be a GGDProfile, a shipped profile's name, a path to one or None")
 
 
-class AudioImageConverter:
+class ConverterGeometry:
+    """The geometry every audio <-> 8-bit image converter shares (the numpy one and its torch
+    twin), read from its ``profile``, ``mdct`` and ``compander``.
+
+    Examples
+    --------
+    >>> c = AudioImageConverter()
+    >>> c.sample_rate, c.n_bands, c.hop_length
+    (24000, 512, 512)
+    """
+
+    profile: Any
+    mdct: Any
+    compander: Any
+
+    @property
+    def sample_rate(self) -> int:
+        """Sample rate the converter works at (the profile's)."""
+        return int(self.profile.sample_rate)
+
+    @property
+    def n_bands(self) -> int:
+        """Image height per channel: the stored bands (the profile's, or the lowest ``bands``)."""
+        return int(self.compander.n_bands)  # a plain int (torch.compile traces no numpy)
+
+    @property
+    def hop_length(self) -> int:
+        """Samples per image column."""
+        return int(self.mdct.hop_length)
+
+    def n_frames(self, n_samples: int) -> int:
+        """Image width for ``n_samples`` samples (at :attr:`sample_rate`).
+
+        Examples
+        --------
+        >>> AudioImageConverter().n_frames(240000)
+        470
+        """
+        return int(self.mdct.n_frames(n_samples))
+
+    def max_samples(self, n_frames: int) -> int:
+        """Most samples an image of ``n_frames`` columns holds (``(n_frames - 1) * hop``).
+
+        Examples
+        --------
+        >>> AudioImageConverter().max_samples(512) / 24000  # seconds in a 512 x 512 image
+        10.901333333333334
+        """
+        return int(self.mdct.max_samples(n_frames))
+
+
+class AudioImageConverter(ConverterGeometry):
     """Convert audio to companded-MDCT 8-bit images and back.
 
     Parameters
@@ -275,41 +326,6 @@ class AudioImageConverter:
     def channels(self) -> ChannelLayout:
         """How multichannel audio is stored."""
         return self._layout
-
-    @property
-    def sample_rate(self) -> int:
-        """Sample rate the converter works at (the profile's)."""
-        return self._profile.sample_rate
-
-    @property
-    def n_bands(self) -> int:
-        """Image height per channel: the stored bands."""
-        return self._compander.n_bands
-
-    @property
-    def hop_length(self) -> int:
-        """Samples per image column."""
-        return self._mdct.hop_length
-
-    def n_frames(self, n_samples: int) -> int:
-        """Image width for ``n_samples`` samples (at :attr:`sample_rate`).
-
-        Examples
-        --------
-        >>> AudioImageConverter().n_frames(240000)
-        470
-        """
-        return self._mdct.n_frames(n_samples)
-
-    def max_samples(self, n_frames: int) -> int:
-        """Most samples an image of ``n_frames`` columns holds (``(n_frames - 1) * hop``).
-
-        Examples
-        --------
-        >>> AudioImageConverter().max_samples(512) / 24000  # seconds in a 512 x 512 image
-        10.901333333333334
-        """
-        return self._mdct.max_samples(n_frames)
 
     def settings(self) -> dict[str, Any]:
         """Everything needed to rebuild this converter, JSON-compatible (profile by value).

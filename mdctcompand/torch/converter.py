@@ -22,6 +22,7 @@ from ..band_gains import BAND_GAIN_RANGE_DB, BandGainMode, BandGains
 from ..compand import DEFAULT_ROUNDING, N_LEVELS
 from ..converter import AudioImageConverter as NumpyConverter
 from ..converter import CodeImage as NumpyCodeImage
+from ..converter import ConverterGeometry
 from ..exceptions import ParameterError
 from ..profile import GGDProfile, LevelSpec
 from ._checks import as_float_audio, check_float_dtype, raise_if_not_finite, require_tensor, should_check
@@ -146,7 +147,7 @@ def _mean_square(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 _MEAN_SQUARE_BLOCK = 1024
 
 
-class AudioImageConverter(torch.nn.Module):
+class AudioImageConverter(torch.nn.Module, ConverterGeometry):
     """Convert audio tensors to companded-MDCT 8-bit images and back, on any device.
 
     Parameters
@@ -281,41 +282,6 @@ class AudioImageConverter(torch.nn.Module):
     def level(self) -> LevelSpec:
         """Level normalization."""
         return self._reference.level
-
-    @property
-    def sample_rate(self) -> int:
-        """Sample rate the converter works at (the profile's)."""
-        return self._reference.sample_rate
-
-    @property
-    def n_bands(self) -> int:
-        """Image height per clip: the stored bands (the profile's, or the lowest ``bands``)."""
-        return self.compander.n_bands  # a plain int (torch.compile traces no numpy)
-
-    @property
-    def hop_length(self) -> int:
-        """Samples per image column."""
-        return self.mdct.hop_length
-
-    def n_frames(self, n_samples: int) -> int:
-        """Image width for ``n_samples`` samples.
-
-        Examples
-        --------
-        >>> AudioImageConverter().n_frames(240000)
-        470
-        """
-        return self.mdct.n_frames(n_samples)
-
-    def max_samples(self, n_frames: int) -> int:
-        """Most samples an image of ``n_frames`` columns holds (``(n_frames - 1) * hop``).
-
-        Examples
-        --------
-        >>> AudioImageConverter().max_samples(512)
-        261632
-        """
-        return self.mdct.max_samples(n_frames)
 
     def settings(self) -> dict[str, Any]:
         """Everything needed to rebuild this converter, JSON-compatible; the numpy converter's format.
