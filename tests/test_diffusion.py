@@ -129,12 +129,12 @@ def test_generate_lengths_continuation_and_img2img(ws, lora_dir):
     pipe = load_pipeline(ws.model, lora=lora_dir, device="cpu")
     one = pipe("a slow rock song", num_inference_steps=2, seed=0, progress=False)
     conv = pipe.converter
-    assert one.audios.shape == (1, conv.samples_in_frames(32)) and one.sample_rate == 8000
+    assert one.audios.shape == (1, conv.max_samples(32)) and one.sample_rate == 8000
     long = pipe("a slow rock song", num_inference_steps=2, seed=0, audio_length_s=0.9, num_waveforms_per_prompt=2,
                 guidance_scale=1.0, progress=False)  # fmt: skip
     assert long.audios.shape == (2, 7200) and np.all(np.isfinite(long.audios))
     assert not np.allclose(long.audios[0], long.audios[1])  # two waveforms, two noises
-    assert long.images[0].size[0] >= conv.frames_for_samples(7200)  # more frames than one image holds
+    assert long.images[0].size[0] >= conv.n_frames(7200)  # more frames than one image holds
     x = 0.5 * np.sin(2 * np.pi * 440 * np.arange(12000) / 16000)
     out = pipe("a slow rock song", num_inference_steps=2, strength=0.5, init_audio=x, init_sample_rate=16000, seed=0,
                progress=False)  # fmt: skip
@@ -188,7 +188,7 @@ def test_scratch_pixel_unet_trains_with_caption_dropout_and_ema_and_loads_three_
     assert pipe.vae is None and pipe.unet.config.in_channels == 1
     assert list(pipe.unet.config.block_out_channels) == [16, 32]
     audio = pipe("a slow rock song", num_inference_steps=2, seed=0, progress=False).audios
-    assert audio.shape == (1, pipe.converter.samples_in_frames(32)) and np.all(np.isfinite(audio))
+    assert audio.shape == (1, pipe.converter.max_samples(32)) and np.all(np.isfinite(audio))
     assert np.isfinite(fixed_noise_loss(pipe, ws.dataset))
     # the saved U-Net is the EMA of the weights, not the last raw weights
     raw = UNet2DConditionModel.from_pretrained(out / "checkpoint-4" / "unet")

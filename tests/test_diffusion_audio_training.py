@@ -52,7 +52,7 @@ def test_items_are_exact_crops_of_the_files_seeded_and_padded(ws):
     from mdctcompand.diffusion.data import CaptionedAudio
 
     conv, tok, clips = ws.converter(), _tokenizer(ws), _clips(ws)
-    n = conv.samples_in_frames(32)
+    n = conv.max_samples(32)
     data = CaptionedAudio(clips, tok, conv, crop_frames=32, seed=3)
     assert len(data) == len(clips) == 6
     starts = set()
@@ -78,7 +78,7 @@ def test_items_are_exact_crops_of_the_files_seeded_and_padded(ws):
     item = long[0]
     whole, _ = sf.read(clips[0].audio, dtype="float32")
     assert (
-        tuple(item["audio"].shape) == (1, conv.samples_in_frames(200)) and int(item["length"]) == whole.size
+        tuple(item["audio"].shape) == (1, conv.max_samples(200)) and int(item["length"]) == whole.size
     )
     np.testing.assert_array_equal(item["audio"][0, : whole.size].numpy(), whole)
     assert not item["audio"][0, whole.size :].any()
@@ -119,7 +119,7 @@ def test_a_48k_file_is_resampled_to_a_44k_profile_and_mono_files_are_duplicated_
         stereo_ws.converter().converter, frames=16, stereo="left-right"
     )
     mono = MDCTImageConverter.from_converter(stereo_ws.converter().converter, frames=16, stereo="mono")
-    n = stereo.samples_in_frames(16)
+    n = stereo.max_samples(16)
     sf.write(tmp_path / "s48.wav", stereo_signal(n * 48000 // 44100 + 2000, 48000).T, 48000, subtype="FLOAT")
     sf.write(tmp_path / "m44.wav", stereo_signal(n + 100, 44100)[0], 44100, subtype="FLOAT")
     clips, _ = read_captions(_csv(tmp_path / "caps.csv", [("s48.wav", "wide"), ("m44.wav", "narrow")]))
@@ -195,13 +195,13 @@ def test_on_device_conversion_in_training_equals_the_builders_images(ws, stereo_
         _agree(stereo_ws.converter().codes_from_pil(Image.open(stereo_ws.dataset / "train" / row["file_name"])),
                codes[j])  # fmt: skip
 
-    # mono: the first image of a longer clip is its first samples_in_frames(32) samples
+    # mono: the first image of a longer clip is its first max_samples(32) samples
     run = _run(TrainingConfig(str(ws.model), str(ws.root / "audio" / "captions.jsonl"), "unused",
                               profile=str(ws.profile), resolution=32))  # fmt: skip
     rows = [json.loads(line) for line in (ws.dataset / "train" / "metadata.jsonl").read_text().splitlines()]
     row = next(r for r in rows if r["segment"] == 0)
     audio, _ = sf.read(ws.root / "audio" / row["clip_id"].split("-")[0], dtype="float32")
-    n = run.converter.samples_in_frames(32)
+    n = run.converter.max_samples(32)
     batch = {"audio": torch.from_numpy(audio[:n])[None, None], "length": torch.tensor([n])}
     images = run.images_from_audio(batch)
     assert tuple(images.shape) == (1, 1, 32, 32)

@@ -30,7 +30,7 @@ def test_long_audio_has_exact_length_and_no_dip_at_joins(tiny_pipe, scheduler):
     assert out.audios.shape == (8, length) and np.all(np.isfinite(out.audios))
     conv = tiny_pipe.converter
     plan = LongFormPlan.for_frames(
-        conv.frames_for_samples(length), width=32, overlap=8, factor=tiny_pipe.latent_factor
+        conv.n_frames(length), width=32, overlap=8, factor=tiny_pipe.latent_factor
     )
     assert plan.n_images >= 8
     assert abs(join_level_difference(out.audios, plan, conv.converter.hop_length)) < MAX_JOIN_DB

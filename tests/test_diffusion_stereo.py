@@ -106,7 +106,7 @@ def test_on_device_stereo_encoding_equals_the_dataset_builders_images(stereo_ws)
         stereo_ws.root / "audio" / row["clip_id"].split("-")[0], dtype="float32", always_2d=True
     )
     assert rate == conv.sample_rate == 44100
-    piece = torch.from_numpy(np.ascontiguousarray(audio.T[:, : conv.samples_in_frames(conv.frames)]))
+    piece = torch.from_numpy(np.ascontiguousarray(audio.T[:, : conv.max_samples(conv.frames)]))
     codes = conv.codes_from_audio_tensor(piece, n_frames=conv.frames).numpy()
     image = Image.open(stereo_ws.dataset / "train" / row["file_name"])
     assert image.mode == "RGB" and codes.shape == (3, 1024, 64)

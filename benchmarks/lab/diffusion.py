@@ -192,7 +192,7 @@ def time_long_form(components: dict, *, seconds: float, steps: int, device: Any)
     _sync(device)
     elapsed = time.perf_counter() - t0
     conv = pipe.converter
-    total = conv.frames_for_samples(out.audios.shape[-1])
+    total = conv.n_frames(out.audios.shape[-1])
     plan = LongFormPlan.for_frames(
         total, width=conv.frames, overlap=conv.frames // 8, factor=pipe.latent_factor
     )

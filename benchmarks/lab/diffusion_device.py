@@ -121,7 +121,7 @@ def build(device: Any, root: str) -> SimpleNamespace:
     )
     text_encoder = CLIPTextModel.from_pretrained(model / "text_encoder").to(device).requires_grad_(False)
     tokenizer = CLIPTokenizer.from_pretrained(model / "tokenizer")
-    n = conv.samples_in_frames(FRAMES)
+    n = conv.max_samples(FRAMES)
     audio = [torch.from_numpy(stereo_signal(n, conv.sample_rate, seed=i)).to(device) for i in range(BATCH)]
     codes = torch.stack(
         [conv.codes_from_audio_tensor(a, n_frames=FRAMES) for a in audio]

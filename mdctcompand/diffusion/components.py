@@ -16,7 +16,7 @@ from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from ..band_gains import TILT_WITHOUT_BAND_GAINS
 from ..channels import ChannelLayout
 from ..compand import DEFAULT_ROUNDING
-from ..converter import AudioImageConverter
+from ..converter import AudioImageConverter, ConverterGeometry
 from ..exceptions import ParameterError
 from ..profile import GGDProfile
 
@@ -28,7 +28,7 @@ ImageStereo = Literal["mono", "left-right"]
 _STEREO = ("mono", "left-right")
 
 
-class MDCTImageConverter(ConfigMixin, SchedulerMixin):
+class MDCTImageConverter(ConfigMixin, SchedulerMixin, ConverterGeometry):
     """An :class:`~mdctcompand.AudioImageConverter` that a diffusers pipeline saves and loads.
 
     Like the audio-diffusion ``Mel`` component, it is a config-only object (stored as
@@ -198,36 +198,14 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin):
         return 1 if self.stereo == "mono" else 2
 
     @property
-    def sample_rate(self) -> int:
-        return self.converter.sample_rate
-
-    @property
-    def n_bands(self) -> int:
-        return self.converter.n_bands
-
-    @property
     def frames(self) -> int:
+        """Image width in frames of the images the model makes."""
         return int(self.config["frames"])
 
-    def frames_for_samples(self, n_samples: int) -> int:
-        """Frames (image columns) that ``n_samples`` samples of audio need.
-
-        Examples
-        --------
-        >>> MDCTImageConverter().frames_for_samples(240000)
-        470
-        """
-        return self.converter.n_frames(n_samples)
-
-    def samples_in_frames(self, n_frames: int) -> int:
-        """Most samples of audio that ``n_frames`` frames hold.
-
-        Examples
-        --------
-        >>> MDCTImageConverter().samples_in_frames(512)
-        261632
-        """
-        return self.converter.max_samples(n_frames)
+    # The geometry (sample_rate, n_bands, hop_length, n_frames, max_samples) is the converter's:
+    profile = property(lambda self: self.converter.profile, doc="The GGD profile.")
+    mdct = property(lambda self: self.converter.mdct, doc="The MDCT.")
+    compander = property(lambda self: self.converter.compander, doc="The compander.")
 
     # ------------------------------------------------------------------ the seam
     # Pipeline and training reach the audio <-> image transform only through the methods

@@ -281,7 +281,7 @@ class CaptionedAudio(_Captioned):
     """Random crops of captioned audio, converted to images later, on the training device.
 
     Each item is ``{"audio": (channels, n) float32, "length": int64, "input_ids": ...}``: a
-    random crop in time of exactly ``n = converter.samples_in_frames(crop_frames)`` samples
+    random crop in time of exactly ``n = converter.max_samples(crop_frames)`` samples
     at the converter's rate (a file at another rate is resampled by
     :func:`mdctcompand.io.load_audio`, soxr; a rate the profile cannot serve is refused),
     zero-padded when the clip is shorter; ``length`` counts the real samples (the level gain
@@ -378,7 +378,7 @@ class CaptionedAudio(_Captioned):
         super().__init__(tokenizer, captions, caption_dropout=caption_dropout, seed=seed)
         self.converter = converter
         self.crop_frames = int(crop_frames)
-        self.n_samples = converter.samples_in_frames(self.crop_frames)
+        self.n_samples = converter.max_samples(self.crop_frames)
         self.skipped = skipped
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:

@@ -261,7 +261,7 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
             if sample_rate is None:
                 raise ParameterError("init_audio given as an array needs init_sample_rate")
             audio = resample(np.atleast_2d(audio), sample_rate, conv.sample_rate)
-        audio = np.ascontiguousarray(audio[..., : conv.samples_in_frames(n_frames)], dtype=np.float32)
+        audio = np.ascontiguousarray(audio[..., : conv.max_samples(n_frames)], dtype=np.float32)
         tensor = torch.from_numpy(audio).to(self.device)
         return conv.codes_from_audio_tensor(tensor, n_frames=n_frames), int(audio.shape[-1])
 
@@ -275,7 +275,7 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
             if sample_rate is None:
                 raise ParameterError("init_audio given as an array needs init_sample_rate")
             seconds = np.asarray(init_audio).shape[-1] / sample_rate
-        return conv.frames_for_samples(max(1, int(round(seconds * conv.sample_rate))))
+        return conv.n_frames(max(1, int(round(seconds * conv.sample_rate))))
 
     def _sample_image(
         self,
@@ -409,11 +409,11 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         else:
             seconds = audio_length_s
             length = (
-                conv.samples_in_frames(conv.frames)
+                conv.max_samples(conv.frames)
                 if seconds is None
                 else int(round(seconds * conv.sample_rate))
             )
-            total_frames = conv.frames_for_samples(max(1, length))
+            total_frames = conv.n_frames(max(1, length))
         overlap = self.image_width // 8 if overlap_frames is None else int(overlap_frames)
         plan = LongFormPlan.for_frames(
             total_frames, width=self.image_width, overlap=overlap, factor=self.latent_factor
