@@ -130,9 +130,7 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin, ConverterGeometry):
 
         root = Path(dataset_dir)
         settings = json.loads((root / "mdctcompand.json").read_text())
-        profile = GGDProfile.load(root / "profile.json").to_dict()
-        conv = settings["converter"]
-        if conv.get("band_gains"):
+        if settings["converter"].get("band_gains"):
             raise ParameterError(
                 f"{root}: built with per-clip band gains (dataset build --band-gains clip), which the images a "
                 "model generates cannot carry; build it with --band-gains none to train on it"
@@ -140,15 +138,10 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin, ConverterGeometry):
         stereo = settings["build"].get("stereo", "mono")
         if stereo not in _STEREO:
             raise ParameterError(f"{root / 'mdctcompand.json'}: stereo={stereo!r} must be one of {_STEREO}")
-        return cls(
-            profile,
-            conv["tilt"],
-            conv["rounding"],
-            conv["reconstruction"],
-            conv["level"],
-            settings["build"]["frames"],
-            stereo,
-        )
+        # the converter's own description (AudioImageConverter.settings), its profile stored beside it
+        profile = GGDProfile.load(root / "profile.json").to_dict()
+        converter = AudioImageConverter.from_settings({**settings["converter"], "profile": profile})
+        return cls.from_converter(converter, frames=settings["build"]["frames"], stereo=stereo)
 
     @property
     def converter(self) -> AudioImageConverter:
