@@ -823,8 +823,9 @@ class AudioImageConverter(ConverterGeometry):
         length, gain, band_gains : optional
             Override the values stored in the image's header (if any); ``length`` at the
             converter's rate, ``band_gains`` in dB per band group (see
-            :meth:`measure_band_gains`). Without a header and ``band_gains``, the image
-            decodes at the profile's level (what a model's images need).
+            :meth:`measure_band_gains`). Without a header and ``band_gains``, an array
+            decodes at the profile's level (what a model's images need); an image without a
+            header is refused by a converter with band gains (its gains are lost).
         value_range : {"auto", "unit", "byte"}
             For float input: ``"unit"`` means [0, 1] (code = 255 v), ``"byte"`` means [0, 255];
             ``"auto"`` picks ``"unit"`` when every value is <= 1.
@@ -848,6 +849,15 @@ class AudioImageConverter(ConverterGeometry):
         (20000,)
         """
         header = self.read_header(image)
+        lost = header is None and hasattr(image, "getbands") and gain is None and band_gains is None
+        if lost and self.band_gains is not None:
+            _image_values(image, value_range)  # a mode it cannot read says so first
+            raise ParameterError(
+                "this image has no mdctcompand header (saved by a tool or to a format that drops it?): its level "
+                "and band-group gains are unknown, and decoding without them costs tens of dB. Keep the header "
+                "(conv.save_image, or image.save to .png), pass gain= and band_gains=, or, for a model's images, "
+                'decode with AudioImageConverter(band_gains="none")'
+            )
         if header is None:
             values = _image_values(image, value_range)
             return self.audio_from_codes(

@@ -290,3 +290,17 @@ def test_a_plain_pillow_save_keeps_the_header(conv, tmp_path):
         assert conv.read_header(reread).length == 30000
     image.save(tmp_path / "x.jpg")  # other formats are saved as Pillow saves them
     assert (tmp_path / "x.jpg").stat().st_size > 0
+
+
+def test_an_image_that_lost_its_header_is_refused_not_decoded_tens_of_db_off():
+    """image.save() to a tool that drops text chunks loses gain and band gains: a clear error, never a silent 8 dB."""
+    from PIL import Image
+
+    x = make_signal("mixture", 48000).astype(np.float32)
+    conv = AudioImageConverter()
+    bare = Image.fromarray(np.asarray(conv.image_from_audio(x)))
+    with pytest.raises(ParameterError, match="no mdctcompand header"):
+        conv.audio_from_image(bare)
+    y = AudioImageConverter(band_gains="none").audio_from_image(bare, length=x.size)  # a model's image
+    assert y.shape == x.shape
+    assert conv.audio_from_image(np.asarray(bare), length=x.size).shape == x.shape  # arrays: the caller's values
