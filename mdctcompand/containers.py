@@ -505,10 +505,16 @@ def open_image_file(source: str | Path | bytes) -> ImageFile:
         fh.seek(0)
     jxl = any(head.startswith(sig) for sig in _JXL_SIGNATURES)
     if jxl:
+        if not FORMATS["jxl"].available:  # say so before reading a byte more
+            if fh is not None:
+                fh.close()
+            raise FormatError(f"{name}: this file is JPEG XL; {JXL_HINT}")
         if fh is not None:
-            data = fh.read()
+            data = fh.read(MAX_STREAM_BYTES + 1)
             fh.close()
             fh = None
+            if len(data) > MAX_STREAM_BYTES:
+                raise FormatError(f"{name}: a JPEG XL file of more than {MAX_STREAM_BYTES >> 20} MiB")
         data = from_jxl(bytes(data))
     fp = io.BytesIO(data) if fh is None else fh
     try:
@@ -522,7 +528,8 @@ def open_image_file(source: str | Path | bytes) -> ImageFile:
     except Exception as exc:  # UnidentifiedImageError, DecompressionBombError, struct.error, ...
         if fh is not None:
             fh.close()
-        raise FormatError(f"{name}: not an image file ({exc})") from exc
+        reason = "no format Pillow reads" if "cannot identify image file" in str(exc) else str(exc)
+        raise FormatError(f"{name}: not an image file ({reason})") from exc
     try:
         pillow = "JPEG" if image.format == "MPO" else image.format  # MPO: a multi-tile JPEG
         fmt = next((s.name for s in FORMATS.values() if s.pillow == pillow), None)

@@ -717,12 +717,18 @@ def parse_json(text: str | bytes) -> Any:
     """
     if isinstance(text, (bytes, bytearray)):
         if len(text) > MAX_HEADER_BYTES:
-            raise FormatError(f"header of {len(text)} bytes exceeds {MAX_HEADER_BYTES}")
+            raise FormatError(
+                f"a header of {len(text)} bytes; at most {MAX_HEADER_BYTES >> 20} MiB are read (about 1 KB per second of "
+                "stereo audio: this one is corrupt or hostile)"
+            )
         text = bytes(text).decode("utf-8", "replace")
     if not isinstance(text, str):
         raise FormatError(f"header is a {type(text).__name__}, not text")
     if len(text) > MAX_HEADER_BYTES:
-        raise FormatError(f"header of {len(text)} characters exceeds {MAX_HEADER_BYTES}")
+        raise FormatError(
+            f"a header of {len(text)} characters; at most {MAX_HEADER_BYTES >> 20} MiB are read (about 1 KB per second of "
+            "stereo audio: this one is corrupt or hostile)"
+        )
     depth = json_depth(text)
     if depth > MAX_JSON_DEPTH:
         raise FormatError(f"header JSON is nested {depth} deep; at most {MAX_JSON_DEPTH} is allowed")

@@ -110,3 +110,29 @@ def test_an_output_name_without_extension_takes_the_format_of_f(tmp_path, capsys
     assert (tmp_path / "back").read_bytes()[:4] == b"fLaC"
     assert main_encode([str(tmp_path / "a.wav"), "-o", str(tmp_path / "other")]) == 2
     assert "or say the format with -f" in capsys.readouterr().err
+
+
+def test_streams_and_jpeg_xl_lookalikes_are_capped_before_they_are_read_whole(tmp_path, monkeypatch):
+    """stdin took 2 GB of RAM for 2 GB of zeros; a file starting with JPEG XL's 2-byte signature 4 GB."""
+    import io
+
+    from mdctcompand import FormatError, codec, containers, formats
+    from mdctcompand.codec import core
+
+    monkeypatch.setattr(containers, "MAX_STREAM_BYTES", 1 << 16)
+    monkeypatch.setattr(core, "MAX_STREAM_BYTES", 1 << 16)
+    with pytest.raises(FormatError, match="on a stream"):
+        codec.read_info(io.BytesIO(b"\x00" * (1 << 17)))
+    lookalike = tmp_path / "x.jxl"
+    lookalike.write_bytes(b"\xff\x0a" + b"\x00" * (1 << 17))
+    if not formats.FORMATS["jxl"].available:
+        with pytest.raises(FormatError, match="pillow-jxl-plugin"):
+            codec.read_info(lookalike)
+    else:
+        with pytest.raises(FormatError, match="JPEG XL file of more than"):
+            codec.read_info(lookalike)
+    junk = tmp_path / "t.img"
+    junk.write_bytes(b"hello")
+    with pytest.raises(FormatError) as err:
+        codec.read_info(junk)
+    assert "not an image file (no format Pillow reads)" in str(err.value) and "_io." not in str(err.value)

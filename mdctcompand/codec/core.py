@@ -25,7 +25,7 @@ import numpy as np
 from .._validation import as_float_audio, check_int
 from ..band_gains import BandGainMode, BandGains
 from ..channels import ChannelLayout
-from ..containers import ImageFile, assemble, decode_tile, open_image_file
+from ..containers import MAX_STREAM_BYTES, ImageFile, assemble, decode_tile, open_image_file
 from ..converter import AudioImageConverter
 from ..exceptions import FormatError, ParameterError
 from ..header import HEADER_FORMAT, HEADER_VERSION, SAMPLE_RATE_RANGE, AudioImageHeader, header_from_profile
@@ -528,9 +528,14 @@ def read_source(source: Source) -> str | os.PathLike | bytes:
         raise ParameterError(
             f"source of type {type(source).__name__} must be a path, bytes or a binary file object"
         )
-    data = read()
+    data = read(MAX_STREAM_BYTES + 1)  # a stream (stdin, a pipe) is read whole: at most this much
     if not isinstance(data, bytes):
         raise ParameterError("the file object must be opened in binary mode")
+    if len(data) > MAX_STREAM_BYTES:
+        raise FormatError(
+            f"more than {MAX_STREAM_BYTES >> 20} MiB on a stream (no image of audio is that large); "
+            "write it to a file and give its path"
+        )
     return data
 
 
