@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from mdctcompand.dataset import process_item as _REAL_PROCESS_ITEM
 from mdctcompand.exceptions import WorkerLostError
 from mdctcompand.parallel import imap_unordered
 
@@ -58,3 +59,46 @@ def test_wav2jpeg_jobs_survive_a_dead_worker(capsys):
     assert status == 2 and "1 of 30 files failed" in err
     assert "killed.wav: its worker process died" in err
     assert err.count(" -> ") == 29  # every other file converted
+
+
+def _kill_the_doomed(job):
+    """dataset.process_item, except that the worker of doomed.wav is killed (picklable: module level)."""
+    if job[0].audio.name == "doomed.wav":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _REAL_PROCESS_ITEM(job)
+
+
+def test_dataset_build_survives_a_dead_worker(tmp_path, monkeypatch):
+    """One clip's worker killed (OOM): the other clips are built, the metadata and the log are written."""
+    import json
+
+    import numpy as np
+    import soundfile as sf
+
+    from mdctcompand import dataset
+    from mdctcompand.testing import make_signal
+
+    for name in ("a", "b", "doomed", "c"):
+        sf.write(tmp_path / f"{name}.wav", make_signal("mixture", 24000, 24000, seed=len(name)), 24000)
+    (tmp_path / "captions.csv").write_text(
+        "audio,caption\n" + "".join(f"{n}.wav,clip {n}\n" for n in ("a", "b", "doomed", "c"))
+    )
+    monkeypatch.setattr(dataset, "process_item", _kill_the_doomed)
+    specs, log = dataset.read_captions(tmp_path / "captions.csv")
+    report = dataset.build_dataset(
+        specs, tmp_path / "out", config=dataset.BuildConfig(frames=64), workers=2, progress=False, log=log
+    )
+    assert report.clips == 3 and [r["status"] for r in report.skipped] == ["failed"]
+    assert "died" in report.skipped[0]["reason"]
+    rows = [
+        json.loads(line)
+        for p in (tmp_path / "out").glob("*/metadata.jsonl")
+        for line in p.read_text().splitlines()
+    ]
+    assert sorted({r["file_name"].split("/")[-1].split("-")[0].split("_")[0] for r in rows}) == [
+        "a.wav",
+        "b.wav",
+        "c.wav",
+    ]
+    assert "died" in (tmp_path / "out" / "build_log.jsonl").read_text()
+    assert np.all([not p.name.endswith(".part") for p in (tmp_path / "out").rglob("*")])
