@@ -5,8 +5,10 @@ function for every band and level: about a second for a 1024-band profile, paid 
 command-line call and every process. The tables depend only on the profile's arrays and the
 compander's settings, so they are kept on disk and read back in milliseconds.
 
-Location: ``$MDCTCOMPAND_CACHE_DIR``, else ``$XDG_CACHE_HOME/mdctcompand``, else
-``~/.cache/mdctcompand``. ``MDCTCOMPAND_CACHE_DIR=off`` turns the cache off; a directory that
+Location: ``$MDCTCOMPAND_CACHE_DIR``, else the platform's user cache directory
+(:func:`platformdirs.user_cache_dir`: ``$XDG_CACHE_HOME/mdctcompand`` or ``~/.cache/mdctcompand``
+on Linux, ``~/Library/Caches/mdctcompand`` on macOS, ``%LOCALAPPDATA%\\mdctcompand\\Cache`` on
+Windows). ``MDCTCOMPAND_CACHE_DIR=off`` turns the cache off; a directory that
 cannot be written is used read-only or not at all, silently. Each file is named by a SHA-256
 of everything its values depend on (the arrays' bytes, the settings, the library's version
 and this module's format version), written atomically (a temporary file renamed into place),
@@ -37,8 +39,9 @@ def cache_dir() -> Path | None:
     configured = os.environ.get("MDCTCOMPAND_CACHE_DIR")
     if configured is not None:
         return None if configured.strip().lower() in _OFF or not configured.strip() else Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mdctcompand"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("mdctcompand", appauthor=False))
 
 
 def table_key(kind: str, parts: Iterable[Any]) -> str:

@@ -106,3 +106,12 @@ def test_keys_depend_on_every_part():
     for other in [("u", (a, 1.0, "round")), ("t", (a + 1e-12, 1.0, "round")), ("t", (a.astype(np.float32), 1.0, "round")),
                   ("t", (a, 1.5, "round")), ("t", (a, 1.0, "floor")), ("t", (a.reshape(2, 2), 1.0, "round"))]:  # fmt: skip
         assert _cache.table_key(*other) != base
+
+
+def test_default_location_is_the_platforms_user_cache(monkeypatch):
+    """platformdirs knows macOS and Windows; ~/.cache is Linux's."""
+    import platformdirs
+
+    monkeypatch.delenv("MDCTCOMPAND_CACHE_DIR")
+    monkeypatch.setattr(platformdirs, "user_cache_dir", lambda name, appauthor: f"/Library/Caches/{name}")
+    assert _cache.cache_dir() == _cache.Path("/Library/Caches/mdctcompand")
