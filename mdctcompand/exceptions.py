@@ -70,8 +70,8 @@ class FormatError(MdctCompandError, ValueError):
     >>> try:
     ...     codec.decode(b"not an image")
     ... except FormatError as exc:
-    ...     print(str(exc)[:30])
-    <bytes>: not an image file (ca
+    ...     print(exc)
+    <bytes>: not an image file (no format Pillow reads)
     """
 
 
