@@ -152,29 +152,20 @@ def training_loss(
 ) -> Any:
     """The loss of one micro-batch, as the training code computes it from cached latents.
 
-    The same public steps of :mod:`mdctcompand.diffusion.losses`, in the same order and with
-    the same random draws, as ``train``'s loss (float32, the VAE's mean latents):
-    offset noise, a random timestep, the scheduler's noisy latents, the prediction target,
-    the (min-SNR weighted) denoising loss, plus ``waveform_loss_weight`` times ``waveform(...)``
+    :func:`mdctcompand.diffusion.losses.denoising_loss`, the function ``train`` minimizes
+    (float32, the VAE's mean latents), plus ``waveform_loss_weight`` times ``waveform(...)``
     (:func:`~mdctcompand.diffusion.losses.waveform_loss` through the frozen VAE's decoder).
     """
     import torch
 
-    from mdctcompand.diffusion.losses import diffusion_loss, min_snr_weights, offset_noise, training_target
+    from mdctcompand.diffusion.losses import denoising_loss
 
-    sched, factor = parts.scheduler, parts.vae.config.scaling_factor
-    latents = (batch["latents"].to(device) * factor).to(torch.float32)
-    noise = offset_noise(torch.randn_like(latents), config.noise_offset)
-    t = torch.randint(0, sched.config.num_train_timesteps, (latents.shape[0],), device=latents.device)
-    noisy = sched.add_noise(latents, noise, t)
-    states = parts.text_encoder(batch["input_ids"].to(device))[0]
-    target = training_target(sched, latents, noise, t)
-    pred = parts.unet(noisy, t, states).sample
-    weights = min_snr_weights(sched, t, config.snr_gamma) if config.snr_gamma is not None else None
-    loss = diffusion_loss(pred, target, weights)
-    if config.waveform_loss_weight > 0:
-        loss = loss + config.waveform_loss_weight * waveform(latents, noisy, pred, t)
-    return loss
+    latents = (batch["latents"].to(device) * parts.vae.config.scaling_factor).to(torch.float32)
+    return denoising_loss(
+        parts.unet, parts.text_encoder, parts.scheduler, latents, batch["input_ids"],
+        noise_offset=config.noise_offset, snr_gamma=config.snr_gamma, waveform=waveform,
+        waveform_weight=config.waveform_loss_weight,
+    )  # fmt: skip
 
 
 def training_run(

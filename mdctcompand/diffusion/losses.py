@@ -32,6 +32,7 @@ from ..exceptions import ParameterError
 __all__ = [
     "STFT_RESOLUTIONS",
     "LossMeter",
+    "denoising_loss",
     "diffusion_loss",
     "min_snr_weights",
     "multi_resolution_stft_loss",
@@ -128,6 +129,50 @@ def diffusion_loss(
     if weights is not None:
         per_sample = per_sample * weights.to(per_sample)
     return per_sample.mean()
+
+
+def denoising_loss(
+    unet: Any,
+    text_encoder: Any,
+    scheduler: Any,
+    latents: torch.Tensor,
+    input_ids: torch.Tensor,
+    *,
+    noise_offset: float = 0.0,
+    snr_gamma: float | None = None,
+    waveform: Any = None,
+    waveform_weight: float = 0.0,
+) -> torch.Tensor:
+    """The loss of one training micro-batch of clean ``latents`` (what ``train`` minimizes).
+
+    Offset noise (:func:`offset_noise`) at a random timestep per sample, the scheduler's noisy
+    latents, the U-Net's prediction against :func:`training_target`, the (min-SNR weighted,
+    :func:`min_snr_weights`) :func:`diffusion_loss`, plus ``waveform_weight`` times
+    ``waveform(latents, noisy, prediction, timesteps)`` (e.g. :func:`waveform_loss` through the
+    VAE's decoder). Random draws: the noise, then the timesteps.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from types import SimpleNamespace
+    >>> from diffusers import DDPMScheduler
+    >>> unet = lambda x, t, states: SimpleNamespace(sample=torch.zeros_like(x))  # predicts zero noise
+    >>> encoder = lambda ids: (torch.zeros(ids.shape[0], 1, 8),)
+    >>> loss = denoising_loss(unet, encoder, DDPMScheduler(), torch.zeros(2, 4, 8, 8), torch.zeros(2, 1, dtype=torch.long))
+    >>> 0.5 < float(loss) < 1.5  # the noise's variance
+    True
+    """
+    noise = offset_noise(torch.randn_like(latents), noise_offset)
+    t = torch.randint(0, scheduler.config.num_train_timesteps, (latents.shape[0],), device=latents.device)
+    noisy = scheduler.add_noise(latents, noise, t)
+    states = text_encoder(input_ids.to(latents.device))[0]
+    target = training_target(scheduler, latents, noise, t)
+    prediction = unet(noisy, t, states).sample
+    weights = min_snr_weights(scheduler, t, snr_gamma) if snr_gamma is not None else None
+    loss = diffusion_loss(prediction, target, weights)
+    if waveform_weight > 0:
+        loss = loss + waveform_weight * waveform(latents, noisy, prediction, t)
+    return loss
 
 
 class LossMeter:

@@ -180,14 +180,35 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         uncond = embed(negative if negative is not None else [""] * len(prompts))
         return torch.cat([uncond, cond])
 
-    def _to_model(self, images: torch.Tensor) -> torch.Tensor:
-        """Images in [-1, 1] -> the U-Net's space (VAE latents, or the pixels themselves)."""
+    def to_model(self, images: torch.Tensor) -> torch.Tensor:
+        """Images in [-1, 1] -> the U-Net's space (VAE latents, or the pixels themselves).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from mdctcompand.diffusion import load_pipeline
+        >>> from mdctcompand.diffusion.testing import tiny_workspace
+        >>> pipe = load_pipeline(tiny_workspace().model, converter=tiny_workspace().converter(), device="cpu")
+        >>> pipe.to_model(torch.zeros(1, pipe.image_channels, 32, 32)).shape[0]
+        1
+        """
         if self.vae is None:
             return images[:, : self.unet.config.in_channels]
         latents = self.vae.encode(images.to(self.vae.dtype)).latent_dist.mean
         return latents * self.vae.config.scaling_factor
 
-    def _from_model(self, latents: torch.Tensor) -> torch.Tensor:
+    def from_model(self, latents: torch.Tensor) -> torch.Tensor:
+        """The U-Net's space -> images in [-1, 1] (the VAE's decoder, or the pixels themselves).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from mdctcompand.diffusion import load_pipeline
+        >>> from mdctcompand.diffusion.testing import tiny_workspace
+        >>> pipe = load_pipeline(tiny_workspace().model, converter=tiny_workspace().converter(), device="cpu")
+        >>> pipe.from_model(pipe.to_model(torch.zeros(1, pipe.image_channels, 32, 32))).shape
+        torch.Size([1, 3, 32, 32])
+        """
         if self.vae is None:
             return latents
         return self.vae.decode(latents.to(self.vae.dtype) / self.vae.config.scaling_factor).sample
@@ -236,9 +257,9 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
                 f"sample_rate={sample_rate}: this model generates {conv.sample_rate} Hz audio (profile "
                 f"{conv.converter.profile.name!r}); leave sample_rate unset, or resample the result"
             )
-        if conv.image_channels == 3 and self._image_channels != 3:
+        if conv.image_channels == 3 and self.image_channels != 3:
             raise ParameterError(
-                f"the converter's stereo='left-right' images have 3 planes; this U-Net takes {self._image_channels}"
+                f"the converter's stereo='left-right' images have 3 planes; this U-Net takes {self.image_channels}"
             )
         if self.image_height % self.latent_factor or self.image_width % self.latent_factor:
             raise ParameterError(
@@ -303,8 +324,8 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         noise = randn(self._latent_shape(batch), generator, device, dtype)
         if init is not None:
             codes = init[None].expand(batch, *init.shape)
-            image = self.converter.tensor_from_codes(codes, channels=self._image_channels).to(device, dtype)
-            clean = self._to_model(image).to(dtype)
+            image = self.converter.tensor_from_codes(codes, channels=self.image_channels).to(device, dtype)
+            clean = self.to_model(image).to(dtype)
             latents = scheduler.add_noise(clean, noise, timesteps[:1].repeat(batch))
         else:
             latents = noise * scheduler.init_noise_sigma
@@ -331,7 +352,8 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
         return latents
 
     @property
-    def _image_channels(self) -> int:
+    def image_channels(self) -> int:
+        """Planes of the images the model takes (3 with a VAE, else the U-Net's input channels)."""
         return 3 if self.vae is not None else self.unet.config.in_channels
 
     # ------------------------------------------------------------------ sampling
@@ -436,7 +458,7 @@ class MDCTDiffusionPipeline(DiffusionPipeline, StableDiffusionLoraLoaderMixin):
                 known=None if (latents is None or k == 0) else latents[..., latents.shape[-1] - k :],
             )  # fmt: skip
             # code values on the device: (batch, bands, width) mono, (batch, 3, bands, width) left-right
-            decoded.append(conv.values_from_tensor(self._from_model(latents)))
+            decoded.append(conv.values_from_tensor(self.from_model(latents)))
         bar.close()
         # 5. crossfade the shared columns, one inverse transform over all frames, on the device
         values = crossfade_join(decoded, overlap=plan.overlap)

@@ -45,14 +45,7 @@ from ..exceptions import ParameterError
 from .components import MDCTImageConverter
 from .config import AUDIO_CAPTIONS_SUFFIXES, TrainingConfig
 from .data import CaptionedAudio, CaptionedImages, LatentCache, load_rows
-from .losses import (
-    LossMeter,
-    diffusion_loss,
-    min_snr_weights,
-    offset_noise,
-    training_target,
-    waveform_loss,
-)
+from .losses import LossMeter, denoising_loss, diffusion_loss, training_target, waveform_loss
 from .runlog import RunLog
 
 __all__ = ["TrainingConfig", "adamw_class", "fixed_noise_loss", "train", "training_converter"]
@@ -438,18 +431,11 @@ class _Run:
                 latents = self.vae.encode(pixels).latent_dist.sample() * self.vae.config.scaling_factor
             else:
                 latents = pixels
-        latents = latents.to(self.unet_input_dtype)
-        noise = offset_noise(torch.randn_like(latents), c.noise_offset)
-        t = torch.randint(0, sched.config.num_train_timesteps, (latents.shape[0],), device=latents.device)
-        noisy = sched.add_noise(latents, noise, t)
-        states = self.text_encoder(batch["input_ids"].to(device))[0]
-        target = training_target(sched, latents, noise, t)
-        pred = self.unet(noisy, t, states).sample
-        weights = min_snr_weights(sched, t, c.snr_gamma) if c.snr_gamma is not None else None
-        loss = diffusion_loss(pred, target, weights)
-        if c.waveform_loss_weight > 0:
-            loss = loss + c.waveform_loss_weight * self.waveform_loss(latents, noisy, pred, t)
-        return loss
+        return denoising_loss(
+            self.unet, self.text_encoder, sched, latents.to(self.unet_input_dtype), batch["input_ids"],
+            noise_offset=c.noise_offset, snr_gamma=c.snr_gamma, waveform=self.waveform_loss,
+            waveform_weight=c.waveform_loss_weight,
+        )  # fmt: skip
 
     @torch.no_grad()
     def images_from_audio(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -754,10 +740,10 @@ def fixed_noise_loss(
     rows = rows.select(range(min(n_images, len(rows))))
     conv = pipe.converter
     codes = np.stack([conv.codes_from_pil(image) for image in rows["image"]])
-    images = conv.tensor_from_codes(codes, channels=pipe._image_channels).to(
+    images = conv.tensor_from_codes(codes, channels=pipe.image_channels).to(
         pipe.device, dtype=pipe.unet.dtype
     )
-    latents = pipe._to_model(images).to(pipe.unet.dtype)
+    latents = pipe.to_model(images).to(pipe.unet.dtype)
     generator = torch.Generator("cpu").manual_seed(seed)
     noise = torch.randn(latents.shape, generator=generator).to(latents)
     ddpm = DDPMScheduler.from_config(pipe.scheduler.config)
