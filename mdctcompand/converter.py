@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -106,9 +106,10 @@ class ConverterGeometry:
     (24000, 512, 512)
     """
 
-    profile: Any
-    mdct: Any
-    compander: Any
+    if TYPE_CHECKING:  # what a converter provides (not class attributes: the docs would list them)
+        profile: Any
+        mdct: Any
+        compander: Any
 
     @property
     def sample_rate(self) -> int:
