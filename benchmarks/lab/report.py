@@ -175,15 +175,26 @@ def figures(rows: list[dict], clip: np.ndarray, out: Path) -> list[Path]:
 
     written = []
     n = len(rows) + 1
-    fig, axes = plt.subplots(n, 1, figsize=(8, 1.9 * n), layout="constrained", sharex=True)
+    # Left: each output's spectrogram; right: the spectrogram of its error (output - original), on
+    # one colour scale: the outputs look alike, their errors do not.
+    fig, axes = plt.subplots(n, 2, figsize=(12, 1.9 * n), layout="constrained", sharex=True, sharey=True)
     signals = [("original", clip)] + [(r["name"], r["pipeline"].roundtrip(clip)) for r in rows]
-    for ax, (name, y) in zip(axes, signals):
-        db = spectrogram_db(y)
-        ax.imshow(db, origin="lower", aspect="auto", cmap="magma", vmin=-80, vmax=0,
-                  extent=(0, y.size / SAMPLE_RATE, 0, SAMPLE_RATE / 2000))  # fmt: skip
-        ax.set_title(name, fontsize=8)
-        ax.set_ylabel("kHz")
-    axes[-1].set_xlabel("time (s)")
+    extent = (0, clip.size / SAMPLE_RATE, 0, SAMPLE_RATE / 2000)
+    for (left, right), (name, y) in zip(axes, signals):
+        shown = left.imshow(spectrogram_db(y), origin="lower", aspect="auto", cmap="magma", vmin=-80, vmax=0,
+                            extent=extent)  # fmt: skip
+        left.set_title(name, fontsize=8)
+        left.set_ylabel("kHz")
+        if name == "original":
+            right.set_axis_off()
+            continue
+        error = np.asarray(y, np.float64)[: clip.size] - clip
+        right.imshow(spectrogram_db(error), origin="lower", aspect="auto", cmap="magma", vmin=-80, vmax=0,
+                     extent=extent)  # fmt: skip
+        right.set_title(f"error (output - original), SNR {metrics.snr(clip, y):.1f} dB", fontsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("time (s)")
+    fig.colorbar(shown, ax=axes, label="power (dB; a full-scale sine at 0)", shrink=0.6)
     path = out / "spectrograms.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
