@@ -38,7 +38,7 @@ from .header import AudioImageHeader, header_from_profile
 from .profile import GGDProfile, LevelSpec, check_rate_served, default_profile, load_profile, profile_for_rate
 from .transform import MDCT
 
-__all__ = ["METADATA_KEY", "TILT_WITH_BAND_GAINS", "TILT_WITHOUT_BAND_GAINS", "AudioImageConverter", "ChannelLayout", "CodeImage"]
+__all__ = ["METADATA_KEY", "TILT_WITH_BAND_GAINS", "TILT_WITHOUT_BAND_GAINS", "AudioImageConverter", "ChannelLayout", "CodeImage", "ConverterGeometry"]
 
 #: Key of the JSON settings attached to PIL images (``image.info[METADATA_KEY]``).
 METADATA_KEY = "mdctcompand"

@@ -30,7 +30,7 @@ from ._validation import all_finite, as_float_audio, check_int, check_workers
 from .exceptions import ParameterError
 from .windows import WindowSpec, get_window, window_name
 
-__all__ = ["MDCT", "MDCTAnalyzer", "MDCTSynthesizer", "mdct", "imdct"]
+__all__ = ["MDCT", "FrameGeometry", "MDCTAnalyzer", "MDCTSynthesizer", "mdct", "imdct"]
 
 # Chunks handed to threads hold at least this many coefficients (thread hand-off costs ~20 us).
 _PARALLEL_MIN_VALUES = 1 << 16
