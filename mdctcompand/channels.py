@@ -20,7 +20,7 @@ the planes of one image (``(bands, frames, channels)``; 2 channels give a PIL ``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -158,6 +158,30 @@ class ChannelLayout:
             mid, side = stored
             return np.stack([mid + side, mid - side])
         return stored
+
+    @property
+    def image_planes(self) -> int:
+        """Planes of the image a model sees: 3 for left-right planes (left, right and :meth:`mid`,
+        an RGB image; decoding reads left and right), else 1.
+
+        Examples
+        --------
+        >>> ChannelLayout("left-right", arrangement="planes").image_planes, ChannelLayout("mono").image_planes
+        (3, 1)
+        """
+        return 3 if self.mode == "left-right" and self.arrangement == "planes" else 1
+
+    @staticmethod
+    def mid(stored: Any) -> Any:
+        """The mid ``(L + R) / 2`` of left-right audio ``(..., 2, n)`` as ``(..., 1, n)``: the third plane
+        of a model's RGB image (numpy arrays or torch tensors).
+
+        Examples
+        --------
+        >>> ChannelLayout.mid(np.array([[1.0, 0.0], [0.0, 0.5]])).tolist()
+        [[0.5, 0.25]]
+        """
+        return (stored[..., :1, :] + stored[..., 1:2, :]) / 2
 
     def arrange(self, codes: np.ndarray) -> np.ndarray:
         """Image of ``(stored, bands, frames)`` codes: stacked rows ``(stored * bands, frames)`` or planes.

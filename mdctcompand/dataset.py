@@ -427,7 +427,8 @@ def _load_clip(spec: ClipSpec, conv: Any, stereo: str) -> tuple[np.ndarray, int]
 
 
 def _stereo_image(conv: Any, piece: np.ndarray, frames: int) -> Any:
-    """RGB image of a ``(2, n)`` piece: left, right (the converter's planes) and mid, one level gain."""
+    """RGB image of a ``(2, n)`` piece: left, right (the converter's planes) and their mid
+    (:meth:`~mdctcompand.ChannelLayout.mid`), coded with the same level and band gains."""
     from PIL import Image
 
     from .converter import METADATA_KEY
@@ -436,7 +437,7 @@ def _stereo_image(conv: Any, piece: np.ndarray, frames: int) -> Any:
     image = conv.image_from_audio(piece, sample_rate=conv.sample_rate, n_frames=frames)  # "LA": left, right
     header = AudioImageHeader.from_json(image.info[METADATA_KEY])
     padded = np.zeros(conv.max_samples(frames), np.float32)
-    padded[: piece.shape[1]] = piece.mean(axis=0)
+    padded[: piece.shape[1]] = conv.channels.mid(piece)[0]
     band = None if header.band_gains is None else np.mean(header.band_gains[0], axis=0)  # of left and right
     mid = conv.codes_from_coefficients(conv.mdct.forward(padded), gain=header.gains[0][0], band_gains=band)
     rgb = Image.fromarray(np.dstack([np.asarray(image), mid]), mode="RGB")

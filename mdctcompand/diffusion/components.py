@@ -212,7 +212,7 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin, ConverterGeometry):
         >>> MDCTImageConverter().image_channels, MDCTImageConverter(stereo="left-right").image_channels
         (1, 3)
         """
-        return 1 if self.stereo == "mono" else 3
+        return 1 if self.stereo == "mono" else ChannelLayout(self.stereo, arrangement="planes").image_planes
 
     def images_from_audio(self, audio: np.ndarray, *, n_frames: int) -> tuple[np.ndarray, int]:
         """8-bit code images of mono audio (at :attr:`sample_rate`), padded to ``n_frames`` columns (numpy).
@@ -266,7 +266,7 @@ class MDCTImageConverter(ConfigMixin, SchedulerMixin, ConverterGeometry):
             )
         gain = tc.gain(x.reshape(1, -1))  # one gain for the clip (both channels)
         if self.stereo != "mono":
-            x = torch.cat([x, x.mean(dim=0, keepdim=True)])  # left, right, mid
+            x = torch.cat([x, ChannelLayout.mid(x)])  # left, right, mid: the layout's image planes
         coefficients = tc.mdct(torch.nn.functional.pad(x, (0, capacity - length)), check_finite=False)
         if tc.level.mode != "none":
             coefficients = coefficients * gain.to(coefficients.dtype)[..., None, None]
