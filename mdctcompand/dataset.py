@@ -57,6 +57,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ._fields import option
 from .band_gains import TILT_WITHOUT_BAND_GAINS, BandGainMode
 from .compand import DEFAULT_ROUNDING
 from .exceptions import ParameterError
@@ -335,15 +336,25 @@ class BuildConfig:
     mdctcompand.exceptions.ParameterError: stereo='mid-side' must be one of ('mono', 'left-right')
     """
 
-    frames: int = 512
-    profile: str = "paper"
-    tilt: float = TILT_WITHOUT_BAND_GAINS
-    rounding: str = DEFAULT_ROUNDING
-    level: str | None = None
-    silence_db: float = -60.0
-    png_compression: int = 1
-    stereo: DatasetStereo = "mono"
-    band_gains: BandGainMode = "none"
+    # ``option(default, help, ...)``: ``mdctcompand dataset build``'s flags, defaults and help come from here.
+    frames: int = option(512, "image width in frames (512: about 10.9 s)")
+    profile: str = option(
+        "paper", "GGD profile: a shipped name (paper: 24 kHz, the paper's; 44k, 48k: full band) or a JSON file"
+    )
+    tilt: float = option(
+        TILT_WITHOUT_BAND_GAINS, "compander scale tilt c (default: 4 without band gains, 3 with)", cli_default=None
+    )
+    rounding: str = option(DEFAULT_ROUNDING, "quantizer convention", choices=("round", "floor"))
+    level: str | None = option(None, "level normalization, e.g. rms:-20 or peak:-1 (default: the profile's)")
+    silence_db: float = option(-60.0, "clips quieter than this RMS (dBFS) are skipped", metavar="DB")
+    png_compression: int = option(1, "zlib level of the PNGs, 0-9 (1: fast; codes barely compress)", metavar="N")
+    stereo: DatasetStereo = option(
+        "mono", "image layout: mono (grayscale, the paper's) or left-right (RGB: left, right, mid)"
+    )
+    band_gains: BandGainMode = option(
+        "none", "none: images at the profile's level, which a model's images decode with (default); clip: per-clip "
+        "band-group gains in each PNG's header (a better round trip, not for generation)",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         if self.stereo not in _DATASET_STEREO:

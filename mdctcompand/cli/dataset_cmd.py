@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import CLIError, Console, Formatter, blame, quiet_parent
-
-# Spelled here, not imported from mdctcompand.compand (numpy, scipy): tests/test_cli_options.py
-# checks they equal BuildConfig's defaults.
-DEFAULT_ROUNDING = "round"
+from ._common import (
+    CLIError,
+    Console,
+    Formatter,
+    add_settings_arguments,
+    blame,
+    quiet_parent,
+    settings_from_arguments,
+)
 
 BUILD_EXAMPLES = """\
 examples:
@@ -53,26 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--captions", metavar="FILE", help="CSV or JSONL of (audio, caption[, split])")
     b.add_argument("--audio-dir", help="audio files: MusicCaps clips named YTID.wav (or .flac, ...)")
     b.add_argument("-o", "--output", required=True, help="dataset directory")
-    b.add_argument("--frames", type=int, default=512, help="image width in frames (512: about 10.9 s)")
-    b.add_argument(
-        "--profile", default="paper",
-        help="GGD profile: a shipped name (paper: 24 kHz, the paper's; 44k, 48k: full band) or a JSON file",
-    )  # fmt: skip
-    b.add_argument(
-        "--stereo", choices=("mono", "left-right"), default="mono",
-        help="image layout: mono (grayscale, the paper's) or left-right (RGB: left, right, mid)",
-    )  # fmt: skip
-    b.add_argument(
-        "--tilt", type=float, help="compander scale tilt c (default: 4 without band gains, 3 with)"
-    )
-    b.add_argument(
-        "--band-gains", choices=("none", "clip"), default="none",
-        help="none: images at the profile's level, which a model's images decode with (default); "
-        "clip: per-clip band-group gains in each PNG's header (a better round trip, not for generation)",
-    )  # fmt: skip
-    b.add_argument(
-        "--rounding", choices=("round", "floor"), default=DEFAULT_ROUNDING, help="quantizer convention"
-    )
+    from ..dataset import BuildConfig  # the image settings are its fields (numpy only)
+
+    add_settings_arguments(b, BuildConfig)
     b.add_argument("--name", default="MDCT dataset", help="dataset name for the card (e.g. MDCT-1k)")
     b.add_argument("--limit", type=int, help="use only the first N clips")
     b.add_argument("--workers", type=int, default=-1, help="processes (-1: all cores)")
@@ -101,7 +88,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 #: The library's keywords -> this command's flags, for messages.
 _BUILD_FLAGS = {"n_frames": "--frames", "frames": "--frames", "tilt": "--tilt", "rounding": "--rounding", "band_gains": "--band-gains",
-                "stereo": "--stereo", "workers": "--workers", "profile": "--profile"}  # fmt: skip
+                "stereo": "--stereo", "workers": "--workers", "profile": "--profile", "level": "--level",
+                "silence_db": "--silence-db", "png_compression": "--png-compression"}  # fmt: skip
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -124,15 +112,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     # a bad profile or setting is refused before any file is read or written
     with blame("--profile", args.profile):
         load_profile(args.profile)
+    options = settings_from_arguments(args, BuildConfig)
+    options["tilt"] = default_tilt if options["tilt"] is None else options["tilt"]
     with blame(keywords=_BUILD_FLAGS):
-        config = BuildConfig(
-            frames=args.frames,
-            profile=args.profile,
-            tilt=args.tilt if args.tilt is not None else default_tilt,
-            rounding=args.rounding,
-            stereo=args.stereo,
-            band_gains=args.band_gains,
-        )
+        config = BuildConfig(**options)
         config.converter().max_samples(config.frames)
     if args.musiccaps:
         if not args.audio_dir:
