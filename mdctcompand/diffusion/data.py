@@ -30,7 +30,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..exceptions import ParameterError
+from ..exceptions import AudioReadError, ParameterError
+from ..io import audio_info, load_audio
+from ..profile import check_rate_served
 from .components import MDCTImageConverter
 
 __all__ = ["CaptionedAudio", "CaptionedImages", "LatentCache", "load_rows"]
@@ -333,10 +335,6 @@ class CaptionedAudio(_Captioned):
         seed: int = 0,
         max_samples: int | None = None,
     ) -> None:
-        from ..exceptions import AudioReadError
-        from ..io import audio_info
-        from ..profile import check_rate_served
-
         if int(crop_frames) != crop_frames or crop_frames < 1:
             raise ParameterError(f"crop_frames={crop_frames} must be an integer >= 1")
         train = [spec for spec in clips if spec.split == "train"]
@@ -382,8 +380,6 @@ class CaptionedAudio(_Captioned):
         self.skipped = skipped
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        from ..io import load_audio
-
         rng = self._generator()
         item = {"input_ids": self._input_ids(i, rng)}
         clip, target, n = self.clips[int(i)], self.converter.sample_rate, self.n_samples

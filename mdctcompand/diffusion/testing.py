@@ -22,6 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import MDCT
+from ..dataset import BuildConfig, build_dataset, read_captions
+from ..profile import GGDProfile, load_profile
+from ..stats import BandStatistics
+from ..testing import make_signal
+from .components import MDCTImageConverter
+from .models import build_stable_diffusion
+
 __all__ = [
     "TinyWorkspace",
     "build_tiny_workspace",
@@ -45,7 +53,6 @@ def stereo_signal(n: int, sample_rate: int, *, seed: int = 0) -> np.ndarray:
     >>> x.shape, x.dtype, bool(abs(np.corrcoef(x)[0, 1]) < 0.99)
     ((2, 44100), dtype('float32'), True)
     """
-    from ..testing import make_signal
 
     common = make_signal("mixture", n, sample_rate, seed=seed)
     left = 0.6 * common + 0.3 * make_signal("chirp", n, sample_rate, seed=seed + 1)
@@ -65,7 +72,6 @@ def tiny_model(root: str | Path, *, fullband: bool = False) -> Path:
     >>> len(diffusers.AutoencoderKL.load_config(path / "vae")["block_out_channels"])  # factor 8
     4
     """
-    from .models import build_stable_diffusion
 
     if fullband:
         return build_stable_diffusion(
@@ -85,8 +91,6 @@ class TinyWorkspace:
 
     def converter(self):
         """The dataset's :class:`~mdctcompand.diffusion.MDCTImageConverter`."""
-        from .components import MDCTImageConverter
-
         return MDCTImageConverter.from_dataset(str(self.dataset))
 
 
@@ -103,12 +107,6 @@ def build_tiny_workspace(root: str | Path, *, stereo: str = "mono") -> TinyWorks
     ['model_index.json', 'scheduler', 'text_encoder', 'tokenizer', 'unet', 'vae']
     """
     import soundfile as sf
-
-    from .. import MDCT
-    from ..dataset import BuildConfig, build_dataset, read_captions
-    from ..profile import GGDProfile, load_profile
-    from ..stats import BandStatistics
-    from ..testing import make_signal
 
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
