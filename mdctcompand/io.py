@@ -255,7 +255,11 @@ class AudioReader:
         self.frames = int(sf_file.frames) if sf_file.frames is not None else -1
         self.format = str(sf_file.format)
         self.subtype: str | None = str(sf_file.subtype)
-        self.tags = {k: v for k, v in sf_file.copy_metadata().items() if k in TAG_NAMES and v}
+        try:
+            found = sf_file.copy_metadata()
+        except (UnicodeDecodeError, RuntimeError):  # tags in a foreign encoding are left out, not fatal
+            found = {}
+        self.tags = {k: v for k, v in found.items() if k in TAG_NAMES and v}
 
     def blocks(self, block_size: int) -> Iterator[np.ndarray]:
         """Yield ``(channels, n)`` float32 blocks of at most ``block_size`` samples; NaN/inf is an error.
@@ -311,7 +315,11 @@ class _PyAVReader(AudioReader):
         self.frames = -1
         self.format = "FFMPEG"
         self.subtype = None  # a lossy source has no PCM sample format: outputs take their format's default
-        self.tags = {k: v for k, v in _pyav.tags(source).items() if k in TAG_NAMES and v}
+        try:
+            found = _pyav.tags(source)
+        except Exception:  # PyAV raises its own types on odd metadata: tags are never fatal
+            found = {}
+        self.tags = {k: v for k, v in found.items() if k in TAG_NAMES and v}
         self._file = None
 
     def blocks(self, block_size: int) -> Iterator[np.ndarray]:

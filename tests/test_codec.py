@@ -525,3 +525,19 @@ def test_hostile_tags_are_format_errors(tags, message):
     bad = info.header.replace(coding={**info.header.coding, "tags": tags})
     with pytest.raises(FormatError, match=message):
         CodingSection.from_header(bad)
+
+
+def test_tags_in_a_foreign_encoding_are_left_out_not_fatal(tmp_path):
+    """A RIFF INFO title in Latin-1 (not UTF-8) made soundfile raise; the audio still encodes."""
+    import struct
+
+    import soundfile as sf
+
+    path = tmp_path / "latin.wav"
+    sf.write(path, np.zeros(8000, np.float32), 8000, subtype="PCM_16")
+    data = path.read_bytes()
+    info = b"INFO" + b"INAM" + struct.pack("<I", 6) + b"Caf\xe9\x00\x00"
+    chunk = b"LIST" + struct.pack("<I", len(info)) + info
+    path.write_bytes(data[:4] + struct.pack("<I", len(data) - 8 + len(chunk)) + data[8:] + chunk)
+    info = codec.encode_file(path, tmp_path / "latin.jpg")
+    assert info.duration == 1.0 and set(info.tags) <= {"title"}
