@@ -57,6 +57,7 @@ class TileCoder:
         self.tile = tile
         self.is_jpeg = settings.format in ("jpeg", "jxl")
         self._dead_zone: JpegDeadZone | None = None
+        self._pixels: dict[tuple[int, ...], np.ndarray] = {}
         self.encoded: dict[tuple[int | None, int | None], bytes] = {}
 
     def table(self, *, quality: int | None = None, step: int | None = None) -> list[int] | None:
@@ -73,9 +74,12 @@ class TileCoder:
         """The tile as the container writes it for ``table``: dead-zone quantized when the settings ask."""
         if table is None or not self.settings.jpeg_deadzone:
             return self.tile
-        if self._dead_zone is None:
-            self._dead_zone = JpegDeadZone(self.tile, deadzone=float(self.settings.jpeg_deadzone))
-        return self._dead_zone.pixels(table)
+        key = tuple(table)
+        if key not in self._pixels:  # the final encode (with the header) reuses the search's pixels
+            if self._dead_zone is None:
+                self._dead_zone = JpegDeadZone(self.tile, deadzone=float(self.settings.jpeg_deadzone))
+            self._pixels = {key: self._dead_zone.pixels(table)}  # the last table only: one tile's memory
+        return self._pixels[key]
 
     def encode(
         self, *, quality: int | None = None, step: int | None = None, metadata: str | None = None

@@ -81,16 +81,8 @@ class CodingSection:
                 out.update({k: v for k, v in dataclasses.asdict(value).items() if _TOOLS_DEFAULT.get(k, ...) != v})
             elif f.name in ("coding_noise", "side_info") and value is not None:
                 out[f.name] = list(value)
-            elif value is not None and f.name != "tools":
-                out[f.name] = value
-        if "side_info" in out:  # version 3 wrote the side information after the tools, before the step
-            out["side_info"] = out.pop("side_info")
-        if "jpeg_step" in out:
-            out["jpeg_step"] = out.pop("jpeg_step")
-        if self.tags:
-            out["tags"] = out.pop("tags")
-        else:
-            out.pop("tags", None)
+            elif value is not None and f.name != "tools" and value != {}:
+                out[f.name] = value  # the fields' order is the JSON's (version 3's, tags last)
         return out
 
     @classmethod
