@@ -361,6 +361,10 @@ class BuildConfig:
             raise ParameterError(f"stereo={self.stereo!r} must be one of {_DATASET_STEREO}")
         if self.band_gains not in ("none", "clip"):
             raise ParameterError(f"band_gains={self.band_gains!r} must be 'none' or 'clip'")
+        if isinstance(self.png_compression, bool) or self.png_compression not in range(10):
+            raise ParameterError(f"png_compression={self.png_compression!r} must be an integer 0..9")
+        if isinstance(self.silence_db, bool) or not -200 <= self.silence_db <= 0:
+            raise ParameterError(f"silence_db={self.silence_db!r} must be a level in dBFS, -200..0")
 
     def converter(self):
         """The :class:`~mdctcompand.AudioImageConverter` these settings describe.

@@ -196,3 +196,15 @@ def test_an_array_the_wrong_way_round_gets_a_hint():
 
     with pytest.raises(mdctcompand.ParameterError, match=r"pass\w* .*audio\.T"):
         mdctcompand.AudioImageConverter("44k").image_from_audio(np.zeros((9000, 2), np.float32), sample_rate=44100)
+
+
+@pytest.mark.parametrize("flag, value", [("--png-compression", "12"), ("--silence-db", "20"), ("--level", "loud")])
+def test_dataset_build_refuses_bad_image_settings_before_any_work(tmp_path, flag, value):
+    """A bad setting once built an empty dataset with exit 0 (every clip failed on its own)."""
+    (tmp_path / "caps.csv").write_text("audio,caption\na.wav,x\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "mdctcompand.cli.main", "dataset", "build", "--captions", str(tmp_path / "caps.csv"),
+         "-o", str(tmp_path / "ds"), flag, value],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert r.returncode == 2 and flag in r.stderr and not (tmp_path / "ds").exists()

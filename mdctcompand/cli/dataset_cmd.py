@@ -113,6 +113,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     with blame("--profile", args.profile):
         load_profile(args.profile)
     options = settings_from_arguments(args, BuildConfig)
+    if options["level"] is not None:
+        from ..profile import LevelSpec
+
+        with blame("--level", options["level"]):
+            LevelSpec.parse(options["level"])
     options["tilt"] = default_tilt if options["tilt"] is None else options["tilt"]
     with blame(keywords=_BUILD_FLAGS):
         config = BuildConfig(**options)
