@@ -343,7 +343,7 @@ def test_a_custom_embedding_object_plugs_in():
 
     s = embed_clips(_clips("tone", range(2)), embedding=Energy())
     assert s.features.shape[1] == 2 and s.embedding == "energy"
-    with pytest.raises(ParameterError, match="not 'mel-mdct-v1'"):
+    with pytest.raises(ParameterError, match="not 'mel-mdct-v2', 'mel-mdct-v1', 'musicnn"):
         embed_clips(_clips("tone", range(1)), embedding="vggish")
     with pytest.raises(ParameterError, match="embedded differently"):
         compare(s, embed_clips(_clips("tone", range(2))))
@@ -377,7 +377,7 @@ def test_cli_json_and_table(folders, capsys):
             "--kid-subset-size", "200"]  # fmt: skip
     assert main(args + ["--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["frechet_distance"] > 0 and out["embedding"].startswith("mel-mdct-v1")
+    assert out["frechet_distance"] > 0 and out["embedding"].startswith("mel-mdct-v2")
     assert (out["sample_rate"], out["loudness_lufs"], out["kid"]["seed"]) == (24000, -23.0, 0)
     assert main(args) == 0
     table = capsys.readouterr().out

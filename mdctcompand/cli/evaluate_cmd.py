@@ -11,12 +11,16 @@ EXAMPLES = """\
 examples:
   mdctcompand evaluate samples/ --reference musiccaps_test/            # a table
   mdctcompand evaluate samples/ --reference musiccaps_test/ --json     # {"frechet_distance": ..., ...}
+  mdctcompand evaluate samples/ --reference ref/ --embedding musicnn     # needs: pip install --no-deps musicnn==0.1.0
   mdctcompand evaluate samples/ --reference ref/ --embedding clap:/models/larger_clap_music
   mdctcompand evaluate samples/ --reference ref/ --embedding fadtk:encodec-emb
 
-The default embedding, mel-mdct-v1, needs no weights: per 42.7 ms frame at 24 kHz, 64 log-mel
-energies and 16 MDCT band groups' flatness and energy change (dB), after normalizing every clip
-to -23 LUFS. Quote figures with the embedding, sample rate and loudness (all printed).
+The default embedding, mel-mdct-v2, needs no weights: per 42.7 ms frame at 24 kHz, 64 log-mel
+energies over a floor 40 dB under the clip's mean band power, and 16 MDCT band groups' flatness,
+energy change and phase coherence, after normalizing every clip to -23 LUFS (mel-mdct-v1, the
+previous version, stays available). Intervals are 95 % clip-bootstrap intervals; FD_inf is the
+Fréchet distance corrected for set size. Quote figures with the embedding, sample rate and
+loudness (all printed); they are not comparable with published FAD (VGGish) figures.
 """
 
 
@@ -34,7 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--json", action="store_true", help="print a JSON object (key frechet_distance: the headline)"
     )
-    p.add_argument("--embedding", default="mel-mdct-v1", help="mel-mdct-v1, clap:PATH or fadtk:MODEL")
+    p.add_argument(
+        "--embedding", default="mel-mdct-v2",
+        help="mel-mdct-v2, mel-mdct-v1, musicnn[:MODEL] (MTT_musicnn, MSD_musicnn, MTT_vgg, MSD_vgg), clap:PATH or fadtk:MODEL",
+    )  # fmt: skip
     p.add_argument("--loudness", type=float, default=-23.0, help="normalize each clip to this LUFS")
     p.add_argument("--no-loudness", action="store_true", help="keep the clips' levels")
     p.add_argument("--max-seconds", type=float, help="read at most this much of each file")
@@ -42,7 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--kid-subset-size", type=int, default=1000, help="frames per kernel-distance subset (capped at the set size)"
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the KID subsets")
+    p.add_argument("--bootstrap", type=int, default=200, help="clip-bootstrap replicates for the intervals (0: none)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the KID subsets and of the bootstrap")
     p.add_argument(
         "--strict", action="store_true",
         help="stop at the first file that cannot be read or embedded (default: skip it and name it on stderr)",
@@ -61,9 +69,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for flag, value in (("--kid-subsets", args.kid_subsets), ("--kid-subset-size", args.kid_subset_size)):
         if value < 1:
             raise CLIError(f"{flag} {value} must be >= 1")
+    if args.bootstrap < 0 or args.bootstrap == 1:
+        raise CLIError(f"--bootstrap {args.bootstrap} must be 0 (no intervals) or >= 2")
     if args.max_seconds is not None and not args.max_seconds > 0:
         raise CLIError(f"--max-seconds {args.max_seconds:g} must be > 0")
-    from ..evaluation import compare, embed_files, get_embedding
+    from ..evaluation import SmallSetWarning, compare, embed_files, get_embedding
 
     with blame("--embedding", args.embedding):
         embedding = get_embedding(args.embedding)
@@ -82,11 +92,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             console.warn(f"skipped ({which}): {why}")
         if s.skipped:
             console.warn(f"{len(s.skipped)} {which} file(s) skipped, {len(s.clips)} used (--strict stops instead)")
-    with blame(keywords=_FLAGS):
+    import warnings
+
+    with blame(keywords=_FLAGS), warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSetWarning)  # printed below, from result.warnings
         result = compare(
             generated, reference, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size,
-            seed=args.seed,
+            bootstrap=args.bootstrap, seed=args.seed,
         )  # fmt: skip
+    if args.json:  # the table prints them itself
+        for note in result.warnings:
+            console.warn(note)
     if args.json:
         print(json.dumps(result.to_dict(), indent=1))
     elif not args.quiet:
@@ -97,4 +113,5 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 #: The library's keywords -> this command's flags, for messages.
 _FLAGS = {"subsets": "--kid-subsets", "subset_size": "--kid-subset-size", "max_seconds": "--max-seconds",
-          "loudness_lufs": "--loudness", "seed": "--seed"}  # fmt: skip
+          "loudness_lufs": "--loudness", "seed": "--seed", "bootstrap": "--bootstrap",
+          "replicates": "--bootstrap"}  # fmt: skip

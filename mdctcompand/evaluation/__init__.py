@@ -7,18 +7,30 @@ every clip of both folders frame by frame and reports:
   (the headline figure; FAD when the embedding is VGGish or CLAP);
 - the **kernel distance** (KID: unbiased polynomial-kernel MMD^2 over random subsets,
   mean and standard deviation), which is unbiased on small sets; it is computed on
-  embeddings standardized with the reference set's per-dimension mean and deviation.
+  embeddings centred on the reference set's mean and divided by its per-dimension deviation
+  (``mel-mdct-v1`` and plug-ins) or by one overall deviation (``mel-mdct-v2``, whose parts are
+  weighted on purpose: :attr:`EmbeddedSet.kid_scaling`);
+- 95 % **clip-bootstrap intervals** of both (whole clips resampled on both sides,
+  :func:`~mdctcompand.evaluation.distances.bootstrap_distances`) and the size-bias-corrected
+  ``FD_inf`` (:func:`~mdctcompand.evaluation.distances.frechet_distance_infinity`); a
+  :class:`SmallSetWarning` when a set has fewer than :data:`MIN_CLIPS` clips or fewer than
+  10 frames per embedding dimension.
 
 Procedure, fixed so that figures are comparable: each file is read as a mono mix,
 resampled to the embedding's rate (soxr, very high quality) and normalized to
 -23 LUFS integrated loudness (ITU-R BS.1770-4, :mod:`~mdctcompand.evaluation.loudness`);
-the default embedding is the weight-free ``mel-mdct-v1``
-(:class:`~mdctcompand.evaluation.embeddings.MelMDCTEmbedding`: 64 log-mel energies and
-16 MDCT band groups' flatness and energy change per 42.7 ms frame at 24 kHz); KID uses
-seed 0. Every figure must be quoted with the embedding, sample rate and loudness level,
+the default embedding is the weight-free ``mel-mdct-v2``
+(:class:`~mdctcompand.evaluation.embeddings.MelMDCTEmbeddingV2`: 64 log-mel energies over a
+floor relative to the clip, and 16 MDCT band groups' flatness, energy change and phase
+coherence per 42.7 ms frame at 24 kHz; ``mel-mdct-v1`` stays available and gives the same
+figures as before); KID and the bootstrap use seed 0. Every figure must be quoted with the embedding, sample rate and loudness level,
 which :class:`Evaluation` carries. Established embeddings plug in
 (``embedding="clap:PATH"``, ``"fadtk:MODEL"`` or any :class:`Embedding`) where their
-weights are present locally.
+weights are present locally, as does ``"musicnn"`` (a numpy port of the musicnn tagger
+reading the weights of the ``musicnn`` wheel: :mod:`~mdctcompand.evaluation.musicnn`).
+
+None of these figures is comparable with published FAD values (VGGish embeddings, other
+sets, other sizes); compare systems only with the same embedding, reference and set sizes.
 
 Examples
 --------
@@ -26,9 +38,14 @@ Examples
 >>> from mdctcompand.testing import make_signal
 >>> ref = [(f"r{i}", make_signal("mixture", 48000, 24000, seed=i), 24000) for i in range(4)]
 >>> gen = [(f"g{i}", make_signal("mixture", 48000, 24000, seed=10 + i), 24000) for i in range(4)]
->>> result = compare(embed_clips(gen), embed_clips(ref), kid_subsets=10)
->>> result.frechet_distance >= 0, result.embedding.startswith("mel-mdct-v1")
+>>> import warnings
+>>> with warnings.catch_warnings(record=True) as caught:
+...     result = compare(embed_clips(gen), embed_clips(ref), kid_subsets=10, bootstrap=50)
+>>> result.frechet_distance >= 0, result.embedding.startswith("mel-mdct-v2")
 (True, True)
+>>> lo, hi = result.frechet_distance_interval  # 95 % clip-bootstrap interval
+>>> [str(w.message)[:40] for w in caught][0]  # 4 clips are too few to resolve much
+'the generated set has 4 clips (fewer tha'
 """
 
 from __future__ import annotations
@@ -42,12 +59,29 @@ from typing import Any, Literal
 import numpy as np
 
 from ..exceptions import MdctCompandError, ParameterError
-from .distances import GaussianStatistics, KernelDistance, frechet_distance, kernel_distance
-from .embeddings import ClapEmbedding, Embedding, FadtkEmbedding, MelMDCTEmbedding, get_embedding
+from .distances import (
+    BootstrapDistances,
+    GaussianStatistics,
+    KernelDistance,
+    bootstrap_distances,
+    frechet_distance,
+    frechet_distance_infinity,
+    kernel_distance,
+)
+from .embeddings import (
+    ClapEmbedding,
+    Embedding,
+    FadtkEmbedding,
+    MelMDCTEmbedding,
+    MelMDCTEmbeddingV2,
+    get_embedding,
+)
 from .loudness import integrated_loudness, normalize_loudness
 
 __all__ = [
     "AUDIO_EXTENSIONS",
+    "MIN_CLIPS",
+    "BootstrapDistances",
     "ClapEmbedding",
     "EmbeddedSet",
     "Embedding",
@@ -56,13 +90,17 @@ __all__ = [
     "GaussianStatistics",
     "KernelDistance",
     "MelMDCTEmbedding",
+    "MelMDCTEmbeddingV2",
     "OnError",
+    "SmallSetWarning",
     "audio_files",
+    "bootstrap_distances",
     "compare",
     "embed_clips",
     "embed_files",
     "evaluate",
     "frechet_distance",
+    "frechet_distance_infinity",
     "get_embedding",
     "integrated_loudness",
     "kernel_distance",
@@ -72,6 +110,20 @@ __all__ = [
 #: File name endings read as audio when a folder is given.
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".opus", ".aiff", ".aif")
 DEFAULT_LOUDNESS_LUFS = -23.0
+#: Fewer clips than this on either side gives a :class:`SmallSetWarning` (the distances then
+#: move more between random draws of the clips than between most degradations).
+MIN_CLIPS = 10
+
+
+class SmallSetWarning(UserWarning):
+    """A set too small for its figures to be resolved (see :data:`MIN_CLIPS`).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> warnings.simplefilter("error", SmallSetWarning)  # make small sets an error
+    >>> warnings.resetwarnings()
+    """
 
 
 #: What to do with a clip that cannot be read or embedded: stop with an error naming it, or skip it.
@@ -86,7 +138,7 @@ class EmbeddedSet:
     --------
     >>> s = embed_clips([("a", np.random.default_rng(0).standard_normal(24000), 24000)])
     >>> s.features.shape, s.clips, s.frames
-    ((45, 96), ('a',), (45,))
+    ((45, 112), ('a',), (45,))
     """
 
     features: np.ndarray
@@ -97,6 +149,9 @@ class EmbeddedSet:
     loudness_lufs: float | None
     name: str = ""
     skipped: tuple[tuple[str, str], ...] = ()  # (clip, why) of the clips left out
+    #: How the kernel distance scales the features: ``"per-dimension"`` (each by the reference's
+    #: deviation) or ``"global"`` (all by one figure, keeping the embedding's own weighting).
+    kid_scaling: str = "per-dimension"
 
 
 def audio_files(path: str | os.PathLike) -> list[Path]:
@@ -195,7 +250,7 @@ def _embed_all(
     describe = getattr(emb, "describe", None)
     return EmbeddedSet(
         np.concatenate(features), tuple(names), tuple(frames), describe() if callable(describe) else emb.name,
-        int(emb.sample_rate), loudness_lufs, name, tuple(skipped),
+        int(emb.sample_rate), loudness_lufs, name, tuple(skipped), getattr(emb, "kid_scaling", "per-dimension"),
     )  # fmt: skip
 
 
@@ -241,7 +296,7 @@ def embed_files(
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> sf.write(d / "a.wav", make_signal("mixture", 24000, 48000), 48000)
     >>> embed_files(d).features.shape  # 0.5 s at 24 kHz: 22 frames
-    (22, 96)
+    (22, 112)
     """
     from ..io import load_audio
 
@@ -280,14 +335,19 @@ class Evaluation:
     sample_rate: int
     loudness_lufs: float | None
     kid: dict[str, Any] = field(default_factory=dict)
+    frechet_distance_interval: tuple[float, float] | None = None
+    kernel_distance_interval: tuple[float, float] | None = None
+    frechet_distance_infinity: float | None = None
+    bootstrap: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible figures (``frechet_distance`` is the headline).
 
         Examples
         --------
-        >>> sorted(Evaluation(1.0, 0.0, 0.0, {}, {}, "e", 24000, -23.0).to_dict())[:3]
-        ['embedding', 'frechet_distance', 'generated']
+        >>> sorted(Evaluation(1.0, 0.0, 0.0, {}, {}, "e", 24000, -23.0).to_dict())[:4]
+        ['bootstrap', 'embedding', 'frechet_distance', 'frechet_distance_infinity']
         """
         return {
             "frechet_distance": self.frechet_distance,
@@ -299,6 +359,11 @@ class Evaluation:
             "sample_rate": self.sample_rate,
             "loudness_lufs": self.loudness_lufs,
             "kid": self.kid,
+            "frechet_distance_interval": _listed(self.frechet_distance_interval),
+            "kernel_distance_interval": _listed(self.kernel_distance_interval),
+            "frechet_distance_infinity": self.frechet_distance_infinity,
+            "bootstrap": {k: v for k, v in self.bootstrap.items() if not isinstance(v, np.ndarray)},
+            "warnings": list(self.warnings),
         }
 
     def table(self) -> str:
@@ -307,15 +372,17 @@ class Evaluation:
         Examples
         --------
         >>> print(Evaluation(1.0, 0.5, 0.1, {"clips": 1, "frames": 9}, {"clips": 2, "frames": 20}, "e", 24000,
-        ...                  -23.0, {"subsets": 5, "subset_size": 9, "seed": 0}).table())  # doctest: +NORMALIZE_WHITESPACE
-        | figure | value |
-        |---|---:|
-        | Fréchet distance | 1.000 |
-        | kernel distance (KID, 5 subsets of 9) | 0.5000 ± 0.1000 |
-        | generated: clips, frames | 1, 9 |
-        | reference: clips, frames | 2, 20 |
+        ...                  -23.0, {"subsets": 5, "subset_size": 9, "seed": 0}, (0.8, 1.4), (0.3, 0.7), 0.9,
+        ...                  {"replicates": 200, "confidence": 0.95}).table())  # doctest: +NORMALIZE_WHITESPACE
+        | figure | value | 95 % interval |
+        |---|---:|---:|
+        | Fréchet distance | 1.000 | 0.800 - 1.400 |
+        | Fréchet distance, size-bias corrected (FD_inf) | 0.900 | |
+        | kernel distance (KID, 5 subsets of 9) | 0.5000 ± 0.1000 | 0.3000 - 0.7000 |
+        | generated: clips, frames | 1, 9 | |
+        | reference: clips, frames | 2, 20 | |
         <BLANKLINE>
-        embedding e; 24000 Hz; clips normalized to -23 LUFS; KID seed 0
+        embedding e; 24000 Hz; clips normalized to -23 LUFS; KID seed 0; intervals: 200 clip-bootstrap replicates
         """
         loud = (
             f"clips normalized to {self.loudness_lufs:g} LUFS"
@@ -323,17 +390,39 @@ class Evaluation:
             else "levels as found"
         )
         kid = self.kid
-        return "\n".join([
-            "| figure | value |",
-            "|---|---:|",
-            f"| Fréchet distance | {self.frechet_distance:.3f} |",
+        confidence = self.bootstrap.get("confidence", 0.95)
+
+        def interval(values: tuple[float, float] | None, digits: int) -> str:
+            return "" if values is None else f"{values[0]:.{digits}f} - {values[1]:.{digits}f}"
+
+        rows = [
+            f"| figure | value | {100 * confidence:g} % interval |",
+            "|---|---:|---:|",
+            f"| Fréchet distance | {self.frechet_distance:.3f} | {interval(self.frechet_distance_interval, 3)} |",
+        ]
+        if self.frechet_distance_infinity is not None:
+            rows.append(
+                f"| Fréchet distance, size-bias corrected (FD_inf) | {self.frechet_distance_infinity:.3f} | |"
+            )
+        rows += [
             f"| kernel distance (KID, {kid.get('subsets', '?')} subsets of {kid.get('subset_size', '?')}) | "
-            f"{self.kernel_distance:.4f} ± {self.kernel_distance_std:.4f} |",
-            f"| generated: clips, frames | {self.generated.get('clips')}, {self.generated.get('frames')} |",
-            f"| reference: clips, frames | {self.reference.get('clips')}, {self.reference.get('frames')} |",
+            f"{self.kernel_distance:.4f} ± {self.kernel_distance_std:.4f} | {interval(self.kernel_distance_interval, 4)} |",
+            f"| generated: clips, frames | {self.generated.get('clips')}, {self.generated.get('frames')} | |",
+            f"| reference: clips, frames | {self.reference.get('clips')}, {self.reference.get('frames')} | |",
             "",
-            f"embedding {self.embedding}; {self.sample_rate} Hz; {loud}; KID seed {kid.get('seed', '?')}",
-        ])  # fmt: skip
+            f"embedding {self.embedding}; {self.sample_rate} Hz; {loud}; KID seed {kid.get('seed', '?')}"
+            + (
+                f"; intervals: {self.bootstrap['replicates']} clip-bootstrap replicates"
+                if self.bootstrap
+                else ""
+            ),
+        ]
+        rows += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(rows)
+
+
+def _listed(values: tuple[float, float] | None) -> list[float] | None:
+    return None if values is None else [float(v) for v in values]
 
 
 def compare(
@@ -342,28 +431,89 @@ def compare(
     *,
     kid_subsets: int = 100,
     kid_subset_size: int = 1000,
+    bootstrap: int = 200,
+    confidence: float = 0.95,
     seed: int = 0,
 ) -> Evaluation:
     """Fréchet and kernel distances between two embedded sets (made with the same embedding).
+
+    Parameters
+    ----------
+    generated, reference : EmbeddedSet
+    kid_subsets, kid_subset_size : int
+        Random subsets (and frames per subset) averaged by the kernel distance.
+    bootstrap : int, default 200
+        Clip-bootstrap replicates for the intervals (0: no intervals); see
+        :func:`~mdctcompand.evaluation.distances.bootstrap_distances`.
+    confidence : float, default 0.95
+        Coverage of the intervals.
+    seed : int
+        Seed of the kernel distance's subsets and of the bootstrap: equal seeds resample the
+        same clips of sets with equal clip counts (paired comparisons of conditions). Sets with
+        the same clip names in the same order (a degraded copy of the reference) are resampled
+        together.
+
+    Warns
+    -----
+    SmallSetWarning
+        Fewer than :data:`MIN_CLIPS` clips on a side, or fewer than 10 frames per dimension.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> s = embed_clips([("a", rng.standard_normal(48000), 24000)])
-    >>> compare(s, s, kid_subsets=5).frechet_distance  # a set against itself
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True):  # one clip: a SmallSetWarning
+    ...     e = compare(s, s, kid_subsets=5, bootstrap=0)
+    >>> e.frechet_distance  # a set against itself
     0.0
     """
+    import warnings
+
     if (generated.embedding, generated.sample_rate, generated.loudness_lufs) != (
         reference.embedding, reference.sample_rate, reference.loudness_lufs,
     ):  # fmt: skip
         raise ParameterError("the two sets were embedded differently (embedding, sample rate or loudness)")
+    if bootstrap < 0 or bootstrap == 1:
+        raise ParameterError(f"bootstrap={bootstrap} must be 0 (no intervals) or >= 2")
+    notes = []
+    dim = generated.features.shape[1]
+    for side, s in (("generated", generated), ("reference", reference)):
+        if len(s.clips) < MIN_CLIPS:
+            notes.append(
+                f"the {side} set has {len(s.clips)} clips (fewer than {MIN_CLIPS}): its distances move more "
+                "between random draws of the clips than between most degradations; see the intervals"
+            )
+        elif s.features.shape[0] < 10 * dim:
+            notes.append(
+                f"the {side} set has {s.features.shape[0]} frames for {dim} dimensions (fewer than 10 per "
+                "dimension): the Fréchet distance is inflated by covariance noise; compare FD_inf"
+            )
+    for note in notes:
+        warnings.warn(note, SmallSetWarning, stacklevel=2)
     fd = frechet_distance(generated.features, reference.features)
     mu = reference.features.mean(axis=0)
     sd = np.maximum(reference.features.std(axis=0), 1e-6)
+    if reference.kid_scaling == "global":  # one scale for all: the embedding's weighting stays
+        sd = np.full_like(sd, max(float(np.sqrt(np.mean(reference.features.var(axis=0)))), 1e-6))
     kid = kernel_distance(
         (generated.features - mu) / sd, (reference.features - mu) / sd,
         subsets=kid_subsets, subset_size=kid_subset_size, seed=seed,
     )  # fmt: skip
+    boot: dict[str, Any] = {}
+    fd_interval = kid_interval = None
+    if bootstrap:
+        b = bootstrap_distances(
+            generated.features, generated.frames, reference.features, reference.frames, replicates=bootstrap,
+            confidence=confidence, subset_size=kid_subset_size, standardize=(mu, sd),
+            paired=generated.clips == reference.clips, seed=seed,
+        )  # fmt: skip
+        fd_interval, kid_interval = b.frechet_interval, b.kernel_interval
+        boot = {
+            "replicates": int(bootstrap), "confidence": float(confidence),
+            "resampled": "clips, paired" if generated.clips == reference.clips else "clips",
+            "frechet_distance": b.frechet_distance, "kernel_distance": b.kernel_distance,
+        }  # fmt: skip
 
     def info(s: EmbeddedSet) -> dict[str, Any]:
         out = {"name": s.name, "clips": len(s.clips), "frames": int(s.features.shape[0])}
@@ -374,6 +524,8 @@ def compare(
     return Evaluation(
         fd, kid.mean, kid.std, info(generated), info(reference), generated.embedding, generated.sample_rate,
         generated.loudness_lufs, {"subsets": kid.subsets, "subset_size": kid.subset_size, "degree": 3, "seed": seed},
+        fd_interval, kid_interval, frechet_distance_infinity(generated.features, reference.features, seed=seed),
+        boot, tuple(notes),
     )  # fmt: skip
 
 
@@ -386,6 +538,8 @@ def evaluate(
     max_seconds: float | None = None,
     kid_subsets: int = 100,
     kid_subset_size: int = 1000,
+    bootstrap: int = 200,
+    confidence: float = 0.95,
     seed: int = 0,
 ) -> Evaluation:
     """Compare a folder of generated audio with a reference folder (what ``mdctcompand evaluate`` runs).
@@ -398,11 +552,16 @@ def evaluate(
     >>> for i in range(3):
     ...     sf.write(gen / f"{i}.wav", make_signal("mixture", 24000, 24000, seed=i), 24000)
     ...     sf.write(ref / f"{i}.wav", make_signal("mixture", 24000, 24000, seed=5 + i), 24000)
-    >>> result = evaluate(gen, ref, kid_subsets=10)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True):  # 3 clips: a SmallSetWarning
+    ...     result = evaluate(gen, ref, kid_subsets=10, bootstrap=20)
     >>> result.generated["clips"], result.sample_rate, result.loudness_lufs
     (3, 24000, -23.0)
     """
     emb = get_embedding(embedding)
     g = embed_files(generated, embedding=emb, loudness_lufs=loudness_lufs, max_seconds=max_seconds)
     r = embed_files(reference, embedding=emb, loudness_lufs=loudness_lufs, max_seconds=max_seconds)
-    return compare(g, r, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, seed=seed)
+    return compare(
+        g, r, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size, bootstrap=bootstrap,
+        confidence=confidence, seed=seed,
+    )  # fmt: skip

@@ -20,6 +20,23 @@ evaluation resamples and loudness-normalizes before calling it
   previous frame ``10 log10(E_t + 1e-10) - 10 log10(E_{t-1} + 1e-10)`` (onsets, dB);
 - 96 values per frame, all in dB.
 
+:class:`MelMDCTEmbeddingV2` (``"mel-mdct-v2"``, the default) fixes what v1 cannot see
+(issue 27; the degradation ladder of ``benchmarks/lab/evaluation.py``), on the same frames:
+
+- the floor is relative to the clip, not absolute: every power (mel band, MDCT group energy)
+  gets ``P_ref 10^(-40/10)`` added before its logarithm, where ``P_ref`` is the clip's mean mel
+  band power. Bands emptied by a low-pass sit 40 dB under the clip's mean level, not at
+  -100 dB, so a missing octave weighs like a missing octave, not like a 60 dB error (v1 ranks
+  an 8 kHz low-pass 2.7x worse than white noise);
+- phase coherence, what magnitude features cannot see (Griffin-Lim's damage): per frame and
+  MDCT group, how consistently adjacent STFT bins share one instantaneous frequency: the
+  phase advance of bin ``k`` over one hop less its centre frequency's, ``d_k``, and
+  ``|sum_k sqrt(P_k P_{k+1}) exp(i (d_{k+1} - d_k))| / sum_k sqrt(P_k P_{k+1})`` (1 for a
+  steady partial seen by both bins; 0.4-0.6 for noise, whose adjacent bins share only the
+  window's main lobe; in between for phases that do not fit the magnitudes), scaled by :attr:`MelMDCTEmbeddingV2.coherence_weight`;
+- 64 log-mel, 16 MDCT-group flatness, 16 energy changes (as v1, with the relative floor) and
+  16 coherences: 112 values per frame.
+
 :class:`ClapEmbedding` (transformers' CLAP, 48 kHz, one 512-value vector per 10 s
 window) and :class:`FadtkEmbedding` (any fadtk model loader) run where the package and
 the weights are present locally; nothing is downloaded.
@@ -34,7 +51,14 @@ import numpy as np
 
 from ..exceptions import ParameterError
 
-__all__ = ["ClapEmbedding", "Embedding", "FadtkEmbedding", "MelMDCTEmbedding", "get_embedding"]
+__all__ = [
+    "ClapEmbedding",
+    "Embedding",
+    "FadtkEmbedding",
+    "MelMDCTEmbedding",
+    "MelMDCTEmbeddingV2",
+    "get_embedding",
+]
 
 _FLOOR = 1e-10
 
@@ -130,6 +154,108 @@ class MelMDCTEmbedding:
         level = 10 * np.log10(energy)
         change = np.diff(level, axis=0, prepend=level[:1])
         return np.concatenate([mel, flatness, change], axis=1)
+
+
+class MelMDCTEmbeddingV2(MelMDCTEmbedding):
+    """The built-in, weight-free embedding ``"mel-mdct-v2"`` (the default; see the module docstring).
+
+    Examples
+    --------
+    >>> emb = MelMDCTEmbeddingV2()
+    >>> x = np.random.default_rng(0).standard_normal(24000) * 0.05
+    >>> emb.embed(x).shape  # 1 s: 45 frames of 112 values
+    (45, 112)
+    >>> bool(np.all(emb.embed(np.zeros(24000))[:, :64] == -100.0))  # silence: at the absolute floor
+    True
+    """
+
+    name = "mel-mdct-v2"
+    #: The kernel distance divides all values by one deviation, keeping the weighting below.
+    kid_scaling = "global"
+    #: The floor, in dB under the clip's mean mel-band power.
+    floor_db = 40.0
+    #: Scale of the phase-coherence values (in [0, 1]) against the dB-valued features.
+    coherence_weight = 30.0
+
+    @property
+    def dim(self) -> int:
+        """Values per frame (112).
+
+        Examples
+        --------
+        >>> MelMDCTEmbeddingV2().dim
+        112
+        """
+        return self.n_mels + 3 * self.n_groups
+
+    def describe(self) -> str:
+        """One line stating what the embedding is (printed next to every figure).
+
+        Examples
+        --------
+        >>> print(MelMDCTEmbeddingV2().describe())  # doctest: +NORMALIZE_WHITESPACE
+        mel-mdct-v2: 64 log-mel + 16 MDCT-group flatness, energy change and phase coherence (x30),
+        dB over a floor 40 dB under the clip's mean band power, 1024/512-sample frames at 24000 Hz
+        """
+        return (
+            f"{self.name}: {self.n_mels} log-mel + {self.n_groups} MDCT-group flatness, energy change and phase "
+            f"coherence (x{self.coherence_weight:g}), dB over a floor {self.floor_db:g} dB under the clip's mean "
+            f"band power, {self.frame_length}/{self.hop_length}-sample frames at {self.sample_rate} Hz"
+        )
+
+    def embed(self, audio: np.ndarray) -> np.ndarray:
+        """Per-frame features ``(n_frames, 112)`` of mono audio at 24 kHz (at least one frame long).
+
+        Examples
+        --------
+        >>> MelMDCTEmbeddingV2().embed(np.zeros((2, 2048)))
+        Traceback (most recent call last):
+        ...
+        mdctcompand.exceptions.ParameterError: audio of shape (2, 2048) must be mono (n_samples,)
+        """
+        x = np.asarray(audio, dtype=np.float64)
+        if x.ndim != 1:
+            raise ParameterError(f"audio of shape {x.shape} must be mono (n_samples,)")
+        n, hop = self.frame_length, self.hop_length
+        if x.size < n:
+            raise ParameterError(f"audio of {x.size} samples is shorter than one frame ({n})")
+        frames = np.lib.stride_tricks.sliding_window_view(x, n)[::hop]  # (T, 1024)
+        window = _hann(n)
+        spectrum = np.fft.rfft(frames * window, axis=-1)
+        power = (spectrum.real**2 + spectrum.imag**2) / np.sum(window**2)
+        mel_power = power @ _mel_basis(self.sample_rate, n, self.n_mels).T
+        floor = float(mel_power.mean()) * 10 ** (-self.floor_db / 10) + _FLOOR
+        mel = 10 * np.log10(mel_power + floor)
+        from ..transform import MDCT
+
+        coefficients = MDCT(n).forward(x)
+        c2 = coefficients[:, 1 : frames.shape[0] + 1].T ** 2 + _FLOOR  # (T, 512), aligned with the frames
+        groups = _mdct_groups(self.sample_rate, n // 2, self.n_groups)
+        energy = np.stack([c2[:, g].mean(axis=1) for g in groups], axis=1)
+        log_geo = np.stack([np.log(c2[:, g]).mean(axis=1) for g in groups], axis=1)
+        flatness = 10 / np.log(10) * (log_geo - np.log(energy))
+        level = 10 * np.log10(energy + floor)
+        change = np.diff(level, axis=0, prepend=level[:1])
+        coherence = _phase_coherence(spectrum, power, groups, hop)
+        return np.concatenate([mel, flatness, change, self.coherence_weight * coherence], axis=1)
+
+
+def _phase_coherence(
+    spectrum: np.ndarray, power: np.ndarray, groups: tuple[np.ndarray, ...], hop: int
+) -> np.ndarray:
+    """Per frame and bin group: agreement of adjacent bins' instantaneous frequencies, in [0, 1]."""
+    n_bins = spectrum.shape[1]
+    n = 2 * (n_bins - 1)
+    advance = np.angle(spectrum[1:] * np.conj(spectrum[:-1]))  # phase advance over one hop, (T - 1, bins)
+    deviation = advance - 2 * np.pi * hop / n * np.arange(n_bins)
+    rotation = np.exp(1j * (deviation[:, 1:] - deviation[:, :-1]))  # bin k+1 against bin k
+    weight = np.sqrt(power[1:, 1:] * power[1:, :-1])
+    weighted = rotation * weight
+    out = np.empty((spectrum.shape[0] - 1, len(groups)))
+    for j, g in enumerate(groups):
+        g = g[g < n_bins - 1]
+        out[:, j] = np.abs(weighted[:, g].sum(axis=1)) / (weight[:, g].sum(axis=1) + _FLOOR)
+    return np.vstack([out[:1], out]) if out.shape[0] else np.zeros((1, len(groups)))
 
 
 @functools.lru_cache(maxsize=4)
@@ -332,26 +458,38 @@ def _offline(load: Any, name: str) -> None:
 
 
 def get_embedding(spec: str | Embedding | None = None) -> Embedding:
-    """An embedding from its name: ``"mel-mdct-v1"`` (default), ``"clap:PATH"`` or ``"fadtk:MODEL"``.
+    """An embedding from its name.
+
+    ``"mel-mdct-v2"`` (default), ``"mel-mdct-v1"``, ``"musicnn"`` or ``"musicnn:MODEL"``
+    (:class:`~mdctcompand.evaluation.musicnn.MusicnnEmbedding`, ``MTT_musicnn`` by default),
+    ``"clap:PATH"`` or ``"fadtk:MODEL"``.
 
     Examples
     --------
     >>> get_embedding().name
-    'mel-mdct-v1'
+    'mel-mdct-v2'
     >>> get_embedding("vggish")
     Traceback (most recent call last):
     ...
-    mdctcompand.exceptions.ParameterError: embedding 'vggish' is not 'mel-mdct-v1', 'clap:PATH' or 'fadtk:MODEL'
+    mdctcompand.exceptions.ParameterError: embedding 'vggish' is not 'mel-mdct-v2', 'mel-mdct-v1', 'musicnn[:MODEL]', 'clap:PATH' or 'fadtk:MODEL'
     """
-    if spec is None or spec in ("mel-mdct-v1", "builtin"):
+    if spec is None or spec in ("mel-mdct-v2", "builtin"):
+        return MelMDCTEmbeddingV2()
+    if spec == "mel-mdct-v1":
         return MelMDCTEmbedding()
     if not isinstance(spec, str):
         if not isinstance(spec, Embedding):
             raise ParameterError(f"embedding {spec!r} lacks name, sample_rate or embed()")
         return spec
     kind, _, arg = spec.partition(":")
+    if kind == "musicnn":
+        from .musicnn import MusicnnEmbedding
+
+        return MusicnnEmbedding(arg or "MTT_musicnn")
     if kind == "clap" and arg:
         return ClapEmbedding(arg)
     if kind == "fadtk" and arg:
         return FadtkEmbedding(arg)
-    raise ParameterError(f"embedding {spec!r} is not 'mel-mdct-v1', 'clap:PATH' or 'fadtk:MODEL'")
+    raise ParameterError(
+        f"embedding {spec!r} is not 'mel-mdct-v2', 'mel-mdct-v1', 'musicnn[:MODEL]', 'clap:PATH' or 'fadtk:MODEL'"
+    )
