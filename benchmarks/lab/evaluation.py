@@ -201,6 +201,10 @@ def embed_conditions(
 ) -> tuple[dict[str, EmbeddedSet], EmbeddedSet]:
     """Embedded GEN under every condition, and the embedded REF."""
     emb = get_embedding(embedding)
+    if embedding.startswith("musicnn"):  # a patch every 0.26 s: 28 per clip, more than its 200 dimensions
+        from mdctcompand.evaluation.musicnn import MusicnnEmbedding
+
+        emb = MusicnnEmbedding(embedding.partition(":")[2] or "MTT_musicnn", hop=16)
     sets = {}
     for c in CONDITIONS:
         sets[c.name] = embed_clips(degraded(corpus, cache, which, c), embedding=emb, name=c.name)

@@ -342,21 +342,25 @@ def melspectrogram(audio: np.ndarray) -> np.ndarray:
     return mel
 
 
-def log_mel_patches(audio: np.ndarray) -> np.ndarray:
+def log_mel_patches(audio: np.ndarray, *, hop: int = PATCH) -> np.ndarray:
     """musicnn's input: log-mel patches ``(n_patches, 187, 96)`` (float32 holding float16 values).
 
     The mel power of :func:`melspectrogram` is cast to float16 and compressed with
     ``log10(10000 x + 1)`` in float16, as musicnn 0.1.0's extractor; where ``10000 x``
     overflows float16 (``x > 6.55``) the value is computed in float32 and rounded to float16
-    (the extractor gives ``inf`` there). Patches of 187 frames (3 s) follow each other without
-    overlap; frames after the last whole patch are dropped; audio shorter than one patch
-    (47616 samples) is zero-padded at the end to one patch.
+    (the extractor gives ``inf`` there). Patches of 187 frames (3 s) start every ``hop`` frames
+    (default 187: no overlap, as the extractor); frames after the last whole patch are dropped;
+    audio shorter than one patch (47616 samples) is zero-padded at the end to one patch.
 
     Examples
     --------
     >>> log_mel_patches(np.zeros(16000 * 7)).shape  # 7 s: two whole patches
     (2, 187, 96)
+    >>> log_mel_patches(np.zeros(16000 * 7), hop=62).shape  # a patch every 62 frames (0.99 s)
+    (5, 187, 96)
     """
+    if not 1 <= int(hop) <= PATCH:
+        raise ParameterError(f"hop={hop} must be 1 to {PATCH} frames")
     y = np.asarray(audio, dtype=np.float32)
     if y.ndim != 1 or y.size == 0 or not np.isfinite(y).all():
         raise ParameterError(f"audio of shape {y.shape} must be mono (n_samples,), non-empty and finite")
@@ -367,8 +371,11 @@ def log_mel_patches(audio: np.ndarray) -> np.ndarray:
         logmel = np.log10(10000 * mel + 1)  # float16 arithmetic, as the extractor
     overflow = np.isinf(logmel)  # from float16 mel (or, far beyond full scale, the float32 mel)
     logmel[overflow] = np.log10(10000 * np.where(np.isinf(mel), mel32, mel)[overflow] + 1)
-    n = logmel.shape[0] // PATCH
-    return logmel[: n * PATCH].reshape(n, PATCH, N_MELS).astype(np.float32)
+    if int(hop) == PATCH:
+        n = logmel.shape[0] // PATCH
+        return logmel[: n * PATCH].reshape(n, PATCH, N_MELS).astype(np.float32)
+    starts = range(0, logmel.shape[0] - PATCH + 1, int(hop))
+    return np.stack([logmel[i : i + PATCH] for i in starts]).astype(np.float32)
 
 
 # ---------------------------------------------------------------- the networks (inference mode)
@@ -458,6 +465,10 @@ class MusicnnEmbedding:
         The model's folder (holding ``.index`` and ``.data-00000-of-00001``); by default the
         folder inside the installed ``musicnn`` package (``pip install --no-deps musicnn==0.1.0``),
         found without importing it.
+    hop : int, default 187
+        Mel frames (16 ms each) between patch starts: 187 is the extractor's default (no
+        overlap); smaller values give more, overlapping patches (a Fréchet distance needs more
+        patches than the 200 dimensions).
 
     Notes
     -----
@@ -473,10 +484,15 @@ class MusicnnEmbedding:
 
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, model: str = "MTT_musicnn", *, weights: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, model: str = "MTT_musicnn", *, weights: str | os.PathLike[str] | None = None, hop: int = PATCH
+    ) -> None:
         if model not in MODELS:
             raise ParameterError(f"model={model!r} must be one of {', '.join(MODELS)}")
+        if not 1 <= int(hop) <= PATCH:
+            raise ParameterError(f"hop={hop} must be 1 to {PATCH} frames")
         self.model, self.name, self.dim = model, f"musicnn:{model}", MODELS[model][1]  # dim: values per patch
+        self.hop = int(hop)
         self.folder = Path(weights) if weights is not None else _installed_folder(model)
         if not (self.folder / ".index").is_file():
             raise ParameterError(f"{self.folder}: no musicnn weights (.index) there; {_INSTALL}")
@@ -490,8 +506,9 @@ class MusicnnEmbedding:
         'musicnn:MTT_musicnn: penultimate layer (200 values) per 3 s patch (187 frames, no overlap) of 96-band log-mel at 16000 Hz; musicnn 0.1.0 weights (Pons & Serra 2019)'
         """
         layer = "penultimate layer" if MODELS[self.model][0] == "musicnn" else "flattened pool5"
+        overlap = "no overlap" if self.hop == PATCH else f"one every {self.hop} frames"
         return (
-            f"{self.name}: {layer} ({self.dim} values) per 3 s patch ({PATCH} frames, no overlap) of "
+            f"{self.name}: {layer} ({self.dim} values) per 3 s patch ({PATCH} frames, {overlap}) of "
             f"{N_MELS}-band log-mel at {self.sample_rate} Hz; musicnn 0.1.0 weights (Pons & Serra 2019)"
         )
 
@@ -503,7 +520,7 @@ class MusicnnEmbedding:
         >>> MusicnnEmbedding().embed(np.zeros(16000 * 6)).shape  # doctest: +SKIP
         (2, 200)
         """
-        patches = log_mel_patches(audio)
+        patches = log_mel_patches(audio, hop=self.hop)
         weights = _weights(str(self.folder.resolve()))
         forward = _musicnn if MODELS[self.model][0] == "musicnn" else _vgg
         return np.concatenate([forward(patches[i : i + 4], weights) for i in range(0, len(patches), 4)])
