@@ -52,4 +52,4 @@ def test_recipe_from_captioned_audio_to_evaluation(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert np.isfinite(result["frechet_distance"]) and result["frechet_distance"] > 0
     assert result["generated"]["clips"] == 3 and result["reference"]["clips"] == 6
-    assert result["embedding"].startswith("mel-mdct-v1") and result["loudness_lufs"] == -23.0
+    assert result["embedding"].startswith("mel-mdct-v2") and result["loudness_lufs"] == -23.0

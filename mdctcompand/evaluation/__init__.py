@@ -191,7 +191,7 @@ def embed_clips(
     clips : iterable of (str, array_like, int)
         Audio ``(n_samples,)`` or ``(channels, n_samples)``.
     embedding : str or Embedding, optional
-        Default ``"mel-mdct-v1"``; see :func:`get_embedding`.
+        Default ``"mel-mdct-v2"``; see :func:`get_embedding`.
     loudness_lufs : float or None, default -23
         Normalize every clip to this integrated loudness (None: leave levels alone).
     name : str
