@@ -151,13 +151,13 @@ def test_v2_is_v1_with_a_relative_floor_plus_phase_coherence():
     f1, f2 = v1.embed(x), v2.embed(x)
     assert f2.shape == (f1.shape[0], 112)
     np.testing.assert_array_equal(f2[:, 64:80], f1[:, 64:80])  # flatness: unchanged
-    # the log-mel with the floor 40 dB under the clip's mean mel-band power, recomputed plainly
+    # the log-mel with the floor 30 dB under the clip's mean mel-band power, recomputed plainly
     mel_power = 10 ** (f1[:, :64] / 10) - 1e-10
-    floor = mel_power.mean() * 1e-4 + 1e-10
+    floor = mel_power.mean() * 1e-3 + 1e-10
     np.testing.assert_allclose(f2[:, :64], 10 * np.log10(mel_power + floor), atol=1e-6)
-    # a low-passed band sits at the floor, 40 dB under the mean, not at -100 dB
+    # a low-passed band sits at the floor, 30 dB under the mean, not at -100 dB
     dull = v2.embed(scipy.signal.sosfiltfilt(scipy.signal.butter(8, 2000, fs=SR, output="sos"), x))
-    assert dull[:, 60:64].min() > 10 * np.log10(mel_power.mean()) - 41
+    assert dull[:, 60:64].min() > 10 * np.log10(mel_power.mean()) - 31
 
 
 def test_phase_coherence_sees_partials_noise_and_scrambled_phases():

@@ -16,7 +16,7 @@ examples:
   mdctcompand evaluate samples/ --reference ref/ --embedding fadtk:encodec-emb
 
 The default embedding, mel-mdct-v2, needs no weights: per 42.7 ms frame at 24 kHz, 64 log-mel
-energies over a floor 40 dB under the clip's mean band power, and 16 MDCT band groups' flatness,
+energies over a floor 30 dB under the clip's mean band power, and 16 MDCT band groups' flatness,
 energy change and phase coherence, after normalizing every clip to -23 LUFS (mel-mdct-v1, the
 previous version, stays available). Intervals are 95 % clip-bootstrap intervals; FD_inf is the
 Fréchet distance corrected for set size. Quote figures with the embedding, sample rate and

@@ -24,8 +24,8 @@ evaluation resamples and loudness-normalizes before calling it
 (issue 27; the degradation ladder of ``benchmarks/lab/evaluation.py``), on the same frames:
 
 - the floor is relative to the clip, not absolute: every power (mel band, MDCT group energy)
-  gets ``P_ref 10^(-40/10)`` added before its logarithm, where ``P_ref`` is the clip's mean mel
-  band power. Bands emptied by a low-pass sit 40 dB under the clip's mean level, not at
+  gets ``P_ref 10^(-30/10)`` added before its logarithm, where ``P_ref`` is the clip's mean mel
+  band power. Bands emptied by a low-pass sit 30 dB under the clip's mean level, not at
   -100 dB, so a missing octave weighs like a missing octave, not like a 60 dB error (v1 ranks
   an 8 kHz low-pass 2.7x worse than white noise);
 - phase coherence, what magnitude features cannot see (Griffin-Lim's damage): per frame and
@@ -173,7 +173,7 @@ class MelMDCTEmbeddingV2(MelMDCTEmbedding):
     #: The kernel distance divides all values by one deviation, keeping the weighting below.
     kid_scaling = "global"
     #: The floor, in dB under the clip's mean mel-band power.
-    floor_db = 40.0
+    floor_db = 30.0
     #: Scale of the phase-coherence values (in [0, 1]) against the dB-valued features.
     coherence_weight = 30.0
 
@@ -195,7 +195,7 @@ class MelMDCTEmbeddingV2(MelMDCTEmbedding):
         --------
         >>> print(MelMDCTEmbeddingV2().describe())  # doctest: +NORMALIZE_WHITESPACE
         mel-mdct-v2: 64 log-mel + 16 MDCT-group flatness, energy change and phase coherence (x30),
-        dB over a floor 40 dB under the clip's mean band power, 1024/512-sample frames at 24000 Hz
+        dB over a floor 30 dB under the clip's mean band power, 1024/512-sample frames at 24000 Hz
         """
         return (
             f"{self.name}: {self.n_mels} log-mel + {self.n_groups} MDCT-group flatness, energy change and phase "
