@@ -47,8 +47,12 @@ def test_ladder_bench_prints_the_table_and_checks_and_caches(small_corpus, tmp_p
     assert (
         clean["fd"] == pytest.approx(0.0, abs=1e-6) and clean["fd_interval"][1] < 1e-3
     )  # paired: zero (rounding)
-    cached = sorted(p.name for p in (tmp_path / "cache" / "holdout").iterdir())
-    assert "noise_10_dB.npz" in cached and len(cached) == len(evaluation.CONDITIONS)
-    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "cache" / "holdout").iterdir()}
+    cache = tmp_path / "cache" / "holdout"
+    audio = sorted(p.name for p in cache.glob("*.npz"))
+    embedded = sorted(p.name for p in (cache / "embedded" / "mel-mdct-v2").glob("*.npz"))
+    assert "noise_10_dB.npz" in audio and len(audio) == len(evaluation.CONDITIONS)
+    assert embedded == sorted(audio + ["REF.npz"])
+    before = {p: p.stat().st_mtime_ns for p in cache.rglob("*.npz")}
     evaluation.main(args)  # the second run reads the cache
-    assert before == {p: p.stat().st_mtime_ns for p in (tmp_path / "cache" / "holdout").iterdir()}
+    assert before == {p: p.stat().st_mtime_ns for p in cache.rglob("*.npz")}
+    assert json.loads(out.read_text())["rows"] == result["rows"]  # and gives the same figures

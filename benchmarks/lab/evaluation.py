@@ -24,7 +24,8 @@ of a ladder is *resolved* when the 95 % interval of the paired bootstrap differe
 previous step (the same resampled clips on both sides) lies above zero.
 
 ``python -m lab.evaluation /work/corpus --cache /tmp/ladder`` prints the table and the checks
-(degraded audio is cached, so a second embedding costs only the embedding).
+(degraded audio and each embedding's features are cached under ``--cache``; delete an
+embedding's folder there after changing it).
 """
 
 from __future__ import annotations
@@ -205,12 +206,24 @@ def embed_conditions(
         from mdctcompand.evaluation.musicnn import MusicnnEmbedding
 
         emb = MusicnnEmbedding(embedding.partition(":")[2] or "MTT_musicnn", hop=16)
-    sets = {}
-    for c in CONDITIONS:
-        sets[c.name] = embed_clips(degraded(corpus, cache, which, c), embedding=emb, name=c.name)
-    ref = embed_clips(
-        [(n, x.mean(axis=0), RATE) for n, x in load_set(corpus, which, "ref")], embedding=emb, name="REF"
-    )
+    folder = cache / which / "embedded" / embedding.replace(":", "-")
+
+    def cached(label: str, make: Callable[[], list[tuple[str, np.ndarray, int]]]) -> EmbeddedSet:
+        path = folder / f"{label.replace(' ', '_').replace('/', '')}.npz"
+        if path.exists():
+            with np.load(path) as z:
+                return EmbeddedSet(
+                    z["features"], tuple(str(n) for n in z["clips"]), tuple(int(f) for f in z["frames"]),
+                    str(z["embedding"]), int(z["rate"]), -23.0, label, (), str(z["kid_scaling"]),
+                )  # fmt: skip
+        s = embed_clips(make(), embedding=emb, name=label)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez(path, features=s.features, clips=list(s.clips), frames=list(s.frames), embedding=s.embedding,
+                 rate=s.sample_rate, kid_scaling=s.kid_scaling)  # fmt: skip
+        return s
+
+    sets = {c.name: cached(c.name, lambda c=c: degraded(corpus, cache, which, c)) for c in CONDITIONS}
+    ref = cached("REF", lambda: [(n, x.mean(axis=0), RATE) for n, x in load_set(corpus, which, "ref")])
     return sets, ref
 
 

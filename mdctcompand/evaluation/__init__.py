@@ -8,7 +8,7 @@ every clip of both folders frame by frame and reports:
 - the **kernel distance** (KID: unbiased polynomial-kernel MMD^2 over random subsets,
   mean and standard deviation), which is unbiased on small sets; it is computed on
   embeddings centred on the reference set's mean and divided by its per-dimension deviation
-  (``mel-mdct-v1`` and plug-ins) or by one overall deviation (``mel-mdct-v2``, whose parts are
+  (at least 1 % of the median dimension's; ``mel-mdct-v1`` and plug-ins) or by one overall deviation (``mel-mdct-v2``, whose parts are
   weighted on purpose: :attr:`EmbeddedSet.kid_scaling`);
 - 95 % **clip-bootstrap intervals** of both (whole clips resampled on both sides,
   :func:`~mdctcompand.evaluation.distances.bootstrap_distances`) and the size-bias-corrected
@@ -493,7 +493,10 @@ def compare(
         warnings.warn(note, SmallSetWarning, stacklevel=2)
     fd = frechet_distance(generated.features, reference.features)
     mu = reference.features.mean(axis=0)
-    sd = np.maximum(reference.features.std(axis=0), 1e-6)
+    sd = reference.features.std(axis=0)
+    # a dimension that barely varies in the reference (a unit that is off there) is scaled as if it
+    # varied by 1 % of the median dimension: dividing by its ~0 deviation would blow the kernel up
+    sd = np.maximum(sd, max(0.01 * float(np.median(sd)), 1e-6))
     if reference.kid_scaling == "global":  # one scale for all: the embedding's weighting stays
         sd = np.full_like(sd, max(float(np.sqrt(np.mean(reference.features.var(axis=0)))), 1e-6))
     kid = kernel_distance(
