@@ -638,6 +638,20 @@ class AudioImageConverter(ConverterGeometry):
         :meth:`save_image`), so :meth:`audio_from_image` inverts it without extra arguments,
         back to the source's rate, channels and length.
 
+        Parameters
+        ----------
+        audio : array_like, shape (n_samples,) or (channels, n_samples)
+            Float audio in [-1, 1] or integer PCM (soundfile's ``(n_samples, channels)`` arrays
+            must be transposed: ``data.T``).
+        sample_rate : int, optional
+            The audio's rate; it is resampled to :attr:`sample_rate` when they differ. **None
+            means the audio is already at the converter's rate** (:attr:`sample_rate`, 24 kHz
+            for the paper's profile): nothing can tell a 48 kHz array from a 24 kHz one, so pass
+            the rate whenever it may differ (48 kHz audio passed without it becomes an image of
+            half speed, twice as long).
+        n_frames : int, optional
+            Image width in MDCT frames (default: just enough for the audio).
+
         Examples
         --------
         >>> conv = AudioImageConverter()
