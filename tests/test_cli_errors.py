@@ -115,6 +115,7 @@ ERRORS = [
     (["evaluate", "a.wav", "--reference", "b.wav", "--embedding", "bad"], ["--embedding bad:"]),
     (["evaluate", "a.wav", "--reference", "b.wav", "--max-seconds", "-1"], ["--max-seconds -1 must be > 0"]),
     (["evaluate", "a.wav", "--reference", "b.wav", "--kid-subsets", "0"], ["--kid-subsets 0 must be >= 1"]),
+    (["evaluate", "a.wav", "--reference", "b.wav", "--bootstrap", "1"], ["--bootstrap 1 must be 0 (no intervals) or >= 2"]),
 ]  # fmt: skip
 
 

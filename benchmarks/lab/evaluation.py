@@ -202,10 +202,6 @@ def embed_conditions(
 ) -> tuple[dict[str, EmbeddedSet], EmbeddedSet]:
     """Embedded GEN under every condition, and the embedded REF."""
     emb = get_embedding(embedding)
-    if embedding.startswith("musicnn"):  # a patch every 0.26 s: 28 per clip, more than its 200 dimensions
-        from mdctcompand.evaluation.musicnn import MusicnnEmbedding
-
-        emb = MusicnnEmbedding(embedding.partition(":")[2] or "MTT_musicnn", hop=16)
     folder = cache / which / "embedded" / embedding.replace(":", "-")
 
     def cached(label: str, make: Callable[[], list[tuple[str, np.ndarray, int]]]) -> EmbeddedSet:

@@ -45,13 +45,14 @@ the weights are present locally; nothing is downloaded.
 from __future__ import annotations
 
 import functools
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..exceptions import ParameterError
 
 __all__ = [
+    "EVALUATION_MUSICNN_HOP",
     "ClapEmbedding",
     "Embedding",
     "FadtkEmbedding",
@@ -61,6 +62,8 @@ __all__ = [
 ]
 
 _FLOOR = 1e-10
+#: Mel frames between musicnn patches for ``get_embedding("musicnn")`` (0.26 s; 3 s patches).
+EVALUATION_MUSICNN_HOP = 16
 
 
 @runtime_checkable
@@ -79,6 +82,15 @@ class Embedding(Protocol):
     def embed(self, audio: np.ndarray) -> np.ndarray:
         """Mono float audio at :attr:`sample_rate` -> embeddings ``(n_frames, dim)``."""
         ...
+
+
+class _Analysis(NamedTuple):
+    spectrum: np.ndarray  # (T, 513) complex rfft of the Hann-windowed frames
+    power: np.ndarray  # (T, 513) |spectrum|^2 / sum(w^2)
+    mel_power: np.ndarray  # (T, n_mels)
+    groups: tuple[np.ndarray, ...]  # MDCT bins of each group
+    energy: np.ndarray  # (T, n_groups) mean c^2 + 1e-10 per group
+    flatness: np.ndarray  # (T, n_groups) dB
 
 
 class MelMDCTEmbedding:
@@ -133,6 +145,14 @@ class MelMDCTEmbedding:
         ...
         mdctcompand.exceptions.ParameterError: audio of 100 samples is shorter than one frame (1024)
         """
+        a = self._analyze(audio)
+        mel = 10 * np.log10(a.mel_power + _FLOOR)
+        level = 10 * np.log10(a.energy)
+        change = np.diff(level, axis=0, prepend=level[:1])
+        return np.concatenate([mel, a.flatness, change], axis=1)
+
+    def _analyze(self, audio: np.ndarray) -> _Analysis:
+        """The frames' spectra, mel powers and MDCT-group statistics that both versions share."""
         x = np.asarray(audio, dtype=np.float64)
         if x.ndim != 1:
             raise ParameterError(f"audio of shape {x.shape} must be mono (n_samples,)")
@@ -141,8 +161,8 @@ class MelMDCTEmbedding:
             raise ParameterError(f"audio of {x.size} samples is shorter than one frame ({n})")
         frames = np.lib.stride_tricks.sliding_window_view(x, n)[::hop]  # (T, 1024)
         window = _hann(n)
-        power = np.abs(np.fft.rfft(frames * window, axis=-1)) ** 2 / np.sum(window**2)
-        mel = 10 * np.log10(power @ _mel_basis(self.sample_rate, n, self.n_mels).T + _FLOOR)
+        spectrum = np.fft.rfft(frames * window, axis=-1)
+        power = np.abs(spectrum) ** 2 / np.sum(window**2)
         from ..transform import MDCT
 
         coefficients = MDCT(n).forward(x)  # (512, T + 1 or more); frame t + 1 is centred like frame t above
@@ -150,10 +170,10 @@ class MelMDCTEmbedding:
         groups = _mdct_groups(self.sample_rate, n // 2, self.n_groups)
         energy = np.stack([c2[:, g].mean(axis=1) for g in groups], axis=1)
         log_geo = np.stack([np.log(c2[:, g]).mean(axis=1) for g in groups], axis=1)
-        flatness = 10 / np.log(10) * (log_geo - np.log(energy))
-        level = 10 * np.log10(energy)
-        change = np.diff(level, axis=0, prepend=level[:1])
-        return np.concatenate([mel, flatness, change], axis=1)
+        return _Analysis(
+            spectrum, power, power @ _mel_basis(self.sample_rate, n, self.n_mels).T, groups, energy,
+            10 / np.log(10) * (log_geo - np.log(energy)),
+        )  # fmt: skip
 
 
 class MelMDCTEmbeddingV2(MelMDCTEmbedding):
@@ -213,31 +233,13 @@ class MelMDCTEmbeddingV2(MelMDCTEmbedding):
         ...
         mdctcompand.exceptions.ParameterError: audio of shape (2, 2048) must be mono (n_samples,)
         """
-        x = np.asarray(audio, dtype=np.float64)
-        if x.ndim != 1:
-            raise ParameterError(f"audio of shape {x.shape} must be mono (n_samples,)")
-        n, hop = self.frame_length, self.hop_length
-        if x.size < n:
-            raise ParameterError(f"audio of {x.size} samples is shorter than one frame ({n})")
-        frames = np.lib.stride_tricks.sliding_window_view(x, n)[::hop]  # (T, 1024)
-        window = _hann(n)
-        spectrum = np.fft.rfft(frames * window, axis=-1)
-        power = (spectrum.real**2 + spectrum.imag**2) / np.sum(window**2)
-        mel_power = power @ _mel_basis(self.sample_rate, n, self.n_mels).T
-        floor = float(mel_power.mean()) * 10 ** (-self.floor_db / 10) + _FLOOR
-        mel = 10 * np.log10(mel_power + floor)
-        from ..transform import MDCT
-
-        coefficients = MDCT(n).forward(x)
-        c2 = coefficients[:, 1 : frames.shape[0] + 1].T ** 2 + _FLOOR  # (T, 512), aligned with the frames
-        groups = _mdct_groups(self.sample_rate, n // 2, self.n_groups)
-        energy = np.stack([c2[:, g].mean(axis=1) for g in groups], axis=1)
-        log_geo = np.stack([np.log(c2[:, g]).mean(axis=1) for g in groups], axis=1)
-        flatness = 10 / np.log(10) * (log_geo - np.log(energy))
-        level = 10 * np.log10(energy + floor)
+        a = self._analyze(audio)
+        floor = float(a.mel_power.mean()) * 10 ** (-self.floor_db / 10) + _FLOOR
+        mel = 10 * np.log10(a.mel_power + floor)
+        level = 10 * np.log10(a.energy + floor)
         change = np.diff(level, axis=0, prepend=level[:1])
-        coherence = _phase_coherence(spectrum, power, groups, hop)
-        return np.concatenate([mel, flatness, change, self.coherence_weight * coherence], axis=1)
+        coherence = _phase_coherence(a.spectrum, a.power, a.groups, self.hop_length)
+        return np.concatenate([mel, a.flatness, change, self.coherence_weight * coherence], axis=1)
 
 
 def _phase_coherence(
@@ -461,7 +463,8 @@ def get_embedding(spec: str | Embedding | None = None) -> Embedding:
     """An embedding from its name.
 
     ``"mel-mdct-v2"`` (default), ``"mel-mdct-v1"``, ``"musicnn"`` or ``"musicnn:MODEL"``
-    (:class:`~mdctcompand.evaluation.musicnn.MusicnnEmbedding`, ``MTT_musicnn`` by default),
+    (:class:`~mdctcompand.evaluation.musicnn.MusicnnEmbedding`, ``MTT_musicnn`` by default, with
+    a patch every :data:`EVALUATION_MUSICNN_HOP` mel frames),
     ``"clap:PATH"`` or ``"fadtk:MODEL"``.
 
     Examples
@@ -485,7 +488,9 @@ def get_embedding(spec: str | Embedding | None = None) -> Embedding:
     if kind == "musicnn":
         from .musicnn import MusicnnEmbedding
 
-        return MusicnnEmbedding(arg or "MTT_musicnn")
+        # a patch every 16 mel frames (0.26 s): a 10 s clip gives 28 patches, so a dozen clips
+        # outnumber the 200 dimensions and the Fréchet distance exists (one per 3 s gives 3)
+        return MusicnnEmbedding(arg or "MTT_musicnn", hop=EVALUATION_MUSICNN_HOP)
     if kind == "clap" and arg:
         return ClapEmbedding(arg)
     if kind == "fadtk" and arg:
