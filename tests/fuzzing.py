@@ -499,7 +499,7 @@ def cli_tracebacks(inputs: list[bytes], tmp: Path) -> int:
         failed_with_output = run.returncode != 0 and (
             out.exists() or any(p.name.startswith(".") for p in tmp.iterdir())
         )
-        if "Traceback" in run.stderr or run.returncode not in (0, 2) or failed_with_output:
+        if "Traceback" in run.stderr or run.returncode not in (0, 1) or failed_with_output:
             bad += 1
             print(" - jpeg2wav:", run.returncode, run.stderr.strip().splitlines()[-1:])
         for p in tmp.iterdir():

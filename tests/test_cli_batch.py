@@ -52,7 +52,7 @@ def test_quoted_globs_are_expanded(tree, tmp_path):
     out2 = tmp_path / "g2"
     assert main_encode([str(tree / "**" / "*.wav"), "--output-dir", str(out2), "-q"]) == 0
     assert _files(out2) == ["a.jpg", "live/a.jpg"]  # relative to the glob's fixed prefix
-    assert main_encode([str(tree / "*.mp3")]) == 2
+    assert main_encode([str(tree / "*.mp3")]) == 1
 
 
 def test_collisions_refused_before_any_output(tree, tmp_path, capsys):
@@ -72,7 +72,7 @@ def test_collisions_refused_before_any_output(tree, tmp_path, capsys):
 
 def test_existing_outputs_refused_before_any_work(tree, tmp_path, capsys):
     (tree / "live" / "a.jpg").write_bytes(b"keep me")
-    assert main_encode([str(tree)]) == 2
+    assert main_encode([str(tree)]) == 1
     err = capsys.readouterr().err
     assert "live/a.jpg" in err and "--force" in err
     assert not (tree / "a.jpg").exists() and (tree / "live" / "a.jpg").read_bytes() == b"keep me"
@@ -112,7 +112,7 @@ def test_jobs_report_each_failure_and_keep_going(tmp_path, capsys):
     for i in range(3):
         _write(src / f"c{i}.wav", seconds=0.3, seed=i)
     (src / "bad.wav").write_bytes(b"RIFF junk")
-    assert main_encode([str(src), "-j", "2"]) == 2
+    assert main_encode([str(src), "-j", "2"]) == 1
     err = capsys.readouterr().err
     assert "bad.wav" in err and "1 of 4 files failed" in err
     assert len(list(src.glob("c*.jpg"))) == 3 and not (src / "bad.jpg").exists()

@@ -46,7 +46,7 @@ def _run(capsys, *argv):
 # ----------------------------------------------------------------- duplicate clip ids
 def test_repeated_audio_in_a_caption_list_names_the_file_and_lines(work, capsys):
     status, out, err = _run(capsys, "dataset", "build", "--captions", "dup.csv", "-o", "ds")
-    assert status == 2 and out == ""
+    assert status == 1 and out == ""
     assert "--captions dup.csv:" in err and "'a.wav' on lines 2, 4" in err
     assert not (work / "ds").exists()  # refused before anything is written
     with pytest.raises(ParameterError, match=r"dup.jsonl: .*'b.wav' on lines 1, 3"):
@@ -76,55 +76,57 @@ def test_repeated_musiccaps_rows_are_logged_with_their_lines(work):
 
 
 # ----------------------------------------------------------------- every error: flag, file, nothing written
+#: (command line, what the message says, exit status)
 ERRORS = [
-    (["dataset", "build", "--captions", "badsplit.csv", "-o", "ds"], ["--captions badsplit.csv: line 4", "'dev'"]),
-    (["dataset", "build", "--captions", "nocaption.csv", "-o", "ds"], ["--captions nocaption.csv: line 2"]),
-    (["dataset", "build", "--captions", "badjson.jsonl", "-o", "ds"], ["--captions badjson.jsonl: line 2 is not JSON"]),
-    (["dataset", "build", "--captions", "none.csv", "-o", "ds"], ["--captions none.csv: No such file"]),
-    (["dataset", "build", "--musiccaps", "notmc.csv", "--audio-dir", ".", "-o", "ds"], ["--musiccaps notmc.csv: not a MusicCaps CSV"]),
-    (["dataset", "build", "--musiccaps", "mc.csv", "-o", "ds"], ["--musiccaps needs --audio-dir"]),
-    (["dataset", "build", "--musiccaps", "mc.csv", "--audio-dir", "nodir", "-o", "ds"], ["--audio-dir nodir: no such directory"]),
+    (["dataset", "build", "--captions", "badsplit.csv", "-o", "ds"], ["--captions badsplit.csv: line 4", "'dev'"], 1),
+    (["dataset", "build", "--captions", "nocaption.csv", "-o", "ds"], ["--captions nocaption.csv: line 2"], 1),
+    (["dataset", "build", "--captions", "badjson.jsonl", "-o", "ds"], ["--captions badjson.jsonl: line 2 is not JSON"], 1),
+    (["dataset", "build", "--captions", "none.csv", "-o", "ds"], ["--captions none.csv: No such file"], 1),
+    (["dataset", "build", "--musiccaps", "notmc.csv", "--audio-dir", ".", "-o", "ds"], ["--musiccaps notmc.csv: not a MusicCaps CSV"], 1),
+    (["dataset", "build", "--musiccaps", "mc.csv", "-o", "ds"], ["--musiccaps needs --audio-dir"], 2),
+    (["dataset", "build", "--musiccaps", "mc.csv", "--audio-dir", "nodir", "-o", "ds"], ["--audio-dir nodir: no such directory"], 1),
     (["dataset", "build", "--musiccaps", "mc.csv", "--audio-dir", "empty", "-o", "ds"],
-     ["--musiccaps mc.csv: none of its 2 clip(s) has audio in --audio-dir empty"]),
-    (["dataset", "build", "--captions", "caps.csv", "-o", "ds", "--profile", "nope.json"], ["--profile nope.json:"]),
-    (["dataset", "build", "--captions", "caps.csv", "-o", "ds", "--frames", "0"], ["--frames 0 must be"]),
-    (["dataset", "build", "--captions", "caps.csv", "-o", "ds", "--tilt", "-1"], ["--tilt -1"]),
-    (["dataset", "build", "--captions", "caps.csv", "-o", "ds", "--workers", "0"], ["--workers 0"]),
-    (["dataset", "build", "--captions", "caps.csv", "-o", "a.wav"], ["-o a.wav: exists and is not a directory"]),
-    (["dataset", "fetch", "none.csv", "-o", "ds", "--downloader", "true"], ["none.csv: No such file"]),
-    (["dataset", "fetch", "notmc.csv", "-o", "ds", "--downloader", "true"], ["notmc.csv: not a MusicCaps CSV"]),
-    (["dataset", "fetch", "mc.csv", "-o", "ds", "--downloader", "no-such-tool"], ["--downloader no-such-tool: not installed"]),
-    (["dataset", "fetch", "mc.csv", "-o", "ds", "--downloader", "true", "--skip-list", "none.txt"], ["--skip-list none.txt"]),
-    (["profile", "fit", "a.wav", "-o", "p.json", "--window", "bad"], ["--window bad is not a known window"]),
-    (["profile", "fit", "a.wav", "-o", "p.json", "--level", "bad"], ["--level bad:"]),
-    (["profile", "fit", "a.wav", "-o", "p.json", "--sample-rate", "0"], ["--sample-rate 0 must be"]),
-    (["profile", "fit", "a.wav", "-o", "p.json", "--frame-length", "1001"], ["--frame-length 1001 must be even"]),
-    (["profile", "fit", "a.wav", "-o", "p.json", "--clip-seconds", "0"], ["--clip-seconds 0"]),
-    (["profile", "fit", "a.wav", "-o", "p.json", "--smoothing", "-1"], ["--smoothing -1 must be >= 0"]),
-    (["profile", "fit", "a.wav", "-o", "p.json", "--workers", "0"], ["--workers 0"]),
-    (["profile", "fit", "a.wav", "-o", "p.json", "--statistics", "none.json"], ["--statistics none.json: No such file"]),
-    (["profile", "fit", "a.wav", "-o", "p.json", "--statistics", "a.wav"], ["--statistics a.wav: not a statistics JSON"]),
-    (["profile", "fit", "a.wav", "-o", "p.json", "--statistics", "stats.json"], ["--statistics stats.json:"]),
-    (["profile", "fit", "a.wav", "-o", "p.json"], ["at least half of --clip-seconds 10 long", "(a.wav)"]),
-    (["profile", "fit", "nope", "-o", "p.json"], ["nope: no such file"]),
-    (["profile", "fit", "a.wav", "-o", "a.wav"], ["-o a.wav: exists (use --force"]),
-    (["profile", "show", "nope.json"], ["'nope.json' is neither a shipped profile"]),
-    (["evaluate", "nope", "--reference", "a.wav"], ["nope: no such file or folder"]),
-    (["evaluate", "a.wav", "--reference", "nope"], ["--reference nope: no such file or folder"]),
-    (["evaluate", "a.wav", "--reference", "mc.csv"], ["--reference mc.csv: cannot read audio"]),
-    (["evaluate", "a.wav", "--reference", "b.wav", "--embedding", "bad"], ["--embedding bad:"]),
-    (["evaluate", "a.wav", "--reference", "b.wav", "--max-seconds", "-1"], ["--max-seconds -1 must be > 0"]),
-    (["evaluate", "a.wav", "--reference", "b.wav", "--kid-subsets", "0"], ["--kid-subsets 0 must be >= 1"]),
-    (["evaluate", "a.wav", "--reference", "b.wav", "--bootstrap", "1"], ["--bootstrap 1 must be 0 (no intervals) or >= 2"]),
+     ["--musiccaps mc.csv: none of its 2 clip(s) has audio in --audio-dir empty"], 1),
+    (["dataset", "build", "--captions", "caps.csv", "-o", "ds", "--profile", "nope.json"], ["--profile nope.json:"], 2),
+    (["dataset", "build", "--captions", "caps.csv", "-o", "ds", "--frames", "0"], ["--frames 0 must be"], 2),
+    (["dataset", "build", "--captions", "caps.csv", "-o", "ds", "--tilt", "-1"], ["--tilt -1"], 2),
+    (["dataset", "build", "--captions", "caps.csv", "-o", "ds", "--workers", "0"], ["--workers 0"], 2),
+    (["dataset", "build", "--captions", "caps.csv", "-o", "a.wav"], ["-o a.wav: exists and is not a directory"], 1),
+    (["dataset", "fetch", "none.csv", "-o", "ds", "--downloader", "true"], ["none.csv: No such file"], 1),
+    (["dataset", "fetch", "notmc.csv", "-o", "ds", "--downloader", "true"], ["notmc.csv: not a MusicCaps CSV"], 1),
+    (["dataset", "fetch", "mc.csv", "-o", "ds", "--downloader", "no-such-tool"], ["--downloader no-such-tool: not installed"], 1),
+    (["dataset", "fetch", "mc.csv", "-o", "ds", "--downloader", "true", "--skip-list", "none.txt"], ["--skip-list none.txt"], 1),
+    (["profile", "fit", "a.wav", "-o", "p.json", "--window", "bad"], ["--window bad is not a known window"], 2),
+    (["profile", "fit", "a.wav", "-o", "p.json", "--level", "bad"], ["--level bad:"], 2),
+    (["profile", "fit", "a.wav", "-o", "p.json", "--sample-rate", "0"], ["--sample-rate 0 must be"], 2),
+    (["profile", "fit", "a.wav", "-o", "p.json", "--frame-length", "1001"], ["--frame-length 1001 must be even"], 2),
+    (["profile", "fit", "a.wav", "-o", "p.json", "--clip-seconds", "0"], ["--clip-seconds 0"], 2),
+    (["profile", "fit", "a.wav", "-o", "p.json", "--smoothing", "-1"], ["--smoothing -1 must be >= 0"], 2),
+    (["profile", "fit", "a.wav", "-o", "p.json", "--workers", "0"], ["--workers 0"], 2),
+    (["profile", "fit", "a.wav", "-o", "p.json", "--statistics", "none.json"], ["--statistics none.json: No such file"], 1),
+    (["profile", "fit", "a.wav", "-o", "p.json", "--statistics", "a.wav"], ["--statistics a.wav: not a statistics JSON"], 1),
+    (["profile", "fit", "a.wav", "-o", "p.json", "--statistics", "stats.json"], ["--statistics stats.json:"], 1),
+    (["profile", "fit", "a.wav", "-o", "p.json"], ["at least half of --clip-seconds 10 long", "(a.wav)"], 1),
+    (["profile", "fit", "nope", "-o", "p.json"], ["nope: no such file"], 1),
+    (["profile", "fit", "a.wav", "-o", "a.wav"], ["-o a.wav: exists (use --force"], 1),
+    (["profile", "show", "nope.json"], ["'nope.json' is neither a shipped profile"], 2),
+    (["evaluate", "nope", "--reference", "a.wav"], ["nope: no such file or folder"], 1),
+    (["evaluate", "a.wav", "--reference", "nope"], ["--reference nope: no such file or folder"], 1),
+    (["evaluate", "a.wav", "--reference", "mc.csv"], ["--reference mc.csv: cannot read audio"], 1),
+    (["evaluate", "a.wav", "--reference", "b.wav", "--embedding", "bad"], ["--embedding bad:"], 2),
+    (["evaluate", "a.wav", "--reference", "b.wav", "--max-seconds", "-1"], ["--max-seconds -1 must be > 0"], 2),
+    (["evaluate", "a.wav", "--reference", "b.wav", "--kid-subsets", "0"], ["--kid-subsets 0 must be >= 1"], 2),
+    (["evaluate", "a.wav", "--reference", "b.wav", "--bootstrap", "1"], ["--bootstrap 1 must be 0 (no intervals) or >= 2"], 2),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("argv, expected", ERRORS, ids=[" ".join(a[:2] + a[-2:]) for a, _ in ERRORS])
-def test_errors_name_the_flag_and_the_file(work, capsys, argv, expected):
+@pytest.mark.parametrize("argv, expected, code", ERRORS, ids=[" ".join(a[:2] + a[-2:]) for a, _, _ in ERRORS])
+def test_errors_name_the_flag_and_the_file(work, capsys, argv, expected, code):
+    """Exit status 2 for a wrong command line (a value, flags that conflict), 1 for a file at fault."""
     (work / "empty").mkdir()
     before = sorted(p.name for p in work.rglob("*"))
     status, out, err = _run(capsys, *argv)
-    assert status == 2 and out == ""
+    assert status == code and out == ""
     assert err.startswith("mdctcompand: error: ") and err.count("\n") == 1, err
     for text in expected:
         assert text in err, err

@@ -43,7 +43,7 @@ def test_profile_fit_show_and_refit(corpus, tmp_path):
     again = _cli(
         "profile", "fit", str(corpus / "sub"), "-o", str(out), "--statistics", str(tmp_path / "s.json")
     )
-    assert again.returncode == 2 and "exists" in again.stderr and "--force" in again.stderr
+    assert again.returncode == 1 and "exists" in again.stderr and "--force" in again.stderr
     merged = _cli("profile", "fit", str(corpus / "sub"), "-o", str(out), "--force", "-q", "--sample-rate", "44100",
                   "--statistics", str(tmp_path / "s.json"), "--clip-seconds", "2")  # fmt: skip
     assert merged.returncode == 0 and merged.stdout == ""
@@ -66,10 +66,10 @@ def test_profile_fit_warns_when_its_rate_cuts_the_inputs_band(corpus, tmp_path):
 
 def test_profile_errors(tmp_path):
     missing = _cli("profile", "fit", str(tmp_path / "nope"), "-o", str(tmp_path / "p.json"))
-    assert missing.returncode == 2 and "no such file" in missing.stderr
+    assert missing.returncode == 1 and "no such file" in missing.stderr
     (tmp_path / "bad.wav").write_bytes(b"RIFF0000WAVEjunk")
     bad = _cli("profile", "fit", str(tmp_path / "bad.wav"), "-o", str(tmp_path / "p.json"), "--workers", "1")
-    assert bad.returncode == 2 and "no usable" in bad.stderr and not (tmp_path / "p.json").exists()
+    assert bad.returncode == 1 and "no usable" in bad.stderr and not (tmp_path / "p.json").exists()
     assert _cli("profile", "show", str(tmp_path / "none.json")).returncode == 2
 
 

@@ -299,4 +299,4 @@ def test_fetch_cli_and_missing_downloader(tmp_path, stand_in):
         capture_output=True,
         text=True,
     )
-    assert missing.returncode == 2 and "pip install yt-dlp" in missing.stderr
+    assert missing.returncode == 1 and "pip install yt-dlp" in missing.stderr

@@ -88,7 +88,7 @@ def test_stdin_is_capped_with_a_limit_the_user_can_raise(tmp_path):
         input=bytes(3 << 20), capture_output=True, env=env, timeout=120,
     )  # fmt: skip
     err = run.stderr.decode()
-    assert run.returncode == 2 and "input - (stdin): more than 1 MiB" in err and "MDCTCOMPAND_MAX_STDIN_MB" in err
+    assert run.returncode == 1 and "input - (stdin): more than 1 MiB" in err and "MDCTCOMPAND_MAX_STDIN_MB" in err
     assert not list(tmp_path.iterdir())
     bad = subprocess.run(
         [sys.executable, "-c", script, "-", "-o", str(tmp_path / "x.jpg")],

@@ -19,10 +19,14 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .._version import __version__
-from ..exceptions import MdctCompandError
+from ..exceptions import MdctCompandError, ParameterError, ProfileMismatchError
 
-#: Exit status for bad input (unreadable or foreign files, bad arguments).
-EXIT_ERROR = 2
+#: Exit status when the work failed: an input missing, unreadable or foreign, an output that
+#: exists (without ``--force``), a full disk, a file of a batch that could not be converted.
+EXIT_ERROR = 1
+#: Exit status when the command line itself is wrong: an unknown flag or a bad value (argparse's
+#: own status), flags that contradict each other. Nothing was read or written.
+EXIT_USAGE = 2
 #: Exit status after Ctrl-C.
 EXIT_INTERRUPTED = 130
 #: A progress bar appears once work has run this long (seconds); the environment
@@ -31,7 +35,33 @@ PROGRESS_DELAY_S = 2.0
 
 
 class CLIError(MdctCompandError):
-    """An error reported to the user as one line, with a non-zero exit."""
+    """An error reported to the user as one line; the command exits with :data:`EXIT_ERROR`."""
+
+
+class UsageError(CLIError):
+    """A command line that cannot run as written (a flag's value, flags that conflict): :data:`EXIT_USAGE`."""
+
+
+def exit_status(exc: BaseException) -> int:
+    """The exit status an error ends a command with: :data:`EXIT_USAGE` for what the user typed, else
+    :data:`EXIT_ERROR`.
+
+    A library :class:`~mdctcompand.exceptions.ParameterError` that reaches the command (not wrapped
+    with a file's name) comes from checking the flags' values; a profile that does not match a
+    file is the file's problem.
+
+    Examples
+    --------
+    >>> exit_status(UsageError("--jobs -1 must be >= 0")), exit_status(CLIError("a.jpg: not an image"))
+    (2, 1)
+    >>> exit_status(ParameterError("tilt=-1 must be > 0")), exit_status(FileNotFoundError("x.wav"))
+    (2, 1)
+    """
+    if isinstance(exc, UsageError) or (
+        isinstance(exc, ParameterError) and not isinstance(exc, (CLIError, ProfileMismatchError))
+    ):
+        return EXIT_USAGE
+    return EXIT_ERROR
 
 
 def quiet_parent() -> argparse.ArgumentParser:
@@ -146,9 +176,13 @@ def describe_error(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def blame(
-    flag: str | None = None, value: object = None, *, keywords: dict[str, str] | None = None
+    flag: str | None = None, value: object = None, *, keywords: dict[str, str] | None = None, file: bool = False
 ) -> Iterator[None]:
     """Errors raised inside become one-line :class:`CLIError` s that name the flag (and file) at fault.
+
+    A bad value (:class:`~mdctcompand.exceptions.ParameterError`) becomes a :class:`UsageError`,
+    unless ``file``: the flag names a file (a caption list, statistics), and what is wrong
+    with it is the file's fault (exit status 1, as for any input).
 
     ``flag`` and ``value`` (what the user typed, usually a file) start the message unless it
     already names the flag; ``keywords`` maps more of the library's ``name=value`` spellings
@@ -184,7 +218,7 @@ def blame(
                 msg = f"{flag} {msg}"
             else:
                 msg = f"{flag} {text}: {msg}" if text else f"{flag}: {msg}"
-        raise CLIError(msg) from exc
+        raise (UsageError if exit_status(exc) == EXIT_USAGE and not file else CLIError)(msg) from exc
 
 
 def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None, prog: str) -> int:
@@ -199,7 +233,7 @@ def run(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] 
         return EXIT_INTERRUPTED
     except (MdctCompandError, OSError, ValueError) as exc:
         print(f"{prog}: error: {describe_error(exc)}", file=sys.stderr)
-        return EXIT_ERROR
+        return exit_status(exc)
     return int(status or 0)
 
 

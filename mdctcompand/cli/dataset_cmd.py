@@ -12,6 +12,7 @@ from ._common import (
     CLIError,
     Console,
     Formatter,
+    UsageError,
     add_settings_arguments,
     blame,
     quiet_parent,
@@ -124,13 +125,13 @@ def cmd_build(args: argparse.Namespace) -> int:
         config.converter().max_samples(config.frames)
     if args.musiccaps:
         if not args.audio_dir:
-            raise CLIError("--musiccaps needs --audio-dir (where `mdctcompand dataset fetch` put the clips)")
+            raise UsageError("--musiccaps needs --audio-dir (where `mdctcompand dataset fetch` put the clips)")
         flag, listing = "--musiccaps", args.musiccaps
-        with blame(flag, listing):
+        with blame(flag, listing, file=True):
             specs, log = read_musiccaps(listing, args.audio_dir)
     else:
         flag, listing = "--captions", args.captions
-        with blame(flag, listing):
+        with blame(flag, listing, file=True):
             specs, log = read_captions(listing, args.audio_dir)
     if args.limit is not None:
         specs = specs[: args.limit]
@@ -160,7 +161,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         )
     if args.skip_list is not None and not Path(args.skip_list).is_file():
         raise CLIError(f"--skip-list {args.skip_list}: no such file")
-    with blame(keywords={"jobs": "--jobs", "retries": "--retries", "limit": "--limit"}):
+    with blame(keywords={"jobs": "--jobs", "retries": "--retries", "limit": "--limit"}, file=True):  # the CSV's
         counts = fetch_musiccaps(
             args.csv, args.output, downloader=args.downloader, retries=args.retries, backoff_s=args.backoff,
             skip_list=args.skip_list, retry_failed=args.retry_failed, jobs=args.jobs, limit=args.limit,

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import CLIError, Formatter, add_settings_arguments, quiet_parent, settings_from_arguments
+from ._common import (
+    CLIError,
+    Formatter,
+    UsageError,
+    add_settings_arguments,
+    quiet_parent,
+    settings_from_arguments,
+)
 
 #: Sampler names of ``generate --scheduler`` (kept in sync with mdctcompand.diffusion.sampling.SCHEDULERS,
 #: which needs torch to import).
@@ -221,12 +228,12 @@ def _check_layout(args: argparse.Namespace, converter) -> None:
     """Refuse a channel layout or rate the model cannot give, naming the flag (the model's metadata decides)."""
     model = args.lora or args.model
     if args.channels == "stereo" and converter.stereo == "mono":
-        raise CLIError(
+        raise UsageError(
             f"--channels stereo: {model} was trained on mono images (its saved converter is mono); leave out "
             "--channels, or train on a dataset built with `dataset build --stereo left-right`"
         )
     if args.sample_rate is not None and args.sample_rate != converter.sample_rate:
-        raise CLIError(
+        raise UsageError(
             f"--sample-rate {args.sample_rate}: {model} generates {converter.sample_rate} Hz audio (profile "
             f"{converter.converter.profile.name!r}); leave out --sample-rate, or resample the output"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ._common import CLIError, Console, Formatter, blame, quiet_parent
+from ._common import CLIError, Console, Formatter, UsageError, blame, quiet_parent
 
 EXAMPLES = """\
 examples:
@@ -68,11 +68,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise CLIError(f"--reference {args.reference}: no such file or folder")
     for flag, value in (("--kid-subsets", args.kid_subsets), ("--kid-subset-size", args.kid_subset_size)):
         if value < 1:
-            raise CLIError(f"{flag} {value} must be >= 1")
+            raise UsageError(f"{flag} {value} must be >= 1")
     if args.bootstrap < 0 or args.bootstrap == 1:
-        raise CLIError(f"--bootstrap {args.bootstrap} must be 0 (no intervals) or >= 2")
+        raise UsageError(f"--bootstrap {args.bootstrap} must be 0 (no intervals) or >= 2")
     if args.max_seconds is not None and not args.max_seconds > 0:
-        raise CLIError(f"--max-seconds {args.max_seconds:g} must be > 0")
+        raise UsageError(f"--max-seconds {args.max_seconds:g} must be > 0")
     from ..evaluation import SmallSetWarning, compare, embed_files, get_embedding
 
     with blame("--embedding", args.embedding):
@@ -84,7 +84,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     )  # fmt: skip
     with blame(keywords=_FLAGS):
         generated = embed_files(args.generated, **options)
-    with blame("--reference", args.reference, keywords=_FLAGS):
+    with blame("--reference", args.reference, keywords=_FLAGS, file=True):
         reference = embed_files(args.reference, **options)
     console = Console("mdctcompand", 0 if args.quiet else 1)
     for which, s in (("generated", generated), ("reference", reference)):

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from ._common import CLIError, Console, Formatter, blame, quiet_parent
+from ._common import CLIError, Console, Formatter, UsageError, blame, quiet_parent
 
 # Spelled here, not imported from mdctcompand.fitting (numpy): tests/test_cli_options.py checks
 # it equals fitting.DEFAULT_MIN_SHAPE.
@@ -171,7 +171,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
     start = None
     if args.statistics:
-        with blame("--statistics", args.statistics):
+        with blame("--statistics", args.statistics, file=True):
             try:
                 start = BandStatistics.load(args.statistics)
             except (UnicodeDecodeError, KeyError, TypeError) as exc:  # not a statistics JSON at all
@@ -193,7 +193,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     with blame("-o", out):
         profile.save(out)
     if args.save_statistics:
-        with blame("--save-statistics", args.save_statistics):
+        with blame("--save-statistics", args.save_statistics, file=True):
             stats.save(args.save_statistics)
     for level, text in notes:  # the rate chosen (after the fit: every setting is valid)
         (console.warn if level == "warn" else console.info)(text)
@@ -278,7 +278,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         raise CLIError("profile plot needs matplotlib: pip install matplotlib") from exc
     supported = FigureCanvasBase.get_supported_filetypes()
     if fmt not in supported:
-        raise CLIError(f"-o {out}: format {fmt!r} is not supported ({', '.join(sorted(supported))})")
+        raise UsageError(f"-o {out}: format {fmt!r} is not supported ({', '.join(sorted(supported))})")
     from ..plotting import plot_profile
 
     with blame("-o", out), atomic_output(out, overwrite=args.force) as tmp:

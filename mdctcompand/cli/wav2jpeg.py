@@ -29,12 +29,15 @@ from typing import Any
 from ..formats import FORMATS, format_from_path
 from ._common import (
     EXIT_ERROR,
+    EXIT_USAGE,
     CLIError,
     Console,
     Formatter,
+    UsageError,
     add_settings_arguments,
     add_version,
     describe_error,
+    exit_status,
     quiet_parent,
     run,
     settings_from_arguments,
@@ -255,7 +258,7 @@ def plan_jobs(
     """
     if output is not None:
         if len(inputs) != 1:
-            raise CLIError(
+            raise UsageError(
                 f"-o/--output takes one input but {len(inputs)} were given; use --output-dir DIR for several"
             )
         src = inputs[0].path
@@ -264,9 +267,9 @@ def plan_jobs(
     out_dir = Path(output_dir) if output_dir is not None else None
     for item in inputs:
         if item.path is None:
-            raise CLIError("input - (stdin) needs -o FILE, or -o - for stdout")
+            raise UsageError("input - (stdin) needs -o FILE, or -o - for stdout")
         if not _is_regular(item.path):
-            raise CLIError(
+            raise UsageError(
                 f"{item.path}: not a regular file (a pipe or device); name the output with -o FILE or -o -"
             )
         if out_dir is None:
@@ -295,11 +298,11 @@ def _checked(jobs: list[Job], force: bool) -> list[Job]:
             continue
         k = key(job.target)
         if k in sources:
-            raise CLIError(
+            raise UsageError(
                 f"{job.name}: the output {job.target} would overwrite the input {sources[k].source}"
             )
         if k in claimed:
-            raise CLIError(
+            raise UsageError(
                 f"{claimed[k].name} and {job.name} would both be written to {job.target}; "
                 "give them distinct names or folders (e.g. directory inputs with --output-dir)"
             )
@@ -314,7 +317,7 @@ def _checked(jobs: list[Job], force: bool) -> list[Job]:
 
 def _n_jobs(value: int) -> int:
     if value < 0:
-        raise CLIError(f"--jobs {value} must be >= 0 (0: one per CPU core)")
+        raise UsageError(f"--jobs {value} must be >= 0 (0: one per CPU core)")
     if value == 0:
         try:
             return len(os.sched_getaffinity(0))
@@ -360,7 +363,7 @@ def _opened_source(source: str) -> Iterator[Any]:
         yield source
         return
     if sys.stdin is None or sys.stdin.isatty():
-        raise CLIError("input - (stdin) is a terminal; pipe data in, e.g. `... | wav2jpeg - -o out.jpg`")
+        raise UsageError("input - (stdin) is a terminal; pipe data in, e.g. `... | wav2jpeg - -o out.jpg`")
     limit = _stdin_limit()
     with tempfile.SpooledTemporaryFile(max_size=64 << 20) as spool:
         copied = 0
@@ -393,9 +396,9 @@ def _stdin_limit() -> int:
     try:
         mib = int(text) if text else DEFAULT_STDIN_MB
     except ValueError:
-        raise CLIError(f"{STDIN_LIMIT_VARIABLE}={text!r} must be a whole number of MiB") from None
+        raise UsageError(f"{STDIN_LIMIT_VARIABLE}={text!r} must be a whole number of MiB") from None
     if mib < 1:
-        raise CLIError(f"{STDIN_LIMIT_VARIABLE}={text!r} must be at least 1 (MiB)")
+        raise UsageError(f"{STDIN_LIMIT_VARIABLE}={text!r} must be at least 1 (MiB)")
     return mib << 20
 
 
@@ -421,7 +424,7 @@ def _tags(given: list[str]) -> dict[str, str]:
         name, sep, value = item.partition("=")
         name = name.strip().lower()
         if not sep or name not in TAG_NAMES:
-            raise CLIError(f"--tag {item}: write NAME=VALUE with NAME one of {', '.join(TAG_NAMES)}")
+            raise UsageError(f"--tag {item}: write NAME=VALUE with NAME one of {', '.join(TAG_NAMES)}")
         out[name] = value
     return out
 
@@ -476,7 +479,7 @@ def _call(work: Callable[..., Outcome], job: Job, *, options: Any) -> Outcome:
 def run_jobs(
     console: Console, jobs: list[Job], work: Callable[..., Outcome], options: Any, n_jobs: int
 ) -> int:
-    """Run every job (serially, or in ``n_jobs`` processes); report each; exit status 2 if any failed.
+    """Run every job (serially, or in ``n_jobs`` processes); report each; exit status 1 if any failed.
 
     One failing input is reported with its name and the others still run.
     """
@@ -519,7 +522,8 @@ def run_jobs(
                 raise
             except Exception as exc:
                 stack.close()
-                raise CLIError(with_file(jobs[0].name, describe_error(exc))) from exc
+                error = UsageError if isinstance(exc, UsageError) else CLIError  # a file's fault unless a flag's
+                raise error(with_file(jobs[0].name, describe_error(exc))) from exc
         report(outcome)
         return 0
 
@@ -565,9 +569,9 @@ def run_jobs(
 # ------------------------------------------------------------------ commands
 def _check_output(target: str | None) -> None:
     if target == STDIO and sys.stdout.isatty():
-        raise CLIError("-o - would write binary data to a terminal; redirect stdout (e.g. `> out.jpg`)")
+        raise UsageError("-o - would write binary data to a terminal; redirect stdout (e.g. `> out.jpg`)")
     if target not in (None, STDIO) and (Path(target).is_dir() or target.endswith(os.sep)):
-        raise CLIError(f"-o {target} is a directory; use --output-dir {target}")
+        raise UsageError(f"-o {target} is a directory; use --output-dir {target}")
 
 
 def _encode_settings(args: argparse.Namespace) -> tuple[Any, str]:
@@ -580,14 +584,14 @@ def _encode_settings(args: argparse.Namespace) -> tuple[Any, str]:
             from_ext = format_from_path(args.output)
         except ValueError as exc:
             if fmt is None:  # a name without a known extension is fine where -f says the format
-                raise CLIError(f"-o {args.output}: unknown image extension; {describe_error(exc).split('; ')[-1]}, or say the format with -f") from exc
+                raise UsageError(f"-o {args.output}: unknown image extension; {describe_error(exc).split('; ')[-1]}, or say the format with -f") from exc
             from_ext = fmt
         if fmt is not None and fmt != from_ext:
-            raise CLIError(f"--format {fmt} does not match -o {args.output} (a {from_ext} name)")
+            raise UsageError(f"--format {fmt} does not match -o {args.output} (a {from_ext} name)")
         fmt = from_ext
     fmt = fmt or "jpeg"
     if not FORMATS[fmt].available:
-        raise CLIError(f"--format {fmt} is not available: {FORMATS[fmt].install_hint}")
+        raise UsageError(f"--format {fmt} is not available: {FORMATS[fmt].install_hint}")
     options = settings_from_arguments(args, EncodeSettings)
     options.update(format=fmt, profile=None if args.profile == "auto" else args.profile)
     if options["profile"] is not None:
@@ -596,7 +600,8 @@ def _encode_settings(args: argparse.Namespace) -> tuple[Any, str]:
         try:
             options["profile"] = load_profile(options["profile"])
         except (ValueError, OSError) as exc:
-            raise CLIError(f"--profile {args.profile}: {describe_error(exc)}") from exc
+            error = UsageError if exit_status(exc) == EXIT_USAGE else CLIError
+            raise error(f"--profile {args.profile}: {describe_error(exc)}") from exc
     settings = EncodeSettings(**options)
     return settings, fmt
 
@@ -634,7 +639,7 @@ def _audio_format(args: argparse.Namespace) -> str:
     known = sf.available_formats()
     fmt = args.format.upper() if args.format else None
     if fmt is not None and fmt not in known:
-        raise CLIError(
+        raise UsageError(
             f"--format {args.format}: unknown audio format; choose one of {', '.join(sorted(known)).lower()}"
         )
     if args.output not in (None, STDIO):
@@ -642,18 +647,18 @@ def _audio_format(args: argparse.Namespace) -> str:
         from_ext = _AUDIO_FORMAT_OF.get(ext, ext.upper())
         if from_ext not in known:
             if fmt is None:  # a name without a known extension is fine where -f says the format
-                raise CLIError(
+                raise UsageError(
                     f"-o {args.output}: unknown audio extension; use .wav, .flac, .ogg, ..., or say the format with -f"
                 )
             from_ext = fmt
         if fmt is not None and fmt != from_ext:
-            raise CLIError(f"--format {args.format} does not match -o {args.output}")
+            raise UsageError(f"--format {args.format} does not match -o {args.output}")
         fmt = from_ext
     fmt = fmt or "WAV"
     if args.subtype is not None:
         subtype = args.subtype.upper()
         if not sf.check_format(fmt, subtype):
-            raise CLIError(
+            raise UsageError(
                 f"--subtype {args.subtype} is not available for {fmt}; choose one of "
                 f"{', '.join(sf.available_subtypes(fmt))}"
             )
