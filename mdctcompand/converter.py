@@ -793,7 +793,7 @@ class AudioImageConverter(ConverterGeometry):
         return header
 
     def _check_header(self, h: AudioImageHeader) -> None:
-        if h.profile_id != self._profile.id:
+        if not self._profile.matches_id(h.profile_id):
             raise ParameterError(
                 f"the image was made with profile {h.profile_name!r} (id {h.profile_id}); this converter uses "
                 f"{self._profile.name!r} (id {self._profile.id})"

@@ -609,7 +609,10 @@ def build_dataset(
     settings["converter"].pop("profile")
     if settings_path.is_file():
         earlier = json.loads(settings_path.read_text())
-        if earlier.get("build") != settings["build"] or earlier.get("converter") != settings["converter"]:
+        earlier_converter = dict(earlier.get("converter") or {})
+        if conv.profile.matches_id(str(earlier_converter.get("profile_id"))):
+            earlier_converter["profile_id"] = conv.profile.id  # built by 0.1, which hashed the exact values
+        if earlier.get("build") != settings["build"] or earlier_converter != settings["converter"]:
             raise ParameterError(
                 f"{out} holds a dataset built with other settings ({settings_path}); use a new directory"
             )

@@ -254,7 +254,7 @@ class AudioImageHeader:
         if type(self.profile_id) is not str or not re.fullmatch(r"[0-9a-f]{16}", self.profile_id):
             raise field_error("profile_id", self.profile_id, "16 hexadecimal digits")
         field_text("profile_name", self.profile_name)
-        if self.profile is not None and self.profile.id != self.profile_id:
+        if self.profile is not None and not self.profile.matches_id(self.profile_id):
             raise FormatError(
                 f"the embedded profile's id {self.profile.id} differs from profile_id {self.profile_id}"
             )

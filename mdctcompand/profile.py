@@ -269,11 +269,44 @@ class GGDProfile:
 
     @property
     def id(self) -> str:
-        """Content hash (16 hex digits) of the values and geometry; what encoded files record."""
+        """Content hash (16 hex digits) of the geometry and of the values rounded to float32; what
+        encoded files record.
+
+        Rounding makes the id a property of the profile, not of the machine that fitted it: a refit
+        whose float64 values differ in the last bits (another BLAS, another CPU) has the same id
+        unless one of its values sits within a few float64 steps of a float32 rounding boundary
+        (about one refit in 10^5 for 1024 bands). Files written by version 0.1 recorded the hash of
+        the exact float64 values; :meth:`matches_id` accepts both.
+
+        Examples
+        --------
+        >>> p = default_profile()
+        >>> nudged = GGDProfile(p.shape * (1 + 2e-16), p.scale, sample_rate=p.sample_rate,
+        ...                     frame_length=p.frame_length, window=p.window, level=p.level)
+        >>> nudged.id == p.id, nudged.matches_id(p.id)
+        (True, True)
+        """
+        return self._hash("<f4")
+
+    def matches_id(self, profile_id: str) -> bool:
+        """Whether a file's recorded profile id names this profile.
+
+        :attr:`id`, or the id that files written by version 0.1 recorded (the hash of the exact
+        float64 values).
+
+        Examples
+        --------
+        >>> p = default_profile()
+        >>> p.matches_id(p.id), p.matches_id("0000000000000000")
+        (True, False)
+        """
+        return profile_id in (self.id, self._hash("<f8"))
+
+    def _hash(self, dtype: str) -> str:
         h = hashlib.sha256()
         h.update(json.dumps(self._geometry_dict(), sort_keys=True).encode())
-        h.update(np.ascontiguousarray(self.shape, dtype="<f8").tobytes())
-        h.update(np.ascontiguousarray(self.scale, dtype="<f8").tobytes())
+        h.update(np.ascontiguousarray(self.shape, dtype=dtype).tobytes())
+        h.update(np.ascontiguousarray(self.scale, dtype=dtype).tobytes())
         return h.hexdigest()[:16]
 
     @property
@@ -763,10 +796,12 @@ def shipped_profile(profile_id: str) -> GGDProfile | None:
     if not isinstance(profile_id, str) or not _ID_PATTERN.fullmatch(profile_id):
         return None  # not an id (and never a file name: a long or odd string could not be one)
     for name in _SHIPPED_FILES:
-        if profile_id == _shipped(name).id:
+        if _shipped(name).matches_id(profile_id):
             return _shipped(name)
-    path = _RETIRED_DIR / f"{profile_id}.json"
-    if path.is_file() and path.parent == _RETIRED_DIR:
-        profile = GGDProfile.load(path)
-        return profile if profile.id == profile_id else None
-    return None
+    return next((p for p in _retired_profiles(_RETIRED_DIR) if p.matches_id(profile_id)), None)
+
+
+@functools.cache
+def _retired_profiles(folder: Path) -> tuple[GGDProfile, ...]:
+    """The profiles retired to ``folder`` (each file named by the id that files made with it record)."""
+    return tuple(GGDProfile.load(path) for path in sorted(folder.glob("*.json")))

@@ -15,6 +15,7 @@ import soundfile as sf
 
 from mdctcompand import AudioImageConverter, ParameterError, metrics
 from mdctcompand.dataset import BuildConfig, build_dataset, fetch_musiccaps, read_captions, read_musiccaps
+from mdctcompand.profile import default_profile
 from mdctcompand.testing import make_signal
 
 N_CLIPS = 8
@@ -127,6 +128,10 @@ def test_resume_after_interruption_gives_identical_output(built, tmp_path):
     (out / "train" / ".yt006_00.png.abc.part").write_bytes(b"half a png")
     for name in ("train/metadata.jsonl", "test/metadata.jsonl", "README.md", "build_log.jsonl"):
         (out / name).unlink()
+    # and the build was begun by version 0.1, which recorded the profile's exact-float64 id
+    settings = json.loads((out / "mdctcompand.json").read_text())
+    settings["converter"]["profile_id"] = default_profile()._hash("<f8")
+    (out / "mdctcompand.json").write_text(json.dumps(settings))
     report = build_dataset(specs, out, workers=1, progress=False, log=log)
     assert report.reused == 2
     assert _tree(out) == _tree(tmp / "out")
