@@ -27,6 +27,7 @@ ends keep full relative precision.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,10 +139,8 @@ def scale_from_std(std: Any, shape: Any) -> np.ndarray:
     >>> round(float(scale_from_std(1.0, 2.0)), 12)  # Gaussian: a = sigma * sqrt(2)
     1.414213562373
     """
-    from scipy.special import gammaln
-
     g = np.asarray(shape, dtype=np.float64)
-    return np.asarray(std, dtype=np.float64) * np.exp(0.5 * (gammaln(1.0 / g) - gammaln(3.0 / g)))
+    return np.asarray(std, dtype=np.float64) * np.exp(0.5 * (_lgamma(1.0 / g) - _lgamma(3.0 / g)))
 
 
 def std_from_scale(scale: Any, shape: Any) -> np.ndarray:
@@ -152,10 +151,18 @@ def std_from_scale(scale: Any, shape: Any) -> np.ndarray:
     >>> round(float(std_from_scale(np.sqrt(2.0), 2.0)), 12)
     1.0
     """
-    from scipy.special import gammaln
-
     g = np.asarray(shape, dtype=np.float64)
-    return np.asarray(scale, dtype=np.float64) * np.exp(0.5 * (gammaln(3.0 / g) - gammaln(1.0 / g)))
+    return np.asarray(scale, dtype=np.float64) * np.exp(0.5 * (_lgamma(3.0 / g) - _lgamma(1.0 / g)))
+
+
+def _lgamma(x: np.ndarray) -> np.ndarray:
+    """``log|Gamma(x)|`` elementwise by the C library (``math.lgamma``), within an ulp or two of
+    ``scipy.special.gammaln``: the codec needs it for every profile, and ``scipy.special`` alone
+    costs more CPU to import than encoding a short clip (issue 26)."""
+    return np.asarray(_LGAMMA(x), dtype=np.float64)
+
+
+_LGAMMA = np.frompyfunc(math.lgamma, 1, 1)
 
 
 def pdf(x: Any, shape: Any, scale: Any, loc: Any = 0.0) -> np.ndarray:

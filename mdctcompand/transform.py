@@ -15,7 +15,7 @@ coefficient energy equals the signal energy (Parseval), so coefficient magnitude
 comparable across frame sizes.
 
 Implementation: for an even hop, a Numba kernel windows and folds each frame (TDAC),
-``scipy.fft.dct(type=4)`` transforms, and a second kernel unfolds, windows and
+``scipy.dct(type=4)`` transforms, and a second kernel unfolds, windows and
 overlap-adds. An odd hop takes a plain-numpy fold with a DCT-III (correct, slower).
 """
 
@@ -94,7 +94,7 @@ def _mdct_numpy(x: np.ndarray, window: np.ndarray, n_frames: int, start: int | N
 
     Frame ``t`` starts at sample ``start + t*M`` (default ``-M``, the transform's left padding).
     """
-    from scipy import fft
+    from ._fft import dct
 
     m = window.size // 2
     src, sgn = _fold_sources(m)
@@ -102,23 +102,23 @@ def _mdct_numpy(x: np.ndarray, window: np.ndarray, n_frames: int, start: int | N
     sgn = sgn.astype(x.dtype)
     v = frames[..., src[0]] * sgn[0] + frames[..., src[1]] * sgn[1]
     if m % 2 == 0:
-        return fft.dct(v, type=4, norm="ortho", axis=-1)
+        return dct(v, type=4, norm="ortho", axis=-1)
     # Odd hop: X[k] = sqrt(2/M) sum_j v[j] cos(pi j (k + 1/2) / M), a DCT-III.
     v[..., 1:] *= 0.5
-    return (fft.dct(v, type=3, axis=-1) * np.sqrt(2.0 / m)).astype(x.dtype, copy=False)
+    return (dct(v, type=3, axis=-1) * np.sqrt(2.0 / m)).astype(x.dtype, copy=False)
 
 
 def _imdct_numpy(frames: np.ndarray, window: np.ndarray, length: int) -> np.ndarray:
     """Plain-numpy inverse of :func:`_mdct_numpy`: ``(..., n_frames, M)`` -> ``(..., length)``."""
-    from scipy import fft
+    from ._fft import dct
 
     m = window.size // 2
     n_frames = frames.shape[-2]
     index, sign = _fold_map(m)
     if m % 2 == 0:
-        g = fft.dct(frames, type=4, norm="ortho", axis=-1)
+        g = dct(frames, type=4, norm="ortho", axis=-1)
     else:
-        g = (fft.dct(frames, type=2, axis=-1) * (0.5 * np.sqrt(2.0 / m))).astype(frames.dtype, copy=False)
+        g = (dct(frames, type=2, axis=-1) * (0.5 * np.sqrt(2.0 / m))).astype(frames.dtype, copy=False)
     z = g[..., index] * (sign * window).astype(frames.dtype)  # (..., F, 2M)
     out = np.zeros(frames.shape[:-2] + ((n_frames + 1) * m,), dtype=frames.dtype)
     out[..., : n_frames * m] += z[..., :m].reshape(frames.shape[:-2] + (n_frames * m,))
@@ -430,8 +430,7 @@ class MDCT(FrameGeometry):
 
         Also returns whether all coefficients are finite (checked per chunk while in cache).
         """
-        from scipy import fft
-
+        from ._fft import dct
         from ._kernels import lapped
         from ._threads import run_chunks
 
@@ -446,7 +445,7 @@ class MDCT(FrameGeometry):
             part = frames[rs, fs]
             lapped.fold(rows[rs], start + fs.start * m, w, part)
             # overwrite_x: pocketfft transforms the contiguous chunk in place (no copy).
-            result = fft.dct(part, type=4, norm="ortho", axis=-1, overwrite_x=True)
+            result = dct(part, type=4, norm="ortho", axis=-1, overwrite_x=True)
             if not np.may_share_memory(result, part):
                 part[...] = result
             finite[i] = all_finite(part)
@@ -465,8 +464,7 @@ class MDCT(FrameGeometry):
         ``f0-1 .. f1`` goes to a small scratch array and the output blocks ``f0 .. f1`` are
         written from it (block t needs frames t-1 and t, so one frame is transformed twice).
         """
-        from scipy import fft
-
+        from ._fft import dct
         from ._kernels import lapped
         from ._threads import run_chunks
 
@@ -483,7 +481,7 @@ class MDCT(FrameGeometry):
                 for f0 in range(fs.start, fs.stop, step):
                     f1 = min(f0 + step, fs.stop)
                     lo = max(f0 - 1, 0)
-                    g = fft.dct(frames[r : r + 1, lo:f1], type=4, norm="ortho", axis=-1)
+                    g = dct(frames[r : r + 1, lo:f1], type=4, norm="ortho", axis=-1)
                     if check_finite:
                         finite[i] &= all_finite(g)
                     stop = f1 + 1 if f1 == n_frames else f1  # the last chunk also writes block F
