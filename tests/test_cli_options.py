@@ -1,6 +1,7 @@
 """Every command and option explains itself; messages speak in flags; commands import only what they need."""
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -208,3 +209,33 @@ def test_dataset_build_refuses_bad_image_settings_before_any_work(tmp_path, flag
         capture_output=True, text=True,
     )  # fmt: skip
     assert r.returncode == 2 and flag in r.stderr and not (tmp_path / "ds").exists()
+
+
+@pytest.mark.parametrize(
+    "entry, argv, user, expected",
+    [
+        ("mdctcompand.cli.wav2jpeg:main_encode", ["--version"], None, "1"),
+        ("mdctcompand.cli.wav2jpeg:main_decode", ["--version"], None, "1"),
+        ("mdctcompand.cli.main:main", ["info", "--help"], None, "1"),
+        ("mdctcompand.cli.wav2jpeg:main_encode", ["--version"], "3", "3"),  # the user's setting stands
+        ("mdctcompand.cli.main:main", ["evaluate", "--help"], None, None),  # large products keep BLAS's pool
+    ],
+)
+def test_codec_commands_run_blas_on_one_thread_unless_told(entry, argv, user, expected):
+    """Issue 26's thread policy: the codec's products are small, a BLAS pool only spins (28 % of an
+    encode's CPU); worker processes inherit the variable."""
+    module, name = entry.split(":")
+    code = (
+        "import os, sys, importlib\n"
+        f"main = getattr(importlib.import_module({module!r}), {name!r})\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(os.environ.get('OPENBLAS_NUM_THREADS'), file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    if user is not None:
+        env["OPENBLAS_NUM_THREADS"] = user
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert run.stderr.strip().splitlines()[-1] == str(expected)

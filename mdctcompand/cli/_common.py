@@ -34,6 +34,26 @@ EXIT_INTERRUPTED = 130
 PROGRESS_DELAY_S = 2.0
 
 
+#: Environment variables that size the BLAS thread pool numpy loads (OpenBLAS, MKL, BLIS, Accelerate).
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+def single_threaded_blas() -> None:
+    """The codec commands' thread policy: BLAS runs on one thread unless the user's environment says
+    otherwise (``OPENBLAS_NUM_THREADS=4 wav2jpeg ...``).
+
+    The codec's matrix products are small (8x8 JPEG blocks, band groups): a BLAS pool only adds the
+    CPU time its threads spend starting and spinning, 28 % of an encode's CPU (60 s of 44.1 kHz
+    stereo: 1.16 s against 0.84, the same wall time; and 60 ms of numpy's own import). Worker
+    processes (``--jobs``, ``--workers``) inherit the setting, so N processes use N cores. Set
+    before numpy is imported (later it changes nothing in this process); the diffusion and
+    evaluation commands, whose products are large, keep the default.
+    """
+    if "numpy" not in sys.modules:
+        for name in BLAS_THREAD_VARIABLES:
+            os.environ.setdefault(name, "1")
+
+
 class CLIError(MdctCompandError):
     """An error reported to the user as one line; the command exits with :data:`EXIT_ERROR`."""
 

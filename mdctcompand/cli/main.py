@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from . import dataset_cmd, diffusion_cmd, evaluate_cmd, profile_cmd, wav2jpeg
-from ._common import Formatter, add_version, run
+from ._common import Formatter, add_version, run, single_threaded_blas
 
 DESCRIPTION = """\
 mdctcompand: audio as an invertible 8-bit image (MDCT + generalized-Gaussian companding).
@@ -44,8 +44,15 @@ def _main(argv: Sequence[str] | None) -> int:
     return args.func(args)
 
 
+#: Subcommands that run the codec's small kernels (see :func:`single_threaded_blas`).
+SINGLE_THREADED_BLAS = {"encode", "decode", "info", "profile", "dataset"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mdctcompand`` console script."""
+    words = sys.argv[1:] if argv is None else list(argv)
+    if words and words[0] in SINGLE_THREADED_BLAS:
+        single_threaded_blas()
     return run(_main, argv, "mdctcompand")
 
 

@@ -41,6 +41,7 @@ from ._common import (
     quiet_parent,
     run,
     settings_from_arguments,
+    single_threaded_blas,
     verbosity_parent,
     with_file,
 )
@@ -735,11 +736,13 @@ def _decode_parser() -> argparse.ArgumentParser:
 
 def main_encode(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``wav2jpeg``."""
+    single_threaded_blas()
     return run(lambda a: cmd_encode(_encode_parser().parse_args(a)), argv, "wav2jpeg")
 
 
 def main_decode(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``jpeg2wav``."""
+    single_threaded_blas()
     return run(lambda a: cmd_decode(_decode_parser().parse_args(a)), argv, "jpeg2wav")
 
 
