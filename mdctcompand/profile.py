@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,30 @@ class LevelSpec:
             level = np.sqrt(_sum_of_squares(x) / max(x.shape[-1], 1))
         else:
             level = np.maximum(x.max(axis=-1), -x.min(axis=-1)).astype(np.float64)
+        return self._gain_from_level(level)
+
+    def gain_of_parts(self, parts: Sequence[np.ndarray]) -> float:
+        """``float(gain(np.concatenate(parts)))`` of 1-D ``parts``, bit for bit, without the concatenation.
+
+        What a stream measures over blocks it holds (the codec's tiles: the blocks a tile spans,
+        channel by channel), with no copy of them.
+
+        Examples
+        --------
+        >>> spec, x = LevelSpec.parse("rms:-20"), np.random.default_rng(0).standard_normal(200_000).astype(np.float32)
+        >>> spec.gain_of_parts([x[:70_000], x[70_000:150_001], x[150_001:]]) == float(spec.gain(x))
+        True
+        """
+        if self.mode == "none":
+            return 1.0
+        if self.mode == "rms":
+            n = sum(p.size for p in parts)
+            level = np.sqrt(_sum_of_squares_of_parts(parts) / max(n, 1))
+        else:
+            level = max((max(p.max(), -p.min()) for p in parts if p.size), default=0.0)
+        return float(self._gain_from_level(np.float64(level)))
+
+    def _gain_from_level(self, level: np.ndarray) -> np.ndarray:
         target = 10.0 ** (self.target_db / 20.0)
         cap = 10.0 ** (self.max_gain_db / 20.0)
         with np.errstate(divide="ignore"):
@@ -173,13 +198,42 @@ class LevelSpec:
         return np.minimum(g, cap)
 
 
+#: Samples per dot product in the level's sum of squares (its float32 rounding depends on it).
+_SQUARES_BLOCK = 1 << 16
+
+
+def _sum_of_squares_of_parts(parts: Sequence[np.ndarray]) -> float:
+    """:func:`_sum_of_squares` of the concatenation of 1-D ``parts``: the same blocks, the same sums."""
+    total = 0.0
+    held: list[np.ndarray] = []  # pieces of a block that spans parts
+    n_held = 0
+    for part in parts:
+        pos = 0
+        while pos < part.size:
+            piece = part[pos : pos + _SQUARES_BLOCK - n_held]
+            pos += piece.size
+            if not held and piece.size == _SQUARES_BLOCK:
+                total += float(np.dot(piece, piece))
+                continue
+            held.append(piece)
+            n_held += piece.size
+            if n_held == _SQUARES_BLOCK:
+                block = np.concatenate(held)
+                total += float(np.dot(block, block))
+                held, n_held = [], 0
+    if held:
+        block = np.concatenate(held)
+        total += float(np.dot(block, block))
+    return total
+
+
 def _sum_of_squares(x: np.ndarray) -> np.ndarray:
     """``sum(x**2, axis=-1)`` in float64 without temporaries: BLAS dots of 64k-sample blocks."""
     rows = x.reshape(-1, x.shape[-1])
     out = np.zeros(rows.shape[0])
     for i, row in enumerate(rows):
-        for start in range(0, row.size, 1 << 16):
-            block = row[start : start + (1 << 16)]
+        for start in range(0, row.size, _SQUARES_BLOCK):
+            block = row[start : start + _SQUARES_BLOCK]
             out[i] += float(np.dot(block, block))
     return out.reshape(x.shape[:-1])
 

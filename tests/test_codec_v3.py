@@ -181,7 +181,7 @@ def test_side_info_against_a_numpy_reference():
     frames = (rng.standard_normal((2, 512, 37)) * np.exp(rng.uniform(-6, 0, (2, 512, 1)))).astype(np.float32)
     frames[1, :, 10:14] = 0.0  # silence: index 0
     gain = 1.7
-    weights, info, data = coding.analyze(tools, profile, frames, gain)
+    info, data = coding.analyze(tools, profile, frames, gain)
     rel = frames.astype(np.float64) * gain / profile.std[:, None]
     ref = _reference_levels(rel, tools.edges(profile), tools.cell_frames, tools.level_step_db)
     got = np.round((20 * np.log10(np.maximum(info.levels, 1e-300)) + 140.0) / tools.level_step_db)
@@ -192,7 +192,22 @@ def test_side_info_against_a_numpy_reference():
     assert np.all(ref[1, :, 5:7] == 0)
     parsed = coding.parse_side_info(tools, profile, coding.side_info_text(data), 37, 2)
     assert np.array_equal(parsed.levels, info.levels) and np.array_equal(parsed.shape, info.shape)
+    weights = coding.coding_weights(tools, profile, info, 2, 37)
     assert weights.shape == frames.shape and np.all(weights > 0)
+    # weigh, a few hundred frames at a time and in place, is one multiplication by the weights
+    for n_frames in (37, 300, 1000):
+        x = rng.standard_normal((2, 512, n_frames)).astype(np.float32)
+        side = coding.analyze(tools, profile, x, gain)[0]
+        w = np.ones(x.shape, np.float32) * np.repeat(
+            np.repeat(cells.normalizing_gains(
+                np.sqrt(np.mean(side.levels**2, axis=0, keepdims=True)), strength=tools.gain_strength,
+                range_db=tools.gain_range_db,
+            ), np.diff(tools.edges(profile)), axis=-2), tools.cell_frames, axis=-1,
+        )[..., :n_frames].astype(np.float32)  # fmt: skip
+        if tools.band_slope_db:
+            w *= coding._weights(profile, float(tools.band_slope_db))[:, None]
+        assert np.array_equal(coding.weigh(tools, profile, side, x.copy()), x * w)
+        assert np.array_equal(coding.weigh(tools, profile, side, x.copy(), divide=True), x / w)
 
 
 @settings(max_examples=40, deadline=None)

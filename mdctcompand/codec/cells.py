@@ -71,7 +71,11 @@ def _coefficients(x: Any, name: str = "coefficients") -> np.ndarray:
     return arr
 
 
-def cell_rms(coefficients: Any, edges: Any, *, frames_per_group: int = 8) -> np.ndarray:
+#: Frames :func:`cell_rms` squares at a time: its float64 temporaries stay a few MB whatever the tile.
+_CHUNK_FRAMES = 256
+
+
+def cell_rms(coefficients: Any, edges: Any, *, frames_per_group: int = 8, scale: Any = None) -> np.ndarray:
     """RMS of the coefficients in every cell (band group x group of frames).
 
     Parameters
@@ -82,6 +86,9 @@ def cell_rms(coefficients: Any, edges: Any, *, frames_per_group: int = 8) -> np.
     frames_per_group : int, default 8
         Frames per cell; the last cell of a row holds the remaining ``n_frames % frames_per_group``
         frames when that is not zero.
+    scale : array_like, optional
+        Multiplies the coefficients first (broadcast against ``(..., n_bands, 1)``, in their
+        dtype): the RMS of ``coefficients * scale``, without that product's tile-sized copy.
 
     Returns
     -------
@@ -99,9 +106,14 @@ def cell_rms(coefficients: Any, edges: Any, *, frames_per_group: int = 8) -> np.
     e = _check_edges(edges, c.shape[-2])
     fpg = check_int(frames_per_group, "frames_per_group", minimum=1)
     n_frames = c.shape[-1]
-    power = np.square(c, dtype=np.float64)
-    # Sum over bands in each group, then over frames in each time group.
-    band_sums = np.add.reduceat(power, e[:-1], axis=-2)
+    # Sum over bands in each group (frame by frame, so a chunk of frames at a time gives the
+    # same sums), then over frames in each time group.
+    band_sums = np.empty(c.shape[:-2] + (e.size - 1, n_frames))
+    for a in range(0, n_frames, _CHUNK_FRAMES):
+        part = c[..., a : a + _CHUNK_FRAMES]
+        if scale is not None:
+            part = part * np.asarray(scale, dtype=c.dtype)
+        band_sums[..., a : a + _CHUNK_FRAMES] = np.add.reduceat(np.square(part, dtype=np.float64), e[:-1], axis=-2)
     starts = np.arange(0, n_frames, fpg)
     sums = np.add.reduceat(band_sums, starts, axis=-1)
     counts = np.diff(e)[:, None] * np.diff(np.append(starts, n_frames))[None, :]

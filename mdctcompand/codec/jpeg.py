@@ -168,19 +168,24 @@ class JpegDeadZone:
         h, w = p.shape
         rows, cols = -(-h // 8) * 8, -(-w // 8) * 8
         # libjpeg pads partial blocks by repeating the last row and column
-        padded = np.pad(p.astype(np.float64) - 128.0, ((0, rows - h), (0, cols - w)), mode="edge")
-        blocks = padded.reshape(rows // 8, 8, cols // 8, 8).swapaxes(1, 2).reshape(-1, 64)
-        self._grid = (rows // 8, cols // 8)
-        # rows of 64 coefficients (v, u) of the row-major blocks: one matrix product for all
-        self._coef = blocks @ _jpeg_dct2().T
-        # Frequencies 0 and 4 have basis values +-1/8 in both directions: these four
-        # coefficients are sums of integers / 8, and can be exact halves of a step: computed
-        # exactly, halves stay halves (and round away from zero, as in libjpeg)
-        self._coef[:, _RATIONAL] = blocks @ np.rint(8 * _jpeg_dct2()[_RATIONAL]).T / 8
-        # Levels are decided in float32 (fast: rate control tries several tables): a
-        # coefficient within about 1e-6 of a decision may go either way; the exact ones above
-        # stay exact (sums of integers / 8, up to 2**13, divided by integer steps)
-        self._coef = self._coef.astype(np.float32)
+        padded = np.pad(p, ((0, rows - h), (0, cols - w)), mode="edge")
+        self._grid = n_r, n_c = (rows // 8, cols // 8)
+        dct, rational = _jpeg_dct2().T, np.rint(8 * _jpeg_dct2()[_RATIONAL]).T
+        # rows of 64 coefficients (v, u) of the row-major blocks: one matrix product for the blocks
+        # of _CHUNK_BLOCKS at a time (each block's coefficients are its own row's products)
+        self._coef = np.empty((n_r * n_c, 64), np.float32)
+        for r0, r1 in _block_rows(n_r, n_c):
+            blocks = (padded[8 * r0 : 8 * r1].astype(np.float64) - 128.0).reshape(r1 - r0, 8, n_c, 8)
+            blocks = blocks.swapaxes(1, 2).reshape(-1, 64)
+            coef = blocks @ dct
+            # Frequencies 0 and 4 have basis values +-1/8 in both directions: these four
+            # coefficients are sums of integers / 8, and can be exact halves of a step: computed
+            # exactly, halves stay halves (and round away from zero, as in libjpeg)
+            coef[:, _RATIONAL] = blocks @ rational / 8
+            # Levels are decided in float32 (fast: rate control tries several tables): a
+            # coefficient within about 1e-6 of a decision may go either way; the exact ones above
+            # stay exact (sums of integers / 8, up to 2**13, divided by integer steps)
+            self._coef[r0 * n_c : r1 * n_c] = coef
         self._offset = np.full(64, 0.5 - float(deadzone), dtype=np.float32)
         self._offset[0] = 0.5
 
@@ -191,20 +196,35 @@ class JpegDeadZone:
         if q.shape != (64,) or not np.all(np.isfinite(q)) or np.any(q < 1) or np.any(q > 255):
             raise ParameterError(f"qtable must hold 64 steps in 1..255; got shape {q.shape}")
         q = q.astype(np.float32)
-        level = np.abs(self._coef)
-        level /= q
-        level += self._offset
-        np.floor(level, out=level)
-        np.copysign(level, self._coef, out=level)
-        level *= q
-        back = level @ _jpeg_dct2("float32")  # pixel errors about 1e-4
         n_r, n_c = self._grid
         h, w = self.shape
-        out = back.reshape(n_r, n_c, 8, 8).swapaxes(1, 2).reshape(n_r * 8, n_c * 8)[:h, :w]
-        out += 128.0
-        np.rint(out, out=out)
-        np.clip(out, 0, 255, out=out)
-        return out.astype(np.uint8)
+        out = np.empty((h, w), np.uint8)
+        for r0, r1 in _block_rows(n_r, n_c):
+            coef = self._coef[r0 * n_c : r1 * n_c]
+            level = np.abs(coef)
+            level /= q
+            level += self._offset
+            np.floor(level, out=level)
+            np.copysign(level, coef, out=level)
+            level *= q
+            back = level @ _jpeg_dct2("float32")  # pixel errors about 1e-4
+            block_rows = back.reshape(r1 - r0, n_c, 8, 8).swapaxes(1, 2).reshape((r1 - r0) * 8, n_c * 8)
+            part = block_rows[: min(h, 8 * r1) - 8 * r0, :w]
+            part += 128.0
+            np.rint(part, out=part)
+            np.clip(part, 0, 255, out=part)
+            out[8 * r0 : 8 * r0 + part.shape[0]] = part
+        return out
+
+
+#: Blocks :class:`JpegDeadZone` transforms at a time (whole rows of blocks; about 1 MB of float32).
+_CHUNK_BLOCKS = 4096
+
+
+def _block_rows(n_rows: int, n_cols: int) -> list[tuple[int, int]]:
+    """Ranges of block rows of about :data:`_CHUNK_BLOCKS` blocks (at least one row each)."""
+    step = max(1, _CHUNK_BLOCKS // max(n_cols, 1))
+    return [(r, min(r + step, n_rows)) for r in range(0, n_rows, step)]
 
 
 def prequantize_jpeg(pixels: Any, qtable: Any, *, deadzone: float = 0.05) -> np.ndarray:

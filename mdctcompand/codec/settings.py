@@ -460,6 +460,8 @@ def _on_group_edge(bandwidth: float, profile: GGDProfile, tools, *, up: bool = F
 #: medians 5.247 against 5.227 dB) and on 8 of 11 at 48 kbit/s (44.1 kHz stereo; 4.515 against
 #: 4.492 dB), and 0.1-4.0 dB less SNR: the coding tools' cell gains already even out each clip's
 #: balance, which is what the refit buys the lossless representation.
+#: The ids are version 0.1's (exact float64 values), the names of their files in ``data/profiles``
+#: (see :meth:`~mdctcompand.GGDProfile.matches_id`).
 LOSSY_PROFILE_IDS = {24000: "29e5040e2e0f16ed", 44100: "84078931b428042b", 48000: "445ba57819414305"}
 
 
@@ -472,8 +474,9 @@ def codec_profile_for_rate(sample_rate: float, *, lossless: bool) -> GGDProfile:
 
     Examples
     --------
-    >>> codec_profile_for_rate(44100, lossless=True).name, codec_profile_for_rate(44100, lossless=False).id
-    ('multigenre-44k', '84078931b428042b')
+    >>> lossy = codec_profile_for_rate(44100, lossless=False)
+    >>> codec_profile_for_rate(44100, lossless=True).name, lossy.name, lossy.matches_id("84078931b428042b")
+    ('multigenre-44k', 'fretsonfire-muldjord-44k', True)
     """
     profile = profile_for_rate(sample_rate)
     if lossless:

@@ -125,14 +125,14 @@ class TileEncoder:
         f0 = self.first_frame
         lo = max(0, (f0 - 1) * m) - self.samples_start
         hi = min(self.n_samples, (f0 + count) * m) - self.samples_start
-        samples = np.concatenate(self.blocks, axis=1) if len(self.blocks) != 1 else self.blocks[0]
-        span = samples[:, lo:hi]
-        gain = float(conv.level.gain(span.reshape(-1))) if span.size else 1.0
+        span = _span(self.blocks, lo, hi)  # views of the blocks, per block and channel
+        parts = [piece[c] for c in range(self.n_channels) for piece in span]  # channel after channel
+        gain = conv.level.gain_of_parts(parts) if hi > lo else 1.0
         frames = np.swapaxes(self.frames[:, :count], -1, -2)  # (channels, bins, count), frame-major
         gain = float(f"{gain:.6g}")  # what the header stores (compactly)
         if self.tools is not None:
-            weights, _, side = coding_tools.analyze(self.tools, conv.profile, frames, gain)
-            frames = frames * weights
+            info, side = coding_tools.analyze(self.tools, conv.profile, frames, gain)
+            frames = coding_tools.weigh(self.tools, conv.profile, info, frames)  # in the tile buffer
             if self.tools.needs_levels:
                 self.side_info.append(side)
         self.counts.append(count)
@@ -152,7 +152,7 @@ class TileEncoder:
         self.first_frame += count
         self.filled = 0
         keep = max(0, (self.first_frame - 1) * m) - self.samples_start  # the next tile's samples
-        self.blocks = [samples[:, keep:]]
+        self.blocks = _span(self.blocks, keep, sum(b.shape[1] for b in self.blocks))
         self.samples_start += keep
         return self.layout.arrange(codes)
 
@@ -246,3 +246,21 @@ class TileDecoder:
         """
         if self.synthesizer.n_samples < self.header.length:
             raise FormatError("the file ends before its audio does (truncated?)")
+
+
+def _span(blocks: list[np.ndarray], lo: int, hi: int) -> list[np.ndarray]:
+    """Samples ``lo:hi`` of the concatenation of ``(channels, n)`` blocks, as views of them (no copy).
+
+    Examples
+    --------
+    >>> blocks = [np.arange(6.0).reshape(2, 3), np.arange(6.0, 10.0).reshape(2, 2)]
+    >>> [b.tolist() for b in _span(blocks, 2, 4)]
+    [[[2.0], [5.0]], [[6.0], [8.0]]]
+    """
+    out, start = [], 0
+    for block in blocks:
+        end = start + block.shape[1]
+        if end > lo and start < hi:
+            out.append(block[:, max(lo - start, 0) : min(hi, end) - start])
+        start = end
+    return out

@@ -193,19 +193,19 @@ class TileSideInfo:
 
 def analyze(
     tools: CodingTools, profile: GGDProfile, frames: np.ndarray, gain: float
-) -> tuple[np.ndarray, TileSideInfo | None, bytes]:
-    """Encoder side: ``(coding weights (channels, n_bins, n_frames), side info, side-info bytes)``.
+) -> tuple[TileSideInfo | None, bytes]:
+    """Encoder side: ``(side info, side-info bytes)`` of a tile.
 
     ``frames`` are the tile's coefficients ``(channels, n_bins, n_frames)`` before the level
-    gain ``gain``; the codes are made of ``frames * weights * gain``.
+    gain ``gain``; the codes are made of ``frames * gain`` weighed by :func:`weigh`.
     """
     if not tools.needs_levels:
-        return coding_weights(tools, profile, None, frames.shape[0], frames.shape[-1]), None, b""
+        return None, b""
     inv_std, _ = _scale(profile)
-    rel = frames * (np.float32(gain) * inv_std[:, None])
+    scale = np.float32(gain) * inv_std[:, None]  # coefficients -> levels relative to the profile
     edges = tools.edges(profile)
     idx = sc.quantize_levels(
-        sc.cell_rms(rel, edges, frames_per_group=tools.cell_frames),
+        sc.cell_rms(frames, edges, frames_per_group=tools.cell_frames, scale=scale),
         step_db=tools.level_step_db,
         floor_db=_LEVEL_FLOOR_DB,
     )
@@ -214,12 +214,11 @@ def analyze(
     shape_idx = None
     if tools.fills_noise:
         shape_idx = sc.quantize_levels(
-            sc.cell_rms(rel, _shape_edges(profile.n_bands), frames_per_group=max(rel.shape[-1], 1)),
+            sc.cell_rms(frames, _shape_edges(profile.n_bands), frames_per_group=max(frames.shape[-1], 1), scale=scale),
             step_db=tools.level_step_db, floor_db=_LEVEL_FLOOR_DB,
         )  # fmt: skip
         out += sc.pack_levels(shape_idx.reshape(-1, 1))
-    info = _side_info(tools, profile, idx, shape_idx)
-    return coding_weights(tools, profile, info, rel.shape[0], rel.shape[-1]), info, out
+    return _side_info(tools, profile, idx, shape_idx), out
 
 
 def _side_info(
@@ -236,19 +235,46 @@ def _side_info(
 def coding_weights(
     tools: CodingTools, profile: GGDProfile, info: TileSideInfo | None, channels: int, n_frames: int
 ) -> np.ndarray:
-    """Per-coefficient weights ``(channels, n_bins, n_frames)`` float32 (cell gains x band weights)."""
+    """Per-coefficient weights ``(channels, n_bins, n_frames)`` float32 (cell gains x band weights):
+    what :func:`weigh` multiplies by, as one array (a reference for it; the codec never builds it)."""
     w = np.ones((channels, profile.n_bands, n_frames), np.float32)
+    return weigh(tools, profile, info, w)
+
+
+def weigh(
+    tools: CodingTools, profile: GGDProfile, info: TileSideInfo | None, coefficients: np.ndarray, *, divide: bool = False
+) -> np.ndarray:
+    """Multiply (``divide``: divide) ``coefficients (channels, n_bins, n_frames)`` in place by the
+    coding weights, cell gains x band weights, a few hundred frames at a time; returns them.
+
+    The weight of a coefficient is the float32 product of its cell's gain and its band's weight,
+    so the result is that of one multiplication by :func:`coding_weights` (tested), without its
+    tile-sized arrays.
+    """
+    per_cell = None  # (1, n_bins, n_cells): one gain per cell for all channels
     if tools.gain_strength > 0 and info is not None:
         # One gain per cell for all channels, from their joint level: a quiet side channel keeps
         # its small (cheap) codes instead of being boosted to the mid channel's precision.
         joint = np.sqrt(np.mean(info.levels**2, axis=0, keepdims=True))
         g = sc.normalizing_gains(joint, strength=tools.gain_strength, range_db=tools.gain_range_db)
-        w *= sc.expand_cells(
-            g, tools.edges(profile), frames_per_group=tools.cell_frames, n_frames=n_frames
-        ).astype(np.float32)
-    if tools.band_slope_db:
-        w *= _weights(profile, float(tools.band_slope_db))[:, None]
-    return w
+        per_cell = np.repeat(g, np.diff(tools.edges(profile)), axis=-2).astype(np.float32)
+    band = _weights(profile, float(tools.band_slope_db))[:, None] if tools.band_slope_db else None
+    operation = np.divide if divide else np.multiply
+    if per_cell is None:
+        if band is not None:
+            operation(coefficients, band, out=coefficients)
+        return coefficients
+    if band is not None:
+        per_cell *= band
+    fpg = tools.cell_frames
+    n_frames = coefficients.shape[-1]
+    step = fpg * max(1, 256 // fpg)  # whole cells per chunk
+    for a in range(0, n_frames, step):
+        b = min(a + step, n_frames)
+        cells = np.repeat(per_cell[..., a // fpg : -(-b // fpg)], fpg, axis=-1)[..., : b - a]
+        part = coefficients[..., a:b]
+        operation(part, cells, out=part)
+    return coefficients
 
 
 def restore(
@@ -260,21 +286,22 @@ def restore(
     seed: int,
 ) -> np.ndarray:
     """Decoder side: coefficients ``(channels, n_bins, n_frames)`` decoded from ``codes * ...``, divided by
-    the level gains ``gain`` (per channel): undo the coding weights, then noise filling."""
-    n_frames = coefficients.shape[-1]
-    x = coefficients / coding_weights(tools, profile, info, coefficients.shape[0], n_frames)
+    the level gains ``gain`` (per channel): undo the coding weights, then noise filling. The
+    coefficients are changed in place (and returned)."""
+    x = weigh(tools, profile, info, coefficients, divide=True)
     if not tools.fills_noise or info is None:
         return x
     inv_std, std = _scale(profile)
     g = np.asarray(gain, dtype=np.float32).reshape(-1, 1, 1)
-    rel = x * (g * inv_std[:, None])
+    x *= g * inv_std[:, None]  # relative to the profile
     edges = tools.edges(profile)
-    for c in range(rel.shape[0]):
-        rel[c] = sc.noise_fill(
-            rel[c], info.levels[c], edges, frames_per_group=tools.cell_frames, seed=seed * 8 + c,
+    for c in range(x.shape[0]):
+        x[c] = sc.noise_fill(
+            x[c], info.levels[c], edges, frames_per_group=tools.cell_frames, seed=seed * 8 + c,
             min_loss=float(tools.noise_fill or 0.0), band_shape=info.shape[c] if info.shape is not None else None,
         )  # fmt: skip
-    return rel * (std[:, None] / g)
+    x *= std[:, None] / g
+    return x
 
 
 # ---------------------------------------------------------------------- text in the header
