@@ -398,14 +398,17 @@ class AudioImageConverter(ConverterGeometry):
         return y[..., :length]
 
     # ------------------------------------------------------------------ coefficients <-> codes
-    def codes_from_coefficients(self, coefficients: Any, *, gain: Any = 1.0, band_gains: Any = None) -> np.ndarray:
+    def codes_from_coefficients(
+        self, coefficients: Any, *, gain: Any = 1.0, band_gains: Any = None, overwrite: bool = False
+    ) -> np.ndarray:
         """8-bit codes of MDCT coefficients ``(..., n_bins, n_frames)`` scaled by ``gain`` (per leading index).
 
         ``band_gains`` (dB, ``(..., n_groups)``, from :meth:`measure_band_gains` of the scaled
         coefficients) multiply the band groups as well. Returns the stored bands in image
         orientation, ``(..., n_bands, n_frames)`` uint8 (row 0 the highest stored band).
         Streaming clients (the codec) use this with the frames of
-        :meth:`~mdctcompand.MDCT.stream_analyzer`.
+        :meth:`~mdctcompand.MDCT.stream_analyzer`; ``overwrite=True`` lets the scaling happen in
+        ``coefficients`` (an array of the caller's that is not needed afterwards) instead of a copy.
 
         Examples
         --------
@@ -421,7 +424,9 @@ class AudioImageConverter(ConverterGeometry):
         if self.n_bands < X.shape[-2]:
             X = X[..., : self.n_bands, :]
         scale = self._band_scale(gain, band_gains, X.shape[:-2])
-        if scale is not None:
+        if scale is not None and overwrite and isinstance(coefficients, np.ndarray) and X.dtype.kind == "f":
+            X *= scale.astype(X.dtype)[..., None]
+        elif scale is not None:
             X = X * scale.astype(X.dtype)[..., None]  # a fresh array: the caller's stays
         return self._compander.encode_image(X, check_finite=False)
 

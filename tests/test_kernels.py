@@ -202,6 +202,7 @@ def test_without_numba_every_call_runs_numpy(monkeypatch):
     monkeypatch.setattr(_kernels, "numba_installed", lambda: False)
     monkeypatch.setenv("MDCTCOMPAND_KERNELS", "auto")
     monkeypatch.setattr(_kernels, "jit_loaded", lambda: False)
+    monkeypatch.setattr(_kernels, "JIT_MIN_VALUES", 1 << 20)
     assert not _kernels.use_jit(1 << 30)
     x = np.random.default_rng(0).standard_normal(1 << 22).astype(np.float32)  # above JIT_MIN_VALUES
     conv = mdctcompand.AudioImageConverter()

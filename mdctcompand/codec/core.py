@@ -259,10 +259,13 @@ def check_tags(tags: Any) -> dict[str, str]:
 
 def _coding_noise(codes: np.ndarray, data: bytes, stored: int, bands: int) -> np.ndarray:
     """RMS code error of the (lossy) image codec per band group: what the MMSE decoder assumes."""
-    err = decode_tile(data).astype(np.float32) - codes.astype(np.float32)
-    per_band = err.reshape(stored, bands, -1)[:, ::-1]  # rows back to band order
+    decoded = decode_tile(data).reshape(stored, bands, -1)[:, ::-1]  # rows back to band order
+    coded = codes.reshape(stored, bands, -1)[:, ::-1]
     groups = np.array_split(np.arange(bands), min(_NOISE_GROUPS, bands))
-    return np.array([np.sqrt(np.mean(per_band[:, g] ** 2)) for g in groups])
+    # a group at a time: the errors of one group are a few MB, those of a tile hundreds
+    return np.array(
+        [np.sqrt(np.mean((decoded[:, g].astype(np.float32) - coded[:, g].astype(np.float32)) ** 2)) for g in groups]
+    )
 
 
 def encode_stream(

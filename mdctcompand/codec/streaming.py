@@ -141,7 +141,7 @@ class TileEncoder:
         )
         if band_gains is not None:
             self.band_gains.append(band_gains)
-        codes = conv.codes_from_coefficients(frames, gain=gain, band_gains=band_gains)
+        codes = conv.codes_from_coefficients(frames, gain=gain, band_gains=band_gains, overwrite=True)  # the buffer
         # A file of one tile is as wide as its audio (whole 16-frame blocks); in longer files
         # every tile, the last one too, is a full tile (containers need equal frame sizes).
         width = -(-count // 16) * 16 if (last and f0 == 0) else self.tile_frames

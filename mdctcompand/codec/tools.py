@@ -251,29 +251,29 @@ def weigh(
     so the result is that of one multiplication by :func:`coding_weights` (tested), without its
     tile-sized arrays.
     """
-    per_cell = None  # (1, n_bins, n_cells): one gain per cell for all channels
+    gains = None  # (1, groups, n_cells): one gain per cell for all channels
     if tools.gain_strength > 0 and info is not None:
         # One gain per cell for all channels, from their joint level: a quiet side channel keeps
         # its small (cheap) codes instead of being boosted to the mid channel's precision.
         joint = np.sqrt(np.mean(info.levels**2, axis=0, keepdims=True))
-        g = sc.normalizing_gains(joint, strength=tools.gain_strength, range_db=tools.gain_range_db)
-        per_cell = np.repeat(g, np.diff(tools.edges(profile)), axis=-2).astype(np.float32)
+        gains = sc.normalizing_gains(joint, strength=tools.gain_strength, range_db=tools.gain_range_db)
     band = _weights(profile, float(tools.band_slope_db))[:, None] if tools.band_slope_db else None
     operation = np.divide if divide else np.multiply
-    if per_cell is None:
+    if gains is None:
         if band is not None:
             operation(coefficients, band, out=coefficients)
         return coefficients
-    if band is not None:
-        per_cell *= band
-    fpg = tools.cell_frames
+    fpg, widths = tools.cell_frames, np.diff(tools.edges(profile))
     n_frames = coefficients.shape[-1]
     step = fpg * max(1, 256 // fpg)  # whole cells per chunk
     for a in range(0, n_frames, step):
         b = min(a + step, n_frames)
-        cells = np.repeat(per_cell[..., a // fpg : -(-b // fpg)], fpg, axis=-1)[..., : b - a]
+        cells = np.repeat(gains[..., a // fpg : -(-b // fpg)], widths, axis=-2).astype(np.float32)
+        if band is not None:
+            cells *= band
+        weights = np.repeat(cells, fpg, axis=-1)[..., : b - a]
         part = coefficients[..., a:b]
-        operation(part, cells, out=part)
+        operation(part, weights, out=part)
     return coefficients
 
 
