@@ -8,7 +8,9 @@
    thread, as the codec commands set it), ``wav2jpeg``, ``jpeg2wav``, and, where installed,
    peer command-line codecs on the same clip (``opusenc``, ``lame``, ``ffmpeg`` AAC), with
    each one's ratio to the bare imports and its speed in times real time.
-2. **Batch**: ``wav2jpeg DIR --output-dir OUT --jobs J`` over N clips for each J of
+2. **A long file** (``--sections long``): ``wav2jpeg`` and ``jpeg2wav`` against ffmpeg's
+   libopus on ``--minutes`` (10) of 44.1 kHz stereo at 48 kbit/s: CPU, ratio to Opus, peak memory.
+3. **Batch**: ``wav2jpeg DIR --output-dir OUT --jobs J`` over N clips for each J of
    ``--jobs-list`` (default 1,2; interleaved): median wall time, speed-up over the first J,
    CPU time, and checks that every run wrote one output per input, the same bytes for every
    J, with the umask's mode. It is bounded by the cores the machine really has free: the
@@ -205,6 +207,65 @@ def batch(
     )
 
 
+#: Runs a command and prints its CPU seconds and peak memory. A small process of its own: a child
+#: forked from this one would count this process's memory at the fork in its peak.
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(u.ru_utime + u.ru_stime, u.ru_maxrss / 1024)\n"
+)
+
+
+def _cpu_and_rss(args: list[str]) -> tuple[float, float]:
+    """CPU seconds (user + system) and peak resident memory (MB) of one command."""
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *args], check=True, capture_output=True, text=True)
+    cpu, rss = out.stdout.split()
+    return float(cpu), float(rss)
+
+
+def long_file(work: Path, minutes: float, repeat: int, *, generated: bool = False, bitrate: int = 48) -> str:
+    """Issue 26's long-file targets: ``wav2jpeg``/``jpeg2wav`` against ffmpeg's libopus on ``minutes``
+    of 44.1 kHz stereo at the same bit rate, interleaved: median CPU, its ratio to Opus (median of
+    the rounds' ratios), and peak memory of each process."""
+    import soundfile as sf
+
+    wav = work / "long.wav"
+    clips = _clips(max(1, round(minutes * 6)), 10.0, generated=generated)
+    audio = np.concatenate(clips, axis=1)[:, : int(minutes * 60 * 44100)]
+    sf.write(wav, audio.T, 44100, subtype="PCM_16")
+    seconds = audio.shape[1] / 44100
+    del audio, clips
+    py = sys.executable
+    runs = {
+        "wav2jpeg": [py, "-c", ENCODE, str(wav), "-o", str(work / "long.jpg"), "--force", "-q", "-b", str(bitrate)],
+        "ffmpeg libopus encode": ["ffmpeg", "-loglevel", "error", "-y", "-i", str(wav), "-c:a", "libopus", "-b:a",
+                                  f"{bitrate}k", str(work / "long.opus")],
+        "jpeg2wav": [py, "-c", DECODE, str(work / "long.jpg"), "-o", str(work / "back.wav"), "--force", "-q"],
+        "ffmpeg libopus decode": ["ffmpeg", "-loglevel", "error", "-y", "-i", str(work / "long.opus"),
+                                  str(work / "back-opus.wav")],
+    }  # fmt: skip
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, args in runs.items():
+            results[name].append(_cpu_and_rss(args))
+    lines = ["| command | CPU (s), median | ratio to Opus (q25-q75) | peak memory (MB) |", "|---|---:|---:|---:|"]
+    for name, peer in (("wav2jpeg", "ffmpeg libopus encode"), ("ffmpeg libopus encode", None),
+                       ("jpeg2wav", "ffmpeg libopus decode"), ("ffmpeg libopus decode", None)):  # fmt: skip
+        cpu = [c for c, _ in results[name]]
+        ratio = ""
+        if peer is not None:
+            q = np.quantile([a / b for a, b in zip(cpu, (c for c, _ in results[peer]))], [0.5, 0.25, 0.75])
+            ratio = f"{q[0]:.2f} ({q[1]:.2f}-{q[2]:.2f})"
+        lines.append(f"| {name} | {np.median(cpu):.2f} | {ratio} | {max(r for _, r in results[name]):.0f} |")
+    size = {p.suffix: p.stat().st_size * 8 / 1000 / seconds for p in (work / "long.jpg", work / "long.opus")}
+    return (
+        "\n".join(lines)
+        + f"\n\n{seconds / 60:.1f} min of 44.1 kHz stereo ({'generated' if generated else 'music where installed'}), "
+        f"-b {bitrate} for both: wav2jpeg wrote {size['.jpg']:.1f} kbit/s, libopus {size['.opus']:.1f}; {repeat} interleaved rounds"
+    )
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -247,10 +308,12 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--sections", default="startup,batch", help="what to run: startup, batch or both (comma-separated)"
+        "--sections", default="startup,batch", help="what to run: startup, batch, long (comma-separated)"
     )
     parser.add_argument("--repeat", type=int, default=9, help="interleaved rounds per start-up command")
     parser.add_argument("--seconds", type=float, default=1.0, help="length of the start-up clip (issue 26: 1 s)")
+    parser.add_argument("--minutes", type=float, default=10.0, help="length of the long file (section long)")
+    parser.add_argument("--long-repeat", type=int, default=3, help="interleaved rounds of the long file")
     parser.add_argument("--clips", type=int, default=100, help="clips in the batch (0: skip the batch)")
     parser.add_argument(
         "--jobs-list", type=_jobs_list, default=(1, 2), metavar="J,J,...",
@@ -268,8 +331,8 @@ def main(argv: list[str] | None = None) -> None:
     )  # fmt: skip
     args = parser.parse_args(argv)
     sections = {s.strip() for s in args.sections.split(",")}
-    if not sections <= {"startup", "batch"}:
-        parser.error(f"--sections {args.sections}: choose from startup, batch")
+    if not sections <= {"startup", "batch", "long"}:
+        parser.error(f"--sections {args.sections}: choose from startup, batch, long")
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s) visible, "
@@ -289,6 +352,9 @@ def main(argv: list[str] | None = None) -> None:
             if args.importtime:
                 print()
                 print(importtime())
+        if "long" in sections:
+            print(f"\n## A long file: {args.minutes:g} min of 44.1 kHz stereo against Opus\n")
+            print(long_file(work, args.minutes, args.long_repeat, generated=args.generated))
         if "batch" in sections and args.clips:
             print(f"\n## Batch: {args.clips} clips, wav2jpeg DIR --output-dir OUT --jobs J\n")
             print(batch(work, args.clips, args.batch_repeat, args.jobs_list, generated=args.generated))
