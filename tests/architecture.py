@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1] / "mdctcompand"
 #: Bottom first: a module may import from its layer and those below it. The top-level names of
 #: ``mdctcompand`` (first component after the package) decide a module's layer.
 LAYERS = {
-    "base": ["_version", "exceptions", "formats", "_fields", "_validation", "_threads", "_cache", "_kernels", "windows", "ggd", "_pyav"],
+    "base": ["_version", "exceptions", "formats", "_fields", "_validation", "_threads", "_cache", "_kernels", "_fft", "windows", "ggd", "_pyav"],
     "core": [
         "reference", "transform", "compand", "stats", "profile", "fitting", "band_gains", "channels", "header",
         "io", "metrics", "converter", "containers", "parallel", "plotting", "testing",

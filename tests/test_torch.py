@@ -503,6 +503,30 @@ def test_torch_compile_mdct_full_graph():
     torch.testing.assert_close(x.grad, 2 * x.detach(), rtol=0, atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+@pytest.mark.parametrize("frame_length", [48, 36])  # the fast path (hop % 4 == 0) and the generic one
+def test_torch_compile_functional_api_from_a_cold_start(monkeypatch, frame_length):
+    """Issue 28: fullgraph failed until one eager call had built the functional API's module
+    (``Skip calling torch.compiler.disable()d function _build``); the trace now holds the tables."""
+    from mdctcompand.torch import transform
+
+    monkeypatch.setattr(transform, "_MODULES", {})
+    torch._dynamo.reset()
+    x = torch.randn(2, 1000, dtype=torch.float64, generator=torch.Generator().manual_seed(4), requires_grad=True)
+    compiled = torch.compile(
+        lambda v: mt.imdct(mt.mdct(v, frame_length=frame_length), length=1000), backend="aot_eager", fullgraph=True
+    )
+    y = compiled(x)
+    assert transform._MODULES == {}  # nothing was built for the trace
+    torch.testing.assert_close(y, x, rtol=0, atol=1e-12)
+    torch.testing.assert_close(
+        torch.compile(lambda v: mt.mdct(v, frame_length=frame_length), backend="aot_eager", fullgraph=True)(x),
+        mt.mdct(x, frame_length=frame_length), rtol=0, atol=1e-12,
+    )  # fmt: skip
+    y.square().sum().backward()
+    torch.testing.assert_close(x.grad, 2 * x.detach(), rtol=0, atol=1e-12)
+
+
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
 def test_torch_compile_converter_full_graph(converters):

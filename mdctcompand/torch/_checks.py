@@ -123,6 +123,39 @@ def check_same_device(x: torch.Tensor, reference: torch.Tensor, owner: str) -> N
         )
 
 
+class TableView:
+    """A :class:`ConstantTables`' buffers as plain tensors, with its ``get``/``prepared``/``device``.
+
+    What a compiled graph holds when no module exists yet (the functional API traced from a cold
+    start): the buffers are built once, eagerly, and enter the graph as constants.
+
+    Examples
+    --------
+    >>> t = TableView(dict(ConstantTables({"w": np.array([0.1, 0.2])}).named_buffers()))
+    >>> t.get("w", torch.float64)
+    tensor([0.1000, 0.2000], dtype=torch.float64)
+    """
+
+    def __init__(self, buffers: dict[str, torch.Tensor]) -> None:
+        self.buffers = buffers
+        self.window_64 = buffers.get("window_64")
+
+    def get(self, key: str, dtype: torch.dtype) -> torch.Tensor:
+        """Table ``key`` in float64 (exact) or float32 (its float32 version)."""
+        if dtype == torch.float64:
+            return self.buffers[f"{key}_64"].view(torch.float64)
+        return self.buffers[f"{key}_32"].view(torch.float32)
+
+    def prepared(self, dtype: torch.dtype, build) -> dict[str, torch.Tensor]:
+        """``build(self, dtype)``: derived constants, built in the graph."""
+        return build(self, dtype)
+
+    @property
+    def device(self) -> torch.device:
+        """Device the tables are on."""
+        return next(iter(self.buffers.values())).device
+
+
 class ConstantTables(torch.nn.Module):
     """Float constants kept at full precision through module dtype casts (see the module docstring).
 

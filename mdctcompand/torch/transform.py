@@ -23,10 +23,12 @@ from ..windows import WindowSpec, get_window
 from . import _lapped
 from ._checks import (
     ConstantTables,
+    TableView,
     as_float_audio,
     as_float_values,
     check_bands,
     check_same_device,
+    is_compiling,
     raise_if_not_finite,
     should_check,
 )
@@ -119,13 +121,7 @@ class MDCT(torch.nn.Module, FrameGeometry):
         """
         x = as_float_audio(x, check_finite=check_finite)
         check_same_device(x, self._tables.get("window", torch.float64), "MDCT")
-        m = self.hop_length
-        n = x.shape[-1]
-        n_frames = -(-n // m) + 1
-        lead = x.shape[:-1]
-        rows = x.reshape(-1, n)
-        frames = _lapped.analysis(rows, n_frames, self._tables)
-        return frames.reshape(lead + (n_frames, m)).transpose(-1, -2)
+        return _forward(x, self._tables, self.hop_length)
 
     def inverse(
         self, coefficients: torch.Tensor, *, length: int, check_finite: bool | None = None
@@ -162,13 +158,7 @@ class MDCT(torch.nn.Module, FrameGeometry):
                 f"{self.n_frames(length)} (ceil(length / {self.hop_length}) + 1)"
             )
         check_same_device(X, self._tables.get("window", torch.float64), "MDCT")
-        m = self.hop_length
-        lead = X.shape[:-2]
-        frames = X.transpose(-1, -2).reshape((-1, n_frames, m))
-        if should_check(frames, check_finite):  # frame-major: the layout the forward returns
-            raise_if_not_finite(frames, "coefficients")
-        out = _lapped.synthesis(frames, self._tables)
-        return out[:, :length].reshape(lead + (length,))
+        return _inverse(X, self._tables, self.hop_length, length, check_finite)
 
     def __repr__(self) -> str:
         return f"MDCT({self.extra_repr()})"
@@ -177,8 +167,35 @@ class MDCT(torch.nn.Module, FrameGeometry):
         return f"frame_length={self._frame_length}, window={self._window_name or 'custom'!r}"
 
 
+def _forward(x: torch.Tensor, tables: Any, m: int) -> torch.Tensor:
+    """The MDCT of checked audio ``x`` with ``tables`` (:class:`ConstantTables` or :class:`TableView`)."""
+    n = x.shape[-1]
+    n_frames = -(-n // m) + 1
+    lead = x.shape[:-1]
+    frames = _lapped.analysis(x.reshape(-1, n), n_frames, tables)
+    return frames.reshape(lead + (n_frames, m)).transpose(-1, -2)
+
+
+def _inverse(X: torch.Tensor, tables: Any, m: int, length: int, check_finite: bool | None) -> torch.Tensor:
+    """The inverse of checked coefficients ``X`` (``ceil(length / m) + 1`` frames) with ``tables``."""
+    n_frames = X.shape[-1]
+    lead = X.shape[:-2]
+    frames = X.transpose(-1, -2).reshape((-1, n_frames, m))
+    if should_check(frames, check_finite):  # frame-major: the layout the forward returns
+        raise_if_not_finite(frames, "coefficients")
+    out = _lapped.synthesis(frames, tables)
+    return out[:, :length].reshape(lead + (length,))
+
+
 #: MDCT modules of the functional API, per (frame length, named window, device).
 _MODULES: dict[tuple, MDCT] = {}
+
+
+@torch.compiler.assume_constant_result
+def _traced_tables(frame_length: int, window: str | tuple, device: str) -> dict[str, torch.Tensor]:
+    """The tables of an MDCT, built eagerly while torch.compile traces a cold functional call;
+    the graph holds them as constants (a module cannot be built inside a graph)."""
+    return dict(MDCT(frame_length, window=window).to(device)._tables.named_buffers())
 
 
 @torch.compiler.disable
@@ -189,8 +206,9 @@ def _build(frame_length: int, window: WindowSpec, device: torch.device, key: tup
     return module
 
 
-def _transform(frame_length: int, window: WindowSpec, device: torch.device) -> MDCT:
-    """The functional API's module: looked up (traceable by torch.compile) or built (eagerly, once)."""
+def _transform(frame_length: int, window: WindowSpec, device: torch.device) -> MDCT | TableView:
+    """The functional API's module: looked up (traceable by torch.compile) or built (eagerly, once);
+    traced from a cold start, the tables of a named window as graph constants (see :func:`_traced_tables`)."""
     key = None
     if isinstance(window, str) or (
         isinstance(window, tuple) and all(isinstance(v, (str, int, float)) for v in window)
@@ -199,6 +217,8 @@ def _transform(frame_length: int, window: WindowSpec, device: torch.device) -> M
         module = _MODULES.get(key)
         if module is not None:
             return module
+        if is_compiling():  # (the tables are built by MDCT, which checks the frame length and window)
+            return TableView(_traced_tables(frame_length, window, str(device)))
     return _build(frame_length, window, device, key)
 
 
@@ -237,7 +257,10 @@ def mdct(
     True
     """
     x = as_float_audio(x, check_finite=check_finite)
-    return _transform(frame_length, window, x.device)(x, check_finite=False)
+    transform = _transform(frame_length, window, x.device)
+    if isinstance(transform, TableView):
+        return _forward(x, transform, frame_length // 2)
+    return transform(x, check_finite=False)
 
 
 def imdct(
@@ -280,4 +303,9 @@ def imdct(
         raise ParameterError(f"coefficients of shape {tuple(X.shape)} must be (..., n_bins, n_frames)")
     if frame_length is None:
         frame_length = 2 * X.shape[-2]
-    return _transform(frame_length, window, X.device).inverse(X, length=length, check_finite=check_finite)
+    transform = _transform(frame_length, window, X.device)
+    if isinstance(transform, TableView):
+        m = frame_length // 2
+        check_bands(X, "coefficients", m, min_frames=2, axis="n_bins")
+        return _inverse(X, transform, m, length, check_finite)
+    return transform.inverse(X, length=length, check_finite=check_finite)
