@@ -27,7 +27,9 @@ _NAME = "scipy.fft._pocketfft.pypocketfft"
 _NORMS = {None: 0, "backward": 0, "ortho": 1, "forward": 2}
 
 
-def dct(x: np.ndarray, type: int = 2, *, norm: str | None = None, axis: int = -1, overwrite_x: bool = False) -> np.ndarray:
+def dct(
+    x: np.ndarray, type: int = 2, *, norm: str | None = None, axis: int = -1, overwrite_x: bool = False
+) -> np.ndarray:
     """``scipy.fft.dct(x, type, norm=norm, axis=axis, overwrite_x=overwrite_x)``, bit for bit.
 
     Examples
@@ -63,13 +65,20 @@ def _engine() -> Any:
             return None
         folder = Path(next(iter(spec.submodule_search_locations))) / "fft" / "_pocketfft"
         path = next(
-            (folder / f"pypocketfft{s}" for s in importlib.machinery.EXTENSION_SUFFIXES if (folder / f"pypocketfft{s}").is_file()),
+            (
+                folder / f"pypocketfft{s}"
+                for s in importlib.machinery.EXTENSION_SUFFIXES
+                if (folder / f"pypocketfft{s}").is_file()
+            ),
             None,
         )
         if path is None:
             return None
         loader = importlib.machinery.ExtensionFileLoader(_NAME, str(path))
-        module = importlib.util.module_from_spec(importlib.util.spec_from_loader(_NAME, loader))
+        extension = importlib.util.spec_from_loader(_NAME, loader)
+        if extension is None:
+            return None
+        module = importlib.util.module_from_spec(extension)
         loader.exec_module(module)
         return module if _agrees(module) else None
     except Exception:  # another scipy: fall back to scipy.fft
@@ -92,4 +101,6 @@ def _agrees(module: Any) -> bool:
         module.dct(inplace, 4, (0,), 1, inplace, 1, None),
     )
     want = (dct4, dct2, dct3, dct4)
-    return all(np.allclose(g, w, rtol=0, atol=1e-12) for g, w in zip(got, want)) and np.shares_memory(got[3], inplace)
+    return all(np.allclose(g, w, rtol=0, atol=1e-12) for g, w in zip(got, want)) and np.shares_memory(
+        got[3], inplace
+    )

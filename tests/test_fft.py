@@ -13,7 +13,9 @@ from mdctcompand import _fft
 
 
 def test_the_extension_loads_and_passes_its_probe():
-    assert _fft._engine() is not None, "scipy's pocketfft extension did not load: every DCT goes through scipy.fft"
+    assert _fft._engine() is not None, (
+        "scipy's pocketfft extension did not load: every DCT goes through scipy.fft"
+    )
 
 
 @settings(max_examples=60, deadline=None)
