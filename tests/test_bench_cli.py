@@ -29,7 +29,19 @@ def test_startup_and_long_file_tables(capsys):
 
     if shutil.which("ffmpeg") is None:
         pytest.skip("the long-file section compares with ffmpeg's libopus")
-    bench.main(["--sections", "startup,long", "--generated", "--repeat", "1", "--minutes", "0.2", "--long-repeat", "1"])
+    bench.main(
+        [
+            "--sections",
+            "startup,long",
+            "--generated",
+            "--repeat",
+            "1",
+            "--minutes",
+            "0.2",
+            "--long-repeat",
+            "1",
+        ]
+    )
     out = capsys.readouterr().out
     assert "one call on a 1 s 44.1 kHz stereo clip, process CPU time" in out
     assert re.search(r"^\| bare imports, BLAS on 1 thread \| [\d.]+ \| [\d.]+ ", out, flags=re.M)

@@ -77,7 +77,9 @@ def _run(args: list[str], tree: str | None = None, env: dict[str, str] | None = 
     environ = dict(os.environ, **(env or {}))
     if tree is not None:
         environ["PYTHONPATH"] = tree
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environ, cwd=tree)
+    subprocess.run(
+        args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environ, cwd=tree
+    )
 
 
 def _realtime(seconds_audio: float, cpu: float) -> str:
@@ -85,7 +87,12 @@ def _realtime(seconds_audio: float, cpu: float) -> str:
 
 
 def startup(
-    work: Path, repeat: int, trees: dict[str, str] | None = None, *, generated: bool = False, seconds: float = 1.0
+    work: Path,
+    repeat: int,
+    trees: dict[str, str] | None = None,
+    *,
+    generated: bool = False,
+    seconds: float = 1.0,
 ) -> str:
     import soundfile as sf
 
@@ -249,7 +256,10 @@ def long_file(work: Path, minutes: float, repeat: int, *, generated: bool = Fals
     for _ in range(repeat):
         for name, args in runs.items():
             results[name].append(_cpu_and_rss(args))
-    lines = ["| command | CPU (s), median | ratio to Opus (q25-q75) | peak memory (MB) |", "|---|---:|---:|---:|"]
+    lines = [
+        "| command | CPU (s), median | ratio to Opus (q25-q75) | peak memory (MB) |",
+        "|---|---:|---:|---:|",
+    ]
     for name, peer in (("wav2jpeg", "ffmpeg libopus encode"), ("ffmpeg libopus encode", None),
                        ("jpeg2wav", "ffmpeg libopus decode"), ("ffmpeg libopus decode", None)):  # fmt: skip
         cpu = [c for c, _ in results[name]]
@@ -311,7 +321,9 @@ def main(argv: list[str] | None = None) -> None:
         "--sections", default="startup,batch", help="what to run: startup, batch, long (comma-separated)"
     )
     parser.add_argument("--repeat", type=int, default=9, help="interleaved rounds per start-up command")
-    parser.add_argument("--seconds", type=float, default=1.0, help="length of the start-up clip (issue 26: 1 s)")
+    parser.add_argument(
+        "--seconds", type=float, default=1.0, help="length of the start-up clip (issue 26: 1 s)"
+    )
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the long file (section long)")
     parser.add_argument("--long-repeat", type=int, default=3, help="interleaved rounds of the long file")
     parser.add_argument("--clips", type=int, default=100, help="clips in the batch (0: skip the batch)")

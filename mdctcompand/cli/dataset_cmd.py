@@ -125,7 +125,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         config.converter().max_samples(config.frames)
     if args.musiccaps:
         if not args.audio_dir:
-            raise UsageError("--musiccaps needs --audio-dir (where `mdctcompand dataset fetch` put the clips)")
+            raise UsageError(
+                "--musiccaps needs --audio-dir (where `mdctcompand dataset fetch` put the clips)"
+            )
         flag, listing = "--musiccaps", args.musiccaps
         with blame(flag, listing, file=True):
             specs, log = read_musiccaps(listing, args.audio_dir)
@@ -161,7 +163,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         )
     if args.skip_list is not None and not Path(args.skip_list).is_file():
         raise CLIError(f"--skip-list {args.skip_list}: no such file")
-    with blame(keywords={"jobs": "--jobs", "retries": "--retries", "limit": "--limit"}, file=True):  # the CSV's
+    with blame(
+        keywords={"jobs": "--jobs", "retries": "--retries", "limit": "--limit"}, file=True
+    ):  # the CSV's
         counts = fetch_musiccaps(
             args.csv, args.output, downloader=args.downloader, retries=args.retries, backoff_s=args.backoff,
             skip_list=args.skip_list, retry_failed=args.retry_failed, jobs=args.jobs, limit=args.limit,

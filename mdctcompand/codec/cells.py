@@ -113,7 +113,9 @@ def cell_rms(coefficients: Any, edges: Any, *, frames_per_group: int = 8, scale:
         part = c[..., a : a + _CHUNK_FRAMES]
         if scale is not None:
             part = part * np.asarray(scale, dtype=c.dtype)
-        band_sums[..., a : a + _CHUNK_FRAMES] = np.add.reduceat(np.square(part, dtype=np.float64), e[:-1], axis=-2)
+        band_sums[..., a : a + _CHUNK_FRAMES] = np.add.reduceat(
+            np.square(part, dtype=np.float64), e[:-1], axis=-2
+        )
     starts = np.arange(0, n_frames, fpg)
     sums = np.add.reduceat(band_sums, starts, axis=-1)
     counts = np.diff(e)[:, None] * np.diff(np.append(starts, n_frames))[None, :]
