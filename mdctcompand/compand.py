@@ -488,7 +488,7 @@ class Compander:
         )
         return out.reshape(x.shape)
 
-    def decode(self, codes: Any, *, dtype: Any = np.float32, table: Any = None) -> np.ndarray:
+    def decode(self, codes: Any, *, dtype: Any = np.float32, table: Any = None, out: Any = None) -> np.ndarray:
         """Reconstruct coefficients from 8-bit codes by table look-up.
 
         Parameters
@@ -498,6 +498,9 @@ class Compander:
         table : array_like, shape (n_bands, 256), optional
             Value of every code in every band, instead of :attr:`reconstruction_table`
             (e.g. :meth:`posterior_mean_table`); finite.
+        out : np.ndarray, optional
+            Where to write the result: ``dtype``, the codes' shape, rows contiguous (e.g. the
+            first rows of a larger array, which then needs no copy). Returned.
 
         Returns
         -------
@@ -533,13 +536,19 @@ class Compander:
             table = self.reconstruction_table
         from ._kernels import quantize
 
-        return self._apply(quantize.decode_frame_major, quantize.decode_band_major, q, table, dtype)
+        if out is not None:
+            if not isinstance(out, np.ndarray) or out.dtype != dtype or out.shape != q.shape or out.ndim > 3:
+                raise ParameterError(f"out must be a {dtype} array of shape {q.shape} (at most 3-D)")
+            if out.strides[-1] != out.itemsize:
+                raise ParameterError("out must have contiguous rows")
+        return self._apply(quantize.decode_frame_major, quantize.decode_band_major, q, table, dtype, out=out)
 
-    def decode_image(self, image: Any, *, dtype: Any = np.float32, table: Any = None) -> np.ndarray:
+    def decode_image(self, image: Any, *, dtype: Any = np.float32, table: Any = None, out: Any = None) -> np.ndarray:
         """Inverse of :meth:`encode_image`: image-oriented codes to coefficients ``(..., n_bands, n_frames)``.
 
         Equal to ``decode(image[..., ::-1, :])`` (a flip and a band-major look-up: faster than
-        any transposing kernel, and :meth:`MDCT.inverse` takes either layout at the same speed).
+        any transposing kernel, and :meth:`MDCT.inverse` takes either layout at the same speed);
+        ``out`` as in :meth:`decode`.
 
         Examples
         --------
@@ -549,7 +558,7 @@ class Compander:
         >>> np.array_equal(c.decode_image(image), c.decode(image[::-1]))
         True
         """
-        return self.decode(np.asarray(image)[..., ::-1, :], dtype=dtype, table=table)
+        return self.decode(np.asarray(image)[..., ::-1, :], dtype=dtype, table=table, out=out)
 
     def posterior_mean_table(self, noise_rms: Any) -> np.ndarray:
         """``(n_bands, 256)`` table of ``E[x | received code p]`` when codes reach the decoder with noise.
@@ -574,14 +583,18 @@ class Compander:
         key = (self._profile, self._tilt, self._rounding, self.n_bands)
         return _posterior_mean_table(*key, tuple(float(v) for v in sigma))
 
-    def _apply(self, frame_major, band_major, src: np.ndarray, table: np.ndarray, dtype: Any) -> np.ndarray:
+    def _apply(
+        self, frame_major, band_major, src: np.ndarray, table: np.ndarray, dtype: Any, out: np.ndarray | None = None
+    ) -> np.ndarray:
         """Run a quantize kernel over ``src (..., n_bands, n_frames)`` in the memory order it has.
 
         Frame-major input (a transposed C array, as :meth:`MDCT.forward` returns) gives a
-        frame-major result; anything else is processed band-major into a C-contiguous result.
+        frame-major result; anything else is processed band-major into a C-contiguous result,
+        or into ``out`` (rows contiguous, at most 3-D; checked by the caller).
         """
         from ._threads import run_chunks
 
+        given = out
         lead = src.shape[:-2]
         n_bands, n_frames = src.shape[-2:]
         swapped = np.swapaxes(src, -1, -2)
@@ -593,19 +606,24 @@ class Compander:
                 _spans(rows.shape[0], self._workers),
                 self._workers,
             )
-            return np.swapaxes(out.reshape(lead + (n_frames, n_bands)), -1, -2)
+            result = np.swapaxes(out.reshape(lead + (n_frames, n_bands)), -1, -2)
+            if given is not None:
+                given[...] = result
+                return given
+            return result
         if src.ndim == 2 and src.strides[-1] == src.itemsize:
             items = src[None]  # rows contiguous (e.g. a flipped image): no copy needed
         else:
             items = np.ascontiguousarray(src).reshape(-1, n_bands, n_frames)
-        out = np.empty(items.shape, dtype=dtype)
+        # (items, bands, frames): the caller's rows (2-D or 3-D, as decode checks), or new ones
+        out = np.empty(items.shape, dtype=dtype) if given is None else given.reshape((-1,) + given.shape[-2:])
         # Chunks of (item, band span): a single image is split across its bands.
         per_item = max(1, -(-self._workers // items.shape[0]))
         chunks = [(i, s) for i in range(items.shape[0]) for s in _spans(n_bands, per_item)]
         run_chunks(
             lambda c: band_major(items[c[0], c[1]], table[c[1]], out[c[0], c[1]]), chunks, self._workers
         )
-        return out.reshape(src.shape)
+        return given if given is not None else out.reshape(src.shape)
 
     def __repr__(self) -> str:
         return (

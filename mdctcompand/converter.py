@@ -470,14 +470,22 @@ class AudioImageConverter(ConverterGeometry):
             raise ParameterError(
                 f"codes of shape {arr.shape} must be (..., n_bands={self.n_bands}, n_frames)"
             )
+        full = None
         if arr.dtype == np.uint8:
-            X = self._compander.decode_image(arr, dtype=dtype, table=table)
+            if self.n_bands < self._mdct.n_bins and arr.ndim <= 3 and dtype in (np.float32, np.float64):
+                # decoded straight into the stored rows of the full array
+                full = np.zeros(arr.shape[:-2] + (self._mdct.n_bins, arr.shape[-1]), dtype=dtype)
+            X = self._compander.decode_image(
+                arr, dtype=dtype, table=table, out=None if full is None else full[..., : self.n_bands, :]
+            )
         else:
             X = self._compander.decode_continuous(arr[..., ::-1, :], dtype=dtype)
         g = _check_gain(gain, arr.shape[:-2])
         scale = self._band_scale(1.0 if g is None else g, band_gains, arr.shape[:-2])
         if scale is not None:
             X /= scale.astype(X.dtype)[..., None]  # in place: the decoder returned a fresh array
+        if full is not None:
+            return full
         if self.n_bands < self._mdct.n_bins:
             full = np.zeros(X.shape[:-2] + (self._mdct.n_bins, X.shape[-1]), dtype=X.dtype)
             full[..., : self.n_bands, :] = X

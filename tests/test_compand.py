@@ -254,3 +254,20 @@ def test_decode_with_a_table_and_posterior_mean(rng):
         c.decode(codes, table=np.zeros((3, 256)))
     with pytest.raises(ParameterError, match="noise_rms"):
         c.posterior_mean_table([np.nan])
+
+
+def test_decode_into_the_rows_of_a_larger_array():
+    """``out=``: the converter decodes the stored bands straight into its full-band array (issue 26)."""
+    c = Compander(default_profile())
+    rng = np.random.default_rng(5)
+    for shape in [(512, 7), (2, 512, 9)]:
+        codes = rng.integers(0, 256, shape, dtype=np.uint8)
+        for dtype in (np.float32, np.float64):
+            full = np.zeros(shape[:-2] + (600, shape[-1]), dtype)
+            got = c.decode_image(codes, dtype=dtype, out=full[..., :512, :])
+            assert np.shares_memory(got, full) and np.array_equal(got, c.decode_image(codes, dtype=dtype))
+            assert not full[..., 512:, :].any()
+    with pytest.raises(ParameterError, match="out must be"):
+        c.decode(codes, out=np.zeros(codes.shape, np.float64))  # float32 is asked for
+    with pytest.raises(ParameterError, match="contiguous rows"):
+        c.decode(codes, out=np.zeros(codes.shape[:-1] + (2 * codes.shape[-1],), np.float32)[..., ::2])
