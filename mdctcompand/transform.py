@@ -611,6 +611,9 @@ class MDCTSynthesizer:
     ((8,), (8,), 16)
     """
 
+    #: Frames synthesized at a time within one push.
+    _STEP = 256
+
     def __init__(self, mdct: MDCT, *, length: int | None = None) -> None:
         self._mdct = mdct
         self._length = None if length is None else check_int(length, "length", minimum=1)
@@ -657,22 +660,32 @@ class MDCTSynthesizer:
                 f"{self._mdct.n_frames(self._length)}"
             )
         rows = int(np.prod(lead, dtype=np.int64))
-        first = 0 if self._prev is None else 1
-        frames = np.empty((rows, first + k, m), dtype=X.dtype)  # frame-major, after the previous frame
-        if first:
-            frames[:, 0] = self._prev[:, 0]  # type: ignore[index]
-        frames[:, first:] = np.swapaxes(X.reshape(rows, m, k), -1, -2)
-        n_out = (frames.shape[1] - 1) * m
+        X = X.reshape(rows, m, k)
+        n_out = (k - (self._prev is None)) * m if k else 0
         if self._length is not None:
             n_out = min(n_out, self._length - self._n)
-        if k:
+        out = np.empty((rows, max(n_out, 0)), dtype=X.dtype)
+        done = 0
+        # A few hundred frames at a time (each output block needs only its two frames): the
+        # frame-major copy stays small whatever the push (a codec tile is tens of MB).
+        for a in range(0, k, self._STEP):
+            b = min(a + self._STEP, k)
+            first = 0 if self._prev is None else 1
+            frames = np.empty((rows, first + b - a, m), dtype=X.dtype)  # frame-major, after the previous one
+            if first:
+                frames[:, 0] = self._prev[:, 0]  # type: ignore[index]
+            frames[:, first:] = np.swapaxes(X[..., a:b], -1, -2)
             self._prev = frames[:, -1:].copy()
+            n = min((frames.shape[1] - 1) * m, out.shape[1] - done)
+            if n > 0:
+                part, finite = self._mdct._overlap(frames, n)
+                if not finite:
+                    raise ParameterError("coefficients contain NaN or infinite values")
+                out[:, done : done + n] = part
+                done += n
         self._frames += k
         if n_out <= 0:
-            return np.zeros(lead + (0,), dtype=frames.dtype)
-        out, finite = self._mdct._overlap(frames, n_out)
-        if not finite:
-            raise ParameterError("coefficients contain NaN or infinite values")
+            return np.zeros(lead + (0,), dtype=X.dtype)
         self._n += n_out
         return out.reshape(lead + (n_out,))
 

@@ -259,3 +259,27 @@ def test_streaming_errors():
         s.finish()
     with pytest.raises(ParameterError, match="NaN"):
         t.stream_synthesizer().push(np.full((4, 3), np.inf))
+
+
+@pytest.mark.parametrize("pushes", [[39], [1, 38], [17, 0, 22]])
+def test_stream_synthesizer_works_through_a_push_in_steps(monkeypatch, pushes):
+    """A push is synthesized a few hundred frames at a time (bounded memory, issue 26): the samples
+    are those of one step per push, bit for bit."""
+    from mdctcompand.transform import MDCTSynthesizer
+
+    t = MDCT(16)
+    x = np.random.default_rng(6).standard_normal((2, 8 * 38)).astype(np.float32)
+    X = t.forward(x)
+    assert X.shape[-1] == sum(pushes)
+
+    def run(step):
+        monkeypatch.setattr(MDCTSynthesizer, "_STEP", step)
+        s = t.stream_synthesizer(length=x.shape[-1])
+        bounds = np.cumsum([0, *pushes])
+        out = np.concatenate([s.push(X[..., a:b]) for a, b in zip(bounds[:-1], bounds[1:])], axis=-1)
+        s.finish()
+        return out
+
+    whole = run(10**9)
+    assert np.array_equal(run(3), whole) and np.array_equal(run(1), whole)
+    np.testing.assert_allclose(whole, x, atol=1e-5)
