@@ -594,19 +594,19 @@ class Compander:
         """
         from ._threads import run_chunks
 
-        given = out
+        given = out  # the caller's array (or None)
         lead = src.shape[:-2]
         n_bands, n_frames = src.shape[-2:]
         swapped = np.swapaxes(src, -1, -2)
         if swapped.flags.c_contiguous and not src.flags.c_contiguous:
             rows = swapped.reshape(-1, n_bands)
-            out = np.empty(rows.shape, dtype=dtype)
+            frames = np.empty(rows.shape, dtype=dtype)
             run_chunks(
-                lambda s: frame_major(rows[s], table, out[s]),
+                lambda s: frame_major(rows[s], table, frames[s]),
                 _spans(rows.shape[0], self._workers),
                 self._workers,
             )
-            result = np.swapaxes(out.reshape(lead + (n_frames, n_bands)), -1, -2)
+            result = np.swapaxes(frames.reshape(lead + (n_frames, n_bands)), -1, -2)
             if given is not None:
                 given[...] = result
                 return given
@@ -616,14 +616,14 @@ class Compander:
         else:
             items = np.ascontiguousarray(src).reshape(-1, n_bands, n_frames)
         # (items, bands, frames): the caller's rows (2-D or 3-D, as decode checks), or new ones
-        out = np.empty(items.shape, dtype=dtype) if given is None else given.reshape((-1,) + given.shape[-2:])
+        dst = np.empty(items.shape, dtype=dtype) if given is None else given.reshape((-1,) + given.shape[-2:])
         # Chunks of (item, band span): a single image is split across its bands.
         per_item = max(1, -(-self._workers // items.shape[0]))
         chunks = [(i, s) for i in range(items.shape[0]) for s in _spans(n_bands, per_item)]
         run_chunks(
-            lambda c: band_major(items[c[0], c[1]], table[c[1]], out[c[0], c[1]]), chunks, self._workers
+            lambda c: band_major(items[c[0], c[1]], table[c[1]], dst[c[0], c[1]]), chunks, self._workers
         )
-        return given if given is not None else out.reshape(src.shape)
+        return given if given is not None else dst.reshape(src.shape)
 
     def __repr__(self) -> str:
         return (
