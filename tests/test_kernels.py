@@ -159,21 +159,23 @@ def test_decode_builds_identical(out_dtype, rng):
 
 
 def test_dispatch_rule(monkeypatch):
-    """Numpy for small calls until the budget is spent; Numba for big calls or once loaded; the env var pins."""
+    """Numpy until its extra cost would have paid for loading Numba; Numba for calls that pay alone or
+    once loaded; the env var pins."""
     monkeypatch.delenv("MDCTCOMPAND_KERNELS", raising=False)
     monkeypatch.setattr(_kernels, "jit_loaded", lambda: False)
-    monkeypatch.setattr(_kernels, "_numpy_values", 0)
-    assert not _kernels.use_jit(1000)
-    assert _kernels.use_jit(_kernels.JIT_MIN_VALUES)
-    monkeypatch.setattr(_kernels, "_numpy_values", _kernels.NUMPY_BUDGET_VALUES - 10)
-    assert not _kernels.use_jit(10) and _kernels.use_jit(1)
+    monkeypatch.setattr(_kernels, "_numpy_ns", 0.0)
+    assert not _kernels.use_jit(1000, "fold")
+    whole = int(_kernels.JIT_LOAD_NS / _kernels.NUMPY_EXTRA_NS["encode"])
+    assert _kernels.use_jit(whole, "encode") and not _kernels.use_jit(whole, "fold")  # fold's extra cost is less
+    monkeypatch.setattr(_kernels, "_numpy_ns", _kernels.JIT_LOAD_NS - 10 * _kernels.NUMPY_EXTRA_NS["decode"])
+    assert not _kernels.use_jit(10, "decode") and _kernels.use_jit(1, "decode")
     monkeypatch.setattr(_kernels, "jit_loaded", lambda: True)
-    assert _kernels.use_jit(1)
+    assert _kernels.use_jit(1, "fold")
     monkeypatch.setenv("MDCTCOMPAND_KERNELS", "numpy")
-    assert not _kernels.use_jit(1 << 30)
+    assert not _kernels.use_jit(1 << 30, "encode")
     monkeypatch.setenv("MDCTCOMPAND_KERNELS", "numba")
     monkeypatch.setattr(_kernels, "jit_loaded", lambda: False)
-    assert _kernels.use_jit(1)
+    assert _kernels.use_jit(1, "fold")
 
 
 def test_codec_round_trip_same_bytes_in_both_builds(tmp_path, monkeypatch):
@@ -202,9 +204,9 @@ def test_without_numba_every_call_runs_numpy(monkeypatch):
     monkeypatch.setattr(_kernels, "numba_installed", lambda: False)
     monkeypatch.setenv("MDCTCOMPAND_KERNELS", "auto")
     monkeypatch.setattr(_kernels, "jit_loaded", lambda: False)
-    monkeypatch.setattr(_kernels, "JIT_MIN_VALUES", 1 << 20)
-    assert not _kernels.use_jit(1 << 30)
-    x = np.random.default_rng(0).standard_normal(1 << 22).astype(np.float32)  # above JIT_MIN_VALUES
+    monkeypatch.setattr(_kernels, "JIT_LOAD_NS", 1e3)  # every call would load Numba where it exists
+    assert not _kernels.use_jit(1 << 30, "encode")
+    x = np.random.default_rng(0).standard_normal(1 << 22).astype(np.float32)
     conv = mdctcompand.AudioImageConverter()
     y = conv.audio_from_codes(conv.codes_from_audio(x))
     assert y.shape == x.shape and np.isfinite(y).all()

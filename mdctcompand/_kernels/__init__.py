@@ -8,14 +8,14 @@ same arithmetic (same operations in the same order, so the outputs are bit-ident
 tests check it).
 
 Why two builds: importing numba and loading the cached machine code costs about 0.4-1 s of
-CPU and 70 MB of memory, while a 10 s clip needs only milliseconds of work and the numpy
-build is within a few per cent of Numba's speed on the codec's work. A
-short-lived process (one ``wav2jpeg`` call) therefore runs numpy until the work it has done
-would have paid for loading Numba, then switches (the "ski rental" rule, at most 2x the
-better choice in hindsight):
+CPU and 70 MB of memory, while a 10 s clip needs only milliseconds of work. A short-lived process (one ``wav2jpeg`` call) therefore runs numpy until the extra CPU the numpy
+build has spent (each kernel's measured extra cost per value, :data:`NUMPY_EXTRA_NS`) would
+have paid for loading Numba (:data:`JIT_LOAD_NS`), then switches (the "ski rental" rule, at
+most 2x the better choice in hindsight):
 
-- a call of at least :data:`JIT_MIN_VALUES` values loads Numba at once (long files, big batches);
-- otherwise numpy runs until the process has pushed :data:`NUMPY_BUDGET_VALUES` values through it;
+- a call whose extra cost alone reaches the load cost loads Numba at once;
+- otherwise numpy runs until the calls' extra costs add up to it (a 10-minute stereo file
+  through the codec stays below; about 30 one-minute conversions with the 8-bit converter do not);
 - once Numba is loaded (by any caller), every call uses it.
 
 ``MDCTCOMPAND_KERNELS=numba`` or ``=numpy`` in the environment (read at each call) pins
@@ -34,20 +34,18 @@ import sys
 import threading
 from types import ModuleType
 
-#: One call at least this large (values processed) loads Numba at once.
-JIT_MIN_VALUES = 1 << 26
-#: Values the numpy build may process in one process before Numba is loaded.
-#:
-#: Measured (issue 26, this project's 2-core machine, fresh ``wav2jpeg``/``jpeg2wav`` processes
-#: on 10 min of 44.1 kHz stereo, about 1.1e8 kernel values each way): the numpy build took the
-#: same CPU to encode (5.0 s against 5.0-5.3 with Numba) and less to decode (1.8-1.9 s against
-#: 2.3-2.6: loading Numba and its cached code costs about 0.4 s), with 125 MB less peak memory
-#: (174 against 300 MB encoding, 228 against 351 decoding); in one long process Numba saves
-#: about 7 ns per value encoding. So Numba pays from a few times 1e8 values on.
-NUMPY_BUDGET_VALUES = 1 << 28
+#: CPU that loading Numba and its cached machine code costs, in ns (0.35-0.65 s measured on this
+#: project's 2-core machine, in a fresh process and in a codec run).
+JIT_LOAD_NS = 5e8
+#: Extra CPU per value of each kernel's numpy build over its Numba build, in ns (60 s at 24 kHz,
+#: one thread, in-process, warm: MDCT fold 2.0, overlap-add 1.5, decode look-up 3.8; encode 24
+#: in the converter's bulk call, 6 per value in the codec's encode, which is what is used: on
+#: 10 min of 44.1 kHz stereo, fresh ``wav2jpeg`` processes took the same CPU with either build
+#: and Numba 125 MB more memory, fresh ``jpeg2wav`` 0.4 s more CPU with Numba).
+NUMPY_EXTRA_NS = {"fold": 2.0, "overlap_add": 1.5, "encode": 6.0, "decode": 4.0}
 
 _lock = threading.Lock()
-_numpy_values = 0
+_numpy_ns = 0.0  # the extra CPU the numpy build has spent so far (estimated)
 _JIT_MODULES = {"lapped": f"{__name__}._lapped_numba", "quantize": f"{__name__}._quantize_numba"}
 
 
@@ -62,20 +60,22 @@ def numba_installed() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def use_jit(n_values: int) -> bool:
-    """Whether a call processing ``n_values`` values should run the Numba build (see the module doc)."""
-    global _numpy_values
+def use_jit(n_values: int, kernel: str) -> bool:
+    """Whether a call of ``kernel`` (a key of :data:`NUMPY_EXTRA_NS`) processing ``n_values`` values
+    should run the Numba build (see the module doc)."""
+    global _numpy_ns
     mode = os.environ.get("MDCTCOMPAND_KERNELS", "auto").strip().lower()
     if mode in ("numba", "jit"):
         return True
     if mode == "numpy" or not numba_installed():
         return False  # without numba (an optional speed-up where it cannot be installed) numpy runs everything
-    if jit_loaded() or n_values >= JIT_MIN_VALUES:
+    extra = n_values * NUMPY_EXTRA_NS[kernel]
+    if jit_loaded() or extra >= JIT_LOAD_NS:
         return True
     with _lock:
-        if _numpy_values + n_values > NUMPY_BUDGET_VALUES:
+        if _numpy_ns + extra > JIT_LOAD_NS:
             return True
-        _numpy_values += n_values
+        _numpy_ns += extra
     return False
 
 

@@ -19,7 +19,7 @@ from . import jit_module, use_jit
 
 def fold(x: np.ndarray, start: int, window: np.ndarray, out: np.ndarray) -> None:
     """Window and fold every frame of every row: ``x (B, n)`` -> ``out (B, F, M)``."""
-    if use_jit(out.size):
+    if use_jit(out.size, "fold"):
         jit_module("lapped").fold(x, start, window, out)
     else:
         fold_numpy(x, start, window, out)
@@ -33,7 +33,7 @@ def overlap_add(
     Output block ``t`` (samples ``start + t*M .. + M``) is frame t's first half plus frame
     t-1's second half; a missing frame counts as zero, samples outside ``out`` are skipped.
     """
-    if use_jit(out.shape[0] * max(0, stop_block - first_block) * g.shape[2]):
+    if use_jit(out.shape[0] * max(0, stop_block - first_block) * g.shape[2], "overlap_add"):
         jit_module("lapped").overlap_add(g, start, window, out, first_block, stop_block)
     else:
         overlap_add_numpy(g, start, window, out, first_block, stop_block)

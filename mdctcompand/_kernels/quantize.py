@@ -19,7 +19,7 @@ from . import jit_module, use_jit
 
 def encode_frame_major(x: np.ndarray, thresholds: np.ndarray, out: np.ndarray, to_image: bool) -> None:
     """Codes of frame-major ``x (n_frames, n_bands)``: ``out[f, k]``, or ``out[n_bands - 1 - k, f]`` if ``to_image``."""
-    if use_jit(x.size):
+    if use_jit(x.size, "encode"):
         jit_module("quantize").encode_frame_major(x, thresholds, out, to_image)
     else:
         codes = codes_numpy(x.T, thresholds)  # (n_bands, n_frames)
@@ -28,7 +28,7 @@ def encode_frame_major(x: np.ndarray, thresholds: np.ndarray, out: np.ndarray, t
 
 def encode_band_major(x: np.ndarray, thresholds: np.ndarray, out: np.ndarray) -> None:
     """``out[k, f] = code of x[k, f]`` in band k; ``x``, ``out``: (n_bands, n_frames)."""
-    if use_jit(x.size):
+    if use_jit(x.size, "encode"):
         jit_module("quantize").encode_band_major(x, thresholds, out)
     else:
         out[...] = codes_numpy(x, thresholds)
@@ -39,7 +39,7 @@ def encode_bucketed(x, xb, padded, table, base, shift, nk, out, to_image: bool) 
 
     The numpy build searches the thresholds (``padded`` without its appended ``+inf``) directly.
     """
-    if use_jit(x.size):
+    if use_jit(x.size, "encode"):
         jit_module("quantize").encode_bucketed(x, xb, padded, table, base, shift, nk, out, to_image)
     else:
         codes = codes_numpy(x.T, padded[:, : padded.shape[1] - 1])
@@ -48,7 +48,7 @@ def encode_bucketed(x, xb, padded, table, base, shift, nk, out, to_image: bool) 
 
 def decode_frame_major(codes: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
     """``out[f, k] = table[k, codes[f, k]]``; (n_frames, n_bands)."""
-    if use_jit(codes.size):
+    if use_jit(codes.size, "decode"):
         jit_module("quantize").decode_frame_major(codes, table, out)
     else:
         out[...] = table[np.arange(table.shape[0]), codes]
@@ -56,7 +56,7 @@ def decode_frame_major(codes: np.ndarray, table: np.ndarray, out: np.ndarray) ->
 
 def decode_band_major(codes: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
     """``out[k, f] = table[k, codes[k, f]]``; (n_bands, n_frames)."""
-    if use_jit(codes.size):
+    if use_jit(codes.size, "decode"):
         jit_module("quantize").decode_band_major(codes, table, out)
     else:
         out[...] = table[np.arange(table.shape[0])[:, None], codes]
