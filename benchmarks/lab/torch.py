@@ -17,6 +17,7 @@ Prints, from one process (interleaved runs, medians and median ratios):
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -61,6 +62,8 @@ def thread_times(candidates: dict, *, baseline: str, repeat: int) -> dict[str, t
 
 
 def cpu(seconds: float, repeat: int) -> str:
+    # the numpy core at its steady-state speed: the Numba build, whatever a fresh process would pick
+    os.environ.setdefault("MDCTCOMPAND_KERNELS", "numba")
     torch.set_num_threads(1)
     try:
         import numba
@@ -99,6 +102,20 @@ def cpu(seconds: float, repeat: int) -> str:
         baseline="numpy AudioImageConverter",
         repeat=max(3, repeat // 4),
     )
+    # model outputs: real values in code units through the continuous inverse compander
+    enc = numpy_conv.codes_from_audio(audio)
+    values = enc.codes.astype(np.float32) + np.float32(0.25)
+    tensor_values = torch.from_numpy(values)
+    continuous = compare(
+        {
+            "numpy AudioImageConverter": lambda: numpy_conv.audio_from_codes(values, length=n, gain=enc.gain),
+            "mdctcompand.torch AudioImageConverter": lambda: conv.audio_from_codes(
+                tensor_values, length=n, gain=float(enc.gain)
+            ),
+        },
+        baseline="numpy AudioImageConverter",
+        repeat=max(3, repeat // 4),
+    )
     return (
         f"### CPU, one thread: forward + inverse, {seconds:g} s at 24 kHz, frame 1024, float32\n"
         f"audio: {source}; torch {torch.__version__}\n\n"
@@ -108,6 +125,8 @@ def cpu(seconds: float, repeat: int) -> str:
         f"mdctcompand.torch / torch.stft+istft = {ours.median_s / stft.median_s:.2f}\n\n" + cpu_table + "\n\n"
         f"### CPU, one thread: full 8-bit round trip (level, MDCT, compander, decode, inverse), {seconds:g} s\n\n"
         + format_table(eight_bit, baseline="numpy")
+        + f"\n\n### CPU, one thread: continuous decode (real-valued codes, as a model outputs), {seconds:g} s\n\n"
+        + format_table(continuous, baseline="numpy")
     )
 
 
