@@ -38,6 +38,7 @@ from ._checks import (
     check_bands,
     check_float_dtype,
     check_same_device,
+    is_compiling,
     raise_if_not_finite,
     require_tensor,
     should_check,
@@ -135,22 +136,40 @@ def _ggd_ppf(u, a, scale, lgamma_a, lgamma_a1) -> torch.Tensor:
     lower = p <= q
     tiny = torch.finfo(u.dtype).tiny
     target = torch.log(torch.where(lower, p, q).clamp_min(tiny))
-    t_lower = (target + lgamma_a1) / a
-    t_upper = torch.log(2.0 * (a * math.log(2.0) - target))
-    t = torch.where(lower, t_lower, t_upper)
+    if is_compiling() or u.device.type != "cpu":
+        # one graph of fixed shapes: both tails' functions everywhere, the right one kept
+        t = _newton(lower, target, a, lgamma_a, lgamma_a1, tiny)
+    else:
+        # the incomplete gamma functions are most of the cost: each value evaluates only its
+        # tail's (the same values, elementwise, at about half the CPU)
+        shape = torch.broadcast_shapes(u.shape, a.shape, lgamma_a.shape, lgamma_a1.shape)
+        a_, lg_, lg1_ = (v.expand(shape) for v in (a, lgamma_a, lgamma_a1))
+        t = torch.empty(shape, dtype=target.dtype, device=u.device)
+        for side in (True, False):
+            m = lower.expand(shape) == side
+            t[m] = _newton(torch.tensor(side), target.expand(shape)[m], a_[m], lg_[m], lg1_[m], tiny)
+    magnitude = scale * torch.exp(a * t)
+    magnitude = torch.where(p == 0, torch.zeros_like(magnitude), magnitude)
+    magnitude = torch.where(q == 0, torch.full_like(magnitude, math.inf), magnitude)
+    return torch.where(u < 0.5, -magnitude, magnitude)
+
+
+def _newton(lower, target, a, lgamma_a, lgamma_a1, tiny) -> torch.Tensor:
+    """``t = log y`` of :func:`_ggd_ppf`: Newton steps on ``log P`` (``lower``) or ``log Q``."""
+    t = torch.where(lower, (target + lgamma_a1) / a, torch.log(2.0 * (a * math.log(2.0) - target)))
     for _ in range(_NEWTON_STEPS):
         y = torch.exp(t)
-        f = torch.where(lower, torch.special.gammainc(a, y), torch.special.gammaincc(a, y))
+        if lower.ndim == 0:  # one tail for every value
+            f = torch.special.gammainc(a, y) if bool(lower) else torch.special.gammaincc(a, y)
+        else:
+            f = torch.where(lower, torch.special.gammainc(a, y), torch.special.gammaincc(a, y))
         log_y_density = a * t - y - lgamma_a  # log(y * dP/dy)
         asymptote = torch.where(lower, a * t - lgamma_a1, log_y_density - t)
         log_f = torch.where(f > tiny, torch.log(f.clamp_min(tiny)), asymptote)
         slope = torch.exp(log_y_density - log_f)  # |d log f / dt|
         step = (log_f - target) / slope
         t = t + torch.where(lower, -step, step)
-    magnitude = scale * torch.exp(a * t)
-    magnitude = torch.where(p == 0, torch.zeros_like(magnitude), magnitude)
-    magnitude = torch.where(q == 0, torch.full_like(magnitude, math.inf), magnitude)
-    return torch.where(u < 0.5, -magnitude, magnitude)
+    return t
 
 
 class Compander(torch.nn.Module):
