@@ -63,7 +63,16 @@ def thread_times(candidates: dict, *, baseline: str, repeat: int) -> dict[str, t
 
 def cpu(seconds: float, repeat: int) -> str:
     # the numpy core at its steady-state speed: the Numba build, whatever a fresh process would pick
-    os.environ.setdefault("MDCTCOMPAND_KERNELS", "numba")
+    pinned = os.environ.get("MDCTCOMPAND_KERNELS")
+    os.environ["MDCTCOMPAND_KERNELS"] = pinned or "numba"
+    try:
+        return _cpu(seconds, repeat)
+    finally:
+        if pinned is None:
+            del os.environ["MDCTCOMPAND_KERNELS"]
+
+
+def _cpu(seconds: float, repeat: int) -> str:
     torch.set_num_threads(1)
     try:
         import numba
