@@ -772,3 +772,21 @@ def test_expand_evaluates_each_tail_only_on_the_cpu(monkeypatch):
     finite = torch.isfinite(both)
     assert torch.equal(finite, torch.isfinite(split)) and torch.equal(split[~finite], both[~finite])
     torch.testing.assert_close(split[finite], both[finite], rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("name", ["paper", "44k"])
+def test_continuous_decode_started_from_the_table_reaches_float64(name):
+    """decode_continuous starts Newton at the neighbouring codes' values and takes 4 steps (issue 28:
+    the continuous decode cost 3.4x the numpy core's): still within 1e-13 of scipy's inverse."""
+    import mdctcompand
+
+    numpy_compander = mdctcompand.Compander(mdctcompand.load_profile(name), tilt=4)
+    compander = mt.Compander.from_numpy(numpy_compander)
+    v = np.random.default_rng(2).uniform(-3.0, 258.0, (numpy_compander.n_bands, 300))
+    v[:, :256] = np.arange(256)  # every code exactly, the centre one (0) included
+    v[:, 256:260] = [127.5, 128.5, 0.01, 254.99]
+    want = numpy_compander.decode_continuous(v, dtype=np.float64)
+    got = compander.decode_continuous(torch.from_numpy(v)).numpy()
+    zero = want == 0
+    assert np.array_equal(got[zero], want[zero])
+    np.testing.assert_allclose(got[~zero], want[~zero], rtol=1e-13, atol=0)
