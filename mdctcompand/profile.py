@@ -203,7 +203,8 @@ _SQUARES_BLOCK = 1 << 16
 
 
 def _sum_of_squares_of_parts(parts: Sequence[np.ndarray]) -> float:
-    """:func:`_sum_of_squares` of the concatenation of 1-D ``parts``: the same blocks, the same sums."""
+    """``sum(x**2)`` of the concatenation ``x`` of 1-D ``parts`` in float64, by BLAS dots of the
+    :data:`_SQUARES_BLOCK`-sample blocks of ``x`` (a block that spans parts is joined, a small copy)."""
     total = 0.0
     held: list[np.ndarray] = []  # pieces of a block that spans parts
     n_held = 0
@@ -230,12 +231,7 @@ def _sum_of_squares_of_parts(parts: Sequence[np.ndarray]) -> float:
 def _sum_of_squares(x: np.ndarray) -> np.ndarray:
     """``sum(x**2, axis=-1)`` in float64 without temporaries: BLAS dots of 64k-sample blocks."""
     rows = x.reshape(-1, x.shape[-1])
-    out = np.zeros(rows.shape[0])
-    for i, row in enumerate(rows):
-        for start in range(0, row.size, _SQUARES_BLOCK):
-            block = row[start : start + _SQUARES_BLOCK]
-            out[i] += float(np.dot(block, block))
-    return out.reshape(x.shape[:-1])
+    return np.array([_sum_of_squares_of_parts([row]) for row in rows]).reshape(x.shape[:-1])
 
 
 def _as_band_array(values: Any, name: str) -> np.ndarray:

@@ -385,3 +385,19 @@ def test_fit_profile_lifts_bands_above_the_corpus_bandwidth(tmp_path):
     assert lift_db.max() > 20 and np.all(lift_db[f < 4000] < 1.2)  # 37.5 dB above 5 kHz when written
     drop = 20 * np.log10(fitted.std[f < 5000][-1] / fitted.std[-1])
     assert drop <= DEFAULT_MAX_ROLLOFF * np.log2(f[-1] / f[f < 5000][-1]) + 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    mode=st.sampled_from(["rms:-20", "peak:-1", "none"]),
+    cuts=st.lists(st.integers(0, 300_000), max_size=6),
+    seed=st.integers(0, 2**16),
+)
+def test_gain_of_parts_is_the_gain_of_their_concatenation(mode, cuts, seed):
+    """What the codec's tile encoder measures over the blocks it holds (issue 26: no copy of a tile)."""
+    from mdctcompand.profile import LevelSpec
+
+    x = np.random.default_rng(seed).standard_normal(300_000).astype(np.float32)
+    parts = np.split(x, sorted(cuts))
+    spec = LevelSpec.parse(mode)
+    assert spec.gain_of_parts(parts) == float(spec.gain(x))
