@@ -90,6 +90,10 @@ class TorchConverterRoundTrip:
         """Real-valued codes (as a model outputs them) of one 10 s channel: the continuous inverse."""
         self.conv.audio_from_codes(self.codes.codes[0].float())
 
+    def time_numpy_decode_model_output(self):
+        """The numpy core's continuous inverse of the same values (issue 28's target: the torch one <= 1.5x)."""
+        self.numpy_conv.audio_from_codes(self.codes.codes[0].float().numpy())
+
 
 def timeraw_import_torch_api():
     return "import mdctcompand.torch"
