@@ -35,6 +35,7 @@ __all__ = [
     "check_distinct",
     "load_audio",
     "open_audio",
+    "float_to_pcm",
     "pcm_to_float",
     "resample",
     "save_audio",
@@ -57,6 +58,54 @@ def pcm_to_float(x: Any) -> np.ndarray:
     array([-1.,  0.], dtype=float32)
     """
     return as_float_audio(x, min_length=0, finite=False)
+
+
+#: Integer subtypes :func:`float_to_pcm` converts: bits of the value, the integer type soundfile
+#: writes it from, and that type's left shift (soundfile takes 24-bit PCM as int32 << 8).
+_PCM_INTEGERS = {"PCM_16": (16, np.int16, 0), "PCM_24": (24, np.int32, 8)}
+#: The subtypes :func:`float_to_pcm` converts (the writers here convert these themselves).
+PCM_SUBTYPES = frozenset(_PCM_INTEGERS)
+
+
+def float_to_pcm(audio: Any, subtype: str) -> np.ndarray:
+    """Float audio ``(channels, n)`` as the integers soundfile writes for ``subtype``, frame-major ``(n, channels)``.
+
+    Each value is ``x * 2**(bits - 1)`` rounded to the nearest integer (ties to even) and
+    clipped to the integer range: ffmpeg's conversion, the inverse of :func:`pcm_to_float`
+    wherever that is exact (libsndfile's own float writer rounds 16-bit WAV down, a bias of
+    half a step). 24-bit values come as int32 shifted left by 8, the form soundfile writes.
+
+    Parameters
+    ----------
+    audio : array_like of float, shape (channels, n)
+    subtype : {"PCM_16", "PCM_24"}
+
+    Returns
+    -------
+    np.ndarray of int16 (``PCM_16``) or int32 (``PCM_24``), shape (n, channels)
+
+    Examples
+    --------
+    >>> float_to_pcm(np.array([[-1.0, 0.25, 0.99999, 1.0]]), "PCM_16").ravel().tolist()
+    [-32768, 8192, 32767, 32767]
+    >>> float_to_pcm(np.array([[-1.0, 0.5]]), "PCM_24").ravel().tolist()  # 24-bit values << 8
+    [-2147483648, 1073741824]
+    """
+    if subtype not in PCM_SUBTYPES:
+        raise ParameterError(f"subtype={subtype!r} must be one of {sorted(_PCM_INTEGERS)}")
+    bits, dtype, shift = _PCM_INTEGERS[subtype]
+    x = np.asarray(audio)
+    if x.ndim != 2 or not np.issubdtype(x.dtype, np.floating):
+        raise ParameterError(f"audio must be a float array (channels, n); got {x.dtype} {x.shape}")
+    top = 2.0 ** (bits - 1)
+    y = np.multiply(x, x.dtype.type(top))  # exact: a power of two
+    np.rint(y, out=y)
+    np.clip(y, -top, top - 1, out=y)
+    if shift:
+        y *= 1 << shift  # still exact: at most 32 significant bits of a power-of-two multiple
+    out = np.empty(x.shape[::-1], dtype=dtype)
+    out.T[...] = y
+    return out
 
 
 class AudioInfo:
@@ -714,6 +763,8 @@ def save_audio(
         raise ParameterError(f"{os.fspath(path)}: no extension; pass format=")
     if fmt == "OGA":
         fmt = "OGG"
-    data = audio.T if audio.ndim == 2 else audio
+    rows = audio.reshape(-1, audio.shape[-1])
+    sub = (subtype or sf.default_subtype(fmt) or "").upper()
+    data = float_to_pcm(rows, sub) if sub in PCM_SUBTYPES else rows.T
     with atomic_output(path, overwrite=overwrite) as tmp:
-        sf.write(os.fspath(tmp), data, sample_rate, subtype=subtype, format=fmt)
+        sf.write(os.fspath(tmp), data if audio.ndim == 2 else data[:, 0], sample_rate, subtype=subtype, format=fmt)

@@ -330,6 +330,55 @@ def test_clipped_samples_are_counted(tmp_path):
     assert codec.decode_file(data, tmp_path / "b.wav", subtype="FLOAT").clipped_samples == 0
 
 
+@given(
+    st.lists(st.floats(-1.5, 1.5, width=32), min_size=1, max_size=200),
+    st.sampled_from([("PCM_16", 16), ("PCM_24", 24)]),
+    st.sampled_from([np.float32, np.float64]),
+)
+def test_float_to_pcm_rounds_to_nearest_and_clips(values, subtype_bits, dtype):
+    from mdctcompand.io import float_to_pcm
+
+    subtype, bits = subtype_bits
+    x = np.array(values, dtype=dtype).reshape(1, -1)
+    x = np.concatenate([x, -x])  # two channels
+    top = 2.0 ** (bits - 1)
+    want = np.clip(np.round(x.astype(np.float64) * top), -top, top - 1).T  # (n, channels), ties to even
+    got = float_to_pcm(x, subtype).astype(np.int64)
+    if bits == 24:
+        got = got >> 8
+    np.testing.assert_array_equal(got, want.astype(np.int64))
+
+
+def test_float_to_pcm_and_save_audio_errors_and_round_trip(tmp_path):
+    import soundfile as sf
+
+    from mdctcompand.io import float_to_pcm, save_audio
+
+    with pytest.raises(ParameterError, match="subtype='PCM_U8'"):
+        float_to_pcm(np.zeros((1, 4)), "PCM_U8")
+    with pytest.raises(ParameterError, match="float array"):
+        float_to_pcm(np.zeros(4), "PCM_16")
+    pcm = np.array([-32768, -1, 0, 1, 32767], np.int16)
+    save_audio(tmp_path / "a.wav", pcm, 8000, subtype="PCM_16")  # integer PCM: kept exactly
+    assert np.array_equal(sf.read(tmp_path / "a.wav", dtype="int16")[0], pcm)
+    save_audio(tmp_path / "b.flac", np.array([[0.25, 1.0], [-1.0, 0.5 / 32768]]), 8000)
+    assert sf.read(tmp_path / "b.flac", dtype="int16")[0].tolist() == [[8192, -32768], [32767, 0]]
+
+
+@pytest.mark.parametrize(("subtype", "suffix"), [("PCM_16", "wav"), ("PCM_24", "wav"), ("PCM_16", "flac"), ("PCM_24", "flac")])
+def test_pcm_outputs_hold_the_decoded_audio_rounded_to_nearest(tmp_path, subtype, suffix):
+    import soundfile as sf
+
+    x = 1.3 * make_signal("mixture", 30000, 24000)  # loud enough to clip in places
+    data = codec.encode(x, 24000, format="png")
+    audio = codec.decode(data).audio
+    codec.decode_file(data, tmp_path / f"a.{suffix}", subtype=subtype)
+    written, _ = sf.read(tmp_path / f"a.{suffix}", dtype="int32")
+    bits = 16 if subtype == "PCM_16" else 24
+    reference = np.clip(np.round(audio.astype(np.float64) * 2.0 ** (bits - 1)), -(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+    np.testing.assert_array_equal(written >> (32 - bits), reference.astype(np.int64))
+
+
 def test_progress_is_reported_per_block(tmp_path):
     import soundfile as sf
 

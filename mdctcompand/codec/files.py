@@ -22,7 +22,7 @@ import numpy as np
 
 from ..exceptions import ParameterError
 from ..formats import format_from_path
-from ..io import atomic_output, check_distinct, open_audio, write_tags
+from ..io import PCM_SUBTYPES, atomic_output, check_distinct, float_to_pcm, open_audio, write_tags
 from .core import BLOCK, DEFAULT_MAX_PIXELS, CodecInfo, Progress, decode_stream, encode_stream, read_source
 from .section import CodingSection
 from .settings import EncodeSettings
@@ -259,10 +259,11 @@ def decode_file(
             if tags and coding.tags:
                 write_tags(out, coding.tags)
             for block in blocks:
-                if clip:
+                if clip and (block.max(initial=0.0) > 1.0 or block.min(initial=0.0) < -1.0):
                     clipped += int(np.count_nonzero(block > 1.0)) + int(np.count_nonzero(block < -1.0))
-                    block = np.clip(block, -1.0, 1.0, out=block if block.flags.writeable else None)
-                out.write(block.T)
+                    if sub not in PCM_SUBTYPES:
+                        block = np.clip(block, -1.0, 1.0, out=block if block.flags.writeable else None)
+                out.write(float_to_pcm(block, sub) if sub in PCM_SUBTYPES else block.T)
                 done += block.shape[1]
                 if progress is not None:
                     progress(done, header.source_length)
