@@ -208,6 +208,10 @@ def test_side_info_against_a_numpy_reference():
             w *= coding._weights(profile, float(tools.band_slope_db))[:, None]
         assert np.array_equal(coding.weigh(tools, profile, side, x.copy()), x * w)
         assert np.array_equal(coding.weigh(tools, profile, side, x.copy(), divide=True), x / w)
+        # the encoder's tile is frame-major (a transposed C array): the same values
+        frame_major = np.swapaxes(np.ascontiguousarray(np.swapaxes(x, -1, -2)), -1, -2)
+        assert np.array_equal(coding.weigh(tools, profile, side, frame_major), x * w)
+        assert np.swapaxes(frame_major, -1, -2).flags.c_contiguous  # still in place
 
 
 @settings(max_examples=40, deadline=None)

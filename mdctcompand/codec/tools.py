@@ -259,9 +259,16 @@ def weigh(
         gains = sc.normalizing_gains(joint, strength=tools.gain_strength, range_db=tools.gain_range_db)
     band = _weights(profile, float(tools.band_slope_db))[:, None] if tools.band_slope_db else None
     operation = np.divide if divide else np.multiply
+    # Work in the memory order of the coefficients (the encoder's tile is frame-major, the
+    # decoder's band-major): weights and coefficients walk together, whatever the layout.
+    swapped = np.swapaxes(coefficients, -1, -2)
+    frame_major = swapped.strides[-1] == coefficients.itemsize and coefficients.strides[-1] != coefficients.itemsize
     if gains is None:
         if band is not None:
-            operation(coefficients, band, out=coefficients)
+            if frame_major:
+                operation(swapped, band.T, out=swapped)
+            else:
+                operation(coefficients, band, out=coefficients)
         return coefficients
     fpg, widths = tools.cell_frames, np.diff(tools.edges(profile))
     n_frames = coefficients.shape[-1]
@@ -271,8 +278,12 @@ def weigh(
         cells = np.repeat(gains[..., a // fpg : -(-b // fpg)], widths, axis=-2).astype(np.float32)
         if band is not None:
             cells *= band
-        weights = np.repeat(cells, fpg, axis=-1)[..., : b - a]
-        part = coefficients[..., a:b]
+        if frame_major:  # (1, frames, bins), C order like the tile's frames
+            weights = np.repeat(np.swapaxes(cells, -1, -2), fpg, axis=-2)[..., : b - a, :]
+            part = swapped[..., a:b, :]
+        else:
+            weights = np.repeat(cells, fpg, axis=-1)[..., : b - a]
+            part = coefficients[..., a:b]
         operation(part, weights, out=part)
     return coefficients
 
@@ -296,9 +307,10 @@ def restore(
     x *= g * inv_std[:, None]  # relative to the profile
     edges = tools.edges(profile)
     for c in range(x.shape[0]):
-        x[c] = sc.noise_fill(
+        sc.noise_fill(
             x[c], info.levels[c], edges, frames_per_group=tools.cell_frames, seed=seed * 8 + c,
             min_loss=float(tools.noise_fill or 0.0), band_shape=info.shape[c] if info.shape is not None else None,
+            out=x[c],
         )  # fmt: skip
     x *= std[:, None] / g
     return x
