@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -278,6 +278,35 @@ def test_noise_fill_partial_ratio_and_errors():
         cells.noise_fill(decoded, target[:, :10], edges, frames_per_group=8)
     with pytest.raises(ParameterError, match="min_loss=2"):
         cells.noise_fill(decoded, target, edges, frames_per_group=8, min_loss=2)
+
+
+def _reference_noise(shape, seed):
+    """The whole grid's noise as one cyclic read of the table (what ``cells._noise`` slices)."""
+    table = cells._noise_table()
+    start = (seed * 40503) % table.size
+    n = int(np.prod(shape))
+    return np.tile(table, -(-(start + n) // table.size))[start : start + n].reshape(shape)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.tuples(st.integers(1, 3), st.integers(1, 40), st.integers(1, 9000)),
+    st.integers(0, 10**9),
+    st.sampled_from([np.float32, np.float64]),
+)
+def test_noise_fill_in_place_matches_the_copy_and_the_whole_grid_noise(shape, seed, dtype):
+    lead, n_bands, n_frames = shape
+    edges = np.unique(np.linspace(0, n_bands, 5).astype(int))
+    decoded = np.zeros((lead, n_bands, n_frames), dtype)
+    target = np.ones((lead, edges.size - 1, -(-n_frames // 4)))
+    copy = cells.noise_fill(decoded, target, edges, frames_per_group=4, seed=seed)
+    in_place = decoded.copy()
+    assert cells.noise_fill(in_place, target, edges, frames_per_group=4, seed=seed, out=in_place) is in_place
+    np.testing.assert_array_equal(in_place, copy)
+    # A silent grid receives the noise itself (unit RMS wanted): the table read cyclically in C order.
+    np.testing.assert_array_equal(copy, _reference_noise(decoded.shape, seed).astype(dtype))
+    with pytest.raises(ParameterError, match="out of shape"):
+        cells.noise_fill(decoded, target, edges, frames_per_group=4, out=np.zeros(3, dtype))
 
 
 # ---------------------------------------------------------------------- JPEG tables and rate search

