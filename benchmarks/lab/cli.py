@@ -24,7 +24,7 @@ or with ``--generated``. Issue 16's batch target on any machine, in one command:
 The commands run as ``python -c "from mdctcompand.cli.wav2jpeg import main_encode; ..."``,
 which is what the ``wav2jpeg`` console script runs. ``--compare-tree LABEL=PATH`` adds the
 same calls importing another source tree (another branch, a proposed patch) to the same
-interleaved rounds. ``--importtime`` also prints the slowest imports of
+interleaved rounds (start-up and the long file). ``--importtime`` also prints the slowest imports of
 ``import mdctcompand.cli.wav2jpeg`` and of a whole encode (``python -X importtime``).
 """
 
@@ -224,17 +224,24 @@ _MEASURE = (
 )
 
 
-def _cpu_and_rss(args: list[str]) -> tuple[float, float]:
-    """CPU seconds (user + system) and peak resident memory (MB) of one command."""
-    out = subprocess.run([sys.executable, "-c", _MEASURE, *args], check=True, capture_output=True, text=True)
+def _cpu_and_rss(args: list[str], tree: str | None = None) -> tuple[float, float]:
+    """CPU seconds (user + system) and peak resident memory (MB) of one command; ``tree``: as in :func:`_run`."""
+    environ = dict(os.environ, PYTHONPATH=tree) if tree is not None else None
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *args], check=True, capture_output=True, text=True, env=environ, cwd=tree
+    )
     cpu, rss = out.stdout.split()
     return float(cpu), float(rss)
 
 
-def long_file(work: Path, minutes: float, repeat: int, *, generated: bool = False, bitrate: int = 48) -> str:
+def long_file(
+    work: Path, minutes: float, repeat: int, trees: dict[str, str] | None = None, *, generated: bool = False,
+    bitrate: int = 48,
+) -> str:
     """Issue 26's long-file targets: ``wav2jpeg``/``jpeg2wav`` against ffmpeg's libopus on ``minutes``
     of 44.1 kHz stereo at the same bit rate, interleaved: median CPU, its ratio to Opus (median of
-    the rounds' ratios), and peak memory of each process."""
+    the rounds' ratios), and peak memory of each process; ``trees`` adds the same commands
+    importing other source trees (label: path), each decoding its own file."""
     import soundfile as sf
 
     wav = work / "long.wav"
@@ -252,16 +259,25 @@ def long_file(work: Path, minutes: float, repeat: int, *, generated: bool = Fals
         "ffmpeg libopus decode": ["ffmpeg", "-loglevel", "error", "-y", "-i", str(work / "long.opus"),
                                   str(work / "back-opus.wav")],
     }  # fmt: skip
+    where: dict[str, str | None] = dict.fromkeys(runs)
+    order = [("wav2jpeg", "ffmpeg libopus encode"), ("ffmpeg libopus encode", None),
+             ("jpeg2wav", "ffmpeg libopus decode"), ("ffmpeg libopus decode", None)]  # fmt: skip
+    for label, tree in (trees or {}).items():
+        jpg = str(work / f"long-{label}.jpg")
+        runs[f"wav2jpeg [{label}]"] = [py, "-c", ENCODE, str(wav), "-o", jpg, "--force", "-q", "-b", str(bitrate)]
+        runs[f"jpeg2wav [{label}]"] = [py, "-c", DECODE, jpg, "-o", str(work / f"back-{label}.wav"), "--force", "-q"]
+        where[f"wav2jpeg [{label}]"] = where[f"jpeg2wav [{label}]"] = tree
+        order[1:1] = [(f"wav2jpeg [{label}]", "ffmpeg libopus encode")]
+        order.insert(-1, (f"jpeg2wav [{label}]", "ffmpeg libopus decode"))
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
     for _ in range(repeat):
         for name, args in runs.items():
-            results[name].append(_cpu_and_rss(args))
+            results[name].append(_cpu_and_rss(args, where[name]))
     lines = [
         "| command | CPU (s), median | ratio to Opus (q25-q75) | peak memory (MB) |",
         "|---|---:|---:|---:|",
     ]
-    for name, peer in (("wav2jpeg", "ffmpeg libopus encode"), ("ffmpeg libopus encode", None),
-                       ("jpeg2wav", "ffmpeg libopus decode"), ("ffmpeg libopus decode", None)):  # fmt: skip
+    for name, peer in order:
         cpu = [c for c, _ in results[name]]
         ratio = ""
         if peer is not None:
@@ -366,7 +382,8 @@ def main(argv: list[str] | None = None) -> None:
                 print(importtime())
         if "long" in sections:
             print(f"\n## A long file: {args.minutes:g} min of 44.1 kHz stereo against Opus\n")
-            print(long_file(work, args.minutes, args.long_repeat, generated=args.generated))
+            trees = {k: str(Path(v).resolve()) for k, v in (i.split("=", 1) for i in args.compare_tree)}
+            print(long_file(work, args.minutes, args.long_repeat, trees, generated=args.generated))
         if "batch" in sections and args.clips:
             print(f"\n## Batch: {args.clips} clips, wav2jpeg DIR --output-dir OUT --jobs J\n")
             print(batch(work, args.clips, args.batch_repeat, args.jobs_list, generated=args.generated))
