@@ -767,4 +767,6 @@ def save_audio(
     sub = (subtype or sf.default_subtype(fmt) or "").upper()
     data = float_to_pcm(rows, sub) if sub in PCM_SUBTYPES else rows.T
     with atomic_output(path, overwrite=overwrite) as tmp:
-        sf.write(os.fspath(tmp), data if audio.ndim == 2 else data[:, 0], sample_rate, subtype=subtype, format=fmt)
+        sf.write(
+            os.fspath(tmp), data if audio.ndim == 2 else data[:, 0], sample_rate, subtype=subtype, format=fmt
+        )

@@ -22,6 +22,7 @@ overlap-adds. An odd hop takes a plain-numpy fold with a DCT-III (correct, slowe
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -641,6 +642,31 @@ class MDCTSynthesizer:
         >>> s.push(np.zeros((4, 3))).shape  # 2 hops complete, but the signal has 5 samples
         (5,)
         """
+        lead, rows, pieces, n_out, dtype = self._start(coefficients)
+        out = np.empty((rows, n_out), dtype=dtype)
+        done = 0
+        for part in pieces:
+            out[:, done : done + part.shape[-1]] = part.reshape(rows, -1)
+            done += part.shape[-1]
+        return out.reshape(lead + (n_out,))
+
+    def push_blocks(self, coefficients: Any) -> Iterator[np.ndarray]:
+        """Like :meth:`push`, the samples in blocks of a few hundred frames ``(..., s_i)``, as they are made.
+
+        Shapes are checked at once, NaN or infinite values when their block is made; each block
+        is made when asked for (iterate to the end before the next push). Memory: one block,
+        however many frames are pushed.
+
+        Examples
+        --------
+        >>> s = MDCT(8).stream_synthesizer()
+        >>> [b.shape for b in s.push_blocks(np.zeros((4, 600)))]  # 256-frame blocks
+        [(1020,), (1024,), (352,)]
+        """
+        return self._start(coefficients)[2]
+
+    def _start(self, coefficients: Any) -> tuple[tuple[int, ...], int, Iterator[np.ndarray], int, np.dtype]:
+        """Check a push; its leading shape, rows, blocks (a generator), sample count and dtype."""
         X = np.asarray(coefficients)
         if X.dtype not in (np.float32, np.float64):
             X = self._mdct._check_coefficients(X)
@@ -660,11 +686,14 @@ class MDCTSynthesizer:
                 f"{self._mdct.n_frames(self._length)}"
             )
         rows = int(np.prod(lead, dtype=np.int64))
-        X = X.reshape(rows, m, k)
         n_out = (k - (self._prev is None)) * m if k else 0
         if self._length is not None:
             n_out = min(n_out, self._length - self._n)
-        out = np.empty((rows, max(n_out, 0)), dtype=X.dtype)
+        n_out = max(n_out, 0)
+        return lead, rows, self._blocks(X.reshape(rows, m, k), lead, n_out), n_out, X.dtype
+
+    def _blocks(self, X: np.ndarray, lead: tuple[int, ...], n_out: int) -> Iterator[np.ndarray]:
+        rows, m, k = X.shape
         done = 0
         # A few hundred frames at a time (each output block needs only its two frames): the
         # frame-major copy stays small whatever the push (a codec tile is tens of MB).
@@ -676,18 +705,15 @@ class MDCTSynthesizer:
                 frames[:, 0] = self._prev[:, 0]  # type: ignore[index]
             frames[:, first:] = np.swapaxes(X[..., a:b], -1, -2)
             self._prev = frames[:, -1:].copy()
-            n = min((frames.shape[1] - 1) * m, out.shape[1] - done)
+            self._frames += b - a
+            n = min((frames.shape[1] - 1) * m, n_out - done)
             if n > 0:
                 part, finite = self._mdct._overlap(frames, n)
                 if not finite:
                     raise ParameterError("coefficients contain NaN or infinite values")
-                out[:, done : done + n] = part
                 done += n
-        self._frames += k
-        if n_out <= 0:
-            return np.zeros(lead + (0,), dtype=X.dtype)
-        self._n += n_out
-        return out.reshape(lead + (n_out,))
+                self._n += n
+                yield part.reshape(lead + (n,))
 
     def finish(self) -> np.ndarray:
         """End the stream: an empty array, after checking that ``length`` samples came out.

@@ -365,7 +365,9 @@ def test_float_to_pcm_and_save_audio_errors_and_round_trip(tmp_path):
     assert sf.read(tmp_path / "b.flac", dtype="int16")[0].tolist() == [[8192, -32768], [32767, 0]]
 
 
-@pytest.mark.parametrize(("subtype", "suffix"), [("PCM_16", "wav"), ("PCM_24", "wav"), ("PCM_16", "flac"), ("PCM_24", "flac")])
+@pytest.mark.parametrize(
+    ("subtype", "suffix"), [("PCM_16", "wav"), ("PCM_24", "wav"), ("PCM_16", "flac"), ("PCM_24", "flac")]
+)
 def test_pcm_outputs_hold_the_decoded_audio_rounded_to_nearest(tmp_path, subtype, suffix):
     import soundfile as sf
 
@@ -375,7 +377,8 @@ def test_pcm_outputs_hold_the_decoded_audio_rounded_to_nearest(tmp_path, subtype
     codec.decode_file(data, tmp_path / f"a.{suffix}", subtype=subtype)
     written, _ = sf.read(tmp_path / f"a.{suffix}", dtype="int32")
     bits = 16 if subtype == "PCM_16" else 24
-    reference = np.clip(np.round(audio.astype(np.float64) * 2.0 ** (bits - 1)), -(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+    top = 2.0 ** (bits - 1)
+    reference = np.clip(np.round(audio.astype(np.float64) * top), -top, top - 1)
     np.testing.assert_array_equal(written >> (32 - bits), reference.astype(np.int64))
 
 

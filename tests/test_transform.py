@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import mdctcompand
 from mdctcompand import MDCT, ParameterError, imdct, mdct, reference
+from mdctcompand.transform import MDCTSynthesizer
 
 WINDOWS = ["sine", "vorbis", "kbd:4"]
 
@@ -232,6 +233,26 @@ def test_streaming_synthesizer_matches_inverse(m, length, sizes, dtype, with_len
     budget = 1e-6 if dtype == np.float32 else 1e-13
     assert np.max(np.abs(got[:, :length] - want)) <= budget
     assert np.max(np.abs(got[:, :length] - x)) <= 10 * budget
+    # push_blocks: the same samples, bit for bit, in blocks of at most _STEP frames
+    s = t.stream_synthesizer(length=length if with_length else None)
+    blocks = [b for lo, hi in _chunks(X.shape[-1], sizes) for b in s.push_blocks(X[..., lo:hi])]
+    assert all(b.shape[-1] <= MDCTSynthesizer._STEP * m for b in blocks)
+    assert np.array_equal(np.concatenate(blocks + [s.finish()], axis=-1), got)
+
+
+def test_streaming_synthesizer_blocks_of_a_long_push():
+    t = MDCT(16)
+    X = t.forward(np.random.default_rng(0).standard_normal((2, 9000)))
+    s = t.stream_synthesizer(length=9000)
+    blocks = list(s.push_blocks(X))
+    assert [b.shape[-1] for b in blocks] == [255 * 8] + [256 * 8] * 3 + [9000 - 1023 * 8]
+    assert np.array_equal(np.concatenate(blocks, axis=-1), t.inverse(X, length=9000))
+    bad = t.stream_synthesizer()
+    with pytest.raises(ParameterError, match="n_bins=8"):
+        bad.push_blocks(np.zeros((4, 3)))  # shapes: at once
+    blocks = bad.push_blocks(np.full((8, 300), np.inf))
+    with pytest.raises(ParameterError, match="NaN or infinite"):
+        list(blocks)  # values: when their block is made
 
 
 def test_streaming_errors():

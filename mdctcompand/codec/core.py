@@ -153,7 +153,7 @@ class CodecInfo:
         --------
         >>> from mdctcompand.testing import make_signal
         >>> print(read_info(encode(make_signal("mixture", 24000), 24000)).summary().splitlines()[0])
-        format:       JPEG (step 19.5), 1 tile(s), codec version 4
+        format:       JPEG (step 19.25), 1 tile(s), codec version 4
         """
         h, c = self.header, self.coding
         q = "lossless" if c.quality is None else f"quality {c.quality}"
@@ -578,8 +578,8 @@ def decode_stream(
     Examples
     --------
     >>> h, blocks = decode_stream(encode(np.zeros((2, 1000)), 8000))
-    >>> [b.shape for b in blocks]
-    [(2, 1000)]
+    >>> np.concatenate(list(blocks), axis=1).shape
+    (2, 1000)
     """
     if decoder not in _DECODERS:
         raise ParameterError(f"decoder={decoder!r} must be one of {_DECODERS}")
@@ -604,16 +604,19 @@ def decode_stream(
         written = 0
         with f:
             for i, pixels in enumerate(f.tiles(rows=h.rows, max_width=h.tile_frames)):
-                part = tiles.push(pixels, i)
-                # Sub-blocks bound the memory of resampling (up to 32x) and of channel copies.
-                for start in range(0, max(part.shape[1], 1), _SUB_BLOCK):
-                    last = i == h.n_tiles - 1 and start + _SUB_BLOCK >= part.shape[1]
-                    y = resampler.push(part[:, start : start + _SUB_BLOCK], last=last)
-                    y = layout.inverse(y, h.source_channels)[:, : h.source_length - written]
-                    _check_decoded_peak(y, name=f"tile {i + 1}")
-                    written += y.shape[1]
-                    yield y
+                for part in tiles.push(pixels, i):
+                    # Sub-blocks bound the memory of resampling (up to 32x) and of channel copies.
+                    for start in range(0, part.shape[1], _SUB_BLOCK):
+                        y = resampler.push(part[:, start : start + _SUB_BLOCK])
+                        y = layout.inverse(y, h.source_channels)[:, : h.source_length - written]
+                        _check_decoded_peak(y, name=f"tile {i + 1}")
+                        written += y.shape[1]
+                        yield y
             tiles.finish()
+            y = layout.inverse(resampler.finish(), h.source_channels)[:, : h.source_length - written]
+            _check_decoded_peak(y, name=f"tile {h.n_tiles}")
+            written += y.shape[1]
+            yield y
             if written < h.source_length:  # resampler rounding: pad the last few samples
                 yield np.zeros((h.source_channels, h.source_length - written), np.float32)
 

@@ -170,7 +170,7 @@ class TileDecoder:
     >>> conv = AudioImageConverter(tilt=8.0)
     >>> h = header_from_profile(conv.profile, length=10000, gains=[[1.0]], tile_frames=32)
     >>> dec = TileDecoder(conv, h)
-    >>> dec.push(np.full((512, 32), 128, np.uint8), 0).shape
+    >>> np.concatenate(list(dec.push(np.full((512, 32), 128, np.uint8), 0)), axis=-1).shape
     (1, 10000)
     """
 
@@ -198,14 +198,19 @@ class TileDecoder:
         """Samples returned so far."""
         return self.synthesizer.n_samples
 
-    def push(self, pixels: np.ndarray, index: int) -> np.ndarray:
-        """Decode tile ``index``; return the samples it completes.
+    def push(self, pixels: np.ndarray, index: int) -> Iterator[np.ndarray]:
+        """Decode tile ``index``; return the samples it completes, in blocks of a few hundred frames.
+
+        The pixels are checked and decoded to coefficients at once; the blocks are synthesized
+        as they are asked for (iterate to the end before the next tile).
 
         Examples
         --------
         >>> from mdctcompand.header import header_from_profile
         >>> conv = AudioImageConverter(tilt=8.0)
         >>> h = header_from_profile(conv.profile, length=10000, gains=[[1.0]], tile_frames=32)
+        >>> [b.shape for b in TileDecoder(conv, h).push(np.full((512, 32), 128, np.uint8), 0)]
+        [(1, 10000)]
         >>> TileDecoder(conv, h).push(np.zeros((100, 32), np.uint8), 0)
         Traceback (most recent call last):
         ...
@@ -227,7 +232,7 @@ class TileDecoder:
             coefficients = coding_tools.restore(
                 self.tools, self.converter.profile, coefficients, self.side[index], gains, seed=index
             )
-        return self.synthesizer.push(coefficients)
+        return self.synthesizer.push_blocks(coefficients)
 
     def finish(self) -> None:
         """Check that the tiles held all of the audio.
@@ -238,7 +243,7 @@ class TileDecoder:
         >>> conv = AudioImageConverter(tilt=8.0)
         >>> h = header_from_profile(conv.profile, length=30000, gains=[[1.0]] * 2, tile_frames=32)
         >>> dec = TileDecoder(conv, h)
-        >>> _ = dec.push(np.full((512, 32), 128, np.uint8), 0)
+        >>> _ = list(dec.push(np.full((512, 32), 128, np.uint8), 0))
         >>> dec.finish()
         Traceback (most recent call last):
         ...

@@ -262,7 +262,8 @@ def weigh(
     # Work in the memory order of the coefficients (the encoder's tile is frame-major, the
     # decoder's band-major): weights and coefficients walk together, whatever the layout.
     swapped = np.swapaxes(coefficients, -1, -2)
-    frame_major = swapped.strides[-1] == coefficients.itemsize and coefficients.strides[-1] != coefficients.itemsize
+    item = coefficients.itemsize
+    frame_major = swapped.strides[-1] == item and coefficients.strides[-1] != item
     if gains is None:
         if band is not None:
             if frame_major:
