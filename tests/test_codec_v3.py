@@ -231,6 +231,30 @@ def test_pack_unpack_levels_exact(rows, cols, data):
     )
 
 
+@given(st.binary(max_size=300))
+def test_side_info_text_is_the_standard_base85(data):
+    import base64
+
+    text = coding.side_info_text(data)
+    assert text == base64.b85encode(data).decode("ascii")
+    assert coding.side_info_bytes(text) == data
+
+
+@given(st.text(alphabet="0123456789ABCxyz~|{}!#;é \n", max_size=40))
+def test_side_info_bytes_decodes_or_refuses_as_the_standard_does(text):
+    import base64
+
+    try:
+        want = base64.b85decode(text.encode("ascii"))
+    except (ValueError, UnicodeEncodeError) as exc:
+        with pytest.raises(FormatError, match="corrupt side information") as got:
+            coding.side_info_bytes(text)
+        if not isinstance(exc, UnicodeEncodeError):
+            assert str(exc) in str(got.value)  # the same position or hunk
+    else:
+        assert coding.side_info_bytes(text) == want
+
+
 def _file_with(meta: dict, rows: int, width: int = 16) -> bytes:
     tile = encode_tile(np.full((rows, width), 128, np.uint8), "jpeg", quality=90, metadata=json.dumps(meta))
     return assemble("jpeg", [tile])

@@ -70,20 +70,32 @@ def overlap_add_numpy(
     count = stop_block - first_block
     if count <= 0:
         return
-    # frames first_block - 1 .. stop_block - 1, zero where they do not exist
-    frames = np.zeros((n_rows, count + 1, m), dtype=g.dtype)
-    f0, f1 = max(first_block - 1, 0), min(stop_block, n_frames)
-    if f1 > f0:
-        frames[:, f0 - (first_block - 1) : f1 - (first_block - 1)] = g[:, f0:f1]
-    prev, cur = frames[:, :-1], frames[:, 1:]
-    w = window
-    blocks = np.empty((n_rows, count, m), dtype=out.dtype)
-    np.subtract(w[:h] * cur[..., h:], w[m : m + h] * prev[..., :h][..., ::-1], out=blocks[..., :h])
-    np.subtract(
-        np.negative(w[h:m]) * cur[..., h:][..., ::-1], w[m + h :] * prev[..., :h], out=blocks[..., h:]
-    )
-    flat = blocks.reshape(n_rows, count * m)
+    if first_block >= 1 and stop_block <= n_frames:  # every frame exists: views, no copy
+        prev, cur = g[:, first_block - 1 : stop_block - 1], g[:, first_block:stop_block]
+    else:  # frames first_block - 1 .. stop_block - 1, zero where they do not exist
+        frames = np.zeros((n_rows, count + 1, m), dtype=g.dtype)
+        f0, f1 = max(first_block - 1, 0), min(stop_block, n_frames)
+        if f1 > f0:
+            frames[:, f0 - (first_block - 1) : f1 - (first_block - 1)] = g[:, f0:f1]
+        prev, cur = frames[:, :-1], frames[:, 1:]
     s0 = start + first_block * m
     lo, hi = max(0, -s0), min(count * m, n - s0)
-    if hi > lo:
-        out[:, s0 + lo : s0 + hi] = flat[:, lo:hi]
+    inside = lo == 0 and hi == count * m and out.strides[-1] == out.itemsize
+    # The blocks go straight into ``out`` when they all fall inside it (a view of its rows).
+    blocks = (
+        np.lib.stride_tricks.as_strided(
+            out[:, s0:], (n_rows, count, m), (out.strides[0], m * out.itemsize, out.itemsize)
+        )
+        if inside
+        else np.empty((n_rows, count, m), dtype=out.dtype)
+    )
+    w = window
+    product = np.empty((n_rows, count, h), dtype=np.result_type(w, g))
+    np.multiply(w[:h], cur[..., h:], out=blocks[..., :h])
+    np.multiply(w[m : m + h], prev[..., :h][..., ::-1], out=product)
+    np.subtract(blocks[..., :h], product, out=blocks[..., :h])
+    np.multiply(np.negative(w[h:m]), cur[..., h:][..., ::-1], out=blocks[..., h:])
+    np.multiply(w[m + h :], prev[..., :h], out=product)
+    np.subtract(blocks[..., h:], product, out=blocks[..., h:])
+    if not inside and hi > lo:
+        out[:, s0 + lo : s0 + hi] = blocks.reshape(n_rows, count * m)[:, lo:hi]

@@ -26,8 +26,6 @@ text, and Base85 costs 25 % over the bytes (Base64: 33 %).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import zlib
 from dataclasses import dataclass
@@ -318,23 +316,52 @@ def restore(
 
 
 # ---------------------------------------------------------------------- text in the header
+#: Base85's alphabet (RFC 1924, as :func:`base64.b85encode`), and each byte's digit (255: not one).
+_B85 = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~", np.uint8)
+_B85_DIGITS = np.full(256, 255, np.uint8)
+_B85_DIGITS[_B85] = np.arange(85, dtype=np.uint8)
+
+
 def side_info_text(data: bytes) -> str:
     """Side-information bytes as header text (Base85, JSON- and XML-safe characters only).
 
+    The text of :func:`base64.b85encode` (tested), a word of 4 bytes to 5 digits at a time
+    in numpy (the standard library's loop took 8 ms per tile of a long file).
+
     Examples
     --------
-    >>> side_info_text(b"\\x00\\x01\\x02"), side_info_bytes(side_info_text(b"\\x00\\x01\\x02"))
-    ('009C', b'\\x00\\x01\\x02')
+    >>> side_info_text(b"\x00\x01\x02"), side_info_bytes(side_info_text(b"\x00\x01\x02"))
+    ('009C', b'\x00\x01\x02')
     """
-    return base64.b85encode(data).decode("ascii")
+    pad = -len(data) % 4
+    words = np.frombuffer(bytes(data) + b"\0" * pad, dtype=">u4").astype(np.int64)
+    digits = np.empty((words.size, 5), np.uint8)
+    for i in range(4, -1, -1):
+        words, digits[:, i] = np.divmod(words, 85)
+    text = _B85[digits].tobytes()
+    return text[: len(text) - pad].decode("ascii")
 
 
 def side_info_bytes(text: str) -> bytes:
-    """Inverse of :func:`side_info_text`; corrupt text is a :class:`~mdctcompand.FormatError`."""
+    """Inverse of :func:`side_info_text` (:func:`base64.b85decode`); corrupt text is a :class:`~mdctcompand.FormatError`."""
     try:
-        return base64.b85decode(text.encode("ascii"))
-    except (ValueError, binascii.Error, UnicodeEncodeError) as exc:
+        raw = text.encode("ascii")
+    except UnicodeEncodeError as exc:
         raise FormatError(f"corrupt side information ({exc})") from exc
+    pad = -len(raw) % 5
+    digits = _B85_DIGITS[np.frombuffer(raw + b"~" * pad, np.uint8)]
+    bad = np.flatnonzero(digits == 255)
+    words = np.zeros(digits.size // 5, np.int64)
+    for column in np.where(digits == 255, 0, digits).reshape(-1, 5).T:
+        words = words * 85 + column
+    over = np.flatnonzero(words > 0xFFFFFFFF)
+    # The first defective 5-character hunk is reported, as b85decode does.
+    if over.size and (not bad.size or 5 * over[0] < bad[0] - bad[0] % 5):
+        raise FormatError(f"corrupt side information (base85 overflow in hunk starting at byte {5 * over[0]})")
+    if bad.size:
+        raise FormatError(f"corrupt side information (bad base85 character at position {bad[0]})")
+    out = words.astype(">u4").tobytes()
+    return out[: len(out) - pad]
 
 
 def _check_stream(data: bytes, n: int) -> None:
