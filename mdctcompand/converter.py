@@ -448,7 +448,14 @@ class AudioImageConverter(ConverterGeometry):
             ) from exc
 
     def coefficients_from_codes(
-        self, codes: Any, *, gain: Any = 1.0, band_gains: Any = None, table: Any = None, dtype: Any = np.float32
+        self,
+        codes: Any,
+        *,
+        gain: Any = 1.0,
+        band_gains: Any = None,
+        table: Any = None,
+        dtype: Any = np.float32,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         """Coefficients ``(..., n_bins, n_frames)`` of image-oriented codes ``(..., n_bands, n_frames)``.
 
@@ -456,7 +463,9 @@ class AudioImageConverter(ConverterGeometry):
         :meth:`~mdctcompand.compand.Compander.posterior_mean_table`); real values (model outputs,
         code units 0..255) with the continuous inverse compander. Bands above the stored ones
         are zero; the result is divided by ``gain`` (per leading index) and by the band-group
-        gains ``band_gains`` (dB, ``(..., n_groups)``).
+        gains ``band_gains`` (dB, ``(..., n_groups)``). ``out`` (``dtype``, the result's shape,
+        at most 3-D, rows contiguous) receives the result without another array: a buffer
+        reused for many tiles, or one whose rows are padded off a power-of-two stride.
 
         Examples
         --------
@@ -464,27 +473,39 @@ class AudioImageConverter(ConverterGeometry):
         >>> X = conv.coefficients_from_codes(np.full((64, 3), 128, np.uint8))
         >>> X.shape, float(np.abs(X).max())
         ((512, 3), 0.0)
+        >>> buffer = np.ones((512, 3), np.float32)
+        >>> conv.coefficients_from_codes(np.full((64, 3), 128, np.uint8), out=buffer) is buffer
+        True
         """
         arr = np.asarray(codes)
         if arr.ndim < 2 or arr.shape[-2] != self.n_bands:
             raise ParameterError(
                 f"codes of shape {arr.shape} must be (..., n_bands={self.n_bands}, n_frames)"
             )
-        full = None
+        shape = arr.shape[:-2] + (self._mdct.n_bins, arr.shape[-1])
+        if out is not None and (
+            not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != np.dtype(dtype)
+            or out.ndim > 3 or out.strides[-1] != out.itemsize
+        ):  # fmt: skip
+            raise ParameterError(f"out must be a {np.dtype(dtype)} array of shape {shape} (at most 3-D, rows contiguous)")
+        full = out
         if arr.dtype == np.uint8:
-            if self.n_bands < self._mdct.n_bins and arr.ndim <= 3 and dtype in (np.float32, np.float64):
-                # decoded straight into the stored rows of the full array
-                full = np.zeros(arr.shape[:-2] + (self._mdct.n_bins, arr.shape[-1]), dtype=dtype)
+            if full is None and self.n_bands < self._mdct.n_bins and arr.ndim <= 3 and dtype in (np.float32, np.float64):
+                full = np.empty(shape, dtype=dtype)  # decoded straight into the stored rows of the full array
             X = self._compander.decode_image(
                 arr, dtype=dtype, table=table, out=None if full is None else full[..., : self.n_bands, :]
             )
         else:
             X = self._compander.decode_continuous(arr[..., ::-1, :], dtype=dtype)
+            if full is not None:
+                full[..., : self.n_bands, :] = X
+                X = full[..., : self.n_bands, :]
         g = _check_gain(gain, arr.shape[:-2])
         scale = self._band_scale(1.0 if g is None else g, band_gains, arr.shape[:-2])
         if scale is not None:
             X /= scale.astype(X.dtype)[..., None]  # in place: the decoder returned a fresh array
         if full is not None:
+            full[..., self.n_bands :, :] = 0.0
             return full
         if self.n_bands < self._mdct.n_bins:
             full = np.zeros(X.shape[:-2] + (self._mdct.n_bins, X.shape[-1]), dtype=X.dtype)

@@ -106,6 +106,28 @@ def test_cell_rms_and_expand_match_loops(edges, n_frames, fpg, lead, seed):
     )
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    st.sampled_from([(), (2,)]),
+    st.integers(1, 700),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2**31),
+)
+def test_cell_rms_is_bit_identical_to_the_whole_array_formula(lead, n_frames, frame_major, scaled, seed):
+    rng = np.random.default_rng(seed)
+    edges = np.array([0, 1, 3, 8, 20, 64])
+    c = (rng.standard_normal(lead + (64, n_frames)) * rng.lognormal(0, 3, (64, 1))).astype(np.float32)
+    if frame_major:  # the encoder's tile: a transposed C array
+        c = np.swapaxes(np.ascontiguousarray(np.swapaxes(c, -1, -2)), -1, -2)
+    scale = rng.uniform(0.5, 2.0, lead + (64, 1)).astype(np.float32) if scaled else None
+    x = c * scale if scaled else c
+    sums = np.add.reduceat(np.add.reduceat(np.square(x, dtype=np.float64), edges[:-1], axis=-2),
+                           np.arange(0, n_frames, 8), axis=-1)  # fmt: skip
+    counts = np.diff(edges)[:, None] * np.diff(np.append(np.arange(0, n_frames, 8), n_frames))[None, :]
+    np.testing.assert_array_equal(cells.cell_rms(c, edges, scale=scale), np.sqrt(sums / counts))
+
+
 def test_cell_functions_reject_bad_input():
     c = np.zeros((16, 10))
     with pytest.raises(ParameterError, match="must rise strictly"):

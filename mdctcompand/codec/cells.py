@@ -109,13 +109,21 @@ def cell_rms(coefficients: Any, edges: Any, *, frames_per_group: int = 8, scale:
     # Sum over bands in each group (frame by frame, so a chunk of frames at a time gives the
     # same sums), then over frames in each time group.
     band_sums = np.empty(c.shape[:-2] + (e.size - 1, n_frames))
+    # The squares keep the coefficients' memory order. Band-major rows are padded a cache
+    # line off 2 KB: reduceat walks down their columns, and power-of-two strides land in the
+    # same cache sets (twice the time, the same sums).
+    frame_major = c.strides[-2] == c.itemsize and c.strides[-1] != c.itemsize
+    if frame_major:
+        squares = np.swapaxes(np.empty(c.shape[:-2] + (_CHUNK_FRAMES, c.shape[-2])), -1, -2)
+    else:
+        squares = np.empty(c.shape[:-2] + (c.shape[-2], _CHUNK_FRAMES + 8))
     for a in range(0, n_frames, _CHUNK_FRAMES):
         part = c[..., a : a + _CHUNK_FRAMES]
         if scale is not None:
             part = part * np.asarray(scale, dtype=c.dtype)
-        band_sums[..., a : a + _CHUNK_FRAMES] = np.add.reduceat(
-            np.square(part, dtype=np.float64), e[:-1], axis=-2
-        )
+        sq = squares[..., : part.shape[-1]]
+        np.square(part, out=sq, dtype=np.float64)
+        band_sums[..., a : a + _CHUNK_FRAMES] = np.add.reduceat(sq, e[:-1], axis=-2)
     starts = np.arange(0, n_frames, fpg)
     sums = np.add.reduceat(band_sums, starts, axis=-1)
     counts = np.diff(e)[:, None] * np.diff(np.append(starts, n_frames))[None, :]
