@@ -304,3 +304,21 @@ def test_an_image_that_lost_its_header_is_refused_not_decoded_tens_of_db_off():
     y = AudioImageConverter(band_gains="none").audio_from_image(bare, length=x.size)  # a model's image
     assert y.shape == x.shape
     assert conv.audio_from_image(np.asarray(bare), length=x.size).shape == x.shape  # arrays: the caller's values
+
+
+@pytest.mark.parametrize("bands", [64, None])
+@pytest.mark.parametrize("continuous", [False, True])
+def test_coefficients_from_codes_into_out_equal_a_fresh_array(bands, continuous):
+    conv = AudioImageConverter(bands=bands) if bands else AudioImageConverter()
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 256, (2, conv.n_bands, 40)).astype(np.uint8)
+    if continuous:
+        codes = codes.astype(np.float32) + 0.25
+    want = conv.coefficients_from_codes(codes, gain=[0.5, 2.0])
+    padded = np.full((2, conv.mdct.n_bins, 56), np.nan, np.float32)  # rows padded, stale values in the top bands
+    out = padded[..., :40]
+    assert conv.coefficients_from_codes(codes, gain=[0.5, 2.0], out=out) is out
+    np.testing.assert_array_equal(out, want)
+    for bad in (np.zeros((2, conv.mdct.n_bins, 41), np.float32), np.zeros((2, conv.mdct.n_bins, 40)), padded[..., ::2][..., :40]):
+        with pytest.raises(ParameterError, match="out must be"):
+            conv.coefficients_from_codes(codes, out=bad)
