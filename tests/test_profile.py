@@ -390,14 +390,24 @@ def test_fit_profile_lifts_bands_above_the_corpus_bandwidth(tmp_path):
 @settings(max_examples=40, deadline=None)
 @given(
     mode=st.sampled_from(["rms:-20", "peak:-1", "none"]),
-    cuts=st.lists(st.integers(0, 300_000), max_size=6),
+    channels=st.integers(1, 3),
+    cuts=st.lists(st.integers(0, 150_000), max_size=6),
     seed=st.integers(0, 2**16),
 )
-def test_gain_of_parts_is_the_gain_of_their_concatenation(mode, cuts, seed):
-    """What the codec's tile encoder measures over the blocks it holds (issue 26: no copy of a tile)."""
+def test_level_meter_is_the_gain_of_the_channels_together_however_the_blocks_fall(mode, channels, cuts, seed):
+    """What the codec's tile encoder meters as blocks arrive (issue 26: no tile of samples held)."""
     from mdctcompand.profile import LevelSpec
 
-    x = np.random.default_rng(seed).standard_normal(300_000).astype(np.float32)
-    parts = np.split(x, sorted(cuts))
+    x = (np.random.default_rng(seed).standard_normal((channels, 150_000)) * [[1.0], [0.3], [2.0]][:channels])
+    x = x.astype(np.float32)
     spec = LevelSpec.parse(mode)
-    assert spec.gain_of_parts(parts) == float(spec.gain(x))
+    meter, whole = spec.meter(channels), spec.meter(channels)
+    for part in np.split(x, sorted(cuts), axis=1):
+        meter.add(part)
+    whole.add(x)
+    assert meter.n_samples == 150_000
+    assert meter.gain() == whole.gain()  # 65,536-sample blocks per channel: the cuts do not matter
+    reference = float(spec.gain(x.reshape(-1)))  # the concatenation, to float32 dot rounding
+    assert meter.gain() == (reference if mode != "rms:-20" else pytest.approx(reference, rel=1e-6))
+    with pytest.raises(ParameterError, match="must be"):
+        meter.add(x[:1] if channels > 1 else x[:, None])

@@ -74,9 +74,12 @@ class TileEncoder:
         self.n_channels = n_channels
         self.frames = np.empty((n_channels, tile_frames, m), dtype=np.float32)  # frame-major tile
         self.filled = 0
-        self.blocks: list[np.ndarray] = []  # the current tile's samples, from sample `samples_start` on
+        # Samples still needed: the next tile's level starts one hop before this tile ends.
+        self.blocks: list[np.ndarray] = []  # samples from sample `samples_start` on
         self.samples_start = 0
         self.first_frame = 0  # first frame of the current tile
+        self.meter = converter.level.meter(n_channels)  # the current tile's level, metered so far
+        self.metered = 0  # ... up to this sample
         self.gains: list[list[float]] = []
         self.band_gains: list[np.ndarray] = []  # per tile (stored channels, groups), with band gains
 
@@ -95,7 +98,9 @@ class TileEncoder:
         1
         """
         self.blocks.append(block)
-        yield from self._take(self.analyzer.push(block))
+        frames = self.analyzer.push(block)
+        self._meter()
+        yield from self._take(frames)
 
     def finish(self) -> Iterator[np.ndarray]:
         """Yield the last tile(s) (zero padding after the end of the audio).
@@ -120,14 +125,28 @@ class TileEncoder:
             if self.filled == self.tile_frames:
                 yield self._tile(last=False)
 
+    def _meter(self) -> None:
+        """Meter the held samples of the current tile's window not yet metered; drop those no tile needs."""
+        m = self.converter.hop_length
+        stop = min(self.n_samples, (self.first_frame + self.tile_frames) * m)  # the window's end
+        if stop > self.metered:
+            for piece in _span(self.blocks, self.metered - self.samples_start, stop - self.samples_start):
+                self.meter.add(piece)
+            self.metered = stop
+        keep = min(self.metered, (self.first_frame + self.tile_frames - 1) * m)  # the next window's start
+        self._drop(keep)
+
+    def _drop(self, keep: int) -> None:
+        """Drop the held samples before sample ``keep``."""
+        if keep > self.samples_start:
+            self.blocks = _span(self.blocks, keep - self.samples_start, sum(b.shape[1] for b in self.blocks))
+            self.samples_start = keep
+
     def _tile(self, *, last: bool) -> np.ndarray:
         conv, m, count = self.converter, self.converter.hop_length, self.filled
         f0 = self.first_frame
-        lo = max(0, (f0 - 1) * m) - self.samples_start
-        hi = min(self.n_samples, (f0 + count) * m) - self.samples_start
-        span = _span(self.blocks, lo, hi)  # views of the blocks, per block and channel
-        parts = [piece[c] for c in range(self.n_channels) for piece in span]  # channel after channel
-        gain = conv.level.gain_of_parts(parts) if hi > lo else 1.0
+        # The window of the tile's frames: samples (f0 - 1) * m .. (f0 + count) * m, all metered.
+        gain = self.meter.gain() if self.meter.n_samples else 1.0
         frames = np.swapaxes(self.frames[:, :count], -1, -2)  # (channels, bins, count), frame-major
         gain = float(f"{gain:.6g}")  # what the header stores (compactly)
         if self.tools is not None:
@@ -151,9 +170,9 @@ class TileEncoder:
         self.gains.append([gain] * self.n_channels)
         self.first_frame += count
         self.filled = 0
-        keep = max(0, (self.first_frame - 1) * m) - self.samples_start  # the next tile's samples
-        self.blocks = _span(self.blocks, keep, sum(b.shape[1] for b in self.blocks))
-        self.samples_start += keep
+        self.metered = max(0, (self.first_frame - 1) * m)  # the next tile's window starts here
+        self.meter = conv.level.meter(self.n_channels)
+        self._meter()
         return self.layout.arrange(codes)
 
 
