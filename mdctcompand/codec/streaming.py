@@ -72,7 +72,9 @@ class TileEncoder:
         self.analyzer = converter.mdct.stream_analyzer()
         m = converter.hop_length
         self.n_channels = n_channels
-        self.frames = np.empty((n_channels, tile_frames, m), dtype=np.float32)  # frame-major tile
+        # The frame-major tile, allocated when a tile starts filling and released once it is
+        # coded: while the consumer codes the tile's image (rate control) it holds no memory.
+        self.frames: np.ndarray | None = None
         self.filled = 0
         # Samples still needed: the next tile's level starts one hop before this tile ends.
         self.blocks: list[np.ndarray] = []  # samples from sample `samples_start` on
@@ -119,6 +121,9 @@ class TileEncoder:
         frames = np.swapaxes(coefficients, -1, -2)  # (channels, k, M) frame-major views
         while frames.shape[1]:
             take = min(frames.shape[1], self.tile_frames - self.filled)
+            if self.frames is None:
+                shape = (self.n_channels, self.tile_frames, self.converter.hop_length)
+                self.frames = np.empty(shape, dtype=np.float32)
             self.frames[:, self.filled : self.filled + take] = frames[:, :take]
             self.filled += take
             frames = frames[:, take:]
@@ -147,7 +152,9 @@ class TileEncoder:
         f0 = self.first_frame
         # The window of the tile's frames: samples (f0 - 1) * m .. (f0 + count) * m, all metered.
         gain = self.meter.gain() if self.meter.n_samples else 1.0
+        assert self.frames is not None  # a tile is made of frames
         frames = np.swapaxes(self.frames[:, :count], -1, -2)  # (channels, bins, count), frame-major
+        self.frames = None  # `frames` keeps the buffer until the codes are made
         gain = float(f"{gain:.6g}")  # what the header stores (compactly)
         if self.tools is not None:
             info, side = coding_tools.analyze(self.tools, conv.profile, frames, gain)
