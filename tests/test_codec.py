@@ -358,6 +358,8 @@ def test_float_to_pcm_and_save_audio_errors_and_round_trip(tmp_path):
         float_to_pcm(np.zeros((1, 4)), "PCM_U8")
     with pytest.raises(ParameterError, match="float array"):
         float_to_pcm(np.zeros(4), "PCM_16")
+    with pytest.raises(ParameterError, match="NaN"):
+        float_to_pcm(np.array([[0.0, np.nan]]), "PCM_16")
     pcm = np.array([-32768, -1, 0, 1, 32767], np.int16)
     save_audio(tmp_path / "a.wav", pcm, 8000, subtype="PCM_16")  # integer PCM: kept exactly
     assert np.array_equal(sf.read(tmp_path / "a.wav", dtype="int16")[0], pcm)
