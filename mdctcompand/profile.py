@@ -220,7 +220,15 @@ class LevelMeter:
         self.n_samples = 0  #: samples per channel added so far
 
     def add(self, block: np.ndarray) -> None:
-        """Add the next ``(channels, k)`` samples."""
+        """Add the next ``(channels, k)`` samples.
+
+        Examples
+        --------
+        >>> meter = LevelSpec.parse("peak:0").meter(1)
+        >>> meter.add(np.full((1, 3), 0.5))
+        >>> meter.n_samples
+        3
+        """
         if block.ndim != 2 or block.shape[0] != len(self._sums):
             raise ParameterError(f"a block of shape {block.shape} must be ({len(self._sums)}, k)")
         self.n_samples += block.shape[1]
@@ -231,7 +239,15 @@ class LevelMeter:
             self._peak = max(self._peak, float(block.max()), -float(block.min()))
 
     def gain(self) -> float:
-        """The gain that brings what was added to the target level (1 for ``"none"``)."""
+        """The gain that brings what was added to the target level (1 for ``"none"``).
+
+        Examples
+        --------
+        >>> meter = LevelSpec.parse("rms:0").meter(2)
+        >>> meter.add(np.array([[0.5, -0.5], [0.5, 0.5]]))
+        >>> meter.gain()
+        2.0
+        """
         if self.spec.mode == "none":
             return 1.0
         if self.spec.mode == "rms":
