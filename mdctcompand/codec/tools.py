@@ -330,8 +330,8 @@ def side_info_text(data: bytes) -> str:
 
     Examples
     --------
-    >>> side_info_text(b"\x00\x01\x02"), side_info_bytes(side_info_text(b"\x00\x01\x02"))
-    ('009C', b'\x00\x01\x02')
+    >>> side_info_text(b"\\x00\\x01\\x02"), side_info_bytes(side_info_text(b"\\x00\\x01\\x02"))
+    ('009C', b'\\x00\\x01\\x02')
     """
     pad = -len(data) % 4
     words = np.frombuffer(bytes(data) + b"\0" * pad, dtype=">u4").astype(np.int64)
