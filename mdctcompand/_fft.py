@@ -28,9 +28,18 @@ _NORMS = {None: 0, "backward": 0, "ortho": 1, "forward": 2}
 
 
 def dct(
-    x: np.ndarray, type: int = 2, *, norm: str | None = None, axis: int = -1, overwrite_x: bool = False
+    x: np.ndarray,
+    type: int = 2,
+    *,
+    norm: str | None = None,
+    axis: int = -1,
+    overwrite_x: bool = False,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """``scipy.fft.dct(x, type, norm=norm, axis=axis, overwrite_x=overwrite_x)``, bit for bit.
+
+    ``out`` (same shape and dtype as ``x``, not overlapping it) receives the result, which is
+    then returned: no array is allocated.
 
     Examples
     --------
@@ -52,8 +61,16 @@ def dct(
     ):
         from scipy import fft
 
-        return fft.dct(x, type=type, norm=norm, axis=axis, overwrite_x=overwrite_x)
-    return engine.dct(x, type, (axis % x.ndim,), _NORMS[norm], x if overwrite_x else None, 1, None)
+        result = fft.dct(x, type=type, norm=norm, axis=axis, overwrite_x=overwrite_x)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+    if out is None and overwrite_x:
+        out = x
+    elif out is not None and (out.shape != x.shape or out.dtype != x.dtype):
+        raise ValueError(f"out has shape {out.shape} and dtype {out.dtype}; expected {x.shape} and {x.dtype}")
+    return engine.dct(x, type, (axis % x.ndim,), _NORMS[norm], out, 1, None)
 
 
 @functools.cache

@@ -13,6 +13,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: Chunks per thread: several, handed out as threads free up, so that a thread the OS
+#: slows down (another process on its core) takes fewer of them instead of holding up the rest.
+CHUNKS_PER_WORKER = 2
+
+_DONE = object()
 _pools: dict[int, ThreadPoolExecutor] = {}
 _lock = threading.Lock()
 
@@ -30,14 +35,38 @@ def _pool(workers: int) -> ThreadPoolExecutor:
 def run_chunks(fn: Callable[[T], None], chunks: Sequence[T], workers: int) -> None:
     """Call ``fn(chunk)`` for every chunk, on ``workers`` threads when there are several chunks.
 
-    Exceptions from any chunk propagate to the caller.
+    The calling thread is one of them: it and ``workers - 1`` pool threads take the chunks in
+    order, each the next one left as it finishes the last. After a chunk raises, no new chunk
+    is started and the exception propagates to the caller once the running ones are done.
     """
     if workers <= 1 or len(chunks) <= 1:
         for chunk in chunks:
             fn(chunk)
         return
-    for future in [_pool(workers).submit(fn, c) for c in chunks]:
-        future.result()
+    lock = threading.Lock()
+    pending = iter(chunks)
+    failed = threading.Event()
+
+    def drain() -> None:
+        while not failed.is_set():
+            with lock:
+                chunk = next(pending, _DONE)
+            if chunk is _DONE:
+                return
+            try:
+                fn(chunk)  # type: ignore[arg-type]
+            except BaseException:
+                failed.set()
+                raise
+
+    helpers = [_pool(workers - 1).submit(drain) for _ in range(min(workers, len(chunks)) - 1)]
+    try:
+        drain()
+    finally:
+        errors = [f.exception() for f in helpers]
+    for error in errors:
+        if error is not None:
+            raise error
 
 
 def split_work(n_rows: int, n_items: int, workers: int, *, min_items: int) -> list[tuple[slice, slice]]:
@@ -47,7 +76,8 @@ def split_work(n_rows: int, n_items: int, workers: int, *, min_items: int) -> li
     split too. Chunks are never smaller than ``min_items`` items (in total) unless the job is.
     """
     total = n_rows * n_items
-    n_chunks = max(1, min(workers, total // max(1, min_items)))
+    wanted = 1 if workers <= 1 else CHUNKS_PER_WORKER * workers
+    n_chunks = max(1, min(wanted, total // max(1, min_items)))
     if n_chunks == 1:
         return [(slice(0, n_rows), slice(0, n_items))]
     if n_rows >= n_chunks:

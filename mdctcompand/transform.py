@@ -35,8 +35,9 @@ __all__ = ["MDCT", "FrameGeometry", "MDCTAnalyzer", "MDCTSynthesizer", "mdct", "
 
 # Chunks handed to threads hold at least this many coefficients (thread hand-off costs ~20 us).
 _PARALLEL_MIN_VALUES = 1 << 16
-# The inverse works through sub-blocks of about this many coefficients (L2-resident scratch).
-_SUBBLOCK_VALUES = 1 << 17
+# Both directions work through blocks of frames of about this many bytes, which stay in L2
+# cache between the fold (or the DCT) and the next step (256 frames of 1024 float32 values).
+_SUBBLOCK_BYTES = 1 << 20
 
 
 @functools.lru_cache(maxsize=32)
@@ -441,15 +442,18 @@ class MDCT(FrameGeometry):
         chunks = self._chunks(rows.shape[0], n_frames)
         finite = np.ones(len(chunks), dtype=bool)
 
+        step = max(1, _SUBBLOCK_BYTES // (m * frames.itemsize))
+
         def work(i: int) -> None:
+            # Block by block, so that the DCT and the check read the folded frames from cache.
             rs, fs = chunks[i]
-            part = frames[rs, fs]
-            lapped.fold(rows[rs], start + fs.start * m, w, part)
-            # overwrite_x: pocketfft transforms the contiguous chunk in place (no copy).
-            result = dct(part, type=4, norm="ortho", axis=-1, overwrite_x=True)
-            if not np.may_share_memory(result, part):
-                part[...] = result
-            finite[i] = all_finite(part)
+            for r in range(rs.start, rs.stop):
+                for f0 in range(fs.start, fs.stop, step):
+                    part = frames[r : r + 1, f0 : min(f0 + step, fs.stop)]
+                    lapped.fold(rows[r : r + 1], start + f0 * m, w, part)
+                    # overwrite_x: pocketfft transforms the contiguous block in place (no copy).
+                    dct(part, type=4, norm="ortho", axis=-1, overwrite_x=True)
+                    finite[i] &= lapped.all_finite(part)
 
         run_chunks(work, range(len(chunks)), self._workers)
         return frames, bool(finite.all())
@@ -472,19 +476,22 @@ class MDCT(FrameGeometry):
         m = self.hop_length
         n_frames = frames.shape[1]
         w = self._typed_window(frames.dtype)
-        step = max(1, _SUBBLOCK_VALUES // m)
+        step = max(1, _SUBBLOCK_BYTES // (m * frames.itemsize))
         chunks = self._chunks(frames.shape[0], n_frames)
         finite = np.ones(len(chunks), dtype=bool)
 
         def work(i: int) -> None:
             rs, fs = chunks[i]
+            scratch = np.empty((1, min(step, fs.stop - fs.start) + 1, m), dtype=frames.dtype)
             for r in range(rs.start, rs.stop):
                 for f0 in range(fs.start, fs.stop, step):
                     f1 = min(f0 + step, fs.stop)
                     lo = max(f0 - 1, 0)
-                    g = dct(frames[r : r + 1, lo:f1], type=4, norm="ortho", axis=-1)
+                    g = dct(
+                        frames[r : r + 1, lo:f1], type=4, norm="ortho", axis=-1, out=scratch[:, : f1 - lo]
+                    )
                     if check_finite:
-                        finite[i] &= all_finite(g)
+                        finite[i] &= lapped.all_finite(g)
                     stop = f1 + 1 if f1 == n_frames else f1  # the last chunk also writes block F
                     lapped.overlap_add(g, start + lo * m, w, out[r : r + 1], f0 - lo, stop - lo)
 

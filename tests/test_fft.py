@@ -40,6 +40,10 @@ def test_bit_identical_to_scipy_fft_dct(n, rows, dct_type, norm, dtype, axis, st
     y = x.copy()
     out = _fft.dct(y, dct_type, norm=norm, axis=axis, overwrite_x=True)
     assert np.array_equal(out, want) and np.shares_memory(out, y)
+    # into a given array, as the inverse transform calls it
+    target = np.empty_like(want)
+    assert _fft.dct(x, dct_type, norm=norm, axis=axis, out=target) is target
+    assert np.array_equal(target, want)
 
 
 def test_inputs_the_fast_call_does_not_cover_go_through_scipy_fft():
@@ -54,6 +58,16 @@ def test_without_the_extension_every_call_is_scipy_fft(monkeypatch):
     monkeypatch.setattr(_fft, "_engine", lambda: None)
     x = np.random.default_rng(1).standard_normal((3, 16)).astype(np.float32)
     assert np.array_equal(_fft.dct(x, 4, norm="ortho"), fft.dct(x, 4, norm="ortho"))
+    target = np.empty_like(x)
+    assert _fft.dct(x, 4, norm="ortho", out=target) is target
+    assert np.array_equal(target, fft.dct(x, 4, norm="ortho"))
+
+
+def test_an_out_of_the_wrong_shape_or_dtype_is_refused():
+    x = np.zeros((2, 8), np.float32)
+    for bad in (np.empty((2, 7), np.float32), np.empty((2, 8), np.float64)):
+        with pytest.raises(ValueError, match="out has shape"):
+            _fft.dct(x, 4, norm="ortho", out=bad)
 
 
 def test_a_probe_that_disagrees_refuses_the_extension():

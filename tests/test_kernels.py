@@ -50,6 +50,27 @@ def test_fold_builds_identical(m, n, rows, shift, dtype, seed):
     np.testing.assert_array_equal(a, b)
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    n=st.integers(1, 300),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    bad=st.sampled_from([None, np.nan, np.inf, -np.inf]),
+    where=st.integers(0, 299),
+    huge=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_all_finite_builds_agree_with_isfinite(n, dtype, bad, where, huge, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(n).astype(dtype)
+    if huge:  # finite values whose sum overflows: still finite
+        a[:] = np.finfo(dtype).max
+    if bad is not None:
+        a[where % n] = bad
+    want = bool(np.isfinite(a).all())
+    assert _lapped_numba.all_finite(a) is want
+    assert lapped.all_finite_numpy(a) is want
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     m=st.sampled_from([2, 4, 8, 32]),

@@ -129,6 +129,28 @@ def test_threads_match_serial(workers, rng):
     np.testing.assert_array_equal(threaded.forward(one_row), serial.forward(one_row))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blocks_smaller_than_the_signal(dtype, monkeypatch, rng):
+    """The transform works through cache-sized blocks of frames: results and the finite checks
+    do not depend on where the block edges fall."""
+    from mdctcompand import transform
+
+    x = rng.standard_normal((2, 5000)).astype(dtype)
+    t = MDCT(64)
+    X, y = t.forward(x), t.inverse(t.forward(x), length=5000)
+    monkeypatch.setattr(transform, "_SUBBLOCK_BYTES", 7 * 32 * np.dtype(dtype).itemsize)  # 7 frames
+    np.testing.assert_array_equal(t.forward(x), X)
+    np.testing.assert_array_equal(t.inverse(X, length=5000), y)
+    bad = x.copy()
+    bad[1, 4321] = np.nan  # in a late block of the second row
+    with pytest.raises(ValueError, match="NaN"):
+        t.forward(bad)
+    bad_coefficients = X.copy()
+    bad_coefficients[1, 5, -20] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        t.inverse(bad_coefficients, length=5000)
+
+
 def test_properties():
     t = MDCT(1024, window="kbd:5")
     assert (t.frame_length, t.hop_length, t.n_bins) == (1024, 512, 512)

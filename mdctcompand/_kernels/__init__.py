@@ -38,11 +38,12 @@ from types import ModuleType
 #: project's 2-core machine, in a fresh process and in a codec run).
 JIT_LOAD_NS = 5e8
 #: Extra CPU per value of each kernel's numpy build over its Numba build, in ns (60 s at 24 kHz,
-#: one thread, in-process, warm: MDCT fold 2.0, overlap-add 1.5, decode look-up 3.8; encode 24
+#: one thread, in-process, warm: MDCT fold 2.0, overlap-add 1.5, finite check 0.15 (in cache),
+#: decode look-up 3.8; encode 24
 #: in the converter's bulk call, 6 per value in the codec's encode, which is what is used: on
 #: 10 min of 44.1 kHz stereo, fresh ``wav2jpeg`` processes took the same CPU with either build
 #: and Numba 125 MB more memory, fresh ``jpeg2wav`` 0.4 s more CPU with Numba).
-NUMPY_EXTRA_NS = {"fold": 2.0, "overlap_add": 1.5, "encode": 6.0, "decode": 4.0}
+NUMPY_EXTRA_NS = {"fold": 2.0, "overlap_add": 1.5, "finite": 0.15, "encode": 6.0, "decode": 4.0}
 
 _lock = threading.Lock()
 _numpy_ns = 0.0  # the extra CPU the numpy build has spent so far (estimated)

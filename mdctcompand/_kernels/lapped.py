@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import all_finite as all_finite_numpy
 from . import jit_module, use_jit
 
 
@@ -37,6 +38,13 @@ def overlap_add(
         jit_module("lapped").overlap_add(g, start, window, out, first_block, stop_block)
     else:
         overlap_add_numpy(g, start, window, out, first_block, stop_block)
+
+
+def all_finite(a: np.ndarray) -> bool:
+    """Whether every value of the C-contiguous float array ``a`` is finite: the transform's check of each block."""
+    if use_jit(a.size, "finite"):
+        return bool(jit_module("lapped").all_finite(a.reshape(-1)))
+    return all_finite_numpy(a)
 
 
 def fold_numpy(x: np.ndarray, start: int, window: np.ndarray, out: np.ndarray) -> None:

@@ -70,7 +70,6 @@ class TileEncoder:
         self.layout = layout
         self.tile_frames = tile_frames
         self.analyzer = converter.mdct.stream_analyzer()
-        m = converter.hop_length
         self.n_channels = n_channels
         # The frame-major tile, allocated when a tile starts filling and released once it is
         # coded: while the consumer codes the tile's image (rate control) it holds no memory.

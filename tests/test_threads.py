@@ -1,0 +1,76 @@
+"""mdctcompand._threads: every chunk runs exactly once, on the caller and the pool, and errors propagate."""
+
+import threading
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mdctcompand import _threads
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 40])
+def test_every_chunk_runs_once(workers, n):
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def fn(i: int) -> None:
+        with lock:
+            seen.append(i)
+
+    _threads.run_chunks(fn, range(n), workers)
+    assert sorted(seen) == list(range(n))
+
+
+def test_the_caller_takes_chunks_too():
+    names: set[str] = set()
+
+    def fn(i: int) -> None:
+        names.add(threading.current_thread().name)
+        time.sleep(0.01)
+
+    _threads.run_chunks(fn, range(8), 2)
+    assert threading.current_thread().name in names
+    assert any(name.startswith("mdctcompand") for name in names)
+
+
+@pytest.mark.parametrize("where", [0, 5])
+def test_an_error_in_a_chunk_reaches_the_caller_and_stops_new_chunks(where):
+    started: list[int] = []
+
+    def fn(i: int) -> None:
+        started.append(i)
+        if i == where:
+            raise RuntimeError(f"chunk {i}")
+        time.sleep(0.005)
+
+    with pytest.raises(RuntimeError, match=f"chunk {where}"):
+        _threads.run_chunks(fn, range(40), 2)
+    assert len(started) < 40
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    n_rows=st.integers(1, 20),
+    n_items=st.integers(1, 500),
+    workers=st.integers(1, 4),
+    min_items=st.integers(1, 200),
+)
+def test_split_work_covers_the_job_once_in_chunks_not_too_small(n_rows, n_items, workers, min_items):
+    chunks = _threads.split_work(n_rows, n_items, workers, min_items=min_items)
+    cells = [
+        (r, i)
+        for rows, items in chunks
+        for r in range(rows.start, rows.stop)
+        for i in range(items.start, items.stop)
+    ]
+    assert sorted(cells) == [(r, i) for r in range(n_rows) for i in range(n_items)]
+    wanted = _threads.CHUNKS_PER_WORKER * workers
+    assert len(chunks) < 2 * wanted  # rows split evenly into items: at most one more chunk per row
+    if len(chunks) > 1:  # split only where each piece keeps about min_items
+        sizes = [(rows.stop - rows.start) * (items.stop - items.start) for rows, items in chunks]
+        assert min(sizes) >= min_items // 2
+    if workers == 1:
+        assert len(chunks) == 1
