@@ -1,12 +1,13 @@
-"""Chunked multithreading for GIL-releasing kernels (private)."""
+"""Threads: chunked multithreading for GIL-releasing kernels, and the codec's BLAS policy (private)."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import threading
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
-
-import numpy as np
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -81,13 +82,46 @@ def split_work(n_rows: int, n_items: int, workers: int, *, min_items: int) -> li
     if n_chunks == 1:
         return [(slice(0, n_rows), slice(0, n_items))]
     if n_rows >= n_chunks:
-        bounds = np.linspace(0, n_rows, n_chunks + 1).round().astype(int)
+        bounds = [i * n_rows // n_chunks for i in range(n_chunks + 1)]
         return [(slice(a, b), slice(0, n_items)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
     per_row = -(-n_chunks // n_rows)
-    bounds = np.linspace(0, n_items, per_row + 1).round().astype(int)
+    bounds = [i * n_items // per_row for i in range(per_row + 1)]
     return [
         (slice(r, r + 1), slice(a, b))
         for r in range(n_rows)
         for a, b in zip(bounds[:-1], bounds[1:])
         if b > a
     ]
+
+
+#: Environment variables that size the BLAS thread pool numpy loads (OpenBLAS, MKL, BLIS, Accelerate).
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """threadpoolctl's view of the BLAS libraries loaded now (numpy's), made once; ``None`` without it."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - a declared dependency; the policy is a speed-up only
+        return None
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block with numpy's BLAS on one thread, unless the environment sizes BLAS itself.
+
+    The codec's matrix products are small (8x8 JPEG blocks, 64 at a time): a BLAS pool
+    finishes them about 5 % sooner and burns about 45 % more CPU (10 min of 44.1 kHz stereo
+    encoded in-process: 7.3 s of CPU against 5.1 s, for 4.85 s of wall time against 5.09). The
+    limit is process-wide while the block runs, and ``OPENBLAS_NUM_THREADS`` (or
+    ``MKL_NUM_THREADS``, ...) in the environment leaves BLAS alone: that is the user's choice
+    (the command-line tools set it to 1 before numpy loads).
+    """
+    controller = None if any(os.environ.get(v) for v in BLAS_THREAD_VARIABLES) else _blas_controller()
+    if controller is None:
+        yield
+        return
+    with controller.limit(limits=1, user_api="blas"):
+        yield

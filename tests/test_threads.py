@@ -2,12 +2,16 @@
 
 import threading
 import time
+from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from threadpoolctl import threadpool_info
 
-from mdctcompand import _threads
+from mdctcompand import _threads, codec
+from mdctcompand.codec import ratecontrol
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
@@ -74,3 +78,40 @@ def test_split_work_covers_the_job_once_in_chunks_not_too_small(n_rows, n_items,
         assert min(sizes) >= min_items // 2
     if workers == 1:
         assert len(chunks) == 1
+
+
+def _blas_threads() -> list[int]:
+    """Threads of numpy's own BLAS (the wheel's ``numpy.libs``), which the codec's products run on."""
+    site = Path(np.__file__).parent.parent
+    return [
+        lib["num_threads"]
+        for lib in threadpool_info()
+        if lib["user_api"] == "blas" and Path(lib["filepath"]).parent in (site / "numpy.libs", site / "numpy")
+    ]
+
+
+def test_the_codec_encodes_with_one_blas_thread_and_restores_the_pool(monkeypatch):
+    for name in _threads.BLAS_THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    before = _blas_threads()
+    if not before:
+        pytest.skip("numpy's BLAS is not a wheel's numpy.libs library here")
+    seen: list[list[int]] = []
+    real = ratecontrol.JpegDeadZone.pixels
+
+    def spy(self, qtable):
+        seen.append(_blas_threads())
+        return real(self, qtable)
+
+    monkeypatch.setattr(ratecontrol.JpegDeadZone, "pixels", spy)
+    x = np.random.default_rng(0).standard_normal((1, 24000)).astype(np.float32) * 0.1
+    codec.encode(x, 24000)
+    assert seen and all(threads == [1] * len(before) for threads in seen)
+    assert _blas_threads() == before
+
+
+def test_a_blas_size_in_the_environment_is_left_alone(monkeypatch):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    before = _blas_threads()
+    with _threads.one_blas_thread():
+        assert _blas_threads() == before

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from .._threads import BLAS_THREAD_VARIABLES
 from .._version import __version__
 from ..exceptions import MdctCompandError, ParameterError, ProfileMismatchError
 
@@ -32,10 +33,6 @@ EXIT_INTERRUPTED = 130
 #: A progress bar appears once work has run this long (seconds); the environment
 #: variable ``MDCTCOMPAND_PROGRESS_DELAY`` overrides it (tests use 0).
 PROGRESS_DELAY_S = 2.0
-
-
-#: Environment variables that size the BLAS thread pool numpy loads (OpenBLAS, MKL, BLIS, Accelerate).
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
 
 def single_threaded_blas() -> None:

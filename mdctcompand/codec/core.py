@@ -22,6 +22,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from .._threads import one_blas_thread
 from .._validation import as_float_audio, check_int
 from ..band_gains import BandGainMode, BandGains
 from ..channels import ChannelLayout
@@ -268,6 +269,7 @@ def _coding_noise(codes: np.ndarray, data: bytes, stored: int, bands: int) -> np
     )
 
 
+@one_blas_thread()
 def encode_stream(
     blocks: Iterator[np.ndarray],
     *,
@@ -287,7 +289,9 @@ def encode_stream(
     header. With a bit rate target (the default), every tile after the first is
     coded at the rate-control setting whose size is closest to its share of the target
     (side information counted); the first tile, written last with the header, lands the
-    whole file on the target. Returns the header written.
+    whole file on the target. Returns the header written. numpy's BLAS runs on one thread
+    meanwhile, unless the environment sizes it (``OPENBLAS_NUM_THREADS``, ...): the codec's
+    products are too small to gain from a pool.
 
     Examples
     --------
