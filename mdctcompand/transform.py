@@ -419,7 +419,7 @@ class MDCT(FrameGeometry):
             out = _imdct_numpy(frames, self._typed_window(frames.dtype), n_out)
             return out, all_finite(out)
         out = np.empty((frames.shape[0], n_out), dtype=frames.dtype)
-        return out, self._synthesize(np.ascontiguousarray(frames), -m, out)
+        return out, self._synthesize(frames, -m, out)
 
     # ----------------------------------------------------------------- kernels
     def _chunks(self, n_rows: int, n_frames: int) -> list[tuple[slice, slice]]:
@@ -706,12 +706,14 @@ class MDCTSynthesizer:
         # frame-major copy stays small whatever the push (a codec tile is tens of MB).
         for a in range(0, k, self._STEP):
             b = min(a + self._STEP, k)
-            first = 0 if self._prev is None else 1
-            frames = np.empty((rows, first + b - a, m), dtype=X.dtype)  # frame-major, after the previous one
-            if first:
-                frames[:, 0] = self._prev[:, 0]  # type: ignore[index]
-            frames[:, first:] = np.swapaxes(X[..., a:b], -1, -2)
-            self._prev = frames[:, -1:].copy()
+            if a:  # the previous frame is in this push: a frame-major view, no copy
+                frames = np.swapaxes(X[..., a - 1 : b], -1, -2)
+            else:  # after the last frame of the previous push, if any
+                first = 0 if self._prev is None else 1
+                frames = np.empty((rows, first + b, m), dtype=X.dtype)
+                if first:
+                    frames[:, 0] = self._prev[:, 0]  # type: ignore[index]
+                frames[:, first:] = np.swapaxes(X[..., :b], -1, -2)
             self._frames += b - a
             n = min((frames.shape[1] - 1) * m, n_out - done)
             if n > 0:
@@ -721,6 +723,8 @@ class MDCTSynthesizer:
                 done += n
                 self._n += n
                 yield part.reshape(lead + (n,))
+        if k:
+            self._prev = np.swapaxes(X[..., k - 1 :], -1, -2).copy()
 
     def finish(self) -> np.ndarray:
         """End the stream: an empty array, after checking that ``length`` samples came out.

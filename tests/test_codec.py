@@ -349,6 +349,24 @@ def test_float_to_pcm_rounds_to_nearest_and_clips(values, subtype_bits, dtype):
     np.testing.assert_array_equal(got, want.astype(np.int64))
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24"])
+def test_float_to_pcm_in_blocks_equals_the_whole_array_formula(channels, subtype, monkeypatch):
+    from mdctcompand import io as audio_io
+
+    monkeypatch.setattr(audio_io, "_PCM_BLOCK_VALUES", 7 * channels)  # 7 samples per block
+    rng = np.random.default_rng(channels)
+    x = (1.2 * rng.standard_normal((channels, 1000))).astype(np.float32)  # clips in places
+    bits = 16 if subtype == "PCM_16" else 24
+    top = 2.0 ** (bits - 1)
+    want = np.clip(np.round(x.astype(np.float64) * top), -top, top - 1).T.astype(np.int64)
+    got = audio_io.float_to_pcm(x, subtype).astype(np.int64) >> (0 if bits == 16 else 8)
+    np.testing.assert_array_equal(got, want)
+    x[-1, 990] = np.inf  # in the last block
+    with pytest.raises(ParameterError, match="NaN or infinite"):
+        audio_io.float_to_pcm(x, subtype)
+
+
 def test_float_to_pcm_and_save_audio_errors_and_round_trip(tmp_path):
     import soundfile as sf
 
