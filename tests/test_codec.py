@@ -613,3 +613,12 @@ def test_tags_in_a_foreign_encoding_are_left_out_not_fatal(tmp_path):
     path.write_bytes(data[:4] + struct.pack("<I", len(data) - 8 + len(chunk)) + data[8:] + chunk)
     info = codec.encode_file(path, tmp_path / "latin.jpg")
     assert info.duration == 1.0 and set(info.tags) <= {"title"}
+
+
+@pytest.mark.parametrize(("sample_rate", "n"), [(24000, 24000), (24000, 1023), (44100, 50000), (16000, 7)])
+def test_decode_stream_yields_no_empty_blocks_and_the_exact_length(sample_rate, n):
+    x = make_signal("mixture", n, sample_rate).astype(np.float32)
+    header, blocks = codec.decode_stream(codec.encode(x, sample_rate, format="png"))
+    sizes = [b.shape[1] for b in blocks]
+    assert all(size > 0 for size in sizes), sizes
+    assert sum(sizes) == header.source_length == n

@@ -615,12 +615,14 @@ def decode_stream(
                         y = layout.inverse(y, h.source_channels)[:, : h.source_length - written]
                         _check_decoded_peak(y, name=f"tile {i + 1}")
                         written += y.shape[1]
-                        yield y
+                        if y.shape[1]:
+                            yield y
             tiles.finish()
             y = layout.inverse(resampler.finish(), h.source_channels)[:, : h.source_length - written]
             _check_decoded_peak(y, name=f"tile {h.n_tiles}")
             written += y.shape[1]
-            yield y
+            if y.shape[1]:
+                yield y
             if written < h.source_length:  # resampler rounding: pad the last few samples
                 yield np.zeros((h.source_channels, h.source_length - written), np.float32)
 
