@@ -154,10 +154,13 @@ def test_v2_is_v1_with_a_relative_floor_plus_phase_coherence():
     # the log-mel with the floor 30 dB under the clip's mean mel-band power, recomputed plainly
     mel_power = 10 ** (f1[:, :64] / 10) - 1e-10
     floor = mel_power.mean() * 1e-3 + 1e-10
-    np.testing.assert_allclose(f2[:, :64], 10 * np.log10(mel_power + floor), atol=1e-6)
+    np.testing.assert_allclose(f2[:, :64], v2.mel_weight * 10 * np.log10(mel_power + floor), atol=1e-6)
     # a low-passed band sits at the floor, 30 dB under the mean, not at -100 dB
     dull = v2.embed(scipy.signal.sosfiltfilt(scipy.signal.butter(8, 2000, fs=SR, output="sos"), x))
-    assert dull[:, 60:64].min() > 10 * np.log10(mel_power.mean()) - 31
+    assert dull[:, 60:64].min() / v2.mel_weight > 10 * np.log10(mel_power.mean()) - 31
+    # and its phase coherence reads as neutral, not as 0 (its phases say nothing)
+    empty = dull[2:, 108:112] / v2.coherence_weight
+    np.testing.assert_allclose(empty, v2.coherence_neutral, atol=0.02)
 
 
 def test_phase_coherence_sees_partials_noise_and_scrambled_phases():
@@ -168,7 +171,9 @@ def test_phase_coherence_sees_partials_noise_and_scrambled_phases():
     coherence = {name: emb.embed(x)[:, 96:] / emb.coherence_weight for name, x in
                  dict(harmonic=harmonic, noise=noise).items()}  # fmt: skip
     assert np.all((coherence["noise"] >= 0) & (coherence["noise"] <= 1 + 1e-9))
-    assert coherence["harmonic"][2:, :13].min() > 0.95  # steady partials: adjacent bins agree
+    assert coherence["harmonic"][2:, 1:13].min() > 0.95  # steady partials: adjacent bins agree
+    # the lowest group lies under the 220 Hz fundamental: little power, pulled towards neutral
+    assert emb.coherence_neutral < coherence["harmonic"][2:, 0].mean() < 0.95
     # noise: only the window's main lobe ties adjacent bins together
     assert 0.3 < coherence["noise"][2:].mean() < 0.65
     # the same magnitudes with random phases (what Griffin-Lim starts from) lose the coherence

@@ -33,9 +33,16 @@ evaluation resamples and loudness-normalizes before calling it
   phase advance of bin ``k`` over one hop less its centre frequency's, ``d_k``, and
   ``|sum_k sqrt(P_k P_{k+1}) exp(i (d_{k+1} - d_k))| / sum_k sqrt(P_k P_{k+1})`` (1 for a
   steady partial seen by both bins; 0.4-0.6 for noise, whose adjacent bins share only the
-  window's main lobe; in between for phases that do not fit the magnitudes), scaled by :attr:`MelMDCTEmbeddingV2.coherence_weight`;
-- 64 log-mel, 16 MDCT-group flatness, 16 energy changes (as v1, with the relative floor) and
-  16 coherences: 112 values per frame.
+  window's main lobe; in between for phases that do not fit the magnitudes), scaled by
+  :attr:`MelMDCTEmbeddingV2.coherence_weight` (120). Each pair of bins adds the relative floor
+  (in bin power) to the weights, so a group whose power lies under the floor reads as
+  :attr:`MelMDCTEmbeddingV2.coherence_neutral` (0.5) instead of 0: an empty band's phases say
+  nothing, and the log-mel already sees that it is missing;
+- 64 log-mel (scaled by :attr:`MelMDCTEmbeddingV2.mel_weight`, 0.35: the envelope is what
+  differs most between pieces, and at full weight the content gap to a disjoint reference
+  outweighed the codecs' damage), 16 MDCT-group flatness, 16 energy changes (as v1, with the
+  relative floor) and 16 coherences: 112 values per frame. The weights were chosen on the
+  ladder's ``tune`` set (other packages than the hold-out's).
 
 :class:`ClapEmbedding` (transformers' CLAP, 48 kHz, one 512-value vector per 10 s
 window) and :class:`FadtkEmbedding` (any fadtk model loader) run where the package and
@@ -185,7 +192,7 @@ class MelMDCTEmbeddingV2(MelMDCTEmbedding):
     >>> x = np.random.default_rng(0).standard_normal(24000) * 0.05
     >>> emb.embed(x).shape  # 1 s: 45 frames of 112 values
     (45, 112)
-    >>> bool(np.all(emb.embed(np.zeros(24000))[:, :64] == -100.0))  # silence: at the absolute floor
+    >>> bool(np.all(emb.embed(np.zeros(24000))[:, :64] == -100.0 * emb.mel_weight))  # silence: the absolute floor
     True
     """
 
@@ -194,8 +201,16 @@ class MelMDCTEmbeddingV2(MelMDCTEmbedding):
     kid_scaling = "global"
     #: The floor, in dB under the clip's mean mel-band power.
     floor_db = 30.0
+    #: Scale of the log-mel values (dB) against the other features: the mel envelope is what
+    #: differs most between pieces of music, and at full weight the content gap to a disjoint
+    #: reference outweighs the codecs' damage (their steps ranked out of order against it).
+    mel_weight = 0.35
     #: Scale of the phase-coherence values (in [0, 1]) against the dB-valued features.
-    coherence_weight = 30.0
+    coherence_weight = 120.0
+    #: The coherence a band tends to as its power falls under the floor: an empty band's phases
+    #: say nothing (the log-mel already sees that the band is missing), so it reads as a typical
+    #: band, between noise (0.4-0.6) and steady partials (1), instead of as 0.
+    coherence_neutral = 0.5
 
     @property
     def dim(self) -> int:
@@ -214,13 +229,14 @@ class MelMDCTEmbeddingV2(MelMDCTEmbedding):
         Examples
         --------
         >>> print(MelMDCTEmbeddingV2().describe())  # doctest: +NORMALIZE_WHITESPACE
-        mel-mdct-v2: 64 log-mel + 16 MDCT-group flatness, energy change and phase coherence (x30),
-        dB over a floor 30 dB under the clip's mean band power, 1024/512-sample frames at 24000 Hz
+        mel-mdct-v2: 64 log-mel (x0.35) + 16 MDCT-group flatness, energy change and phase coherence
+        (x120), dB over a floor 30 dB under the clip's mean band power, 1024/512-sample frames at 24000 Hz
         """
         return (
-            f"{self.name}: {self.n_mels} log-mel + {self.n_groups} MDCT-group flatness, energy change and phase "
-            f"coherence (x{self.coherence_weight:g}), dB over a floor {self.floor_db:g} dB under the clip's mean "
-            f"band power, {self.frame_length}/{self.hop_length}-sample frames at {self.sample_rate} Hz"
+            f"{self.name}: {self.n_mels} log-mel (x{self.mel_weight:g}) + {self.n_groups} MDCT-group flatness, "
+            f"energy change and phase coherence (x{self.coherence_weight:g}), dB over a floor "
+            f"{self.floor_db:g} dB under the clip's mean band power, {self.frame_length}/{self.hop_length}-sample "
+            f"frames at {self.sample_rate} Hz"
         )
 
     def embed(self, audio: np.ndarray) -> np.ndarray:
@@ -234,18 +250,34 @@ class MelMDCTEmbeddingV2(MelMDCTEmbedding):
         mdctcompand.exceptions.ParameterError: audio of shape (2, 2048) must be mono (n_samples,)
         """
         a = self._analyze(audio)
-        floor = float(a.mel_power.mean()) * 10 ** (-self.floor_db / 10) + _FLOOR
+        relative = 10 ** (-self.floor_db / 10)
+        floor = float(a.mel_power.mean()) * relative + _FLOOR
         mel = 10 * np.log10(a.mel_power + floor)
         level = 10 * np.log10(a.energy + floor)
         change = np.diff(level, axis=0, prepend=level[:1])
-        coherence = _phase_coherence(a.spectrum, a.power, a.groups, self.hop_length)
-        return np.concatenate([mel, a.flatness, change, self.coherence_weight * coherence], axis=1)
+        bin_floor = float(a.power.mean()) * relative + _FLOOR
+        coherence = _phase_coherence(
+            a.spectrum, a.power, a.groups, self.hop_length, floor=bin_floor, neutral=self.coherence_neutral
+        )
+        return np.concatenate(
+            [self.mel_weight * mel, a.flatness, change, self.coherence_weight * coherence], axis=1
+        )
 
 
 def _phase_coherence(
-    spectrum: np.ndarray, power: np.ndarray, groups: tuple[np.ndarray, ...], hop: int
+    spectrum: np.ndarray,
+    power: np.ndarray,
+    groups: tuple[np.ndarray, ...],
+    hop: int,
+    *,
+    floor: float = _FLOOR,
+    neutral: float = 0.0,
 ) -> np.ndarray:
-    """Per frame and bin group: agreement of adjacent bins' instantaneous frequencies, in [0, 1]."""
+    """Per frame and bin group: agreement of adjacent bins' instantaneous frequencies, in [0, 1].
+
+    Each pair of bins adds ``floor`` (a power) to the weights, pulling the value of a group
+    whose power is under the floor towards ``neutral``.
+    """
     n_bins = spectrum.shape[1]
     n = 2 * (n_bins - 1)
     advance = np.angle(spectrum[1:] * np.conj(spectrum[:-1]))  # phase advance over one hop, (T - 1, bins)
@@ -256,7 +288,8 @@ def _phase_coherence(
     out = np.empty((spectrum.shape[0] - 1, len(groups)))
     for j, g in enumerate(groups):
         g = g[g < n_bins - 1]
-        out[:, j] = np.abs(weighted[:, g].sum(axis=1)) / (weight[:, g].sum(axis=1) + _FLOOR)
+        pad = floor * g.size
+        out[:, j] = (np.abs(weighted[:, g].sum(axis=1)) + neutral * pad) / (weight[:, g].sum(axis=1) + pad)
     return np.vstack([out[:1], out]) if out.shape[0] else np.zeros((1, len(groups)))
 
 
