@@ -75,6 +75,21 @@ def _coefficients(x: Any, name: str = "coefficients") -> np.ndarray:
 _CHUNK_FRAMES = 256
 
 
+def frame_major(coefficients: np.ndarray) -> bool:
+    """Whether the bins of each frame of ``coefficients (..., bins, frames)`` lie next to each other
+    in memory (the encoder's tile, a transposed view of ``(..., frames, bins)`` rows), so that
+    work on it should walk frame by frame; any stride between frames.
+
+    Examples
+    --------
+    >>> frames = np.zeros((4, 3), np.float32)  # 4 frames of 3 bins
+    >>> frame_major(frames.T), frame_major(np.zeros((3, 4), np.float32))
+    (True, False)
+    """
+    item = coefficients.itemsize
+    return coefficients.strides[-2] == item and coefficients.strides[-1] != item
+
+
 def cell_rms(coefficients: Any, edges: Any, *, frames_per_group: int = 8, scale: Any = None) -> np.ndarray:
     """RMS of the coefficients in every cell (band group x group of frames).
 
@@ -112,8 +127,7 @@ def cell_rms(coefficients: Any, edges: Any, *, frames_per_group: int = 8, scale:
     # The squares keep the coefficients' memory order. Band-major rows are padded a cache
     # line off 2 KB: reduceat walks down their columns, and power-of-two strides land in the
     # same cache sets (twice the time, the same sums).
-    frame_major = c.strides[-2] == c.itemsize and c.strides[-1] != c.itemsize
-    if frame_major:
+    if frame_major(c):
         squares = np.swapaxes(np.empty(c.shape[:-2] + (_CHUNK_FRAMES, c.shape[-2])), -1, -2)
     else:
         squares = np.empty(c.shape[:-2] + (c.shape[-2], _CHUNK_FRAMES + 8))

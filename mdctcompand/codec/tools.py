@@ -260,8 +260,7 @@ def weigh(
     # Work in the memory order of the coefficients (the encoder's tile is frame-major, the
     # decoder's band-major): weights and coefficients walk together, whatever the layout.
     swapped = np.swapaxes(coefficients, -1, -2)
-    item = coefficients.itemsize
-    frame_major = swapped.strides[-1] == item and coefficients.strides[-1] != item
+    frame_major = sc.frame_major(coefficients)
     if gains is None:
         if band is not None:
             if frame_major:
