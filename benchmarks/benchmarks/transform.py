@@ -38,6 +38,24 @@ class MDCTRoundTrip:
         self.t.inverse(self.t.forward(self.x), length=self.x.size)
 
 
+class MDCTStereo44k:
+    """Issue 26's second setting: 60 s of 44.1 kHz stereo, frame 2048, float32, against its floor."""
+
+    def setup(self):
+        rng = np.random.default_rng(0)
+        self.x = (0.1 * rng.standard_normal((2, 60 * 44100))).astype(np.float32)
+        self.t = mdctcompand.MDCT(2048)
+        self.X = self.t.forward(self.x)
+        self.t.inverse(self.X, length=self.x.shape[-1])
+        self.frames = np.ascontiguousarray(np.swapaxes(self.X, -1, -2))
+
+    def time_roundtrip(self):
+        self.t.inverse(self.t.forward(self.x), length=self.x.shape[-1])
+
+    def time_floor_two_dct4(self):
+        peers.dct_floor(self.frames)
+
+
 class MDCTThreads:
     params = [1, 2]
     param_names = ["workers"]
