@@ -114,12 +114,6 @@ def _fast_constants(tab, dtype: torch.dtype) -> dict[str, torch.Tensor]:
     return out
 
 
-def _fold(out: torch.Tensor, x: torch.Tensor, wx: torch.Tensor, y: torch.Tensor, wy: torch.Tensor) -> None:
-    """``out[...] = x * wx + y * wy`` (no temporaries)."""
-    torch.mul(x, wx, out=out)
-    out.addcmul_(y, wy)
-
-
 #: Values (frames x bins) per block of work on the CPU: every intermediate of a block stays in
 #: cache; PyTorch's CPU kernels make one pass per operation, which is memory-bound on whole signals.
 _CPU_BLOCK_VALUES = 1 << 18
