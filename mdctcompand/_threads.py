@@ -64,7 +64,12 @@ def run_chunks(fn: Callable[[T], None], chunks: Sequence[T], workers: int) -> No
     try:
         drain()
     finally:
-        errors = [f.exception() for f in helpers]
+        # Helpers that have not started have nothing left to do: cancelled, they cannot hold up
+        # a caller that is itself a pool thread (a nested call would otherwise wait on a queue
+        # that only it could serve).
+        for f in helpers:
+            f.cancel()
+        errors = [f.exception() for f in helpers if not f.cancelled()]
     for error in errors:
         if error is not None:
             raise error

@@ -40,6 +40,25 @@ def test_the_caller_takes_chunks_too():
     assert any(name.startswith("mdctcompand") for name in names)
 
 
+def test_nested_calls_on_the_same_pool_finish():
+    """A chunk that itself runs chunks on the same pool (every pool thread busy) does not deadlock."""
+    done: list[int] = []
+    lock = threading.Lock()
+
+    def inner(i: int) -> None:
+        with lock:
+            done.append(i)
+
+    def outer(i: int) -> None:
+        _threads.run_chunks(inner, range(10 * i, 10 * i + 10), 2)
+
+    worker = threading.Thread(target=_threads.run_chunks, args=(outer, range(6), 2), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "nested run_chunks deadlocked"
+    assert sorted(done) == list(range(60))
+
+
 @pytest.mark.parametrize("where", [0, 5])
 def test_an_error_in_a_chunk_reaches_the_caller_and_stops_new_chunks(where):
     started: list[int] = []
