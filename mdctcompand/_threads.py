@@ -100,7 +100,12 @@ def split_work(n_rows: int, n_items: int, workers: int, *, min_items: int) -> li
 
 
 #: Environment variables that size the BLAS thread pool numpy loads (OpenBLAS, MKL, BLIS, Accelerate).
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+BLAS_THREAD_VARIABLES = (
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
 
 
 @functools.cache
