@@ -125,11 +125,18 @@ def one_blas_thread() -> Iterator[None]:
     The codec's matrix products are small (8x8 JPEG blocks, 64 at a time): a BLAS pool
     finishes them about 5 % sooner and burns about 45 % more CPU (10 min of 44.1 kHz stereo
     encoded in-process: 7.3 s of CPU against 5.1 s, for 4.85 s of wall time against 5.09). The
-    limit is process-wide while the block runs, and ``OPENBLAS_NUM_THREADS`` (or
-    ``MKL_NUM_THREADS``, ...) in the environment leaves BLAS alone: that is the user's choice
-    (the command-line tools set it to 1 before numpy loads).
+    limit is process-wide while the block runs, so it is set on the main thread only (blocks
+    overlapping on several threads could not each restore the pool they found);
+    ``OPENBLAS_NUM_THREADS`` (or ``MKL_NUM_THREADS``, ...) in the environment leaves BLAS alone:
+    that is the user's choice (the command-line tools set it to 1 before numpy loads).
     """
-    controller = None if any(os.environ.get(v) for v in BLAS_THREAD_VARIABLES) else _blas_controller()
+    if (
+        any(os.environ.get(v) for v in BLAS_THREAD_VARIABLES)
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    controller = _blas_controller()
     if controller is None:
         yield
         return

@@ -134,3 +134,19 @@ def test_a_blas_size_in_the_environment_is_left_alone(monkeypatch):
     before = _blas_threads()
     with _threads.one_blas_thread():
         assert _blas_threads() == before
+
+
+def test_other_threads_leave_the_blas_pool_alone(monkeypatch):
+    for name in _threads.BLAS_THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    before = _blas_threads()
+    seen: list[list[int]] = []
+
+    def encode_like() -> None:
+        with _threads.one_blas_thread():
+            seen.append(_blas_threads())
+
+    worker = threading.Thread(target=encode_like)
+    worker.start()
+    worker.join(10)
+    assert seen == [before] and _blas_threads() == before
