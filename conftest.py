@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 _BENCHMARKS = str(Path(__file__).resolve().parent / "benchmarks")
 if _BENCHMARKS not in sys.path:
     sys.path.insert(0, _BENCHMARKS)
@@ -58,3 +60,24 @@ if _missing("matplotlib"):
     collect_ignore += ["mdctcompand/plotting.py", "benchmarks/lab/report.py"]
 if _missing("librosa"):
     collect_ignore += ["benchmarks/lab/baselines.py"]
+
+
+# The project's settings in the environment: a test (or a lab run inside one) that changes them
+# and leaves them changed alters every later test and every subprocess those start (a lab run
+# once left MDCTCOMPAND_KERNELS=numba behind, and later start-up tests loaded Numba). Thread
+# variables are not watched: dask.distributed and visqol set some when first imported.
+def _watched_environment() -> dict:
+    return {k: v for k, v in os.environ.items() if k.startswith("MDCTCOMPAND_")}
+
+
+@pytest.fixture(autouse=True)
+def _environment_left_as_found():
+    before = _watched_environment()
+    yield
+    after = _watched_environment()
+    if after != before:
+        changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+        for k in after.keys() - before.keys():
+            del os.environ[k]
+        os.environ.update(before)
+        pytest.fail(f"the test left the environment changed: {', '.join(changed)}")

