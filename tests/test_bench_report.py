@@ -7,6 +7,7 @@ in seconds.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +60,20 @@ def test_report_runs_as_documented_from_the_benchmarks_directory():
     )
     assert run.returncode == 0, run.stderr
     assert "python -m lab.report" in run.stdout and "--out" in run.stdout
+
+
+@pytest.mark.parametrize("pinned", [None, "numpy"])
+def test_steady_state_kernels_pins_numba_only_while_it_runs(monkeypatch, pinned):
+    """A lab run inside the test process once left MDCTCOMPAND_KERNELS=numba behind, and later
+    start-up tests (subprocesses) loaded Numba."""
+    from lab.timing import steady_state_kernels
+
+    if pinned is None:
+        monkeypatch.delenv("MDCTCOMPAND_KERNELS", raising=False)
+    else:
+        monkeypatch.setenv("MDCTCOMPAND_KERNELS", pinned)
+    with pytest.raises(RuntimeError, match="inside"):
+        with steady_state_kernels():
+            assert os.environ["MDCTCOMPAND_KERNELS"] == (pinned or "numba")  # a caller's pin wins
+            raise RuntimeError("inside")
+    assert os.environ.get("MDCTCOMPAND_KERNELS") == pinned
