@@ -44,6 +44,24 @@ def test_clip_moments_equal_numpy_on_the_resampled_frames(frames, seed):
     np.testing.assert_array_equal(moments.frame_rows(picks), rows)
 
 
+def test_frechet_distance_of_fewer_frames_than_dimensions_leaves_the_warning_to_compare():
+    """scipy warned "Matrix is singular" on the command line, next to the small-set warning."""
+    rng = np.random.default_rng(0)
+    # half the dimensions constant, as units a ReLU never opens: singular covariances
+    a, b = (np.c_[rng.standard_normal((60, 100)), np.zeros((60, 100))] for _ in range(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = frechet_distance(a, b)
+    assert np.isfinite(value) and value > 0
+    # sparse, as after a ReLU: sqrtm's result has a large imaginary part, and the exact
+    # eigenvalue form takes over (the command line stopped with an error on 3 clips)
+    a, b = (np.maximum(rng.standard_normal((60, 200)) - 1.5, 0.0) for _ in range(2))
+    exact = _frechet_from_moments(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert frechet_distance(a, b) == pytest.approx(exact, rel=1e-9)
+
+
 def test_moment_frechet_equals_the_sqrtm_form():
     rng = np.random.default_rng(1)
     for dim in (1, 4, 30):
@@ -130,6 +148,7 @@ def test_compare_reports_intervals_warns_on_small_sets_and_stays_deterministic()
     lo, hi = e.frechet_distance_interval
     assert lo < hi and e.kernel_distance_interval[0] < e.kernel_distance_interval[1]
     assert e.frechet_distance_infinity is None  # too few frames to extrapolate
+    assert "| Fréchet distance, size-bias corrected (FD_inf) | n/a: needs 8 generated frames per dimension |" in e.table()
     assert e.to_dict()["bootstrap"] == {"replicates": 30, "confidence": 0.95, "resampled": "clips"}
     again = compare(a, b, kid_subsets=5, bootstrap=30)
     assert again == e
@@ -190,7 +209,7 @@ def test_get_embedding_names_musicnn_and_says_how_to_install_its_weights(monkeyp
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "musicnn" else real(name, *a)
     )
-    with pytest.raises(ParameterError, match=r"pip install --no-deps musicnn==0\.1\.0"):
+    with pytest.raises(ParameterError, match=r"pip install --no-deps musicnn==0\.1\.0.*musicnn:FOLDER"):
         get_embedding("musicnn")
     with pytest.raises(ParameterError, match="musicnn"):
         get_embedding("vggish")
@@ -200,6 +219,22 @@ def test_get_embedding_names_musicnn_and_says_how_to_install_its_weights(monkeyp
             get_embedding("musicnn").hop == 16
             and "one every 16 frames" in get_embedding("musicnn").describe()
         )
+
+
+def test_get_embedding_takes_a_folder_of_musicnn_weights(tmp_path):
+    """The message for missing weights offered weights=MODEL_FOLDER, which the command line could not pass."""
+    for name in ("MSD_vgg", "renamed"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / ".index").touch()  # read lazily, at the first embed()
+    emb = get_embedding(f"musicnn:{tmp_path / 'MSD_vgg'}")
+    assert (emb.model, emb.folder, emb.hop, emb.dim) == ("MSD_vgg", tmp_path / "MSD_vgg", 16, 256)
+    assert get_embedding(f"musicnn:{tmp_path / 'MSD_vgg'}/").folder == tmp_path / "MSD_vgg"
+    with pytest.raises(ParameterError, match=r"renamed'?: its name must be the model's \(MTT_musicnn, "):
+        get_embedding(f"musicnn:{tmp_path / 'renamed'}")
+    with pytest.raises(ParameterError, match=r"no musicnn weights \(\.index\) there"):
+        get_embedding(f"musicnn:{tmp_path / 'missing' / 'MTT_musicnn'}")
+    with pytest.raises(ParameterError, match="must be one of MTT_musicnn"):
+        get_embedding("musicnn:MTT_musiccnn")
 
 
 # ---------------------------------------------------------------------- ladders

@@ -40,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--embedding", default="mel-mdct-v2",
-        help="mel-mdct-v2, mel-mdct-v1, musicnn[:MODEL] (MTT_musicnn, MSD_musicnn, MTT_vgg, MSD_vgg), clap:PATH or fadtk:MODEL",
+        help="mel-mdct-v2, mel-mdct-v1, musicnn[:MODEL] (MTT_musicnn, MSD_musicnn, MTT_vgg, MSD_vgg) or musicnn:FOLDER "
+        "(a folder of one model's weights, named after it), clap:PATH or fadtk:MODEL",
     )  # fmt: skip
     p.add_argument("--loudness", type=float, default=-23.0, help="normalize each clip to this LUFS")
     p.add_argument("--no-loudness", action="store_true", help="keep the clips' levels")

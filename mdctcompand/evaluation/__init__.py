@@ -400,10 +400,12 @@ class Evaluation:
             "|---|---:|---:|",
             f"| Fréchet distance | {self.frechet_distance:.3f} | {interval(self.frechet_distance_interval, 3)} |",
         ]
-        if self.frechet_distance_infinity is not None:
-            rows.append(
-                f"| Fréchet distance, size-bias corrected (FD_inf) | {self.frechet_distance_infinity:.3f} | |"
-            )
+        fd_inf = self.frechet_distance_infinity
+        rows.append(
+            "| Fréchet distance, size-bias corrected (FD_inf) | "
+            + ("n/a: needs 8 generated frames per dimension" if fd_inf is None else f"{fd_inf:.3f}")
+            + " | |"
+        )
         rows += [
             f"| kernel distance (KID, {kid.get('subsets', '?')} subsets of {kid.get('subset_size', '?')}) | "
             f"{self.kernel_distance:.4f} ± {self.kernel_distance_std:.4f} | {interval(self.kernel_distance_interval, 4)} |",

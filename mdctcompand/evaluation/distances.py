@@ -7,7 +7,12 @@ Kilgour et al. 2019):
 
 with ``scipy.linalg.sqrtm`` and the usual numerical treatment (pytorch-fid): if the
 square root is not finite, ``eps * I`` is added to both covariances; a complex result
-with a negligible imaginary part is taken as real. It is biased on small sets (the
+with a negligible imaginary part is taken as real. Where the imaginary part is large (a
+product too close to singular: fewer frames than dimensions), pytorch-fid raises an error;
+here the exact form for symmetric positive semi-definite matrices takes over,
+``tr (S1 S2)^1/2 = sum sqrt(eig(S1^1/2 S2 S1^1/2))``. scipy's warning about a singular
+product is not repeated: :func:`~mdctcompand.evaluation.compare` warns about small sets
+itself (:class:`~mdctcompand.evaluation.SmallSetWarning`). It is biased on small sets (the
 covariance estimates are noisy): compare figures only at equal set sizes.
 
 Kernel distance (KID, Binkowski et al. 2018): the unbiased estimator of the squared
@@ -38,6 +43,7 @@ the line in ``1 / n`` is extrapolated to ``n -> infinity``.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,17 +112,16 @@ def frechet_distance(a: Any, b: Any, *, eps: float = 1e-6) -> float:
         raise ParameterError(f"embeddings of {sa.mean.size} and {sb.mean.size} dimensions cannot be compared")
     diff = sa.mean - sb.mean
     s1, s2 = sa.covariance, sb.covariance
-    covmean = scipy.linalg.sqrtm(s1 @ s2)
-    if not np.all(np.isfinite(covmean)):
-        offset = np.eye(s1.shape[0]) * eps
-        covmean = scipy.linalg.sqrtm((s1 + offset) @ (s2 + offset))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)  # singular: too few frames (see above)
+        covmean = scipy.linalg.sqrtm(s1 @ s2)
+        if not np.all(np.isfinite(covmean)):
+            offset = np.eye(s1.shape[0]) * eps
+            covmean = scipy.linalg.sqrtm((s1 + offset) @ (s2 + offset))
     if np.iscomplexobj(covmean):
         scale = max(1.0, float(np.abs(covmean.real).max()))
-        if np.abs(covmean.imag).max() > 1e-3 * scale:
-            raise ParameterError(
-                f"sqrtm of the covariance product has a large imaginary part ({np.abs(covmean.imag).max():.3g}): "
-                "too few embeddings for their dimension?"
-            )
+        if np.abs(covmean.imag).max() > 1e-3 * scale:  # sqrtm failed on a (near-)singular product
+            return _frechet_from_moments(sa.mean, s1, sb.mean, s2)
         covmean = covmean.real
     value = float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean))
     return max(value, 0.0)

@@ -52,6 +52,7 @@ the weights are present locally; nothing is downloaded.
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
@@ -474,8 +475,6 @@ def _fadtk_loader(name: str) -> Any:
 
 
 def _offline(load: Any, name: str) -> None:
-    import os
-
     saved = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
     os.environ.update({k: "1" for k in saved})
     try:
@@ -495,9 +494,10 @@ def _offline(load: Any, name: str) -> None:
 def get_embedding(spec: str | Embedding | None = None) -> Embedding:
     """An embedding from its name.
 
-    ``"mel-mdct-v2"`` (default), ``"mel-mdct-v1"``, ``"musicnn"`` or ``"musicnn:MODEL"``
-    (:class:`~mdctcompand.evaluation.musicnn.MusicnnEmbedding`, ``MTT_musicnn`` by default, with
-    a patch every :data:`EVALUATION_MUSICNN_HOP` mel frames),
+    ``"mel-mdct-v2"`` (default), ``"mel-mdct-v1"``, ``"musicnn"``, ``"musicnn:MODEL"`` or
+    ``"musicnn:FOLDER"`` (:class:`~mdctcompand.evaluation.musicnn.MusicnnEmbedding`,
+    ``MTT_musicnn`` by default, with a patch every :data:`EVALUATION_MUSICNN_HOP` mel frames; a
+    folder holds one model's weights and is named after it, e.g. ``/models/MTT_musicnn``),
     ``"clap:PATH"`` or ``"fadtk:MODEL"``.
 
     Examples
@@ -507,7 +507,7 @@ def get_embedding(spec: str | Embedding | None = None) -> Embedding:
     >>> get_embedding("vggish")
     Traceback (most recent call last):
     ...
-    mdctcompand.exceptions.ParameterError: embedding 'vggish' is not 'mel-mdct-v2', 'mel-mdct-v1', 'musicnn[:MODEL]', 'clap:PATH' or 'fadtk:MODEL'
+    mdctcompand.exceptions.ParameterError: embedding 'vggish' is not 'mel-mdct-v2', 'mel-mdct-v1', 'musicnn[:MODEL or FOLDER]', 'clap:PATH' or 'fadtk:MODEL'
     """
     if spec is None or spec in ("mel-mdct-v2", "builtin"):
         return MelMDCTEmbeddingV2()
@@ -519,15 +519,22 @@ def get_embedding(spec: str | Embedding | None = None) -> Embedding:
         return spec
     kind, _, arg = spec.partition(":")
     if kind == "musicnn":
-        from .musicnn import MusicnnEmbedding
+        from .musicnn import MODELS, MusicnnEmbedding
 
+        model, weights = arg or "MTT_musicnn", None
+        if model not in MODELS and ("/" in model or os.sep in model or os.path.isdir(model)):
+            weights, model = model, os.path.basename(os.path.normpath(model))  # a model's folder
+            if model not in MODELS:
+                raise ParameterError(
+                    f"musicnn weights folder {weights!r}: its name must be the model's ({', '.join(MODELS)})"
+                )
         # a patch every 16 mel frames (0.26 s): a 10 s clip gives 28 patches, so a dozen clips
         # outnumber the 200 dimensions and the Fréchet distance exists (one per 3 s gives 3)
-        return MusicnnEmbedding(arg or "MTT_musicnn", hop=EVALUATION_MUSICNN_HOP)
+        return MusicnnEmbedding(model, weights=weights, hop=EVALUATION_MUSICNN_HOP)
     if kind == "clap" and arg:
         return ClapEmbedding(arg)
     if kind == "fadtk" and arg:
         return FadtkEmbedding(arg)
     raise ParameterError(
-        f"embedding {spec!r} is not 'mel-mdct-v2', 'mel-mdct-v1', 'musicnn[:MODEL]', 'clap:PATH' or 'fadtk:MODEL'"
+        f"embedding {spec!r} is not 'mel-mdct-v2', 'mel-mdct-v1', 'musicnn[:MODEL or FOLDER]', 'clap:PATH' or 'fadtk:MODEL'"
     )

@@ -60,7 +60,8 @@ _windows = np.lib.stride_tricks.sliding_window_view
 MODELS = {"MTT_musicnn": ("musicnn", 200), "MSD_musicnn": ("musicnn", 200), "MTT_vgg": ("vgg", 256), "MSD_vgg": ("vgg", 256)}  # fmt: skip
 _INSTALL = (
     "install them with `pip install --no-deps musicnn==0.1.0` (--no-deps: its numpy<1.17 pin cannot be "
-    "met next to numpy 2, and only its weight files are read, never its code) or pass weights=MODEL_FOLDER"
+    "met next to numpy 2, and only its weight files are read, never its code), or give the folder of a "
+    "model's weights (named after it): --embedding musicnn:FOLDER, or weights=FOLDER in Python"
 )
 
 # ---------------------------------------------------------------- TensorFlow checkpoints (TensorBundle)
