@@ -138,6 +138,11 @@ def test_kernel_distance_matches_plain_loops(rng):
     assert got.std == 0.0 and got.subset_size == 12
     lin = kernel_distance(x, y, subsets=1, subset_size=12, degree=1, gamma=1.0, coef0=0.0)
     assert lin.mean == pytest.approx(_reference_mmd2(x, y, degree=1, gamma=1.0, coef0=0.0), rel=1e-10)
+    # subsets larger than both sets are both whole sets: one computation, reported as one subset
+    many = kernel_distance(x, y, subsets=100, subset_size=1000)
+    assert (many.subsets, many.subset_size, many.std) == (1, 12, 0.0)
+    assert many.mean == pytest.approx(_reference_mmd2(x, y), rel=1e-10)
+    assert kernel_distance(x, y[:11], subsets=7, subset_size=1000).subsets == 7  # x's subsets differ
 
 
 def test_kernel_distance_is_unbiased_with_a_known_answer(rng):

@@ -401,13 +401,18 @@ class Evaluation:
             f"| Fréchet distance | {self.frechet_distance:.3f} | {interval(self.frechet_distance_interval, 3)} |",
         ]
         fd_inf = self.frechet_distance_infinity
+        kid_sets = (
+            f"all {kid['subset_size']} frames of each set"
+            if kid.get("subsets") == 1
+            else f"{kid.get('subsets', '?')} subsets of {kid.get('subset_size', '?')}"
+        )
         rows.append(
             "| Fréchet distance, size-bias corrected (FD_inf) | "
             + ("n/a: needs 8 generated frames per dimension" if fd_inf is None else f"{fd_inf:.3f}")
             + " | |"
         )
         rows += [
-            f"| kernel distance (KID, {kid.get('subsets', '?')} subsets of {kid.get('subset_size', '?')}) | "
+            f"| kernel distance (KID, {kid_sets}) | "
             f"{self.kernel_distance:.4f} ± {self.kernel_distance_std:.4f} | {interval(self.kernel_distance_interval, 4)} |",
             f"| generated: clips, frames | {self.generated.get('clips')}, {self.generated.get('frames')} | |",
             f"| reference: clips, frames | {self.reference.get('clips')}, {self.reference.get('frames')} | |",

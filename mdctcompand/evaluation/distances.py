@@ -156,7 +156,8 @@ def kernel_distance(
 ) -> KernelDistance:
     """Unbiased polynomial-kernel MMD^2 between embeddings ``x`` ``(m, dim)`` and ``y`` ``(n, dim)``.
 
-    Subsets hold ``min(subset_size, m, n)`` rows of each set.
+    Subsets hold ``min(subset_size, m, n)`` rows of each set; where that is all rows of both,
+    the one subset is the two whole sets (``subsets`` is then 1 in the result).
 
     Examples
     --------
@@ -181,6 +182,8 @@ def kernel_distance(
         raise ParameterError(f"degree={degree} must be a positive integer")
     degree = int(degree)
     g = 1.0 / a.shape[1] if gamma is None else float(gamma)
+    if m == a.shape[0] == b.shape[0]:  # every subset would be both whole sets: one is enough
+        return KernelDistance(_unbiased_mmd2(a, b, g, coef0, degree), 0.0, m, 1)
     rng = np.random.default_rng(seed)
     values = np.empty(int(subsets))
     for i in range(int(subsets)):
